@@ -1,0 +1,46 @@
+import { Command } from '@oclif/core'
+import { EXIT, type ExitCode, isGarminS3Error } from '../errors.js'
+
+/**
+ * Every command extends this: `--json` support (the value `run()` returns is printed as one JSON
+ * object on stdout), and one place that turns errors into a one-line message, a next step and the
+ * exit code of DESIGN.md, never a stack trace.
+ */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true
+
+  /** Sets the process exit code without interrupting output (used for exit 5, partial). */
+  protected setExitCode(code: ExitCode): void {
+    process.exitCode = code
+  }
+
+  protected override async catch(
+    error: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
+    // oclif's own exits and flag parsing errors (oclif.exit = 2) keep oclif's behaviour.
+    if (!isGarminS3Error(error)) {
+      if (error.oclif?.exit !== undefined || error.name === 'ExitError') throw error
+      this.report({
+        name: 'InternalError',
+        message: error.message,
+        exitCode: EXIT.failure,
+        hint: 'This is a bug in garmin-s3; please report it with the command you ran (rerun with DEBUG=garmin-s3 for details).',
+      })
+      if (process.env.DEBUG?.includes('garmin-s3')) this.logToStderr(error.stack ?? '')
+      return
+    }
+    this.report({ name: error.name, message: error.message, exitCode: error.exitCode, hint: error.hint })
+  }
+
+  private report(e: { name: string; message: string; exitCode: ExitCode; hint?: string | undefined }): void {
+    process.exitCode = e.exitCode
+    if (this.jsonEnabled()) {
+      this.logJson({
+        error: { name: e.name, message: e.message, hint: e.hint ?? null, exitCode: e.exitCode },
+      })
+    } else {
+      this.logToStderr(`Error: ${e.message}`)
+      if (e.hint) this.logToStderr(`  -> ${e.hint}`)
+    }
+  }
+}

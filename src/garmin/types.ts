@@ -1,0 +1,60 @@
+/** Garmin Connect types that the rest of garmin-s3 relies on. Everything else passes through untouched. */
+
+export type GarminDomain = 'garmin.com' | 'garmin.cn'
+
+/** Our token file format (version 1), see ../shared/garmin-protocol.md "Token store format". */
+export interface StoredTokens {
+  version: 1
+  domain: GarminDomain
+  clientId: string
+  accessToken: string
+  refreshToken: string
+  /** ISO 8601: when the access token expires (the JWT `exp`). */
+  expiresAt: string
+  displayName: string
+  /** ISO 8601: when these tokens were obtained (login or last refresh). */
+  obtainedAt: string
+  /** ISO 8601: when the refresh token last changed (login or rotation). Optional in older files. */
+  refreshTokenRotatedAt?: string
+}
+
+export interface TokenStore {
+  /** Where the tokens live, for messages (`~/.config/garmin-s3/tokens.json`, `ssm:/garmin-s3/tokens`). */
+  readonly location: string
+  /** Undefined when nothing is stored yet. */
+  load(): Promise<StoredTokens | undefined>
+  /** Atomic replace. Must complete before the caller goes on using the new tokens. */
+  save(tokens: StoredTokens): Promise<void>
+  clear(): Promise<void>
+}
+
+/**
+ * One entry of `/activitylist-service/activities/search/activities`. We rely on `activityId`
+ * (an integer) and `startTimeGMT` (`YYYY-MM-DD HH:MM:SS`); all other fields are stored as sent.
+ */
+export interface ActivityEntry {
+  activityId: number
+  startTimeGMT: string
+  [field: string]: unknown
+}
+
+export interface ListActivitiesQuery {
+  start: number
+  limit: number
+  /** YYYY-MM-DD */
+  startDate?: string
+  /** YYYY-MM-DD */
+  endDate?: string
+}
+
+export interface GarminRequestStats {
+  /** Requests sent to Garmin, by kind (`login`, `token`, `list`, `activity`, ...), retries included. */
+  requests: Record<string, number>
+}
+
+/** What the sync pipeline needs from Garmin; `GarminClient` implements it. */
+export interface ActivitySource {
+  /** Newest first. An empty array means the end of the history. */
+  listActivities(query: ListActivitiesQuery, signal?: AbortSignal): Promise<ActivityEntry[]>
+  stats(): GarminRequestStats
+}

@@ -1,0 +1,49 @@
+/**
+ * Where bytes land. Keys are `/`-separated relative paths such as
+ * `raw-data/garmin-json/activity_123.json`; implementations map them to S3 keys or file paths.
+ */
+export type PutResult = 'created' | 'exists'
+
+export interface ObjectInfo {
+  key: string
+  size: number
+  /** Opaque version tag used for compare-and-swap (S3 ETag, or a content hash in a folder). */
+  etag: string
+  lastModified?: Date
+}
+
+export interface StoredObject extends ObjectInfo {
+  body: Uint8Array
+  contentType?: string
+}
+
+export type CasResult = { ok: true; etag: string } | { ok: false }
+
+export interface StoreStats {
+  /** Requests made to the backend, by operation (`PutObject`, `GetObject`, `ListObjectsV2`, ...). */
+  requests: Record<string, number>
+}
+
+export interface Store {
+  /** Human-readable location, e.g. `s3://my-lake` or `/home/me/garmin-data`. */
+  readonly location: string
+  /** Create-only write: never overwrites, never leaves a partial object. */
+  putIfAbsent(key: string, body: Uint8Array | string, contentType: string): Promise<PutResult>
+  /**
+   * Compare-and-swap write: succeeds only if the current version's etag is `expectedEtag`,
+   * or, when `expectedEtag` is null, only if the key does not exist yet.
+   */
+  putIfMatch(
+    key: string,
+    body: Uint8Array | string,
+    contentType: string,
+    expectedEtag: string | null,
+  ): Promise<CasResult>
+  /** Undefined when the key does not exist. */
+  get(key: string): Promise<StoredObject | undefined>
+  head(key: string): Promise<ObjectInfo | undefined>
+  /** Every object whose key starts with `prefix`, in pages, in key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>
+  /** Counts of backend requests made so far by this store instance. */
+  stats(): StoreStats
+}
