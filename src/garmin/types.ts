@@ -25,7 +25,9 @@ export interface TokenStore {
   load(): Promise<StoredTokens | undefined>
   /** Atomic replace. Must complete before the caller goes on using the new tokens. */
   save(tokens: StoredTokens): Promise<void>
-  clear(): Promise<void>
+  /** Deletes the stored tokens; idempotent. Resolves true when something was deleted (if the store can tell). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: stores that cannot tell what they deleted return nothing
+  clear(): Promise<boolean | void>
 }
 
 /**

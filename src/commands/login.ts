@@ -1,0 +1,96 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base.js'
+import { type LoginIo, type LoginResult, runLogin } from '../garmin/login.js'
+import { TRANSPORTS } from '../garmin/transport.js'
+
+export default class Login extends BaseCommand {
+  static override summary = 'Sign in to Garmin Connect once and store the tokens garmin-s3 runs on.'
+  static override description =
+    `The password comes from GARMIN_PASSWORD or a hidden prompt, never from a flag. When Garmin asks for a verification code, garmin-s3 prompts for it in a terminal, or takes --mfa-code.
+
+Tokens are stored in ~/.config/garmin-s3/tokens.json (mode 0600; $XDG_CONFIG_HOME is honoured) or wherever --token-store / GARMIN_S3_TOKEN_STORE points, including an SSM parameter (ssm:/garmin-s3/tokens). The access token lasts about a day and is refreshed automatically; the refresh token lasts about a month and is renewed by use.
+
+Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge, wait an hour rather than retrying.`
+
+  static override examples = [
+    '<%= config.bin %> login --email me@example.com',
+    'GARMIN_EMAIL=me@example.com GARMIN_PASSWORD=... <%= config.bin %> login --mfa-code 123456',
+    '<%= config.bin %> login --import ~/.garminconnect',
+    '<%= config.bin %> login --token-store ssm:/garmin-s3/tokens',
+  ]
+
+  static override flags = {
+    email: Flags.string({ description: 'Garmin account email (default: GARMIN_EMAIL, else a prompt).' }),
+    'mfa-code': Flags.string({
+      description: 'The verification code Garmin sent, when there is no terminal to ask.',
+    }),
+    import: Flags.string({
+      description:
+        "Use existing tokens instead of signing in: python-garminconnect's garmin_tokens.json (or its folder), a garmin-s3 tokens.json, or - for stdin.",
+      exclusive: ['email', 'mfa-code', 'transport'],
+    }),
+    'token-store': Flags.string({
+      description:
+        'Where to keep the tokens: a file path or ssm:/<parameter> (default: GARMIN_S3_TOKEN_STORE, else ~/.config/garmin-s3/tokens.json).',
+    }),
+    domain: Flags.string({
+      description: 'Garmin domain (default: GARMIN_DOMAIN, else garmin.com).',
+      options: ['garmin.com', 'garmin.cn'],
+    }),
+    transport: Flags.string({
+      description:
+        'HTTP client for the sign-in: fetch (built in) or impit (browser-like TLS; optional dependency).',
+      options: [...TRANSPORTS],
+      default: 'fetch',
+    }),
+  }
+
+  /** The outside world; tests replace it. */
+  protected io(): LoginIo {
+    const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY)
+    return {
+      env: process.env,
+      interactive,
+      // Prompts write to stderr so that stdout stays clean for --json.
+      promptEmail: async () => {
+        const { default: input } = await import('@inquirer/input')
+        return input({ message: 'Garmin email:' }, { output: process.stderr })
+      },
+      promptPassword: async () => {
+        const { default: password } = await import('@inquirer/password')
+        return password({ message: 'Garmin password:', mask: '*' }, { output: process.stderr })
+      },
+      promptMfa: async (method) => {
+        const { default: input } = await import('@inquirer/input')
+        return input({ message: `Verification code Garmin sent by ${method}:` }, { output: process.stderr })
+      },
+      readStdin: async () => {
+        const chunks: Buffer[] = []
+        for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+        return Buffer.concat(chunks).toString('utf8')
+      },
+    }
+  }
+
+  async run(): Promise<LoginResult> {
+    const { flags } = await this.parse(Login)
+    const result = await runLogin(
+      {
+        email: flags.email,
+        mfaCode: flags['mfa-code'],
+        importFrom: flags.import,
+        tokenStore: flags['token-store'],
+        domain: flags.domain,
+        transport: flags.transport as (typeof TRANSPORTS)[number],
+      },
+      this.io(),
+    )
+    const how = result.source === 'login' ? 'Signed in to' : 'Imported tokens for'
+    this.log(`${how} Garmin Connect (${result.domain}) as ${result.displayName}.`)
+    this.log(`Tokens stored in ${result.tokenStore}.`)
+    this.log(
+      `The access token expires ${result.accessTokenExpiresAt}; garmin-s3 refreshes it automatically from ${result.refreshDueAt} (the refresh token lasts about a month and is renewed by use).`,
+    )
+    return result
+  }
+}

@@ -1,0 +1,554 @@
+/**
+ * garmin-s3's own Garmin Connect client: sign-in, the token lifecycle (through a TokenStore) and the data
+ * calls the sync needs. Transport, clock and randomness are injected so tests run against the simulator
+ * without waiting. It knows nothing of S3.
+ */
+import { type Clock, systemClock } from '../clock.js'
+import { GarminS3Error } from '../errors.js'
+import {
+  type AuthContext,
+  type DiTokens,
+  type LoginInput,
+  MOBILE_APP_HEADERS,
+  refreshTokens,
+  signIn,
+} from './auth.js'
+import type { GarminEndpoints } from './endpoints.js'
+import {
+  AuthError,
+  BotChallengeError,
+  DomainMismatchError,
+  GarminUnavailableError,
+  NotFoundError,
+  TokenStoreError,
+  UnexpectedResponseError,
+} from './errors.js'
+import {
+  type HttpResponse,
+  looksLikeHtml,
+  parseJsonBody,
+  send,
+  type Transport,
+  TransportFailure,
+} from './http.js'
+import { accessTokenExpiry, refreshDueAt } from './jwt.js'
+import {
+  type AttemptResult,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  type RetryPolicy,
+  withRetries,
+} from './retry.js'
+import type { ImportedTokens } from './token-format.js'
+import { botChallengeAdvice } from './transport.js'
+import type {
+  ActivityEntry,
+  ActivitySource,
+  GarminRequestStats,
+  ListActivitiesQuery,
+  StoredTokens,
+  TokenStore,
+} from './types.js'
+
+export interface GarminClientOptions {
+  tokenStore: TokenStore
+  endpoints: GarminEndpoints
+  /** For data calls and refreshes; `fetch` by default. */
+  transport?: Transport
+  /** For the sign-in steps only (e.g. the TLS-impersonating impit transport); `transport` by default. */
+  loginTransport?: Transport
+  clock?: Clock
+  /** In [0, 1): the jitter of retry back-off. */
+  random?: () => number
+  /** Per request, body included. Default 30 s. */
+  timeoutMs?: number
+  /** Total waiting on HTTP 429 per data call before giving up. Default 60 s. */
+  rateLimitBudgetMs?: number
+  retryPolicy?: Partial<RetryPolicy>
+  /** Added to the hint of a bot challenge on sign-in (e.g. "Or try --transport impit."). */
+  botChallengeAdvice?: string
+}
+
+export interface SocialProfile {
+  displayName: string
+  profileId: number
+  [field: string]: unknown
+}
+
+/** Daily datasets and how to ask for one day of each (garmin-protocol.md "Data calls"). */
+const DAILY_PATHS = {
+  dailySummary: (d, name) => [`/usersummary-service/usersummary/daily/${name}`, { calendarDate: d }],
+  sleep: (d, name) => [
+    `/wellness-service/wellness/dailySleepData/${name}`,
+    { date: d, nonSleepBufferMinutes: '60' },
+  ],
+  heartRate: (d, name) => [`/wellness-service/wellness/dailyHeartRate/${name}`, { date: d }],
+  stress: (d) => [`/wellness-service/wellness/dailyStress/${d}`, {}],
+  hrv: (d) => [`/hrv-service/hrv/${d}`, {}],
+  bodyBattery: (d) => ['/wellness-service/wellness/bodyBattery/reports/daily', { startDate: d, endDate: d }],
+  bodyComposition: (d) => ['/weight-service/weight/dateRange', { startDate: d, endDate: d }],
+  trainingReadiness: (d) => [`/metrics-service/metrics/trainingreadiness/${d}`, {}],
+} satisfies Record<string, (date: string, displayName: string) => [string, Record<string, string>]>
+
+export type DailyDataset = keyof typeof DAILY_PATHS
+export const DAILY_DATASETS = Object.keys(DAILY_PATHS) as DailyDataset[]
+
+const PROFILE_PATH = '/userprofile-service/socialProfile'
+const LIST_PATH = '/activitylist-service/activities/search/activities'
+
+interface RequestOptions {
+  kind: string
+  path: string
+  query?: Record<string, string | number | undefined>
+  signal?: AbortSignal | undefined
+  /** On a 401, refresh once and repeat the call. False while checking a brand-new login. */
+  refreshOn401?: boolean
+}
+
+export class GarminClient implements ActivitySource {
+  private readonly store: TokenStore
+  private readonly endpoints: GarminEndpoints
+  private readonly transport: Transport
+  private readonly clock: Clock
+  private readonly random: () => number
+  private readonly timeoutMs: number
+  private readonly policy: RetryPolicy
+  private readonly auth: AuthContext
+  private readonly counts: Record<string, number> = {}
+
+  private session: StoredTokens | undefined
+  private loading: Promise<StoredTokens> | undefined
+  private refreshing: Promise<StoredTokens> | undefined
+  /** While a login or import is being checked, tokens are kept in memory only. */
+  private deferSaving = false
+
+  constructor(options: GarminClientOptions) {
+    this.store = options.tokenStore
+    this.endpoints = options.endpoints
+    this.transport = options.transport ?? fetch
+    this.clock = options.clock ?? systemClock
+    this.random = options.random ?? Math.random
+    this.timeoutMs = options.timeoutMs ?? 30_000
+    this.policy = {
+      ...DEFAULT_RETRY_POLICY,
+      ...options.retryPolicy,
+      ...(options.rateLimitBudgetMs === undefined ? {} : { rateLimitBudgetMs: options.rateLimitBudgetMs }),
+    }
+    this.auth = {
+      endpoints: this.endpoints,
+      loginTransport: options.loginTransport ?? this.transport,
+      transport: this.transport,
+      timeoutMs: this.timeoutMs,
+      clock: this.clock,
+      count: (kind) => this.count(kind),
+      // Without a chosen login transport this is plain fetch, so suggest the impersonating one.
+      botChallengeAdvice:
+        options.botChallengeAdvice ?? (options.loginTransport ? undefined : botChallengeAdvice('fetch')),
+    }
+  }
+
+  /** Where the tokens are kept, for messages. */
+  get tokenLocation(): string {
+    return this.store.location
+  }
+
+  /**
+   * Signs in (one attempt, never retried), checks the new token with `socialProfile` and stores the
+   * tokens. Nothing is stored when any step fails.
+   */
+  async login(input: LoginInput): Promise<StoredTokens> {
+    const di = await signIn(this.auth, input)
+    const now = new Date(this.clock.now()).toISOString()
+    return this.adopt(
+      {
+        version: 1,
+        domain: this.endpoints.domain,
+        clientId: di.clientId,
+        accessToken: di.accessToken,
+        refreshToken: requireRefreshToken(di),
+        expiresAt: new Date(di.expiresAt).toISOString(),
+        displayName: '',
+        obtainedAt: now,
+        refreshTokenRotatedAt: now,
+      },
+      false,
+    )
+  }
+
+  /** Takes tokens obtained elsewhere, checks them with one `socialProfile` call (refreshing if due), stores them. */
+  async importTokens(imported: ImportedTokens): Promise<StoredTokens> {
+    const now = this.clock.now()
+    const base: StoredTokens = imported.stored ?? {
+      version: 1,
+      domain: this.endpoints.domain,
+      clientId: imported.clientId,
+      accessToken: imported.accessToken,
+      refreshToken: imported.refreshToken,
+      // Unknown expiry: treat as due, so the check refreshes first (and learns the real expiry).
+      expiresAt: new Date(now).toISOString(),
+      displayName: '',
+      obtainedAt: new Date(now).toISOString(),
+    }
+    const exp = accessTokenExpiry(base.accessToken, now)
+    const tokens = exp === undefined ? base : { ...base, expiresAt: new Date(exp).toISOString() }
+    if (tokens.domain !== this.endpoints.domain)
+      throw new DomainMismatchError(tokens.domain, this.endpoints.domain)
+    return this.adopt(tokens, true)
+  }
+
+  private async adopt(tokens: StoredTokens, refreshAllowed: boolean): Promise<StoredTokens> {
+    this.session = tokens
+    this.loading = undefined
+    this.deferSaving = true
+    try {
+      const profile = await this.fetchProfile(refreshAllowed)
+      const current = this.session ?? tokens
+      const done: StoredTokens = { ...current, displayName: profile.displayName }
+      this.deferSaving = false
+      await this.persist(done)
+      this.session = done
+      return done
+    } catch (error) {
+      this.session = undefined
+      this.deferSaving = false
+      if (!refreshAllowed && error instanceof AuthError) {
+        throw new AuthError(
+          'Garmin issued a token that its API does not accept ("Token is not active"); nothing was stored.',
+          {
+            hint: 'Try `garmin-s3 login` again later, or import python-garminconnect tokens with `garmin-s3 login --import`.',
+            cause: error,
+          },
+        )
+      }
+      throw error
+    }
+  }
+
+  /** The stored tokens, refreshed first when due; an AuthError when there are none. */
+  async tokens(): Promise<StoredTokens> {
+    return this.freshTokens()
+  }
+
+  /** Forces a refresh now (rotated refresh token saved before this resolves). */
+  async refresh(): Promise<StoredTokens> {
+    return this.refreshFrom(await this.loadTokens())
+  }
+
+  /** Deletes the stored tokens. True when something was deleted. */
+  async logout(): Promise<boolean> {
+    this.session = undefined
+    this.loading = undefined
+    return (await this.store.clear()) === true
+  }
+
+  async profile(): Promise<SocialProfile> {
+    return this.fetchProfile(true)
+  }
+
+  async listActivities(query: ListActivitiesQuery, signal?: AbortSignal): Promise<ActivityEntry[]> {
+    const body = await this.getJson({
+      kind: 'list',
+      path: LIST_PATH,
+      query: { start: query.start, limit: query.limit, startDate: query.startDate, endDate: query.endDate },
+      signal,
+    })
+    if (!Array.isArray(body))
+      throw new UnexpectedResponseError(LIST_PATH, 'expected a JSON array of activities')
+    for (const [index, entry] of body.entries()) {
+      const problem = activityProblem(entry)
+      if (problem) throw new UnexpectedResponseError(LIST_PATH, `entry ${query.start + index} ${problem}`)
+    }
+    return body as ActivityEntry[]
+  }
+
+  async countActivities(signal?: AbortSignal): Promise<number> {
+    const path = '/activitylist-service/activities/count'
+    const body = await this.getJson({ kind: 'count', path, signal })
+    const total = typeof body === 'number' ? body : isRecord(body) ? body.totalCount : undefined
+    if (typeof total !== 'number' || !Number.isSafeInteger(total)) {
+      throw new UnexpectedResponseError(path, 'no activity count in the answer')
+    }
+    return total
+  }
+
+  /** One activity as Garmin sends it (summaryDTO, metadataDTO, ...). NotFoundError when deleted. */
+  async getActivity(id: number, signal?: AbortSignal): Promise<unknown> {
+    return this.getJson({
+      kind: 'activity',
+      path: `/activity-service/activity/${activityIdText(id)}`,
+      signal,
+    })
+  }
+
+  async getActivityDetails(id: number, signal?: AbortSignal): Promise<unknown> {
+    return this.getJson({
+      kind: 'details',
+      path: `/activity-service/activity/${activityIdText(id)}/details`,
+      query: { maxChartSize: 2000, maxPolylineSize: 4000 },
+      signal,
+    })
+  }
+
+  async getActivitySplits(id: number, signal?: AbortSignal): Promise<unknown> {
+    return this.getJson({
+      kind: 'splits',
+      path: `/activity-service/activity/${activityIdText(id)}/splits`,
+      signal,
+    })
+  }
+
+  /** The original upload (a ZIP holding the device's .fit). */
+  async downloadOriginal(id: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const path = `/download-service/files/activity/${activityIdText(id)}`
+    const response = await this.request({ kind: 'download', path, signal }, 'application/octet-stream, */*')
+    if (response.status === 204 || response.body.length === 0) {
+      throw new UnexpectedResponseError(path, 'the download is empty')
+    }
+    if (looksLikeHtml(response)) throw new UnexpectedResponseError(path, 'an HTML page instead of a file')
+    return response.body
+  }
+
+  /** One day of a daily dataset; undefined when Garmin has no data for that day (HTTP 204). */
+  async getDaily(dataset: string, date: string, signal?: AbortSignal): Promise<unknown | undefined> {
+    if (!isDailyDataset(dataset)) {
+      throw new GarminS3Error(`Unknown daily dataset "${dataset}".`, {
+        hint: `Use one of ${DAILY_DATASETS.join(', ')}.`,
+      })
+    }
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new GarminS3Error(`"${date}" is not a YYYY-MM-DD date.`)
+    const tokens = await this.freshTokens()
+    const [path, query] = DAILY_PATHS[dataset](date, encodeURIComponent(tokens.displayName))
+    return this.getJson({ kind: dataset, path, query, signal }, true)
+  }
+
+  stats(): GarminRequestStats {
+    return { requests: { ...this.counts } }
+  }
+
+  // ---- token lifecycle ----
+
+  private count(kind: string): void {
+    this.counts[kind] = (this.counts[kind] ?? 0) + 1
+  }
+
+  private async loadTokens(): Promise<StoredTokens> {
+    if (this.session) return this.session
+    this.loading ??= (async () => {
+      const stored = await this.store.load()
+      if (!stored) {
+        throw new AuthError(`No Garmin tokens are stored at ${this.store.location}.`, {
+          hint: 'Run `garmin-s3 login` first (or pass the right --token-store).',
+        })
+      }
+      if (stored.domain !== this.endpoints.domain) {
+        throw new DomainMismatchError(stored.domain, this.endpoints.domain)
+      }
+      this.session = stored
+      return stored
+    })().finally(() => {
+      this.loading = undefined
+    })
+    return this.loading
+  }
+
+  private async freshTokens(): Promise<StoredTokens> {
+    const tokens = await this.loadTokens()
+    if (this.clock.now() < refreshDueAt(Date.parse(tokens.expiresAt))) return tokens
+    return this.refreshFrom(tokens)
+  }
+
+  /**
+   * Refreshes once for everyone holding `stale`: concurrent calls share one refresh, and a call that
+   * arrives after the refresh simply uses the new tokens. The old refresh token is never sent twice.
+   */
+  private refreshFrom(stale: StoredTokens): Promise<StoredTokens> {
+    if (this.refreshing) return this.refreshing
+    if (this.session && this.session.accessToken !== stale.accessToken) return Promise.resolve(this.session)
+    this.refreshing = (async () => {
+      const di = await refreshTokens(this.auth, stale)
+      const now = new Date(this.clock.now()).toISOString()
+      const rotated = di.refreshToken !== undefined && di.refreshToken !== stale.refreshToken
+      const next: StoredTokens = {
+        ...stale,
+        accessToken: di.accessToken,
+        refreshToken: di.refreshToken ?? stale.refreshToken,
+        expiresAt: new Date(di.expiresAt).toISOString(),
+        obtainedAt: now,
+        ...(rotated ? { refreshTokenRotatedAt: now } : {}),
+      }
+      // In memory first: even if saving fails, this process never sends the old refresh token again.
+      this.session = next
+      if (!this.deferSaving) await this.persist(next, rotated)
+      return next
+    })().finally(() => {
+      this.refreshing = undefined
+    })
+    return this.refreshing
+  }
+
+  private async persist(tokens: StoredTokens, rotated = true): Promise<void> {
+    try {
+      await this.store.save(tokens)
+    } catch (error) {
+      const base = error instanceof GarminS3Error ? error.message : String((error as Error).message)
+      throw new TokenStoreError(
+        rotated
+          ? `Garmin issued new tokens but they could not be saved to ${this.store.location}: ${base}`
+          : `The tokens could not be saved to ${this.store.location}: ${base}`,
+        {
+          hint: 'Fix access to the token store, then run `garmin-s3 login` (the old refresh token may no longer work).',
+          cause: error,
+        },
+      )
+    }
+  }
+
+  private async fetchProfile(refreshOn401: boolean): Promise<SocialProfile> {
+    const body = await this.getJson({ kind: 'profile', path: PROFILE_PATH, refreshOn401 })
+    if (!isRecord(body) || typeof body.displayName !== 'string' || body.displayName === '') {
+      throw new UnexpectedResponseError(PROFILE_PATH, 'no displayName in the profile')
+    }
+    if (typeof body.profileId !== 'number')
+      throw new UnexpectedResponseError(PROFILE_PATH, 'no profileId in the profile')
+    return body as SocialProfile
+  }
+
+  // ---- data calls ----
+
+  private async getJson(options: RequestOptions, allowNoContent = false): Promise<unknown> {
+    const response = await this.request(options, 'application/json')
+    if (response.status === 204) {
+      if (allowNoContent) return undefined
+      throw new UnexpectedResponseError(options.path, 'no content (HTTP 204)')
+    }
+    const parsed = parseJsonBody(response)
+    if (!parsed.ok) {
+      throw new UnexpectedResponseError(
+        options.path,
+        looksLikeHtml(response) ? 'an HTML page instead of JSON' : 'the body is not valid JSON',
+      )
+    }
+    return parsed.value
+  }
+
+  /** A GET with bearer auth: refresh when due and once on a 401; retries per the policy. Resolves on 2xx. */
+  private request(options: RequestOptions, accept: string): Promise<HttpResponse> {
+    const url = this.url(options.path, options.query)
+    let refreshedAfter401 = options.refreshOn401 === false
+    return withRetries<HttpResponse>(
+      async () => {
+        for (;;) {
+          const tokens = await this.freshTokens()
+          this.count(options.kind)
+          let response: HttpResponse
+          try {
+            response = await send(
+              this.transport,
+              url,
+              {
+                method: 'GET',
+                headers: {
+                  ...MOBILE_APP_HEADERS,
+                  Accept: accept,
+                  Authorization: `Bearer ${tokens.accessToken}`,
+                },
+              },
+              { timeoutMs: this.timeoutMs, signal: options.signal },
+            )
+          } catch (error) {
+            if (!(error instanceof TransportFailure)) throw error
+            return transient(options.path, error.message)
+          }
+          if (response.status === 401) {
+            if (refreshedAfter401) {
+              throw new AuthError(
+                `Garmin refused the access token for ${options.path} (HTTP 401), even after a refresh.`,
+              )
+            }
+            refreshedAfter401 = true
+            await this.refreshFrom(tokens)
+            continue
+          }
+          return this.classify(options.path, response)
+        }
+      },
+      { policy: this.policy, clock: this.clock, random: this.random, signal: options.signal },
+    )
+  }
+
+  private classify(path: string, response: HttpResponse): AttemptResult<HttpResponse> {
+    const { status } = response
+    if (status === 429) {
+      return {
+        ok: false,
+        kind: 'rateLimited',
+        endpoint: path,
+        retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), this.clock.now()),
+      }
+    }
+    if (status >= 500) return transient(path, `HTTP ${status}`)
+    if (status === 404) throw new NotFoundError(path)
+    if (status === 403) {
+      if (looksLikeHtml(response)) {
+        throw new BotChallengeError(`Garmin's bot protection blocked ${path} (HTTP 403 challenge page).`, {
+          hint: 'Wait an hour and run again; cloud and CI addresses are blocked more often than home networks.',
+        })
+      }
+      throw new AuthError(`Garmin refused access to ${path} (HTTP 403).`, {
+        hint: 'Run `garmin-s3 login` again; if it persists, this data may not be available to your account.',
+      })
+    }
+    if (status >= 200 && status < 300) return { ok: true, value: response }
+    throw new UnexpectedResponseError(path, `HTTP ${status}`)
+  }
+
+  private url(path: string, query: Record<string, string | number | undefined> = {}): string {
+    const params = new URLSearchParams()
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value))
+    const search = params.toString()
+    return `${this.endpoints.connectapi}${path}${search ? `?${search}` : ''}`
+  }
+}
+
+function transient(path: string, what: string): AttemptResult<HttpResponse> {
+  return {
+    ok: false,
+    kind: 'transient',
+    error: new GarminUnavailableError(
+      `Garmin did not answer ${path} properly (${what}), even after retries.`,
+    ),
+  }
+}
+
+function requireRefreshToken(di: DiTokens): string {
+  if (!di.refreshToken)
+    throw new UnexpectedResponseError('/di-oauth2-service/oauth/token', 'no refresh_token in the answer')
+  return di.refreshToken
+}
+
+/** What is wrong with a list entry, for the fields we rely on; undefined when it is usable. */
+export function activityProblem(entry: unknown): string | undefined {
+  if (!isRecord(entry)) return 'is not an object'
+  if (
+    typeof entry.activityId !== 'number' ||
+    !Number.isSafeInteger(entry.activityId) ||
+    entry.activityId <= 0
+  ) {
+    return 'has no integer activityId'
+  }
+  if (typeof entry.startTimeGMT !== 'string' || entry.startTimeGMT === '') return 'has no startTimeGMT string'
+  return undefined
+}
+
+function activityIdText(id: number): string {
+  if (!Number.isSafeInteger(id) || id <= 0) throw new GarminS3Error(`${id} is not a Garmin activity id.`)
+  return String(id)
+}
+
+function isDailyDataset(name: string): name is DailyDataset {
+  return Object.hasOwn(DAILY_PATHS, name)
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

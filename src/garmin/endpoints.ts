@@ -1,0 +1,76 @@
+/**
+ * Where Garmin lives. Production accepts only Garmin's own domains, so credentials can never be sent
+ * elsewhere by a typo or a hostile environment; tests and benchmarks may point every host at one
+ * loopback URL (the simulator) through GARMIN_S3_GARMIN_URL.
+ */
+import { isIP } from 'node:net'
+import { UsageError } from '../errors.js'
+import type { GarminDomain } from './types.js'
+
+export interface GarminEndpoints {
+  domain: GarminDomain
+  /** Base URLs without a trailing slash. */
+  sso: string
+  diauth: string
+  connectapi: string
+}
+
+export const GARMIN_DOMAINS: readonly GarminDomain[] = ['garmin.com', 'garmin.cn']
+
+export function isGarminDomain(value: string): value is GarminDomain {
+  return (GARMIN_DOMAINS as readonly string[]).includes(value)
+}
+
+export function resolveEndpoints(input: { domain?: string; env?: NodeJS.ProcessEnv } = {}): GarminEndpoints {
+  const env = input.env ?? process.env
+  const domainText = (input.domain ?? env.GARMIN_DOMAIN ?? 'garmin.com').trim().toLowerCase()
+  if (!isGarminDomain(domainText)) {
+    throw new UsageError(`Unknown Garmin domain "${domainText}".`, {
+      hint: `Use one of ${GARMIN_DOMAINS.join(', ')} (--domain or GARMIN_DOMAIN).`,
+    })
+  }
+  const override = env.GARMIN_S3_GARMIN_URL?.trim()
+  if (override) {
+    const base = loopbackBase(override)
+    return { domain: domainText, sso: base, diauth: base, connectapi: base }
+  }
+  return {
+    domain: domainText,
+    sso: `https://sso.${domainText}`,
+    diauth: `https://diauth.${domainText}`,
+    connectapi: `https://connectapi.${domainText}`,
+  }
+}
+
+/** The service the mobile app logs in for; an identifier Garmin checks, not a host we call. */
+export function loginServiceUrl(domain: GarminDomain): string {
+  return `https://mobile.integration.${domain}/gcm/ios`
+}
+
+function loopbackBase(text: string): string {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new UsageError('GARMIN_S3_GARMIN_URL is not a URL.', {
+      hint: 'Set it to the simulator address, e.g. http://127.0.0.1:8080, or unset it to use Garmin.',
+    })
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !isLoopback(url.hostname)) {
+    throw new UsageError(`GARMIN_S3_GARMIN_URL must point at this machine (loopback), not ${url.host}.`, {
+      hint: 'It exists for the simulator and benchmarks only; unset it to talk to Garmin.',
+    })
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new UsageError('GARMIN_S3_GARMIN_URL must be a plain base URL (no credentials, query or fragment).')
+  }
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`
+}
+
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  if (host === 'localhost') return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1'
+  return false
+}

@@ -1,0 +1,110 @@
+/**
+ * What can go wrong talking to Garmin, each with the exit code of DESIGN.md and one next step for the
+ * user. Messages name endpoints by path only: never a token, a password or a query string.
+ */
+import { EXIT, GarminS3Error, type GarminS3ErrorOptions, UsageError } from '../errors.js'
+
+type Options = Omit<GarminS3ErrorOptions, 'exitCode'>
+
+export const LOGIN_AGAIN = 'Run `garmin-s3 login` to sign in again.'
+export const LOGIN_BACKOFF =
+  'Wait about an hour before the next login and do not retry in a loop: every attempt extends the block.'
+
+/** Wrong credentials, a refresh token Garmin no longer accepts, a token the API refuses: exit 3. */
+export class AuthError extends GarminS3Error {
+  constructor(message: string, options: Options = {}) {
+    super(message, { hint: LOGIN_AGAIN, ...options, exitCode: EXIT.auth })
+  }
+}
+
+/** Garmin asks for a verification code and there is no way to ask the user for one: exit 3. */
+export class MfaRequiredError extends GarminS3Error {
+  constructor(
+    readonly method: string,
+    options: Options = {},
+  ) {
+    super(
+      `Garmin asks for the verification code it sent by ${method}, and there is no terminal to ask for it.`,
+      {
+        hint: 'Rerun interactively or pass --mfa-code <code>.',
+        ...options,
+        exitCode: EXIT.auth,
+      },
+    )
+  }
+}
+
+/** HTTP 429 that outlasted our waiting budget (data calls) or any 429 on login: exit 4. */
+export class RateLimitedError extends GarminS3Error {
+  /** How long Garmin asked us to wait (Retry-After), or 0 when it did not say. */
+  readonly retryAfterMs: number
+  constructor(message: string, options: Options & { retryAfterMs?: number } = {}) {
+    super(message, {
+      hint: 'Garmin is rate-limiting requests; wait a while and run again (the next run resumes where this one stopped).',
+      ...options,
+      exitCode: EXIT.unavailable,
+    })
+    this.retryAfterMs = options.retryAfterMs ?? 0
+  }
+}
+
+/** Cloudflare's bot protection (captcha, HTTP 403, an HTML challenge page): exit 4. */
+export class BotChallengeError extends GarminS3Error {
+  constructor(message: string, options: Options = {}) {
+    super(message, { hint: LOGIN_BACKOFF, ...options, exitCode: EXIT.unavailable })
+  }
+}
+
+/** 5xx, resets and timeouts that outlasted the retries: exit 4. */
+export class GarminUnavailableError extends GarminS3Error {
+  constructor(message: string, options: Options = {}) {
+    super(message, {
+      hint: 'Garmin Connect is not answering properly; try again later (the next run resumes where this one stopped).',
+      ...options,
+      exitCode: EXIT.unavailable,
+    })
+  }
+}
+
+/** A body that is not the JSON we rely on (HTML, truncated, missing fields): exit 1. Nothing is stored. */
+export class UnexpectedResponseError extends GarminS3Error {
+  /** The endpoint path, without query string. */
+  readonly endpoint: string
+  constructor(endpoint: string, detail: string, options: Options = {}) {
+    super(`Garmin sent an unexpected answer from ${endpoint}: ${detail}`, {
+      hint: 'Garmin may have changed this endpoint; try again later, and if it persists update garmin-s3 or report it.',
+      ...options,
+      exitCode: EXIT.failure,
+    })
+    this.endpoint = endpoint
+  }
+}
+
+/** HTTP 404 on one item (e.g. an activity deleted since it was listed): exit 1, callers may skip it. */
+export class NotFoundError extends GarminS3Error {
+  readonly endpoint: string
+  constructor(endpoint: string, options: Options = {}) {
+    super(`Garmin has nothing at ${endpoint} (HTTP 404); it may have been deleted.`, {
+      hint: 'Nothing to do: deleted items are skipped.',
+      ...options,
+      exitCode: EXIT.failure,
+    })
+    this.endpoint = endpoint
+  }
+}
+
+/** The token store cannot be read or written safely (permissions, symlink, corrupt file, SSM access): exit 1. */
+export class TokenStoreError extends GarminS3Error {
+  constructor(message: string, options: Options = {}) {
+    super(message, { ...options, exitCode: EXIT.failure })
+  }
+}
+
+/** Tokens issued by one Garmin domain are useless on the other. Exit 2. */
+export class DomainMismatchError extends UsageError {
+  constructor(stored: string, wanted: string) {
+    super(`The stored Garmin tokens are for ${stored}, but garmin-s3 is set to use ${wanted}.`, {
+      hint: `Pass --domain ${stored} (or set GARMIN_DOMAIN=${stored}), or run \`garmin-s3 login --domain ${wanted}\`.`,
+    })
+  }
+}

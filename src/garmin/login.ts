@@ -1,0 +1,154 @@
+/**
+ * What `garmin-s3 login` and `logout` do, apart from flag parsing and printing: pick the token store,
+ * the endpoints and the transport, get the credentials (environment or hidden prompt, never a flag),
+ * sign in or import, and describe the result without any secret.
+ */
+import { readFile, stat } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { Clock } from '../clock.js'
+import { UsageError } from '../errors.js'
+import { GarminClient } from './client.js'
+import { resolveEndpoints } from './endpoints.js'
+import { TokenStoreError } from './errors.js'
+import type { Transport } from './http.js'
+import { refreshDueAt } from './jwt.js'
+import { type ImportedTokens, parseTokenImport } from './token-format.js'
+import { openTokenStore } from './tokens.js'
+import { botChallengeAdvice, loadTransport, type TransportName } from './transport.js'
+import type { StoredTokens } from './types.js'
+
+export interface LoginOptions {
+  email?: string | undefined
+  mfaCode?: string | undefined
+  /** A file, a folder holding garmin_tokens.json, or `-` for standard input. */
+  importFrom?: string | undefined
+  tokenStore?: string | undefined
+  domain?: string | undefined
+  transport?: TransportName | undefined
+}
+
+/** Everything login needs from the outside world; the command passes the real ones, tests their own. */
+export interface LoginIo {
+  env: NodeJS.ProcessEnv
+  /** True when a person can answer prompts (stdin and stdout are terminals). */
+  interactive: boolean
+  promptEmail(): Promise<string>
+  promptPassword(): Promise<string>
+  promptMfa(method: string): Promise<string>
+  readStdin(): Promise<string>
+  clock?: Clock
+  /** Replaces the data transport (tests); the login transport still follows `--transport`. */
+  transport?: Transport
+}
+
+export interface LoginResult {
+  displayName: string
+  domain: string
+  /** Where the tokens are stored (a path or `ssm:/...`). */
+  tokenStore: string
+  /** ISO 8601: when the access token expires. */
+  accessTokenExpiresAt: string
+  /** ISO 8601: from when garmin-s3 refreshes it (15 minutes earlier). */
+  refreshDueAt: string
+  /** How the tokens were obtained. */
+  source: 'login' | 'import:python-garminconnect' | 'import:garmin-s3'
+}
+
+export async function runLogin(options: LoginOptions, io: LoginIo): Promise<LoginResult> {
+  const endpoints = resolveEndpoints({ domain: options.domain, env: io.env })
+  const tokenStore = openTokenStore(options.tokenStore, io.env)
+  const transportName = options.transport ?? 'fetch'
+  if (options.importFrom !== undefined) {
+    if (options.mfaCode !== undefined) throw new UsageError('--mfa-code has no use with --import.')
+    const imported = await readTokenImport(options.importFrom, io)
+    const client = new GarminClient({
+      tokenStore,
+      endpoints,
+      ...(io.transport ? { transport: io.transport } : {}),
+      ...(io.clock ? { clock: io.clock } : {}),
+    })
+    const tokens = await client.importTokens(imported)
+    return describe(tokens, tokenStore.location, `import:${imported.format}`)
+  }
+
+  const email = options.email?.trim() || io.env.GARMIN_EMAIL?.trim() || (await askEmail(io))
+  const password = io.env.GARMIN_PASSWORD || (await askPassword(io))
+  const loginTransport = await loadTransport(transportName)
+  const client = new GarminClient({
+    tokenStore,
+    endpoints,
+    loginTransport,
+    botChallengeAdvice: botChallengeAdvice(transportName),
+    ...(io.transport ? { transport: io.transport } : {}),
+    ...(io.clock ? { clock: io.clock } : {}),
+  })
+  const tokens = await client.login({
+    email,
+    password,
+    mfaCode: options.mfaCode,
+    // Without a terminal there is nobody to ask: the client then ends with MfaRequiredError (exit 3).
+    promptMfa: io.interactive ? (method) => io.promptMfa(method) : undefined,
+  })
+  return describe(tokens, tokenStore.location, 'login')
+}
+
+export async function runLogout(
+  options: { tokenStore?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): Promise<{ tokenStore: string; removed: boolean }> {
+  const store = openTokenStore(options.tokenStore, env)
+  const removed = (await store.clear()) !== false
+  return { tokenStore: store.location, removed }
+}
+
+function describe(tokens: StoredTokens, location: string, source: LoginResult['source']): LoginResult {
+  return {
+    displayName: tokens.displayName,
+    domain: tokens.domain,
+    tokenStore: location,
+    accessTokenExpiresAt: tokens.expiresAt,
+    refreshDueAt: new Date(refreshDueAt(Date.parse(tokens.expiresAt))).toISOString(),
+    source,
+  }
+}
+
+async function askEmail(io: LoginIo): Promise<string> {
+  if (!io.interactive) {
+    throw new UsageError('No Garmin email given.', { hint: 'Pass --email or set GARMIN_EMAIL.' })
+  }
+  const email = (await io.promptEmail()).trim()
+  if (!email) throw new UsageError('No Garmin email given.', { hint: 'Pass --email or set GARMIN_EMAIL.' })
+  return email
+}
+
+async function askPassword(io: LoginIo): Promise<string> {
+  if (!io.interactive) {
+    throw new UsageError('No Garmin password given, and there is no terminal to ask for it.', {
+      hint: 'Set GARMIN_PASSWORD in the environment, or run `garmin-s3 login` in a terminal.',
+    })
+  }
+  const password = await io.promptPassword()
+  if (!password) throw new UsageError('No Garmin password given.')
+  return password
+}
+
+/** Reads `--import`: `-` (stdin), a token file, or a folder holding python-garminconnect's garmin_tokens.json. */
+export async function readTokenImport(
+  source: string,
+  io: Pick<LoginIo, 'readStdin' | 'env'>,
+): Promise<ImportedTokens> {
+  if (source === '-') return parseTokenImport(await io.readStdin(), 'standard input')
+  const home = io.env.HOME || homedir()
+  let path = source === '~' ? home : source.startsWith('~/') ? join(home, source.slice(2)) : source
+  try {
+    if ((await stat(path)).isDirectory()) path = join(path, 'garmin_tokens.json')
+    return parseTokenImport(await readFile(path, 'utf8'), path)
+  } catch (error) {
+    if (error instanceof TokenStoreError) throw error
+    const code = (error as NodeJS.ErrnoException).code
+    throw new UsageError(`Cannot read ${path} (${code ?? (error as Error).message}).`, {
+      hint: 'Pass python-garminconnect’s garmin_tokens.json (or the folder holding it, e.g. ~/.garminconnect), or `-` for standard input.',
+    })
+  }
+}
