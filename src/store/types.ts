@@ -42,7 +42,11 @@ export interface Store {
   /** Undefined when the key does not exist. */
   get(key: string): Promise<StoredObject | undefined>
   head(key: string): Promise<ObjectInfo | undefined>
-  /** Every object whose key starts with `prefix`, in pages, in key order. */
+  /**
+   * Every object whose key starts with `prefix`, in pages, in key order (UTF-8 bytes, as S3 lists).
+   * Some S3-compatible servers (SeaweedFS) list a folder's sub-folders first (`a/b` before `a-c`):
+   * callers may rely on order within one folder only.
+   */
   list(prefix: string): AsyncIterable<ObjectInfo>
   /** Counts of backend requests made so far by this store instance. */
   stats(): StoreStats

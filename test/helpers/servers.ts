@@ -96,7 +96,8 @@ export async function startMoto(): Promise<RunningServer> {
   const port = await freePort()
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
+    // Deploy attaches the AWS-managed AWSLambdaBasicExecutionRole, which moto only knows when told to load them.
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true', MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
   })
   const endpoint = `http://127.0.0.1:${port}`
   const output = capture(child)

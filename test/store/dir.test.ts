@@ -1,0 +1,232 @@
+/**
+ * DirStore behaviour beyond the shared contract: never a partial file (failed write, killed writer),
+ * path traversal refused, folder problems reported with a next step, cross-process locking.
+ */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import * as nodeFs from 'node:fs/promises'
+import { hostname, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { FakeClock } from '../../src/clock.js'
+import { StoreError } from '../../src/errors.js'
+import { type DirFs, DirStore, lockPathFor } from '../../src/store/dir.js'
+import { InvalidKeyError } from '../../src/store/keys.js'
+
+const realFs = nodeFs as unknown as DirFs
+let parent: string
+let root: string
+
+beforeEach(async () => {
+  parent = await nodeFs.mkdtemp(join(tmpdir(), 'garmin-s3-dirstore-'))
+  root = join(parent, 'data')
+})
+afterEach(() => nodeFs.rm(parent, { recursive: true, force: true }))
+
+async function collect(store: DirStore, prefix = ''): Promise<string[]> {
+  const keys: string[] = []
+  for await (const item of store.list(prefix)) keys.push(item.key)
+  return keys
+}
+
+function fsError(code: string): Error {
+  return Object.assign(new Error(`${code}: simulated`), { code })
+}
+
+/** Opens temp files whose write stores half the bytes, then fails with `code`. */
+function failingWrites(code: string): DirFs {
+  return {
+    ...realFs,
+    open: async (path, flags) => {
+      const handle = await nodeFs.open(path, flags)
+      return {
+        writeFile: async (data) => {
+          const bytes = typeof data === 'string' ? Buffer.from(data) : data
+          await handle.write(bytes.subarray(0, bytes.byteLength / 2))
+          throw fsError(code)
+        },
+        sync: () => handle.sync(),
+        close: () => handle.close(),
+      }
+    },
+  }
+}
+
+describe('DirStore never leaves a partial file', () => {
+  it('cleans up after a write that fails half-way (disk full)', async () => {
+    const store = new DirStore(root, { fs: failingWrites('ENOSPC') })
+    const error = await store
+      .putIfAbsent('raw/a.json', 'x'.repeat(10_000), 'application/json')
+      .catch((e) => e)
+    expect(error).toBeInstanceOf(StoreError)
+    expect(error.message).toMatch(/no space left/)
+    expect(error.hint).toMatch(/Free some disk space/)
+    expect(await nodeFs.readdir(join(root, 'raw'))).toEqual([])
+
+    const healthy = new DirStore(root)
+    expect(await healthy.get('raw/a.json')).toBeUndefined()
+    expect(await healthy.putIfAbsent('raw/a.json', '{"ok":true}', 'application/json')).toBe('created')
+    expect(Buffer.from((await healthy.get('raw/a.json'))!.body).toString()).toBe('{"ok":true}')
+  })
+
+  it('leaves no visible object when the writer is killed mid-write, and sweeps its temp file later', async () => {
+    const script = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'hanging-writer.ts')
+    const child = spawn(process.execPath, ['--import', 'tsx', script, root, 'raw/activity_1.json'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let output = ''
+    for await (const chunk of child.stdout) {
+      output += String(chunk)
+      if (output.includes('half-written')) break
+    }
+    const exited = once(child, 'exit')
+    child.kill('SIGKILL')
+    await exited
+
+    const leftovers = await nodeFs.readdir(join(root, 'raw'))
+    expect(leftovers).toHaveLength(1)
+    expect(leftovers[0]).toMatch(/^\.garmin-s3-tmp-/)
+    expect((await nodeFs.stat(join(root, 'raw', leftovers[0]!))).size).toBe(50_000) // really cut mid-write
+
+    const store = new DirStore(root)
+    expect(await store.get('raw/activity_1.json')).toBeUndefined()
+    expect(await collect(store)).toEqual([])
+    expect(await store.putIfAbsent('raw/activity_1.json', '{}', 'application/json')).toBe('created')
+
+    // Once the temp file is old enough to belong to no live writer, listing removes it.
+    const later = new DirStore(root, { clock: new FakeClock(Date.now() + 11 * 60_000) })
+    expect(await collect(later)).toEqual(['raw/activity_1.json'])
+    expect(await nodeFs.readdir(join(root, 'raw'))).toEqual(['activity_1.json'])
+  })
+})
+
+describe('DirStore refuses keys that could escape its folder', () => {
+  const badKeys = [
+    '../outside.json',
+    'raw/../../outside.json',
+    'raw/./a.json',
+    '/etc/passwd',
+    'raw\\..\\..\\outside.json',
+    'raw/a\u0000.json',
+    'C:/Windows/x',
+    'raw//a.json',
+    'raw/',
+    '',
+    'raw/.garmin-s3-tmp-x',
+  ]
+
+  it.each(badKeys)('refuses %j for every operation and writes nothing', async (key) => {
+    const store = new DirStore(root)
+    await expect(store.putIfAbsent(key, 'x', 'application/json')).rejects.toBeInstanceOf(InvalidKeyError)
+    await expect(store.putIfMatch(key, 'x', 'application/json', null)).rejects.toBeInstanceOf(InvalidKeyError)
+    await expect(store.get(key)).rejects.toBeInstanceOf(InvalidKeyError)
+    await expect(store.head(key)).rejects.toBeInstanceOf(InvalidKeyError)
+    expect(await nodeFs.readdir(parent)).toEqual([])
+  })
+
+  it('refuses listing prefixes that climb out', async () => {
+    const store = new DirStore(root)
+    await expect(collect(store, '../')).rejects.toBeInstanceOf(InvalidKeyError)
+    await expect(collect(store, 'raw/../..')).rejects.toBeInstanceOf(InvalidKeyError)
+  })
+})
+
+describe('DirStore reports folder problems with a next step', () => {
+  it('names a folder it may not write to', async () => {
+    const store = new DirStore(root, {
+      fs: { ...realFs, mkdir: async () => Promise.reject(fsError('EACCES')) },
+    })
+    const error = await store.putIfAbsent('raw/a.json', '{}', 'application/json').catch((e) => e)
+    expect(error).toBeInstanceOf(StoreError)
+    expect(error.message).toContain(`permission denied: cannot create folder ${join(root, 'raw')}`)
+    expect(error.hint).toMatch(/--out/)
+  })
+
+  it('names a folder it may not read', async () => {
+    const store = new DirStore(root, {
+      fs: { ...realFs, readdir: async () => Promise.reject(fsError('EACCES')) },
+    })
+    const error = await collect(store).catch((e) => e)
+    expect(error).toBeInstanceOf(StoreError)
+    expect(error.message).toMatch(/permission denied: cannot list/)
+  })
+
+  it('explains a file standing where the folder should be', async () => {
+    await nodeFs.writeFile(root, 'not a folder')
+    const error = await new DirStore(root).putIfAbsent('raw/a.json', '{}', 'application/json').catch((e) => e)
+    expect(error).toBeInstanceOf(StoreError)
+    expect(error.message).toMatch(/a file is in the way of a folder/)
+    expect(error.hint).toContain(root)
+  })
+
+  it('falls back to check-then-rename on a file system without hard links, and says so once', async () => {
+    const messages: string[] = []
+    const store = new DirStore(root, {
+      fs: { ...realFs, link: async () => Promise.reject(fsError('EPERM')) },
+      log: (m) => messages.push(m),
+    })
+    expect(await store.putIfAbsent('raw/a.json', '1', 'application/json')).toBe('created')
+    expect(await store.putIfAbsent('raw/a.json', '2', 'application/json')).toBe('exists')
+    expect(await store.putIfAbsent('raw/b.json', '3', 'application/json')).toBe('created')
+    expect(Buffer.from((await store.get('raw/a.json'))!.body).toString()).toBe('1')
+    expect(await nodeFs.readdir(join(root, 'raw'))).toEqual(['a.json', 'b.json'])
+    expect(messages).toHaveLength(1)
+    expect(messages[0]).toMatch(/does not support hard links/)
+  })
+})
+
+describe('DirStore compare-and-swap locking', () => {
+  async function seeded(options: ConstructorParameters<typeof DirStore>[1] = {}) {
+    const store = new DirStore(root, options)
+    await store.putIfAbsent('ctl/state.json', '{"n":1}', 'application/json')
+    const { etag } = (await store.head('ctl/state.json'))!
+    return { store, etag }
+  }
+
+  async function deadPid(): Promise<number> {
+    const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
+    await once(child, 'exit')
+    return child.pid!
+  }
+
+  it('breaks a lock left by a process that died', async () => {
+    const { store, etag } = await seeded()
+    const lock = lockPathFor(root, 'ctl/state.json')
+    await nodeFs.writeFile(lock, JSON.stringify({ pid: await deadPid(), host: hostname(), at: Date.now() }))
+    expect((await store.putIfMatch('ctl/state.json', '{"n":2}', 'application/json', etag)).ok).toBe(true)
+    await expect(nodeFs.access(lock)).rejects.toThrow()
+  })
+
+  it('waits for a live writer, then gives up with a next step instead of writing', async () => {
+    const clock = new FakeClock(Date.now())
+    const { store, etag } = await seeded({ clock, lockTimeoutMs: 1_000 })
+    const lock = lockPathFor(root, 'ctl/state.json')
+    await nodeFs.writeFile(lock, JSON.stringify({ pid: process.ppid, host: hostname(), at: clock.now() }))
+    const error = await store
+      .putIfMatch('ctl/state.json', '{"n":2}', 'application/json', etag)
+      .catch((e) => e)
+    expect(error).toBeInstanceOf(StoreError)
+    expect(error.message).toMatch(/being written by another garmin-s3 process/)
+    expect(error.hint).toContain(lock)
+    expect(clock.sleeps.length).toBeGreaterThan(3)
+    expect(Buffer.from((await store.get('ctl/state.json'))!.body).toString()).toBe('{"n":1}')
+  })
+
+  it('breaks a lock held far longer than any write takes', async () => {
+    const clock = new FakeClock(Date.now())
+    const { store, etag } = await seeded({ clock })
+    const lock = lockPathFor(root, 'ctl/state.json')
+    await nodeFs.writeFile(
+      lock,
+      JSON.stringify({ pid: process.ppid, host: hostname(), at: clock.now() - 60_000 }),
+    )
+    expect((await store.putIfMatch('ctl/state.json', '{"n":2}', 'application/json', etag)).ok).toBe(true)
+  })
+
+  it('keeps lock files out of listings', async () => {
+    const { store } = await seeded()
+    await nodeFs.writeFile(lockPathFor(root, 'ctl/state.json'), '{}')
+    expect(await collect(store)).toEqual(['ctl/state.json'])
+  })
+})
