@@ -1,0 +1,199 @@
+/**
+ * How `garmin-s3 sync` shows its work. On a terminal: a spinner while the activity list is paged and a
+ * progress bar with rate and ETA while activities are written, on stderr. Elsewhere (CI, pipes): one
+ * plain line per page and warning, so logs stay short. The closing summary is built by `summaryLines`.
+ */
+import ora, { type Ora } from 'ora'
+import pc from 'picocolors'
+import { describeEvent } from '../sync/describe.js'
+import type { SyncEvent, SyncReport } from '../sync/types.js'
+
+/** Dry runs print this many "would write activity ..." lines, then a count. */
+const MAX_DRY_RUN_LINES = 50
+
+const number = new Intl.NumberFormat('en-US')
+
+export function formatCount(n: number): string {
+  return number.format(n)
+}
+
+/** `1.2 s`, `3 min 5 s`, `1 h 2 min`. */
+export function formatDuration(ms: number): string {
+  if (ms < 10_000) return `${(Math.max(0, ms) / 1000).toFixed(1)} s`
+  const s = Math.round(ms / 1000)
+  if (s < 3600) return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
+}
+
+/** `[██████░░░░░░]` for done/total; an empty bar when the total is unknown. */
+export function progressBar(done: number, total: number, width = 20): string {
+  const ratio = total > 0 ? Math.min(1, done / total) : 0
+  const full = Math.round(ratio * width)
+  return `[${'█'.repeat(full)}${'░'.repeat(width - full)}]`
+}
+
+/** The bar's text: `[████░░░░] 120/1,000 · 85/s · ETA 11 s`. */
+export function progressText(done: number, total: number, elapsedMs: number): string {
+  const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
+  const parts = [`${progressBar(done, total)} ${formatCount(done)}/${formatCount(Math.max(done, total))}`]
+  if (rate > 0) parts.push(`${rate >= 10 ? Math.round(rate) : rate.toFixed(1)}/s`)
+  if (rate > 0 && total > done) parts.push(`ETA ${formatDuration(((total - done) / rate) * 1000)}`)
+  return parts.join(' · ')
+}
+
+export interface SyncProgressOptions {
+  stream: NodeJS.WritableStream
+  /** A person is watching a terminal: animate. Otherwise print plain lines. */
+  interactive: boolean
+  now?: () => number
+}
+
+export class SyncProgress {
+  private spinner: Ora | undefined
+  private readonly now: () => number
+  private writesStartedAt: number | undefined
+  private paging = ''
+  private dryRunLines = 0
+  private dryRunHidden = 0
+
+  constructor(private readonly options: SyncProgressOptions) {
+    this.now = options.now ?? Date.now
+  }
+
+  readonly onEvent = (event: SyncEvent): void => {
+    if (event.type === 'dry-run') this.dryRun(event.message)
+    else if (this.options.interactive) this.animate(event)
+    else this.plain(event)
+  }
+
+  private line(text: string): void {
+    if (this.spinner?.isSpinning) {
+      this.spinner.clear()
+      this.options.stream.write(`${text}\n`)
+      this.spinner.render()
+    } else {
+      this.options.stream.write(`${text}\n`)
+    }
+  }
+
+  private dryRun(message: string): void {
+    if (message.startsWith('would write activity ') && this.dryRunLines >= MAX_DRY_RUN_LINES) {
+      this.dryRunHidden++
+      return
+    }
+    if (message.startsWith('would write activity ')) this.dryRunLines++
+    this.line(message)
+  }
+
+  private plain(event: SyncEvent): void {
+    if (event.type === 'progress' || event.type === 'checkpoint') return
+    const text = describeEvent(event)
+    if (text) this.line(text)
+  }
+
+  private animate(event: SyncEvent): void {
+    switch (event.type) {
+      case 'start':
+        this.spinner = ora({
+          text: `Reading sync state in ${event.location}`,
+          stream: this.options.stream,
+          discardStdin: false,
+        })
+        this.spinner.start()
+        return
+      case 'listing-store':
+        this.setText(`Listing ${event.prefix} to see what is already stored`)
+        return
+      case 'listed-store':
+        this.line(pc.dim(`  ${formatCount(event.keys)} activities already stored`))
+        return
+      case 'page':
+        this.paging = `page ${event.page + 1}${event.oldest ? `, back to ${event.oldest.slice(0, 10)}` : ''}`
+        if (this.writesStartedAt === undefined) this.setText(`Listing activities (${this.paging})`)
+        return
+      case 'progress':
+        if (event.done === 0) return
+        this.writesStartedAt ??= this.now()
+        this.setText(
+          `Copying ${progressText(event.done, event.total, this.now() - this.writesStartedAt)}  ${pc.dim(this.paging)}`,
+        )
+        return
+      case 'warning':
+        this.line(pc.yellow(`⚠ ${event.message}`))
+        return
+      case 'stop':
+        this.stop()
+        return
+      default:
+        return
+    }
+  }
+
+  private setText(text: string): void {
+    if (this.spinner) this.spinner.text = text
+  }
+
+  /** Clears the spinner (idempotent); call before printing the summary or an error. */
+  stop(): void {
+    this.spinner?.stop()
+    this.spinner = undefined
+    if (this.dryRunHidden > 0) {
+      this.options.stream.write(
+        `... and ${formatCount(this.dryRunHidden)} more activities would be written\n`,
+      )
+      this.dryRunHidden = 0
+    }
+  }
+}
+
+/** The closing summary: what happened, where, how long, and what to do next if anything. */
+export function summaryLines(report: SyncReport, options: { defaultLocation?: boolean } = {}): string[] {
+  const where = `${report.location}/${report.prefix}`
+  const activities = (count: number, adjective = '') =>
+    `${formatCount(count)} ${adjective}${count === 1 ? 'activity' : 'activities'}`
+  const lines: string[] = []
+  const fatal = report.stopReason === 'fatal' ? report.errors[0] : undefined
+
+  if (report.dryRun) {
+    lines.push(`Dry run: would copy ${activities(report.created, 'new ')} to ${where}; nothing was written.`)
+  } else if (fatal) {
+    lines.push(pc.red(`✖ Stopped early (the error is below); the next run resumes where this one stopped.`))
+  } else if (report.stopReason === 'deadline' || report.stopReason === 'interrupted') {
+    const why = report.stopReason === 'deadline' ? 'before the time limit' : 'as asked'
+    lines.push(
+      pc.yellow(
+        `⚠ Stopped ${why} after copying ${activities(report.created)}; run again to continue where this run stopped.`,
+      ),
+    )
+  } else if (report.created > 0) {
+    lines.push(pc.green(`✔ Copied ${activities(report.created, 'new ')} to ${where}`))
+  } else {
+    lines.push(pc.green(`✔ Up to date: nothing new for ${where}`))
+  }
+  if (report.failed > 0 && !report.dryRun) {
+    lines.push(pc.yellow(`⚠ ${activities(report.failed)} could not be written; the next run retries them.`))
+  }
+  const counts = [
+    `${formatCount(report.created)} ${report.dryRun ? 'to write' : 'created'}`,
+    `${formatCount(report.existing)} already there`,
+    ...(report.skipped > 0 ? [`${formatCount(report.skipped)} outside the date range`] : []),
+    `${formatCount(report.failed)} failed`,
+    formatDuration(report.durationMs),
+  ]
+  lines.push(`  ${counts.join(' · ')}`)
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0)
+  lines.push(
+    pc.dim(
+      `  requests: Garmin ${formatCount(sum(report.requests.garmin))} · storage ${formatCount(sum(report.requests.store))}`,
+    ),
+  )
+  for (const error of report.errors.slice(fatal ? 1 : 0, (fatal ? 1 : 0) + 5)) {
+    lines.push(
+      pc.dim(`  ${error.activityId === undefined ? '' : `activity ${error.activityId}: `}${error.message}`),
+    )
+  }
+  if (options.defaultLocation && !report.dryRun) {
+    lines.push(pc.dim('  (no --bucket or --out given: this is the default folder ./garmin-data)'))
+  }
+  return lines
+}

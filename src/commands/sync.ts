@@ -1,0 +1,198 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base.js'
+import { SyncProgress, summaryLines } from '../cli/progress.js'
+import { UsageError } from '../errors.js'
+import { GarminClient } from '../garmin/client.js'
+import { resolveEndpoints } from '../garmin/endpoints.js'
+import { openTokenStore } from '../garmin/tokens.js'
+import { DEFAULT_OUT_DIR, openStore, validatePrefix } from '../store/index.js'
+import { runSync, type SyncOptions, type SyncReport, validateSyncOptions } from '../sync/index.js'
+
+export const DEFAULT_PREFIX = 'raw-data/garmin-json/'
+
+/** `90s`, `10m`, `1h`, `500ms` or plain seconds -> milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$/.exec(text.trim())
+  const ms = m
+    ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000)
+    : Number.NaN
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new UsageError(
+      `--max-duration must be a duration like 90s, 10m or 1h, got ${JSON.stringify(text)}`,
+      {
+        hint: 'For example --max-duration 10m stops cleanly after ten minutes; the next run resumes.',
+      },
+    )
+  }
+  return ms
+}
+
+/** A whole number of days from a flag or DAYS_BACK; negative numbers are refused later, with the others. */
+export function parseDaysBack(text: string, source: string): number {
+  if (!/^\s*-?\d+\s*$/.test(text)) {
+    throw new UsageError(`${source} must be a whole number of days, got ${JSON.stringify(text)}`, {
+      hint: 'For example --days-back 7 (or DAYS_BACK=7) syncs the last week.',
+    })
+  }
+  return Number(text)
+}
+
+export default class Sync extends BaseCommand {
+  static override summary = 'Copy new Garmin activities into an S3 bucket or a local folder.'
+
+  static override description =
+    `Incremental and write-once: each activity is stored once as ${DEFAULT_PREFIX}activity_<id>.json (the list entry exactly as Garmin sent it), and a run with nothing new costs one Garmin call and three storage requests. The first run copies the whole history and adopts what is already there (for example a bucket filled by the original Python Lambda) without rewriting it.
+
+Without --bucket or --out, data goes to the folder ${DEFAULT_OUT_DIR}. A checkpoint and one manifest per run are kept beside the data prefix in _garmin-s3/ (e.g. raw-data/_garmin-s3/state.json).
+
+Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 login), 4 Garmin rate-limited or unavailable, 5 partial (stopped early or some activities failed; the next run resumes).`
+
+  static override examples = [
+    '<%= config.bin %> sync',
+    '<%= config.bin %> sync --bucket my-garmin-lake',
+    '<%= config.bin %> sync --out ~/garmin --days-back 30',
+    '<%= config.bin %> sync --bucket my-lake --dry-run',
+    '<%= config.bin %> sync --bucket my-lake --endpoint http://127.0.0.1:9000 --path-style',
+    '<%= config.bin %> sync --bucket my-lake --max-duration 10m --json',
+  ]
+
+  static override flags = {
+    bucket: Flags.string({ description: 'S3 bucket to copy into (it must exist).', exclusive: ['out'] }),
+    out: Flags.string({
+      description: `Local folder to copy into (default when no --bucket: ${DEFAULT_OUT_DIR}).`,
+    }),
+    prefix: Flags.string({ description: 'Key prefix for the activity objects.', default: DEFAULT_PREFIX }),
+    since: Flags.string({ description: 'Only activities from this day on (YYYY-MM-DD, local date).' }),
+    'days-back': Flags.string({
+      description: 'Only the last N days (default: DAYS_BACK, else the whole history).',
+    }),
+    full: Flags.boolean({
+      description: 'Rescan the whole history against a fresh listing of the storage (repairs gaps).',
+    }),
+    'dry-run': Flags.boolean({
+      description: 'Show what would be written; write nothing, not even the checkpoint.',
+    }),
+    concurrency: Flags.integer({ description: 'Parallel writes.', default: 4, min: 1, max: 64 }),
+    'max-duration': Flags.string({
+      description: 'Stop cleanly and checkpoint before this much time (90s, 10m, 1h).',
+    }),
+    profile: Flags.string({
+      description: 'AWS profile (default: AWS_PROFILE, else the default credential chain).',
+    }),
+    region: Flags.string({ description: "The bucket's AWS region (default: AWS_REGION)." }),
+    endpoint: Flags.string({ description: 'S3-compatible endpoint URL (MinIO, SeaweedFS, R2, B2...).' }),
+    'path-style': Flags.boolean({ description: 'Path-style S3 URLs (most S3-compatible servers need it).' }),
+    'token-store': Flags.string({
+      description:
+        'Where the Garmin tokens are: a file path or ssm:/<parameter> (default: GARMIN_S3_TOKEN_STORE, else ~/.config/garmin-s3/tokens.json).',
+    }),
+    domain: Flags.string({
+      description: 'Garmin domain (default: GARMIN_DOMAIN, else garmin.com).',
+      options: ['garmin.com', 'garmin.cn'],
+    }),
+  }
+
+  /** The environment; tests replace it. */
+  protected env(): NodeJS.ProcessEnv {
+    return process.env
+  }
+
+  /** Where progress goes (stderr, so stdout stays clean for --json); tests replace it. */
+  protected progressStream(): NodeJS.WriteStream {
+    return process.stderr
+  }
+
+  async run(): Promise<SyncReport> {
+    const { flags } = await this.parse(Sync)
+    const env = this.env()
+    const json = this.jsonEnabled()
+    const say = (text: string) => {
+      if (!json) this.logToStderr(text)
+    }
+
+    // Everything is checked before anything is read or written.
+    const daysBackText =
+      flags['days-back'] ?? (flags.since || flags.full ? undefined : env.DAYS_BACK?.trim() || undefined)
+    const daysBack =
+      daysBackText === undefined
+        ? undefined
+        : parseDaysBack(daysBackText, flags['days-back'] ? '--days-back' : 'DAYS_BACK')
+    const maxDurationMs =
+      flags['max-duration'] === undefined ? undefined : parseDuration(flags['max-duration'])
+    const startedAt = Date.now()
+    const options: SyncOptions = {
+      prefix: validatePrefix(flags.prefix),
+      ...(flags.since === undefined ? {} : { since: flags.since.trim() }),
+      ...(daysBack === undefined ? {} : { daysBack }),
+      full: flags.full,
+      dryRun: flags['dry-run'],
+      concurrency: flags.concurrency,
+      ...(maxDurationMs === undefined ? {} : { deadline: startedAt + maxDurationMs }),
+      runner: env.GITHUB_ACTIONS === 'true' ? 'github-actions' : 'cli',
+      toolVersion: this.config.version,
+    }
+    validateSyncOptions(options, startedAt)
+    const store = openStore(
+      {
+        bucket: flags.bucket,
+        out: flags.out,
+        region: flags.region,
+        profile: flags.profile,
+        endpoint: flags.endpoint,
+        pathStyle: flags['path-style'],
+      },
+      (message) => this.logToStderr(`warning: ${message}`),
+    )
+    const defaultLocation = !flags.bucket && !flags.out
+    if (defaultLocation) say(`No --bucket or --out given: copying into the folder ${store.location}`)
+
+    const tokenStore = openTokenStore(flags['token-store'], env)
+    const garmin = new GarminClient({
+      tokenStore,
+      endpoints: resolveEndpoints({ ...(flags.domain ? { domain: flags.domain } : {}), env }),
+    })
+    if (env.GARMIN_EMAIL && env.GARMIN_PASSWORD && !(await tokenStore.load())) {
+      this.logToStderr(
+        `warning: no Garmin tokens in ${tokenStore.location}; signing in with GARMIN_EMAIL/GARMIN_PASSWORD. ` +
+          'Run `garmin-s3 login` once instead: Garmin rate-limits sign-ins, not token refreshes.',
+      )
+      await garmin.login({ email: env.GARMIN_EMAIL, password: env.GARMIN_PASSWORD })
+    }
+
+    // A terminal without a width (some CI pseudo-terminals) gets plain lines: a spinner needs to know it.
+    const stream = this.progressStream()
+    const interactive = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && !json
+    const progress = json ? undefined : new SyncProgress({ stream, interactive })
+    // Ctrl-C once: finish the writes in flight, save the checkpoint, report (exit 5). Twice: quit now.
+    const interrupt = new AbortController()
+    const onSigint = () => {
+      if (interrupt.signal.aborted) process.exit(130)
+      interrupt.abort()
+      this.logToStderr('Stopping after the writes in flight (Ctrl-C again to quit at once)...')
+    }
+    process.on('SIGINT', onSigint)
+    let report: SyncReport
+    try {
+      report = await runSync(options, {
+        garmin,
+        store,
+        signal: interrupt.signal,
+        ...(progress ? { log: progress.onEvent } : {}),
+      })
+    } finally {
+      process.off('SIGINT', onSigint)
+      progress?.stop()
+    }
+    if (!json) {
+      for (const line of summaryLines(report, { defaultLocation })) this.log(line)
+      // The error that stopped the run, in the same form as any other error of the CLI.
+      const fatal = report.stopReason === 'fatal' ? report.errors[0] : undefined
+      if (fatal) {
+        this.logToStderr(`Error: ${fatal.message}`)
+        if (fatal.hint) this.logToStderr(`  -> ${fatal.hint}`)
+      }
+    }
+    this.setExitCode(report.exitCode)
+    return report
+  }
+}

@@ -1,0 +1,87 @@
+import { UsageError } from '../errors.js'
+import { addDays, isIsoDate, utcDate } from './time.js'
+import type { SyncOptions } from './types.js'
+
+export interface ResolvedOptions {
+  prefix: string
+  /** Effective lower bound (local start date), from `since` or `daysBack`. */
+  since?: string
+  full: boolean
+  dryRun: boolean
+  concurrency: number
+  deadline?: number
+  pageSize: number
+  maxPageSize: number
+  overlapDays: number
+  original: SyncOptions
+}
+
+const MAX_CONCURRENCY = 64
+/** Garmin's own cap on `limit` for the activity list. */
+const MAX_LIST_LIMIT = 1000
+
+function positiveInteger(value: number | undefined, fallback: number, name: string, max: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new UsageError(`${name} must be a whole number from 1 to ${max}, got ${value}`)
+  }
+  return value
+}
+
+/** Checks every option before anything is read or written; a bad one is a UsageError (exit 2). */
+export function resolveOptions(options: SyncOptions, now: number): ResolvedOptions {
+  const { prefix } = options
+  if (prefix !== '' && !prefix.endsWith('/')) {
+    throw new UsageError(`prefix ${JSON.stringify(prefix)} must end with "/"`, {
+      hint: 'Pass a folder-like prefix such as raw-data/garmin-json/.',
+    })
+  }
+  if (options.since !== undefined && !isIsoDate(options.since)) {
+    throw new UsageError(`--since must be a date like 2024-05-01, got ${JSON.stringify(options.since)}`, {
+      hint: 'Use the YYYY-MM-DD form, e.g. --since 2024-05-01.',
+    })
+  }
+  if (options.daysBack !== undefined && (!Number.isSafeInteger(options.daysBack) || options.daysBack < 0)) {
+    throw new UsageError(`--days-back must be a whole number of days, 0 or more, got ${options.daysBack}`, {
+      hint: 'For example --days-back 7 (or DAYS_BACK=7) syncs the last week.',
+    })
+  }
+  if (options.since !== undefined && options.daysBack !== undefined) {
+    throw new UsageError('--since and --days-back both set a start date; use one of them', {
+      hint: 'Drop one (DAYS_BACK in the environment counts as --days-back).',
+    })
+  }
+  if (options.full && (options.since !== undefined || options.daysBack !== undefined)) {
+    throw new UsageError(
+      '--full rescans the whole history, so it cannot be combined with --since or --days-back',
+      {
+        hint: 'Drop --full to sync a date range, or drop the range to rescan everything.',
+      },
+    )
+  }
+  if (
+    options.overlapDays !== undefined &&
+    (!Number.isFinite(options.overlapDays) || options.overlapDays < 0)
+  ) {
+    throw new UsageError(`overlapDays must be 0 or more, got ${options.overlapDays}`)
+  }
+  const pageSize = positiveInteger(options.pageSize, 100, 'pageSize', MAX_LIST_LIMIT)
+  const maxPageSize = Math.max(
+    pageSize,
+    positiveInteger(options.maxPageSize, 500, 'maxPageSize', MAX_LIST_LIMIT),
+  )
+  const since =
+    options.since ?? (options.daysBack === undefined ? undefined : addDays(utcDate(now), -options.daysBack))
+  return {
+    prefix,
+    ...(since === undefined ? {} : { since }),
+    full: options.full === true,
+    dryRun: options.dryRun === true,
+    concurrency: positiveInteger(options.concurrency, 4, '--concurrency', MAX_CONCURRENCY),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    pageSize,
+    maxPageSize,
+    overlapDays: options.overlapDays ?? 7,
+    original: options,
+  }
+}

@@ -1,0 +1,630 @@
+/**
+ * The sync pipeline (DESIGN.md "What is new"): read state, page the activity list newest first,
+ * write each new activity once, checkpoint, write a run manifest.
+ *
+ * Paging in short: activities within `overlapDays` of the newest stored one are checked by id (late
+ * uploads land there); older ones inside a covered interval (coverage.ts) are known to be stored, and
+ * once a page ends inside one the list jumps below it (`endDate`) or stops when it reaches the
+ * beginning of the history. Only where nothing is known does the run list the store, once, to learn
+ * which keys exist (adopting buckets filled by the original Python pipeline). The checkpoint only
+ * covers activities that were stored, so a failure or a kill costs at most a re-check of the
+ * unfinished page.
+ */
+import { randomBytes } from 'node:crypto'
+import { type Clock, systemClock } from '../clock.js'
+import { EXIT, type ExitCode, isGarminS3Error, StoreError } from '../errors.js'
+import type { ActivityEntry } from '../garmin/types.js'
+import type { Store } from '../store/types.js'
+import { ChainTracker, type Interval, intervalContaining } from './coverage.js'
+import { describeStop } from './describe.js'
+import { WriteGate } from './gate.js'
+import { manifestBody, manifestKeyFor } from './manifest.js'
+import { type ResolvedOptions, resolveOptions } from './options.js'
+import { type DatasetState, type Progress, StateKeeper } from './state.js'
+import { addDays, DAY_MS, formatGmt, parseGmt } from './time.js'
+import type {
+  StopReason,
+  SyncDeps,
+  SyncError,
+  SyncLog,
+  SyncOptions,
+  SyncReport,
+  SyncSource,
+} from './types.js'
+
+const ACTIVITY_NAME = /^activity_(\d+)\.json$/
+const LOCAL_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/
+const MAX_CONSECUTIVE_WRITE_FAILURES = 10
+const MAX_REPORTED_ERRORS = 100
+const MIN_DEADLINE_RESERVE_MS = 1000
+const encoder = new TextEncoder()
+
+/** `raw-data/garmin-json/` + 123 -> `raw-data/garmin-json/activity_123.json` (the original pipeline's keys). */
+export function activityKey(prefix: string, activityId: number): string {
+  return `${prefix}activity_${activityId}.json`
+}
+
+/** The activity id in a key of the data prefix, or undefined for anything else. */
+export function activityIdFromKey(prefix: string, key: string): number | undefined {
+  if (!key.startsWith(prefix)) return undefined
+  const match = ACTIVITY_NAME.exec(key.slice(prefix.length))
+  if (!match) return undefined
+  const id = Number(match[1])
+  return Number.isSafeInteger(id) ? id : undefined
+}
+
+export async function runSync(options: SyncOptions, deps: SyncDeps): Promise<SyncReport> {
+  const clock = deps.clock ?? systemClock
+  const resolved = resolveOptions(options, clock.now())
+  return new SyncRun(resolved, deps, clock).execute()
+}
+
+/** A contiguous listing position: `start` within the list filtered by `startDate`/`endDate`. */
+interface Segment {
+  start: number
+  startDate?: string
+  endDate?: string
+  /** For a jump: where plain paging would have gone on, if Garmin turns out to ignore `endDate`. */
+  resume?: Segment
+}
+
+type Step = { stop: StopReason; beginning?: boolean } | { next: Segment }
+type Decision = 'write' | 'existing' | 'skipped' | 'duplicate' | 'invalid'
+type Outcome = 'created' | 'exists' | 'failed' | 'not-attempted'
+type Fetched = { ok: true; entries: ActivityEntry[] } | { ok: false; error: unknown }
+
+interface Item {
+  entry: ActivityEntry
+  decision: Decision
+  outcome?: Outcome
+  error?: unknown
+}
+
+/** Stops everything: Garmin auth / rate limit / unavailable / bad answers, storage that cannot be used. */
+function isFatalWriteError(error: unknown): boolean {
+  return error instanceof StoreError && (error as { retryable?: boolean }).retryable !== true
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function exitCodeOf(error: unknown): ExitCode {
+  return isGarminS3Error(error) && error.exitCode !== EXIT.ok ? error.exitCode : EXIT.failure
+}
+
+function subtract(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [kind, n] of Object.entries(after)) {
+    const diff = n - (before[kind] ?? 0)
+    if (diff > 0) out[kind] = diff
+  }
+  return out
+}
+
+/** The local calendar date the user sees for an activity (falls back to the UTC date). */
+function localDate(entry: ActivityEntry): string {
+  const local = entry.startTimeLocal
+  return typeof local === 'string' && LOCAL_TIME.test(local)
+    ? local.slice(0, 10)
+    : entry.startTimeGMT.slice(0, 10)
+}
+
+class SyncRun {
+  private readonly store: Store
+  private readonly garmin: SyncSource
+  private readonly log: SyncLog
+  private readonly gate: WriteGate
+  private readonly keeper: StateKeeper
+  private readonly runId: string
+  private readonly startedAt: number
+  private readonly storeBefore: Record<string, number>
+  private readonly garminBefore: Record<string, number>
+
+  private state: DatasetState | undefined
+  /** Coverage at the start of the run: where the list can be skipped. */
+  private covered: Interval[] = []
+  private windowStart: string | undefined
+  private readonly known = new Set<number>()
+  private readonly seenThisRun = new Set<number>()
+  private listed = false
+  private jumpsDisabled = false
+  private slowestListMs = 0
+
+  /** Runs of consecutive stored activities, in listing order: this run's coverage claims. */
+  private readonly chain = new ChainTracker()
+  private readonly progress: Progress
+
+  private created = 0
+  private existing = 0
+  private skipped = 0
+  private failed = 0
+  private writesDone = 0
+  private writesPlanned = 0
+  private estimate: number | undefined
+  private readonly errors: SyncError[] = []
+  private consecutiveFailures = 0
+  private fatalError: unknown
+  private deadlineHit = false
+  private stopReason: StopReason = 'end-of-history'
+  private readonly abort = new AbortController()
+  private readonly stopSignal: AbortSignal | undefined
+
+  constructor(
+    private readonly o: ResolvedOptions,
+    deps: SyncDeps,
+    private readonly clock: Clock,
+  ) {
+    this.store = deps.store
+    this.garmin = deps.garmin
+    this.log = deps.log ?? (() => {})
+    this.gate = new WriteGate(o.dryRun, this.log)
+    this.stopSignal = deps.signal
+    this.runId = deps.newRunId?.() ?? randomBytes(4).toString('hex')
+    this.startedAt = clock.now()
+    this.storeBefore = { ...this.store.stats().requests }
+    this.garminBefore = { ...this.garmin.stats().requests }
+    this.keeper = new StateKeeper(
+      this.store,
+      o.prefix,
+      () => clock.now(),
+      (message) => this.log({ type: 'warning', message }),
+    )
+    this.progress = {
+      claims: [],
+      seen: new Map(),
+      createdUnsaved: 0,
+      overlapDays: o.overlapDays,
+      countRun: false,
+    }
+  }
+
+  async execute(): Promise<SyncReport> {
+    // A store that cannot even be read fails the command before anything happens (nothing to report).
+    this.state = await this.keeper.load()
+    this.covered = this.o.full ? [] : (this.state?.covered ?? [])
+    for (const [id] of this.state?.recent ?? []) this.known.add(id)
+    const newest = this.state?.newestStartTimeGMT
+    if (newest && !this.o.full) this.windowStart = formatGmt(parseGmt(newest)! - this.o.overlapDays * DAY_MS)
+    this.log({
+      type: 'start',
+      mode: this.o.full ? 'full' : this.state ? 'incremental' : 'first-run',
+      location: this.store.location,
+      prefix: this.o.prefix,
+      ...(this.o.since ? { since: this.o.since } : {}),
+      dryRun: this.o.dryRun,
+      ...(newest ? { newestStored: newest } : {}),
+      backfillComplete: this.state?.backfillComplete ?? false,
+    })
+    try {
+      // A dry run lists up front so that its plan is exact; --full needs the listing anyway.
+      if (this.o.dryRun || this.o.full) await this.learnStoredKeys()
+      await this.scan()
+    } catch (error) {
+      this.fail(error)
+    }
+    return this.finish()
+  }
+
+  private fail(error: unknown): void {
+    this.fatalError ??= error
+    this.stopReason = 'fatal'
+    this.abort.abort()
+  }
+
+  /** True once the run must stop starting work: the deadline is near, or the caller asked to stop. */
+  private pastDeadline(): boolean {
+    if (this.stopSignal?.aborted) return true
+    if (this.o.deadline === undefined) return false
+    const reserve = Math.max(MIN_DEADLINE_RESERVE_MS, 2 * this.slowestListMs)
+    return this.clock.now() >= this.o.deadline - reserve
+  }
+
+  private fetch(segment: Segment, limit: number): Promise<Fetched> {
+    const began = this.clock.now()
+    const query = {
+      start: segment.start,
+      limit,
+      ...(segment.startDate ? { startDate: segment.startDate } : {}),
+      ...(segment.endDate ? { endDate: segment.endDate } : {}),
+    }
+    return this.garmin.listActivities(query, this.abort.signal).then(
+      (entries) => {
+        this.slowestListMs = Math.max(this.slowestListMs, this.clock.now() - began)
+        return { ok: true, entries }
+      },
+      (error: unknown) => ({ ok: false, error }),
+    )
+  }
+
+  private async scan(): Promise<void> {
+    let segment: Segment = { start: 0, ...(this.o.since ? { startDate: addDays(this.o.since, -1) } : {}) }
+    let limit = this.o.pageSize
+    let pending: Promise<Fetched> | undefined
+    for (let page = 0; ; page++) {
+      if (!pending) {
+        if (this.pastDeadline()) return this.stopAtDeadline()
+        pending = this.fetch(segment, limit)
+      }
+      const fetched = await pending
+      pending = undefined
+      if (!fetched.ok) return this.fail(fetched.error)
+      let entries = fetched.entries
+      if (segment.resume && segment.start === 0 && this.ignoresEndDate(segment, entries)) {
+        // Garmin answered from the top: it ignored endDate. Page on by offset from where we jumped.
+        this.jumpsDisabled = true
+        this.log({ type: 'warning', message: 'the activity list ignored endDate; paging through instead' })
+        segment = segment.resume
+        pending = this.fetch(segment, limit)
+        entries = []
+        continue
+      }
+
+      const items: Item[] = []
+      for (const entry of entries) items.push({ entry, decision: await this.decide(entry) })
+      const toWrite = items.filter((i) => i.decision === 'write').length
+      this.writesPlanned += toWrite
+      this.log({
+        type: 'page',
+        page,
+        start: segment.start,
+        limit,
+        received: entries.length,
+        toWrite,
+        ...(entries.length > 0 ? { oldest: entries[entries.length - 1]!.startTimeGMT } : {}),
+      })
+
+      const step = this.nextStep(segment, entries, limit)
+      const nextLimit = Math.min(limit * 2, this.o.maxPageSize)
+      // Fetch the next page while this one is written.
+      if ('next' in step && !this.pastDeadline()) pending = this.fetch(step.next, nextLimit)
+
+      await this.writeAll(items)
+      this.settle(items)
+      if (this.fatalError !== undefined || this.deadlineHit) {
+        this.abort.abort()
+        await pending
+        return this.fatalError !== undefined ? this.fail(this.fatalError) : this.stopAtDeadline()
+      }
+      if ('stop' in step) {
+        if (step.beginning) this.chain.reachBeginning()
+        this.stopReason = step.stop
+        return
+      }
+      try {
+        await this.checkpoint()
+      } catch (error) {
+        this.fail(error)
+        await pending
+        return
+      }
+      segment = step.next
+      limit = nextLimit
+    }
+  }
+
+  private ignoresEndDate(segment: Segment, entries: ActivityEntry[]): boolean {
+    const first = entries[0]
+    return (
+      segment.endDate !== undefined &&
+      first !== undefined &&
+      first.startTimeGMT.slice(0, 10) > addDays(segment.endDate, 1)
+    )
+  }
+
+  private stopAtDeadline(): void {
+    this.deadlineHit = true
+    this.stopReason = this.stopSignal?.aborted ? 'interrupted' : 'deadline'
+  }
+
+  private async decide(entry: ActivityEntry): Promise<Decision> {
+    const id = entry.activityId
+    const start = entry.startTimeGMT
+    if (!Number.isSafeInteger(id) || id < 0 || parseGmt(start) === undefined) return 'invalid'
+    if (this.seenThisRun.has(id)) return 'duplicate'
+    this.seenThisRun.add(id)
+    if (this.known.has(id)) return 'existing'
+    const inWindow = this.windowStart !== undefined && start >= this.windowStart
+    // Outside the overlap window, coverage says it is stored; inside it, late uploads make only ids trustworthy.
+    if (!inWindow && intervalContaining(this.covered, start)) return 'existing'
+    if (this.o.since !== undefined && localDate(entry) < this.o.since) return 'skipped'
+    if (inWindow) return 'write'
+    if (!this.listed) {
+      await this.learnStoredKeys()
+      if (this.known.has(id)) return 'existing'
+    }
+    return 'write'
+  }
+
+  /** One paginated listing of the data prefix: every `activity_<id>.json` already there is known. */
+  private async learnStoredKeys(): Promise<void> {
+    this.listed = true
+    this.log({ type: 'listing-store', prefix: this.o.prefix })
+    let keys = 0
+    for await (const info of this.store.list(this.o.prefix)) {
+      const id = activityIdFromKey(this.o.prefix, info.key)
+      if (id === undefined) continue
+      this.known.add(id)
+      keys++
+    }
+    this.progress.listedStored = keys
+    this.log({ type: 'listed-store', keys })
+    await this.estimateWrites(keys)
+  }
+
+  /** Best effort: the total count lets the progress bar show an ETA on a backfill. */
+  private async estimateWrites(stored: number): Promise<void> {
+    if (this.o.since !== undefined || this.state?.backfillComplete || !this.garmin.countActivities) return
+    try {
+      const total = await this.garmin.countActivities(this.abort.signal)
+      this.estimate = Math.max(0, total - stored)
+      this.log({ type: 'estimate', toWrite: this.estimate })
+    } catch {
+      // The count only feeds the progress bar; the list call that follows reports real trouble.
+    }
+  }
+
+  private nextStep(segment: Segment, entries: ActivityEntry[], limit: number): Step {
+    // An empty page ends the list; without a startDate filter that is the beginning of the history.
+    if (entries.length === 0)
+      return segment.startDate ? { stop: 'since' } : { stop: 'end-of-history', beginning: true }
+    const next = { next: { ...segment, start: segment.start + entries.length } }
+    const lastStart = entries.findLast((e) => parseGmt(e.startTimeGMT) !== undefined)?.startTimeGMT
+    if (lastStart === undefined) return next
+    const since = this.o.since
+    if (since !== undefined) {
+      // Within the startDate filter a short page is the last one; a UTC date two days before --since is
+      // before it in every time zone.
+      if (segment.startDate && entries.length < limit) return { stop: 'since' }
+      if (lastStart.slice(0, 10) < addDays(since, -1)) return { stop: 'since' }
+    }
+    const belowWindow = this.windowStart === undefined || lastStart < this.windowStart
+    const interval =
+      belowWindow && !this.jumpsDisabled ? intervalContaining(this.covered, lastStart) : undefined
+    if (interval) {
+      if (interval.from === null) return { stop: 'caught-up', beginning: true }
+      if (since !== undefined && interval.from.slice(0, 10) < addDays(since, -1)) return { stop: 'caught-up' }
+      // Everything down to interval.from is stored: list from just above it (a day of slack for time zones).
+      const endDate = addDays(interval.from.slice(0, 10), 1)
+      if (endDate !== segment.endDate) {
+        return {
+          next: {
+            start: 0,
+            ...(segment.startDate ? { startDate: segment.startDate } : {}),
+            endDate,
+            resume: segment.resume ?? { ...segment, start: segment.start + entries.length },
+          },
+        }
+      }
+    }
+    return next
+  }
+
+  private async writeAll(items: Item[]): Promise<void> {
+    const tasks = items.filter((i) => i.decision === 'write')
+    let next = 0
+    const worker = async () => {
+      while (next < tasks.length) {
+        if (this.fatalError !== undefined) return
+        if (this.pastDeadline()) {
+          this.deadlineHit = true
+          return
+        }
+        const item = tasks[next++]!
+        await this.writeOne(item)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(this.o.concurrency, tasks.length) }, worker))
+    for (const task of tasks) task.outcome ??= 'not-attempted'
+  }
+
+  private async writeOne(item: Item): Promise<void> {
+    const key = activityKey(this.o.prefix, item.entry.activityId)
+    // The list entry exactly as Garmin sent it (JSON.parse then stringify keeps every field and character).
+    const body = encoder.encode(JSON.stringify(item.entry))
+    try {
+      item.outcome = await this.gate.write(
+        'activity',
+        key,
+        body.byteLength,
+        () => this.store.putIfAbsent(key, body, 'application/json'),
+        'created' as const,
+      )
+      this.consecutiveFailures = 0
+    } catch (error) {
+      if (isFatalWriteError(error)) {
+        // One cause, reported once as the run's error: this write just did not happen.
+        this.fatalError ??= error
+        item.outcome = 'not-attempted'
+        return
+      }
+      item.outcome = 'failed'
+      item.error = error
+      if (++this.consecutiveFailures >= MAX_CONSECUTIVE_WRITE_FAILURES) {
+        this.fatalError ??= new StoreError(
+          `${MAX_CONSECUTIVE_WRITE_FAILURES} writes in a row failed at ${this.store.location}; stopping (last: ${messageOf(error)})`,
+          {
+            hint: 'Check the storage, then run again: the next run resumes where this one stopped.',
+            cause: error,
+          },
+        )
+      }
+    }
+    this.writesDone++
+    if (item.outcome === 'created') this.created++
+    else if (item.outcome === 'exists') this.existing++
+    else this.failed++
+    this.log({
+      type: 'progress',
+      done: this.writesDone,
+      total: Math.max(this.writesPlanned, this.estimate ?? 0),
+      created: this.created,
+      existing: this.existing,
+      failed: this.failed,
+    })
+  }
+
+  /** Counts and coverage, in listing order, once every write of the page has settled. */
+  private settle(items: Item[]): void {
+    for (const item of items) {
+      const { entry } = item
+      switch (item.decision) {
+        case 'duplicate':
+          continue
+        case 'existing':
+          this.existing++
+          this.stored(entry)
+          continue
+        case 'skipped':
+          this.skipped++
+          this.chain.gap()
+          continue
+        case 'invalid':
+          this.failed++
+          this.recordError(undefined, `Garmin listed an activity without a usable activityId/startTimeGMT`)
+          this.chain.gap()
+          continue
+        case 'write':
+          if (item.outcome === 'created') {
+            this.progress.createdUnsaved++
+            if (this.progress.listedStored !== undefined) this.progress.listedStored++
+            this.stored(entry)
+          } else if (item.outcome === 'exists') {
+            this.stored(entry)
+          } else {
+            if (item.outcome === 'failed')
+              this.recordError(entry.activityId, messageOf(item.error), item.error)
+            this.chain.gap()
+          }
+      }
+    }
+    this.log({
+      type: 'progress',
+      done: this.writesDone,
+      total: Math.max(this.writesPlanned, this.estimate ?? 0),
+      created: this.created,
+      existing: this.existing,
+      failed: this.failed,
+    })
+  }
+
+  private stored(entry: ActivityEntry): void {
+    const start = entry.startTimeGMT
+    this.known.add(entry.activityId)
+    this.progress.seen.set(entry.activityId, start)
+    if (this.progress.newest === undefined || start > this.progress.newest) this.progress.newest = start
+    this.chain.stored(start)
+  }
+
+  private recordError(activityId: number | undefined, message: string, error?: unknown): void {
+    if (activityId !== undefined)
+      this.log({ type: 'warning', message: `activity ${activityId}: ${message}`, activityId })
+    if (this.errors.length >= MAX_REPORTED_ERRORS) return
+    const hint = isGarminS3Error(error) ? error.hint : undefined
+    this.errors.push({
+      ...(activityId === undefined ? {} : { activityId }),
+      message,
+      ...(hint ? { hint } : {}),
+    })
+  }
+
+  private currentProgress(): Progress {
+    this.progress.claims = this.chain.claims()
+    return this.progress
+  }
+
+  private writeState = (key: string, body: string, expectedEtag: string | null) =>
+    this.gate.write(
+      'state',
+      key,
+      encoder.encode(body).byteLength,
+      async () => {
+        const result = await this.store.putIfMatch(key, body, 'application/json', expectedEtag)
+        return result.ok ? { ok: true, etag: result.etag } : { ok: false }
+      },
+      { ok: true },
+    )
+
+  private async checkpoint(): Promise<void> {
+    if (await this.keeper.save(this.currentProgress(), this.writeState)) {
+      this.progress.createdUnsaved = 0
+      this.log({ type: 'checkpoint', key: this.keeper.key })
+    }
+  }
+
+  private async finish(): Promise<SyncReport> {
+    const fatal = this.fatalError
+    if (fatal !== undefined) {
+      this.stopReason = 'fatal'
+      this.errors.unshift({
+        message: messageOf(fatal),
+        ...(isGarminS3Error(fatal) && fatal.hint ? { hint: fatal.hint } : {}),
+      })
+    }
+    const manifestKey = manifestKeyFor(this.o.prefix, this.startedAt, this.runId)
+    let exitCode: ExitCode =
+      fatal !== undefined ? exitCodeOf(fatal) : this.deadlineHit || this.failed > 0 ? EXIT.partial : EXIT.ok
+    // After a storage error the state and manifest usually cannot be written either: the same story.
+    const sameStory = fatal instanceof StoreError
+
+    try {
+      this.progress.lastRun = {
+        runId: this.runId,
+        startedAt: new Date(this.startedAt).toISOString(),
+        finishedAt: new Date(this.clock.now()).toISOString(),
+        runner: this.o.original.runner,
+        created: this.created,
+        existing: this.existing,
+        failed: this.failed,
+        partial: exitCode !== EXIT.ok,
+        exitCode,
+        manifestKey,
+      }
+      this.progress.countRun = true
+      await this.checkpoint()
+    } catch (error) {
+      if (!sameStory) this.errors.push({ message: `could not save the sync state: ${messageOf(error)}` })
+      if (exitCode === EXIT.ok || exitCode === EXIT.partial) exitCode = exitCodeOf(error)
+    }
+    this.log({ type: 'stop', reason: this.stopReason, message: describeStop(this.stopReason, fatal) })
+
+    const finishedAt = this.clock.now()
+    const report = (): SyncReport => ({
+      runId: this.runId,
+      startedAt: new Date(this.startedAt).toISOString(),
+      finishedAt: new Date(finishedAt).toISOString(),
+      durationMs: finishedAt - this.startedAt,
+      location: this.store.location,
+      prefix: this.o.prefix,
+      created: this.created,
+      existing: this.existing,
+      skipped: this.skipped,
+      failed: this.failed,
+      partial: exitCode !== EXIT.ok,
+      dryRun: this.o.dryRun,
+      requests: {
+        garmin: subtract(this.garmin.stats().requests, this.garminBefore),
+        store: subtract(this.store.stats().requests, this.storeBefore),
+      },
+      errors: [...this.errors],
+      exitCode,
+      stopReason: this.stopReason,
+      manifestKey,
+    })
+    const body = manifestBody(report(), this.o)
+    try {
+      await this.gate.write(
+        'run manifest',
+        manifestKey,
+        encoder.encode(body).byteLength,
+        () => this.store.putIfAbsent(manifestKey, body, 'application/json'),
+        'created',
+      )
+    } catch (error) {
+      if (!sameStory)
+        this.errors.push({ message: `could not write the run manifest ${manifestKey}: ${messageOf(error)}` })
+      if (exitCode === EXIT.ok) exitCode = exitCodeOf(error)
+    }
+    return report()
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The sync state object (`<controlPrefix>state.json`): a checkpoint, not data. One object per control
+ * prefix holds a section per data prefix, so two data prefixes under one parent never collide.
+ * Saved by compare-and-swap; on a conflict the remote state is re-read and this run's progress is
+ * merged into it again (progress is a set of facts, so merging is a union), so concurrent runs never
+ * lose each other's checkpoints.
+ */
+import { StoreError } from '../errors.js'
+import type { Store } from '../store/types.js'
+import { type Interval, isInterval, mergeIntervals } from './coverage.js'
+import { DAY_MS, formatGmt, parseGmt } from './time.js'
+
+export const STATE_VERSION = 1
+const MAX_RECENT = 1000
+const MAX_CAS_ATTEMPTS = 10
+
+/**
+ * Where control objects (state, run manifests) live for a data prefix: a `_garmin-s3/` folder beside
+ * it, so `raw-data/garmin-json/*.json` keeps matching activities only.
+ * `raw-data/garmin-json/` -> `raw-data/_garmin-s3/`; `garmin-json/` -> `_garmin-s3/`; `` -> `_garmin-s3/`.
+ */
+export function controlPrefixFor(prefix: string): string {
+  const trimmed = prefix.replace(/\/+$/, '')
+  const slash = trimmed.lastIndexOf('/')
+  return `${slash < 0 ? '' : trimmed.slice(0, slash + 1)}_garmin-s3/`
+}
+
+export function stateKeyFor(prefix: string): string {
+  return `${controlPrefixFor(prefix)}state.json`
+}
+
+export interface LastRun {
+  runId: string
+  startedAt: string
+  finishedAt: string
+  runner: string
+  created: number
+  existing: number
+  failed: number
+  partial: boolean
+  exitCode: number
+  manifestKey: string
+}
+
+/** What the pipeline remembers about one data prefix. */
+export interface DatasetState {
+  /** The newest `startTimeGMT` stored. */
+  newestStartTimeGMT?: string
+  /** Stretches of history known to be fully stored (see coverage.ts). */
+  covered: Interval[]
+  /** True once the coverage reaches the beginning of the history. Derived from `covered`, for readers. */
+  backfillComplete: boolean
+  /** Ids (with start times) stored within the overlap window of the newest: re-checked by id, not by time. */
+  recent: Array<[activityId: number, startTimeGMT: string]>
+  counts: { stored: number; created: number; runs: number }
+  lastRun?: LastRun
+}
+
+export interface StateFile {
+  version: typeof STATE_VERSION
+  updatedAt: string
+  datasets: Record<string, DatasetState>
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0
+}
+
+/** Keeps what is valid of one dataset section; anything malformed is dropped, which is always safe. */
+function parseDataset(value: unknown): DatasetState | undefined {
+  if (!isRecord(value)) return undefined
+  const covered = Array.isArray(value.covered) ? value.covered.filter(isInterval) : []
+  const recent = Array.isArray(value.recent)
+    ? value.recent.filter(
+        (r): r is [number, string] =>
+          Array.isArray(r) && Number.isSafeInteger(r[0]) && parseGmt(r[1]) !== undefined,
+      )
+    : []
+  const counts = isRecord(value.counts) ? value.counts : {}
+  const newest =
+    parseGmt(value.newestStartTimeGMT) === undefined ? undefined : (value.newestStartTimeGMT as string)
+  const merged = mergeIntervals(covered)
+  return {
+    ...(newest ? { newestStartTimeGMT: newest } : {}),
+    covered: merged,
+    backfillComplete: merged.some((i) => i.from === null),
+    recent,
+    counts: { stored: count(counts.stored), created: count(counts.created), runs: count(counts.runs) },
+    ...(isRecord(value.lastRun) ? { lastRun: value.lastRun as unknown as LastRun } : {}),
+  }
+}
+
+/** Parses a state object. Throws StoreError for a state written by a newer version (never overwrite it). */
+export function parseStateFile(text: string, key: string): StateFile | undefined {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (!isRecord(raw)) return undefined
+  if (typeof raw.version === 'number' && raw.version > STATE_VERSION) {
+    throw new StoreError(`${key} was written by a newer garmin-s3 (state version ${raw.version})`, {
+      hint: 'Upgrade garmin-s3 (npm install -g garmin-s3@latest) before syncing into this location.',
+    })
+  }
+  if (raw.version !== STATE_VERSION || !isRecord(raw.datasets)) return undefined
+  const datasets: Record<string, DatasetState> = {}
+  for (const [prefix, section] of Object.entries(raw.datasets)) {
+    const parsed = parseDataset(section)
+    if (parsed) datasets[prefix] = parsed
+  }
+  return {
+    version: STATE_VERSION,
+    updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : '',
+    datasets,
+  }
+}
+
+/** Reads the state of one data prefix (for `status`-like readers). Undefined when there is none. */
+export async function readSyncState(store: Store, prefix: string): Promise<DatasetState | undefined> {
+  const key = stateKeyFor(prefix)
+  const object = await store.get(key)
+  if (!object) return undefined
+  return parseStateFile(new TextDecoder().decode(object.body), key)?.datasets[prefix]
+}
+
+/** This run's progress, re-applied to whatever the remote state is at each save. */
+export interface Progress {
+  claims: Interval[]
+  /** Stored activities seen in this run: candidates for `recent`. */
+  seen: Map<number, string>
+  newest?: string
+  /** Created since the last successful save. */
+  createdUnsaved: number
+  /** Activities counted by a listing of the store in this run (plus those created after it). */
+  listedStored?: number
+  overlapDays: number
+  lastRun?: LastRun
+  /** Count this run in `counts.runs` (only on the final save). */
+  countRun: boolean
+}
+
+export function applyProgress(current: DatasetState | undefined, p: Progress): DatasetState {
+  const covered = mergeIntervals([...(current?.covered ?? []), ...p.claims])
+  const candidates = [current?.newestStartTimeGMT, p.newest].filter((t): t is string => t !== undefined)
+  const newest = candidates.sort().at(-1)
+  const recentMap = new Map<number, string>(current?.recent ?? [])
+  for (const [id, start] of p.seen) recentMap.set(id, start)
+  const windowStart = newest ? formatGmt(parseGmt(newest)! - p.overlapDays * DAY_MS) : undefined
+  const recent = [...recentMap]
+    .filter(([, start]) => windowStart === undefined || start >= windowStart)
+    .sort((a, b) => (a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : a[0] - b[0]))
+    .slice(0, MAX_RECENT)
+  const stored = Math.max((current?.counts.stored ?? 0) + p.createdUnsaved, p.listedStored ?? 0)
+  const lastRun = p.lastRun ?? current?.lastRun
+  return {
+    ...(newest ? { newestStartTimeGMT: newest } : {}),
+    covered,
+    backfillComplete: covered.some((i) => i.from === null),
+    recent,
+    counts: {
+      stored,
+      created: (current?.counts.created ?? 0) + p.createdUnsaved,
+      runs: (current?.counts.runs ?? 0) + (p.countRun ? 1 : 0),
+    },
+    ...(lastRun ? { lastRun } : {}),
+  }
+}
+
+export type StateWriter = (
+  key: string,
+  body: string,
+  expectedEtag: string | null,
+) => Promise<{ ok: boolean; etag?: string }>
+
+/** Loads and saves the state object by compare-and-swap, re-reading and re-applying on conflict. */
+export class StateKeeper {
+  private etag: string | null = null
+  private file: StateFile | undefined
+  readonly key: string
+
+  constructor(
+    private readonly store: Store,
+    private readonly prefix: string,
+    private readonly now: () => number,
+    private readonly onWarning: (message: string) => void,
+  ) {
+    this.key = stateKeyFor(prefix)
+  }
+
+  async load(): Promise<DatasetState | undefined> {
+    const object = await this.store.get(this.key)
+    this.etag = object?.etag ?? null
+    if (!object) {
+      this.file = undefined
+      return undefined
+    }
+    this.file = parseStateFile(new TextDecoder().decode(object.body), this.key)
+    if (!this.file) this.onWarning(`${this.key} is not a state garmin-s3 can read; it will be rebuilt`)
+    return this.file?.datasets[this.prefix]
+  }
+
+  current(): DatasetState | undefined {
+    return this.file?.datasets[this.prefix]
+  }
+
+  /**
+   * Applies `progress` to the latest state and writes it with compare-and-swap through `write`
+   * (the dry-run gate decides whether it really writes). Returns false when nothing changed.
+   */
+  async save(progress: Progress, write: StateWriter): Promise<boolean> {
+    for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
+      const before = this.current()
+      const next = applyProgress(before, progress)
+      if (before && !progress.lastRun && sameContent(before, next)) return false
+      const file: StateFile = {
+        version: STATE_VERSION,
+        updatedAt: new Date(this.now()).toISOString(),
+        datasets: { ...(this.file?.datasets ?? {}), [this.prefix]: next },
+      }
+      const result = await write(this.key, JSON.stringify(file), this.etag)
+      if (result.ok) {
+        this.file = file
+        this.etag = result.etag ?? null
+        return true
+      }
+      // Someone else saved in between: take theirs and merge ours into it again.
+      await this.load()
+    }
+    throw new StoreError(`${this.key} kept changing while saving it (${MAX_CAS_ATTEMPTS} attempts)`, {
+      hint: 'Another sync is probably running against the same location; let it finish, then run again.',
+    })
+  }
+}
+
+function sameContent(a: DatasetState, b: DatasetState): boolean {
+  return JSON.stringify({ ...a, lastRun: undefined }) === JSON.stringify({ ...b, lastRun: undefined })
+}

@@ -1,0 +1,120 @@
+import type { Clock } from '../clock.js'
+import type { ExitCode } from '../errors.js'
+import type { ActivitySource } from '../garmin/types.js'
+import type { Store } from '../store/types.js'
+
+export type Runner = 'cli' | 'lambda' | 'github-actions'
+
+export interface SyncOptions {
+  /** Data prefix, `a/b/` form (already validated), e.g. `raw-data/garmin-json/`. */
+  prefix: string
+  /** YYYY-MM-DD: only activities that started (local date) on or after this day. */
+  since?: string
+  /** Only the last N days (from today, UTC); the same as `since` = today - N. */
+  daysBack?: number
+  /** Rescan the whole history against a fresh listing of the store (repairs gaps). */
+  full?: boolean
+  /** Plan and report, write nothing (not even state or manifest). */
+  dryRun?: boolean
+  /** Parallel writes, default 4. */
+  concurrency?: number
+  /** Epoch ms (of the injected clock): stop cleanly and checkpoint before it. */
+  deadline?: number
+  runner: Runner
+  toolVersion: string
+  /** First page size of the activity list, default 100; later pages grow up to `maxPageSize`. */
+  pageSize?: number
+  /** Default 500. */
+  maxPageSize?: number
+  /** Activities that started within this many days of the newest stored one are re-checked by id, default 7. */
+  overlapDays?: number
+}
+
+export interface SyncError {
+  activityId?: number
+  message: string
+  /** The next step, when there is one. */
+  hint?: string
+}
+
+export interface SyncReport {
+  runId: string
+  startedAt: string
+  finishedAt: string
+  durationMs: number
+  /** Where the data went: `s3://bucket` or a folder path. */
+  location: string
+  prefix: string
+  /** Activities written by this run (would be written, with dryRun). */
+  created: number
+  /** Activities listed by Garmin that were already stored. */
+  existing: number
+  /** Activities listed but outside the requested range (`since` / `daysBack`). */
+  skipped: number
+  failed: number
+  /** True when the run stopped early or some activities failed: the next run resumes. */
+  partial: boolean
+  dryRun: boolean
+  /** Requests made during this run, by kind. The store counts include the run manifest's own PUT. */
+  requests: { garmin: Record<string, number>; store: Record<string, number> }
+  errors: SyncError[]
+  /** 0 ok, 1 failure, 3 authentication needed, 4 rate limited / unavailable, 5 partial. */
+  exitCode: ExitCode
+  /** Why paging ended. */
+  stopReason: StopReason
+  /** The run manifest's key (not written with dryRun). */
+  manifestKey: string
+}
+
+export type StopReason =
+  | 'caught-up' // reached history that is already stored all the way down
+  | 'end-of-history' // Garmin has nothing older
+  | 'since' // reached the --since / --days-back limit
+  | 'deadline' // stopped before the time budget ran out
+  | 'interrupted' // the caller's signal asked to stop (Ctrl-C); stopped as cleanly as at a deadline
+  | 'fatal' // an error that stops everything (authentication, rate limit, storage)
+
+export type SyncEvent =
+  | {
+      type: 'start'
+      mode: 'first-run' | 'incremental' | 'full'
+      location: string
+      prefix: string
+      since?: string
+      dryRun: boolean
+      newestStored?: string
+      backfillComplete: boolean
+    }
+  | { type: 'listing-store'; prefix: string }
+  | { type: 'listed-store'; keys: number }
+  | {
+      type: 'page'
+      page: number
+      start: number
+      limit: number
+      received: number
+      toWrite: number
+      oldest?: string
+    }
+  | { type: 'estimate'; toWrite: number }
+  | { type: 'progress'; done: number; total: number; created: number; existing: number; failed: number }
+  | { type: 'dry-run'; message: string; key: string; bytes: number }
+  | { type: 'checkpoint'; key: string }
+  | { type: 'warning'; message: string; activityId?: number }
+  | { type: 'stop'; reason: StopReason; message: string }
+
+export type SyncLog = (event: SyncEvent) => void
+
+/** What Garmin must offer; `countActivities` (optional) only improves the progress estimate. */
+export type SyncSource = ActivitySource & { countActivities?(signal?: AbortSignal): Promise<number> }
+
+export interface SyncDeps {
+  garmin: SyncSource
+  store: Store
+  clock?: Clock
+  log?: SyncLog
+  /** Aborting it stops the run cleanly, as at a deadline: writes in flight finish, the checkpoint is saved. */
+  signal?: AbortSignal
+  /** Run id generator (tests make it deterministic). Default: 8 random hex characters. */
+  newRunId?: () => string
+}

@@ -1,0 +1,214 @@
+/**
+ * `garmin-s3 sync` as a command, run in-process against the simulator into temp folders: flags and
+ * environment, validation (one line, a next step, exit 2, nothing written), sign-in fallbacks, the
+ * human summary and exit codes. The built-CLI runs against S3 live in test/e2e/sync*.test.ts.
+ */
+import { existsSync } from 'node:fs'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { Config } from '@oclif/core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import Sync, { parseDuration } from '../../src/commands/sync.js'
+import { signIn } from '../e2e/sync-helpers.js'
+import { type Simulator, startSimulator } from '../sim/server.js'
+
+let config: Config
+let tmp: string
+let sim: Simulator
+let tokens: string
+let n = 0
+const printed: string[] = []
+
+interface Run {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+async function run(argv: string[], env: Record<string, string> = {}): Promise<Run> {
+  const out: string[] = []
+  const err: string[] = []
+  const progress = new PassThrough()
+  progress.on('data', (chunk: Buffer) => err.push(chunk.toString().trimEnd()))
+  const fullEnv = { HOME: tmp, GARMIN_S3_GARMIN_URL: sim.url, GARMIN_S3_TOKEN_STORE: tokens, ...env }
+  class TestSync extends Sync {
+    protected override env(): NodeJS.ProcessEnv {
+      return fullEnv
+    }
+    protected override progressStream(): NodeJS.WriteStream {
+      return progress as unknown as NodeJS.WriteStream
+    }
+  }
+  Object.assign(TestSync.prototype, {
+    log(this: Sync, message = '') {
+      if (!this.jsonEnabled()) out.push(message)
+    },
+    logToStderr(this: Sync, message = '') {
+      if (!this.jsonEnabled()) err.push(message)
+    },
+    logJson: (json: unknown) => void out.push(JSON.stringify(json)),
+  })
+  process.exitCode = undefined
+  await TestSync.run(argv, config)
+  const exitCode = Number(process.exitCode ?? 0)
+  process.exitCode = undefined
+  printed.push(...out, ...err)
+  return { exitCode, stdout: out.join('\n'), stderr: err.join('\n') }
+}
+
+const folder = () => join(tmp, `out-${++n}`)
+
+beforeAll(async () => {
+  config = await Config.load(join(import.meta.dirname, '..', '..'))
+  tmp = await mkdtemp(join(tmpdir(), 'garmin-s3-sync-cmd-'))
+  sim = await startSimulator({ activities: 120, seed: 7 })
+  tokens = join(tmp, 'tokens.json')
+  await signIn(sim, tokens)
+})
+
+afterEach(() => {
+  process.exitCode = undefined
+})
+
+afterAll(async () => {
+  // Nothing printed by this suite carries a password or a token.
+  for (const secret of sim.secrets()) for (const line of printed) expect(line).not.toContain(secret)
+  await sim.close()
+  await rm(tmp, { recursive: true, force: true })
+})
+
+describe('garmin-s3 sync', () => {
+  it('copies into a folder and closes with a summary of what happened and where', async () => {
+    const out = folder()
+    const first = await run(['--out', out])
+    expect(first.exitCode).toBe(0)
+    expect(first.stdout).toMatch(/✔ Copied 120 new activities to .*out-\d+\/raw-data\/garmin-json\//)
+    expect(first.stdout).toMatch(/120 created · 0 already there · 0 failed · [\d.]+ s/)
+    expect(first.stderr).toMatch(/page 1: 100 activities listed/)
+    const second = await run(['--out', out])
+    expect(second.stdout).toMatch(/✔ Up to date: nothing new/)
+    expect(second.stdout).toMatch(/requests: Garmin 1 · storage 3/)
+  })
+
+  it('without --bucket or --out copies into ./garmin-data and says so', async () => {
+    const cwd = process.cwd()
+    const dir = await mkdtemp(join(tmp, 'cwd-'))
+    process.chdir(dir)
+    try {
+      const result = await run([])
+      expect(result.exitCode).toBe(0)
+      expect(result.stderr).toContain(
+        `No --bucket or --out given: copying into the folder ${join(dir, 'garmin-data')}`,
+      )
+      expect(await readdir(join(dir, 'garmin-data', 'raw-data', 'garmin-json'))).toHaveLength(120)
+    } finally {
+      process.chdir(cwd)
+    }
+  })
+
+  it('--json prints the SyncReport and nothing else', async () => {
+    const result = await run(['--out', folder(), '--json'])
+    const report = JSON.parse(result.stdout)
+    expect(report).toMatchObject({
+      created: 120,
+      exitCode: 0,
+      partial: false,
+      prefix: 'raw-data/garmin-json/',
+    })
+    expect(result.stderr).toBe('')
+  })
+
+  it('DAYS_BACK works like --days-back, and --days-back wins over it', async () => {
+    const recent = sim
+      .listAll()
+      .filter((a) => String(a.startTimeLocal).slice(0, 10) >= addDaysUtc(-60)).length
+    const fromEnv = JSON.parse((await run(['--out', folder(), '--json'], { DAYS_BACK: '60' })).stdout)
+    expect(fromEnv.created).toBe(recent)
+    const fromFlag = JSON.parse(
+      (await run(['--out', folder(), '--json', '--days-back', '0'], { DAYS_BACK: '60' })).stdout,
+    )
+    expect(fromFlag.created).toBeLessThan(recent)
+  })
+
+  it('--max-duration stops cleanly with a partial report and exit 5', async () => {
+    const result = await run(['--out', folder(), '--max-duration', '1ms'])
+    expect(result.exitCode).toBe(5)
+    expect(result.stdout).toMatch(/⚠ Stopped before the time limit after copying 0 activities; run again/)
+  })
+
+  it.each([
+    [['--since', '2024-02-30'], /--since must be a date like 2024-05-01/, /YYYY-MM-DD/],
+    [['--days-back', '-2'], /--days-back must be a whole number of days, 0 or more/, /--days-back 7/],
+    [['--days-back', 'week'], /--days-back must be a whole number of days/, /--days-back 7/],
+    [['--prefix', '../elsewhere'], /invalid prefix/, /--prefix raw-data\/garmin-json\//],
+    [['--prefix', '/abs/'], /invalid prefix/, /relative path/],
+    [['--bucket', 'My_Bucket'], /invalid bucket name/, /existing bucket/],
+    [['--max-duration', 'soon'], /--max-duration must be a duration/, /10m/],
+    [['--full', '--since', '2024-01-01'], /--full rescans the whole history/, /Drop/],
+  ])('refuses %j with one line, a next step and exit 2, writing nothing', async (argv, message, hint) => {
+    const out = folder()
+    sim.resetStats()
+    const result = await run(argv.includes('--bucket') ? argv : ['--out', out, ...argv])
+    expect(result.exitCode).toBe(2)
+    const lines = result.stderr.split('\n')
+    expect(lines[0]).toMatch(/^Error: /)
+    expect(lines[0]).toMatch(message)
+    expect(lines[1]).toMatch(/^ {2}-> /)
+    expect(lines[1]).toMatch(hint)
+    expect(existsSync(out)).toBe(false)
+    expect(sim.stats().total).toBe(0)
+  })
+
+  it('an output path that is a file fails with exit 1 and a next step', async () => {
+    const file = join(tmp, 'not-a-folder')
+    await writeFile(file, 'x')
+    const result = await run(['--out', file])
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toMatch(/^Error: .*not-a-folder.*a file is in the way/m)
+    expect(result.stderr).toMatch(/^ {2}-> .*--out/m)
+    expect(result.stdout).toMatch(/✖ Stopped early/)
+    expect(result.stdout).toMatch(/0 created · 0 already there · 0 failed/)
+  })
+
+  it('with no stored tokens it asks for garmin-s3 login (exit 3)', async () => {
+    const result = await run(['--out', folder()], { GARMIN_S3_TOKEN_STORE: join(tmp, 'none', 'tokens.json') })
+    expect(result.exitCode).toBe(3)
+    expect(result.stderr).toMatch(/^Error: No Garmin tokens are stored/m)
+    expect(result.stderr).toMatch(/^ {2}-> Run `garmin-s3 login`/m)
+  })
+
+  it('with no stored tokens but GARMIN_EMAIL/GARMIN_PASSWORD it signs in once, warns and stores the tokens', async () => {
+    const store = join(tmp, 'fresh', 'tokens.json')
+    const env = {
+      GARMIN_S3_TOKEN_STORE: store,
+      GARMIN_EMAIL: sim.user.email,
+      GARMIN_PASSWORD: sim.user.password,
+    }
+    sim.resetStats()
+    const first = await run(['--out', folder()], env)
+    expect(first.exitCode).toBe(0)
+    expect(first.stderr).toMatch(/signing in with GARMIN_EMAIL\/GARMIN_PASSWORD.*garmin-s3 login/)
+    expect(existsSync(store)).toBe(true)
+    expect(sim.stats().byRoute.login).toEqual({ '200': 1 })
+    const second = await run(['--out', folder()], env)
+    expect(second.stderr).not.toMatch(/signing in/)
+    expect(sim.stats().byRoute.login).toEqual({ '200': 1 })
+  })
+})
+
+describe('parseDuration', () => {
+  it('reads 90s, 10m, 1h, 500ms and plain seconds', () => {
+    expect(parseDuration('90s')).toBe(90_000)
+    expect(parseDuration('10m')).toBe(600_000)
+    expect(parseDuration('1h')).toBe(3_600_000)
+    expect(parseDuration('500ms')).toBe(500)
+    expect(parseDuration('45')).toBe(45_000)
+    expect(() => parseDuration('0s')).toThrow(/--max-duration/)
+  })
+})
+
+function addDaysUtc(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10)
+}
