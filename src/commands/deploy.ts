@@ -1,0 +1,137 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base.js'
+import {
+  type AwsClientFactory,
+  createAwsClients,
+  DEFAULT_MEMORY_MB,
+  DEFAULT_NAME,
+  DEFAULT_PREFIX,
+  DEFAULT_RUNTIME,
+  DEFAULT_SCHEDULE,
+  DEFAULT_TIMEOUT_S,
+  DEFAULT_TIMEZONE,
+  type DeployResult,
+  deploy,
+  destroyClients,
+  type SchedulerKind,
+  validateRuntime,
+} from '../deploy/index.js'
+import { changeLine, deploySummary, isAbsentNoop } from '../deploy/render.js'
+import { openTokenStore } from '../garmin/tokens.js'
+import type { TokenStore } from '../garmin/types.js'
+import { validatePrefix } from '../store/index.js'
+import { controlPrefixFor } from '../sync/index.js'
+
+export default class Deploy extends BaseCommand {
+  static override summary = 'Deploy garmin-s3 as a daily AWS Lambda (EventBridge schedule -> Lambda -> S3).'
+  static override description =
+    `Creates or updates, and is safe to rerun: an execution role limited to the bucket prefix and the token parameter, the token parameter (SSM SecureString, seeded from your local login; the password is never sent), the function (Node.js, arm64, reserved concurrency 1), and a schedule with its own role.
+
+Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run prints the plan and changes nothing. Every AWS client honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>. Remove it all with \`garmin-s3 destroy\`.`
+
+  static override examples = [
+    '<%= config.bin %> deploy --bucket my-data-lake --dry-run',
+    '<%= config.bin %> deploy --bucket my-data-lake --region us-east-1 --invoke',
+    '<%= config.bin %> deploy --bucket my-data-lake --schedule "cron(30 5 * * ? *)" --timezone Europe/Berlin',
+    '<%= config.bin %> deploy --bucket my-data-lake --scheduler rule --schedule "cron(0 12 * * ? *)"',
+  ]
+
+  static override flags = {
+    bucket: Flags.string({
+      description: 'S3 bucket the function writes to (never created).',
+      env: 'GARMIN_S3_BUCKET',
+      required: true,
+    }),
+    prefix: Flags.string({
+      description: 'Key prefix for activities.',
+      env: 'GARMIN_S3_PREFIX',
+      default: DEFAULT_PREFIX,
+    }),
+    'days-back': Flags.integer({ description: 'Limit each run to activities of the last N days.', min: 1 }),
+    name: Flags.string({
+      description: 'Prefix of every AWS resource, so deployments can coexist.',
+      default: DEFAULT_NAME,
+    }),
+    region: Flags.string({ description: 'AWS region (default: AWS_REGION or the profile).' }),
+    'bucket-region': Flags.string({
+      description: "The bucket's region, when it is not the function's (--region).",
+    }),
+    profile: Flags.string({ description: 'AWS profile (default: AWS_PROFILE).' }),
+    runtime: Flags.string({
+      description: 'Lambda runtime: nodejs22.x or nodejs24.x.',
+      default: DEFAULT_RUNTIME,
+    }),
+    memory: Flags.integer({ description: 'Function memory in MB.', default: DEFAULT_MEMORY_MB }),
+    timeout: Flags.integer({ description: 'Function timeout in seconds.', default: DEFAULT_TIMEOUT_S }),
+    schedule: Flags.string({
+      description: 'When to run: a cron() or rate() expression.',
+      default: DEFAULT_SCHEDULE,
+    }),
+    timezone: Flags.string({
+      description: `Time zone of --schedule (EventBridge Scheduler; default ${DEFAULT_TIMEZONE}). Rules always use UTC.`,
+    }),
+    scheduler: Flags.string({
+      description:
+        'schedule: EventBridge Scheduler with a time zone; rule: a classic EventBridge rule (UTC).',
+      options: ['schedule', 'rule'],
+      default: 'schedule',
+    }),
+    'token-store': Flags.string({
+      description:
+        'Local tokens to seed the parameter from (default: GARMIN_S3_TOKEN_STORE, else the login file).',
+    }),
+    'dry-run': Flags.boolean({
+      description: 'Print the plan (create / update / unchanged) and change nothing.',
+    }),
+    invoke: Flags.boolean({ description: 'Run the function once after deploying and print its report.' }),
+  }
+
+  /** Seams for tests: the AWS clients and the local token store. */
+  protected awsClientFactory: AwsClientFactory = createAwsClients
+  protected tokenStore(spec: string | undefined): TokenStore {
+    return openTokenStore(spec)
+  }
+
+  async run(): Promise<DeployResult> {
+    const { flags } = await this.parse(Deploy)
+    const scheduler = flags.scheduler as SchedulerKind
+    const prefix = validatePrefix(flags.prefix)
+    const dryRun = flags['dry-run']
+    const clients = this.awsClientFactory({
+      ...(flags.region ? { region: flags.region } : {}),
+      ...(flags.profile ? { profile: flags.profile } : {}),
+    })
+    const human = !this.jsonEnabled()
+    try {
+      if (human) this.log(dryRun ? 'Plan (--dry-run):' : `Deploying "${flags.name}":`)
+      const result = await deploy(
+        {
+          name: flags.name,
+          bucket: flags.bucket,
+          prefix,
+          controlPrefix: controlPrefixFor(prefix),
+          ...(flags['days-back'] !== undefined ? { daysBack: flags['days-back'] } : {}),
+          ...(flags['bucket-region'] ? { bucketRegion: flags['bucket-region'] } : {}),
+          runtime: validateRuntime(flags.runtime),
+          memory: flags.memory,
+          timeout: flags.timeout,
+          schedule: flags.schedule,
+          timezone: flags.timezone ?? (scheduler === 'rule' ? 'UTC' : DEFAULT_TIMEZONE),
+          scheduler,
+        },
+        {
+          clients,
+          tokenStore: this.tokenStore(flags['token-store']),
+          ...(human
+            ? { onChange: (change) => isAbsentNoop(change) || this.log(changeLine(change, dryRun)) }
+            : {}),
+        },
+        { dryRun, invoke: flags.invoke },
+      )
+      if (human) for (const line of deploySummary(result)) this.log(line)
+      return result
+    } finally {
+      destroyClients(clients)
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base.js'
+import {
+  type AwsClientFactory,
+  createAwsClients,
+  DEFAULT_NAME,
+  type DestroyResult,
+  destroy,
+  destroyClients,
+} from '../deploy/index.js'
+import { changeLine, destroySummary } from '../deploy/render.js'
+import { UsageError } from '../errors.js'
+
+export default class Destroy extends BaseCommand {
+  static override summary = 'Remove what `garmin-s3 deploy` created (never the bucket or its objects).'
+  static override description =
+    `Deletes the schedule (or rule, target and permission), the function, both roles with their policies, and the token parameter of the deployment named --name. Safe to rerun: a second run finds nothing and changes nothing.
+
+Asks for confirmation on a terminal; pass --yes in scripts.`
+
+  static override examples = [
+    '<%= config.bin %> destroy --dry-run',
+    '<%= config.bin %> destroy --name garmin-s3 --region us-east-1 --yes',
+  ]
+
+  static override flags = {
+    name: Flags.string({
+      description: 'The deployment to remove (its --name at deploy time).',
+      default: DEFAULT_NAME,
+    }),
+    region: Flags.string({ description: 'AWS region (default: AWS_REGION or the profile).' }),
+    profile: Flags.string({ description: 'AWS profile (default: AWS_PROFILE).' }),
+    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.' }),
+    'dry-run': Flags.boolean({ description: 'Print what would be removed and change nothing.' }),
+  }
+
+  /** Seams for tests. */
+  protected awsClientFactory: AwsClientFactory = createAwsClients
+  protected interactive(): boolean {
+    return Boolean(process.stdin.isTTY && process.stderr.isTTY)
+  }
+  protected async confirm(question: string): Promise<boolean> {
+    const { default: input } = await import('@inquirer/input')
+    const answer = await input({ message: question }, { output: process.stderr })
+    return /^y(es)?$/i.test(answer.trim())
+  }
+
+  async run(): Promise<DestroyResult> {
+    const { flags } = await this.parse(Destroy)
+    const dryRun = flags['dry-run']
+    if (!dryRun && !flags.yes && !this.interactive()) {
+      throw new UsageError('destroy needs confirmation, and there is no terminal to ask on', {
+        hint: `Rerun with --yes to remove the deployment "${flags.name}" (or --dry-run to see what it holds).`,
+      })
+    }
+    const clients = this.awsClientFactory({
+      ...(flags.region ? { region: flags.region } : {}),
+      ...(flags.profile ? { profile: flags.profile } : {}),
+    })
+    const human = !this.jsonEnabled()
+    const show = (result: DestroyResult, asPlan: boolean) => {
+      if (!human) return
+      for (const change of result.changes)
+        if (change.action !== 'unchanged') this.log(changeLine(change, asPlan))
+    }
+    try {
+      const plan = await destroy(flags.name, { clients }, { dryRun: true })
+      const toDelete = plan.changes.some((c) => c.action === 'delete')
+      if (dryRun || !toDelete) {
+        show(plan, true)
+        if (human) for (const line of destroySummary({ ...plan, dryRun })) this.log(line)
+        return { ...plan, dryRun }
+      }
+      if (!flags.yes) {
+        show(plan, true)
+        const ok = await this.confirm(
+          `Remove the garmin-s3 deployment "${flags.name}" from account ${plan.accountId} (${plan.region})? [y/N]`,
+        )
+        if (!ok) throw new UsageError('Cancelled: nothing was removed')
+      }
+      const result = await destroy(flags.name, {
+        clients,
+        ...(human ? { onChange: (c) => show({ ...plan, changes: [c] }, false) } : {}),
+      })
+      if (human) for (const line of destroySummary(result)) this.log(line)
+      return result
+    } finally {
+      destroyClients(clients)
+    }
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * `deploy` and `destroy` as library calls: work out the account, build the desired state, let the
+ * plan/apply engine reconcile it, optionally invoke the function once. Commands only parse and render.
+ */
+import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda'
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
+import { type Clock, systemClock } from '../clock.js'
+import { EXIT, GarminS3Error } from '../errors.js'
+import type { TokenStore } from '../garmin/types.js'
+import { explainAwsError } from './aws-errors.js'
+import { codeSha256, readBundle, zipBundle } from './bundle.js'
+import type { AwsClients } from './clients.js'
+import { type DeployOptions, resourceNames, validateDeployOptions, validateName } from './options.js'
+import { type Change, reconcile } from './plan.js'
+import { type AwsAccount, arns, deploymentResources, type ResourceContext } from './resources.js'
+import { type FunctionWaiters, sdkWaiters } from './retry.js'
+
+export type { AwsClientConfig, AwsClientFactory, AwsClients } from './clients.js'
+export { createAwsClients, destroyClients } from './clients.js'
+export * from './options.js'
+export type { Action, Change } from './plan.js'
+
+export interface EngineDeps {
+  clients: AwsClients
+  clock?: Clock
+  /** Defaults to the SDK's Lambda waiters on `clients.lambda`. */
+  waiters?: FunctionWaiters
+  /** Progress: called as each resource is done (or decided, on a dry run). */
+  onChange?: (change: Change) => void
+}
+
+export interface DeployDeps extends EngineDeps {
+  /** The local token store the parameter is seeded from. */
+  tokenStore: TokenStore
+  /** The bundled handler (index.mjs); defaults to the one shipped in dist/lambda. */
+  bundle?: Uint8Array
+}
+
+export interface InvokeResult {
+  statusCode: number
+  /** What the handler returned (the SyncReport), parsed. */
+  report: unknown
+}
+
+export interface DeployResult {
+  name: string
+  accountId: string
+  region: string
+  dryRun: boolean
+  functionName: string
+  functionArn: string
+  tokenParameter: string
+  trigger:
+    | { kind: 'schedule'; name: string; expression: string; timezone: string }
+    | { kind: 'rule'; name: string; expression: string; timezone: 'UTC' }
+  codeSha256: string
+  zipBytes: number
+  changes: Change[]
+  invoke?: InvokeResult
+}
+
+export interface DestroyResult {
+  name: string
+  accountId: string
+  region: string
+  dryRun: boolean
+  changes: Change[]
+}
+
+export async function discoverAccount(clients: AwsClients): Promise<AwsAccount> {
+  try {
+    const region = await clients.lambda.config.region()
+    const identity = await clients.sts.send(new GetCallerIdentityCommand({}))
+    if (!identity.Account || !identity.Arn) throw new Error('GetCallerIdentity returned no account')
+    // arn:aws:sts::123456789012:... / arn:aws-cn:... / arn:aws-us-gov:...
+    return { accountId: identity.Account, partition: identity.Arn.split(':')[1] ?? 'aws', region }
+  } catch (error) {
+    throw explainAwsError(error, 'identify the AWS account (sts:GetCallerIdentity)')
+  }
+}
+
+function context(deps: EngineDeps, account: AwsAccount, name: string): ResourceContext {
+  return {
+    clients: deps.clients,
+    account,
+    names: resourceNames(name),
+    clock: deps.clock ?? systemClock,
+    waiters: deps.waiters ?? sdkWaiters(deps.clients.lambda),
+  }
+}
+
+export async function deploy(
+  options: DeployOptions,
+  deps: DeployDeps,
+  run: { dryRun?: boolean; invoke?: boolean } = {},
+): Promise<DeployResult> {
+  validateDeployOptions(options)
+  const tokens = await deps.tokenStore.load()
+  if (!tokens) {
+    throw new GarminS3Error(`No Garmin tokens in ${deps.tokenStore.location}: run garmin-s3 login first`, {
+      exitCode: EXIT.auth,
+      hint: 'Run `garmin-s3 login` on this machine; deploy copies the tokens (never the password) to SSM.',
+    })
+  }
+  const zip = await zipBundle(deps.bundle ?? (await readBundle()))
+  const sha = codeSha256(zip)
+  const account = await discoverAccount(deps.clients)
+  const ctx = context(deps, account, options.name)
+  const desired = { options, tokens, zip, codeSha256: sha }
+  const changes = await reconcile(deploymentResources(ctx, desired), {
+    apply: !run.dryRun,
+    ...(deps.onChange ? { onChange: deps.onChange } : {}),
+  })
+  const { functionArn } = arns(account, ctx.names)
+  const result: DeployResult = {
+    name: options.name,
+    accountId: account.accountId,
+    region: account.region,
+    dryRun: run.dryRun === true,
+    functionName: ctx.names.functionName,
+    functionArn,
+    tokenParameter: ctx.names.tokenParameter,
+    trigger:
+      options.scheduler === 'schedule'
+        ? {
+            kind: 'schedule',
+            name: ctx.names.schedule,
+            expression: options.schedule,
+            timezone: options.timezone,
+          }
+        : { kind: 'rule', name: ctx.names.rule, expression: options.schedule, timezone: 'UTC' },
+    codeSha256: sha,
+    zipBytes: zip.byteLength,
+    changes,
+  }
+  if (run.invoke && !run.dryRun) {
+    // A role or policy changed seconds ago may not be in force yet: the first run can be denied.
+    const iamChanged = changes.some((c) => c.resource.startsWith('iam-') && c.action !== 'unchanged')
+    result.invoke = await invokeAfterIamChange(
+      deps.clients,
+      ctx.names.functionName,
+      iamChanged ? ctx.clock : undefined,
+    )
+  }
+  return result
+}
+
+/** Removes everything `deploy` made under `name`; never the bucket or its objects. */
+export async function destroy(
+  name: string,
+  deps: EngineDeps,
+  run: { dryRun?: boolean } = {},
+): Promise<DestroyResult> {
+  validateName(name)
+  const account = await discoverAccount(deps.clients)
+  const ctx = context(deps, account, name)
+  const changes = await reconcile(deploymentResources(ctx, undefined), {
+    apply: !run.dryRun,
+    ...(deps.onChange ? { onChange: deps.onChange } : {}),
+  })
+  return { name, accountId: account.accountId, region: account.region, dryRun: run.dryRun === true, changes }
+}
+
+const INVOKE_PROPAGATION_DELAYS_MS = [10_000, 20_000]
+
+async function invokeAfterIamChange(
+  clients: AwsClients,
+  functionName: string,
+  clock?: Clock,
+): Promise<InvokeResult> {
+  for (const delay of clock ? INVOKE_PROPAGATION_DELAYS_MS : []) {
+    try {
+      return await invokeOnce(clients, functionName)
+    } catch (error) {
+      if (!(error instanceof GarminS3Error && /AccessDenied|not authorized/i.test(error.message))) throw error
+      await clock?.sleep(delay)
+    }
+  }
+  return invokeOnce(clients, functionName)
+}
+
+/** Runs the function once, synchronously, and returns what the handler returned. */
+export async function invokeOnce(clients: AwsClients, functionName: string): Promise<InvokeResult> {
+  let out: InvokeCommandOutput
+  try {
+    out = await clients.lambda.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: '{}' }),
+    )
+  } catch (error) {
+    if ((error as { name?: string }).name === 'TooManyRequestsException') {
+      throw new GarminS3Error(`${functionName} is already running (reserved concurrency 1)`, {
+        hint: 'Wait for the current run to finish, then invoke again.',
+        cause: error,
+      })
+    }
+    throw explainAwsError(error, `invoke ${functionName}`)
+  }
+  const text = out.Payload ? new TextDecoder().decode(out.Payload) : ''
+  let payload: unknown = text
+  try {
+    payload = text ? JSON.parse(text) : undefined
+  } catch {
+    // keep the raw text
+  }
+  if (out.FunctionError) {
+    const message =
+      payload && typeof payload === 'object' && 'errorMessage' in payload
+        ? String((payload as { errorMessage: unknown }).errorMessage)
+        : out.FunctionError
+    throw new GarminS3Error(`${functionName} failed: ${message}`, {
+      hint: `See its logs: aws logs tail /aws/lambda/${functionName} --since 1h`,
+    })
+  }
+  return { statusCode: out.StatusCode ?? 0, report: payload }
+}

@@ -1,0 +1,77 @@
+/** Human-readable lines for plans and results (the --json output is the result object itself). */
+import type { DeployResult, DestroyResult } from './index.js'
+import type { Action, Change } from './plan.js'
+
+const VERB: Record<Action, string> = {
+  create: 'create',
+  update: 'update',
+  delete: 'delete',
+  unchanged: 'unchanged',
+}
+
+/** `  create     lambda-function        garmin-s3 (MemorySize)` */
+export function changeLine(change: Change, dryRun: boolean): string {
+  const verb = dryRun && change.action !== 'unchanged' ? `would ${VERB[change.action]}` : VERB[change.action]
+  const detail = [change.fields.length > 0 ? change.fields.join(', ') : '', change.note ?? '']
+    .filter(Boolean)
+    .join('; ')
+  return `  ${verb.padEnd(16)} ${change.resource.padEnd(22)} ${change.name}${detail ? ` (${detail})` : ''}`
+}
+
+/** A resource of the other trigger kind, or of a deployment that is already gone: not worth a line. */
+export function isAbsentNoop(change: Change): boolean {
+  return change.action === 'unchanged' && change.note === 'absent'
+}
+
+export function countActions(changes: Change[]): Record<Action, number> {
+  const counts: Record<Action, number> = { create: 0, update: 0, delete: 0, unchanged: 0 }
+  for (const change of changes) if (!isAbsentNoop(change)) counts[change.action]++
+  return counts
+}
+
+function summary(changes: Change[], dryRun: boolean): string {
+  const c = countActions(changes)
+  const parts = [
+    `${c.create} to create`,
+    `${c.update} to update`,
+    `${c.delete} to delete`,
+    `${c.unchanged} unchanged`,
+  ]
+  return dryRun
+    ? `Plan: ${parts.join(', ')}. Nothing was changed (--dry-run).`
+    : `Done: ${parts.join(', ').replaceAll(' to ', ' ')}.`
+}
+
+export function deploySummary(result: DeployResult): string[] {
+  const lines = [summary(result.changes, result.dryRun)]
+  const t = result.trigger
+  lines.push(
+    `Function ${result.functionName} in ${result.region} (account ${result.accountId}), code ${(result.zipBytes / 1024).toFixed(0)} KB.`,
+    t.kind === 'schedule'
+      ? `Runs ${t.expression} in ${t.timezone} (EventBridge Scheduler "${t.name}").`
+      : `Runs ${t.expression} in UTC (EventBridge rule "${t.name}").`,
+    `Tokens: SSM SecureString ${result.tokenParameter}.`,
+  )
+  if (result.invoke) {
+    const report = result.invoke.report as Partial<Record<string, unknown>> | undefined
+    if (report && typeof report === 'object' && 'created' in report) {
+      lines.push(
+        `Invoked once: ${report.created} created, ${report.existing} already stored, ${report.failed} failed${report.partial ? ' (partial: resumes next run)' : ''}, ${report.durationMs} ms.`,
+      )
+    } else {
+      lines.push(`Invoked once: ${JSON.stringify(report)}`)
+    }
+  }
+  return lines
+}
+
+export function destroySummary(result: DestroyResult): string[] {
+  const removed = result.changes.filter((c) => c.action === 'delete').length
+  if (result.dryRun)
+    return [`Plan: ${removed} to delete. Nothing was changed (--dry-run). The bucket is never touched.`]
+  return [
+    removed === 0
+      ? `Nothing to remove: no garmin-s3 deployment named "${result.name}" in ${result.region}.`
+      : `Removed ${removed} resources of "${result.name}" in ${result.region}. The bucket and its objects were not touched.`,
+  ]
+}

@@ -1,0 +1,789 @@
+/**
+ * Every AWS resource of a deployment as a `Resource` (read / diff / create / update / remove), in
+ * dependency order. `desired` undefined means "destroy": everything is wanted absent.
+ */
+import {
+  DeleteRuleCommand,
+  DescribeRuleCommand,
+  ListTargetsByRuleCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge'
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam'
+import {
+  AddPermissionCommand,
+  type Architecture,
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  DeleteFunctionConcurrencyCommand,
+  DeleteFunctionEventInvokeConfigCommand,
+  GetFunctionCommand,
+  GetFunctionConcurrencyCommand,
+  GetFunctionEventInvokeConfigCommand,
+  GetPolicyCommand,
+  PutFunctionConcurrencyCommand,
+  PutFunctionEventInvokeConfigCommand,
+  RemovePermissionCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda'
+import {
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  type Target,
+  UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler'
+import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm'
+import type { Clock } from '../clock.js'
+import type { StoredTokens } from '../garmin/types.js'
+import { errorName, isNotFound } from './aws-errors.js'
+import { LAMBDA_HANDLER } from './bundle.js'
+import type { AwsClients } from './clients.js'
+import type { DeployOptions, ResourceNames } from './options.js'
+import { type AnyResource, type Difference, resource } from './plan.js'
+import {
+  executionPolicy,
+  LAMBDA_BASIC_EXECUTION_POLICY,
+  lambdaTrustPolicy,
+  managedPolicyArn,
+  type PolicyDocument,
+  parsePolicy,
+  samePolicy,
+  schedulerInvokePolicy,
+  schedulerTrustPolicy,
+} from './policy.js'
+import { type FunctionWaiters, withAwsRetries } from './retry.js'
+
+/** Where the deployment lives, learned from STS and the client configuration. */
+export interface AwsAccount {
+  accountId: string
+  partition: string
+  region: string
+}
+
+export interface DesiredDeployment {
+  options: DeployOptions
+  tokens: StoredTokens
+  zip: Uint8Array
+  codeSha256: string
+}
+
+export interface ResourceContext {
+  clients: AwsClients
+  account: AwsAccount
+  names: ResourceNames
+  clock: Clock
+  waiters: FunctionWaiters
+}
+
+export const MANAGED_BY_TAG = { Key: 'managed-by', Value: 'garmin-s3' } as const
+export const ARCHITECTURE: Architecture = 'arm64'
+export const RESERVED_CONCURRENCY = 1
+export const ASYNC_MAX_RETRIES = 2
+export const ASYNC_MAX_EVENT_AGE_S = 3600
+
+export function arns(account: AwsAccount, names: ResourceNames) {
+  const { partition: p, region: r, accountId: a } = account
+  return {
+    functionArn: `arn:${p}:lambda:${r}:${a}:function:${names.functionName}`,
+    executionRoleArn: `arn:${p}:iam::${a}:role/${names.executionRole}`,
+    schedulerRoleArn: `arn:${p}:iam::${a}:role/${names.schedulerRole}`,
+    ruleArn: `arn:${p}:events:${r}:${a}:rule/${names.rule}`,
+    // Parameter names start with '/', which the ARN does not repeat.
+    parameterArn: `arn:${p}:ssm:${r}:${a}:parameter${names.tokenParameter}`,
+  }
+}
+
+/** Reads that answer "absent" for a missing resource (or a missing parent) instead of throwing. */
+async function orAbsent<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    return await read()
+  } catch (error) {
+    if (isNotFound(error)) return undefined
+    throw error
+  }
+}
+
+function fields(entries: [string, boolean][], note?: string): Difference {
+  return { fields: entries.filter(([, differs]) => differs).map(([name]) => name), ...(note ? { note } : {}) }
+}
+
+// ---------------------------------------------------------------- IAM
+
+function iamRole(
+  ctx: ResourceContext,
+  roleName: string,
+  wanted: boolean,
+  trust: PolicyDocument,
+  description: string,
+): AnyResource {
+  const { iam } = ctx.clients
+  return resource({
+    resource: 'iam-role',
+    name: roleName,
+    wanted,
+    read: () =>
+      orAbsent(async () => {
+        const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }))
+        return Role ? { trust: parsePolicy(Role.AssumeRolePolicyDocument) } : undefined
+      }),
+    diff: (current) => fields([['trust policy', !samePolicy(current.trust, trust)]]),
+    create: async () => {
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: roleName,
+          AssumeRolePolicyDocument: JSON.stringify(trust),
+          Description: description,
+          Tags: [MANAGED_BY_TAG],
+        }),
+      )
+    },
+    update: async () => {
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(trust) }),
+      )
+    },
+    remove: async () => {
+      // A role cannot be deleted while any policy is on it, including ones added by hand.
+      const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))
+      for (const policyName of inline.PolicyNames ?? []) {
+        await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))
+      }
+      const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))
+      for (const policy of attached.AttachedPolicies ?? []) {
+        if (policy.PolicyArn) {
+          await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policy.PolicyArn }))
+        }
+      }
+      await iam.send(new DeleteRoleCommand({ RoleName: roleName }))
+    },
+  })
+}
+
+function iamAttachment(
+  ctx: ResourceContext,
+  roleName: string,
+  wanted: boolean,
+  policyArn: string,
+): AnyResource {
+  const { iam } = ctx.clients
+  return resource({
+    resource: 'iam-attached-policy',
+    name: `${roleName}/${policyArn.split('/').pop()}`,
+    wanted,
+    read: () =>
+      orAbsent(async () => {
+        const { AttachedPolicies } = await iam.send(
+          new ListAttachedRolePoliciesCommand({ RoleName: roleName }),
+        )
+        return AttachedPolicies?.some((p) => p.PolicyArn === policyArn) ? { policyArn } : undefined
+      }),
+    diff: () => fields([]),
+    create: async () => {
+      await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }))
+    },
+    update: async () => {},
+    remove: async () => {
+      await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }))
+    },
+  })
+}
+
+function iamInlinePolicy(
+  ctx: ResourceContext,
+  roleName: string,
+  policyName: string,
+  wanted: boolean,
+  document: PolicyDocument | undefined,
+): AnyResource {
+  const { iam } = ctx.clients
+  const put = async () => {
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roleName,
+        PolicyName: policyName,
+        PolicyDocument: JSON.stringify(document),
+      }),
+    )
+  }
+  return resource({
+    resource: 'iam-role-policy',
+    name: `${roleName}/${policyName}`,
+    wanted,
+    read: () =>
+      orAbsent(async () => {
+        const out = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))
+        return { document: parsePolicy(out.PolicyDocument) }
+      }),
+    diff: (current) => fields([['policy document', !document || !samePolicy(current.document, document)]]),
+    create: put,
+    update: put,
+    remove: async () => {
+      await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))
+    },
+  })
+}
+
+// ---------------------------------------------------------------- SSM
+
+interface ParameterState {
+  type: string | undefined
+  tokens: StoredTokens | undefined
+}
+
+function parseTokens(value: string | undefined): StoredTokens | undefined {
+  try {
+    const parsed = JSON.parse(value ?? '') as Partial<StoredTokens>
+    return parsed.version === 1 && typeof parsed.refreshToken === 'string'
+      ? (parsed as StoredTokens)
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The token parameter is seeded from the local login, but the function rotates the refresh token in
+ * it afterwards: a redeploy overwrites it only with a newer login, never with older local tokens.
+ */
+function tokenParameter(ctx: ResourceContext, desired: DesiredDeployment | undefined): AnyResource {
+  const { ssm } = ctx.clients
+  const name = ctx.names.tokenParameter
+  const value = desired ? JSON.stringify(desired.tokens) : ''
+  return resource<ParameterState>({
+    resource: 'ssm-parameter',
+    name,
+    wanted: desired !== undefined,
+    read: () =>
+      orAbsent(async () => {
+        const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))
+        return Parameter ? { type: Parameter.Type, tokens: parseTokens(Parameter.Value) } : undefined
+      }),
+    diff: (current) => {
+      const local = desired?.tokens
+      const remote = current.tokens
+      if (!local) return fields([])
+      const newerLogin =
+        remote !== undefined &&
+        (remote.displayName !== local.displayName ||
+          Date.parse(local.obtainedAt) > Date.parse(remote.obtainedAt))
+      return fields(
+        [
+          ['type', current.type !== 'SecureString'],
+          ['tokens (unreadable in AWS)', remote === undefined],
+          ['tokens (newer local login)', newerLogin],
+        ],
+        remote !== undefined && !newerLogin ? 'kept: the function holds the same or newer tokens' : undefined,
+      )
+    },
+    create: async () => {
+      await ssm.send(
+        new PutParameterCommand({
+          Name: name,
+          Type: 'SecureString',
+          Value: value,
+          // Standard tier when the tokens fit in 4 KB (free), advanced only if Garmin's JWTs grow.
+          Tier: 'Intelligent-Tiering',
+          Description: 'garmin-s3: Garmin Connect OAuth tokens (rotated by the function)',
+          Tags: [MANAGED_BY_TAG],
+        }),
+      )
+    },
+    update: async () => {
+      await ssm.send(
+        new PutParameterCommand({
+          Name: name,
+          Type: 'SecureString',
+          Value: value,
+          Tier: 'Intelligent-Tiering',
+          Overwrite: true,
+        }),
+      )
+    },
+    remove: async () => {
+      await ssm.send(new DeleteParameterCommand({ Name: name }))
+    },
+  })
+}
+
+// ---------------------------------------------------------------- Lambda
+
+interface FunctionState {
+  codeSha256: string | undefined
+  runtime: string | undefined
+  handler: string | undefined
+  memory: number | undefined
+  timeout: number | undefined
+  role: string | undefined
+  architectures: string[]
+  environment: Record<string, string>
+}
+
+export function functionEnvironment(
+  desired: DesiredDeployment,
+  names: ResourceNames,
+): Record<string, string> {
+  const { options } = desired
+  return {
+    BUCKET: options.bucket,
+    PREFIX: options.prefix,
+    TOKEN_PARAMETER: names.tokenParameter,
+    GARMIN_DOMAIN: desired.tokens.domain,
+    ...(options.daysBack !== undefined ? { DAYS_BACK: String(options.daysBack) } : {}),
+    ...(options.bucketRegion ? { BUCKET_REGION: options.bucketRegion } : {}),
+    ...options.environment,
+  }
+}
+
+function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k])
+}
+
+function lambdaFunction(ctx: ResourceContext, desired: DesiredDeployment | undefined): AnyResource {
+  const { lambda } = ctx.clients
+  const name = ctx.names.functionName
+  const retryDeps = { clock: ctx.clock, waiters: ctx.waiters, functionName: name }
+  const roleArn = arns(ctx.account, ctx.names).executionRoleArn
+  const configuration = desired && {
+    Runtime: desired.options.runtime,
+    Handler: LAMBDA_HANDLER,
+    MemorySize: desired.options.memory,
+    Timeout: desired.options.timeout,
+    Role: roleArn,
+    Environment: { Variables: functionEnvironment(desired, ctx.names) },
+    Description: `garmin-s3: copies Garmin Connect data to s3://${desired.options.bucket}/${desired.options.prefix}`,
+  }
+  return resource<FunctionState>({
+    resource: 'lambda-function',
+    name,
+    wanted: desired !== undefined,
+    read: () =>
+      orAbsent(async () => {
+        const { Configuration: c } = await lambda.send(new GetFunctionCommand({ FunctionName: name }))
+        if (!c) return undefined
+        return {
+          codeSha256: c.CodeSha256,
+          runtime: c.Runtime,
+          handler: c.Handler,
+          memory: c.MemorySize,
+          timeout: c.Timeout,
+          role: c.Role,
+          architectures: c.Architectures ?? ['x86_64'],
+          environment: c.Environment?.Variables ?? {},
+        }
+      }),
+    diff: (current) => {
+      if (!desired || !configuration) return fields([])
+      return fields([
+        ['code', current.codeSha256 !== desired.codeSha256],
+        ['Architectures', current.architectures.join() !== ARCHITECTURE],
+        ['Runtime', current.runtime !== configuration.Runtime],
+        ['Handler', current.handler !== configuration.Handler],
+        ['MemorySize', current.memory !== configuration.MemorySize],
+        ['Timeout', current.timeout !== configuration.Timeout],
+        ['Role', current.role !== configuration.Role],
+        ['Environment', !sameRecord(current.environment, configuration.Environment.Variables)],
+      ])
+    },
+    create: async () => {
+      if (!desired || !configuration) return
+      await withAwsRetries(
+        () =>
+          lambda.send(
+            new CreateFunctionCommand({
+              FunctionName: name,
+              ...configuration,
+              Architectures: [ARCHITECTURE],
+              Code: { ZipFile: desired.zip },
+              Tags: { [MANAGED_BY_TAG.Key]: MANAGED_BY_TAG.Value },
+            }),
+          ),
+        retryDeps,
+      )
+      await ctx.waiters.active(name)
+    },
+    update: async (_current, changed) => {
+      if (!desired || !configuration) return
+      // Code and architecture travel together; the configuration is a separate call that Lambda
+      // accepts only once the code update has finished.
+      if (changed.includes('code') || changed.includes('Architectures')) {
+        await withAwsRetries(
+          () =>
+            lambda.send(
+              new UpdateFunctionCodeCommand({
+                FunctionName: name,
+                ZipFile: desired.zip,
+                Architectures: [ARCHITECTURE],
+              }),
+            ),
+          retryDeps,
+        )
+        await ctx.waiters.updated(name)
+      }
+      if (changed.some((f) => f !== 'code' && f !== 'Architectures')) {
+        await withAwsRetries(
+          () => lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, ...configuration })),
+          retryDeps,
+        )
+        await ctx.waiters.updated(name)
+      }
+    },
+    remove: async () => {
+      await lambda.send(new DeleteFunctionCommand({ FunctionName: name }))
+    },
+  })
+}
+
+function reservedConcurrency(ctx: ResourceContext, wanted: boolean): AnyResource {
+  const { lambda } = ctx.clients
+  const name = ctx.names.functionName
+  const retryDeps = { clock: ctx.clock, waiters: ctx.waiters, functionName: name }
+  const put = async () => {
+    await withAwsRetries(
+      () =>
+        lambda.send(
+          new PutFunctionConcurrencyCommand({
+            FunctionName: name,
+            ReservedConcurrentExecutions: RESERVED_CONCURRENCY,
+          }),
+        ),
+      retryDeps,
+    )
+  }
+  return resource({
+    resource: 'lambda-concurrency',
+    name,
+    wanted,
+    read: () =>
+      orAbsent(async () => {
+        const out = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: name }))
+        return out.ReservedConcurrentExecutions === undefined
+          ? undefined
+          : { reserved: out.ReservedConcurrentExecutions }
+      }),
+    diff: (current) => fields([['ReservedConcurrentExecutions', current.reserved !== RESERVED_CONCURRENCY]]),
+    create: put,
+    update: put,
+    remove: async () => {
+      await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: name }))
+    },
+  })
+}
+
+function asyncInvokeConfig(ctx: ResourceContext, wanted: boolean): AnyResource {
+  const { lambda } = ctx.clients
+  const name = ctx.names.functionName
+  const retryDeps = { clock: ctx.clock, waiters: ctx.waiters, functionName: name }
+  const put = async () => {
+    await withAwsRetries(
+      () =>
+        lambda.send(
+          new PutFunctionEventInvokeConfigCommand({
+            FunctionName: name,
+            MaximumRetryAttempts: ASYNC_MAX_RETRIES,
+            MaximumEventAgeInSeconds: ASYNC_MAX_EVENT_AGE_S,
+          }),
+        ),
+      retryDeps,
+    )
+  }
+  return resource({
+    resource: 'lambda-invoke-config',
+    name,
+    wanted,
+    read: () =>
+      orAbsent(async () => {
+        const out = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name }))
+        return { retries: out.MaximumRetryAttempts, maxAge: out.MaximumEventAgeInSeconds }
+      }),
+    diff: (current) =>
+      fields([
+        ['MaximumRetryAttempts', current.retries !== ASYNC_MAX_RETRIES],
+        ['MaximumEventAgeInSeconds', current.maxAge !== ASYNC_MAX_EVENT_AGE_S],
+      ]),
+    create: put,
+    update: put,
+    remove: async () => {
+      await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: name }))
+    },
+  })
+}
+
+interface PolicyStatementShape {
+  Sid?: string
+  Principal?: { Service?: string } | string
+  Condition?: { ArnLike?: Record<string, string> }
+}
+
+function lambdaPermission(ctx: ResourceContext, wanted: boolean): AnyResource {
+  const { lambda } = ctx.clients
+  const name = ctx.names.functionName
+  const sid = ctx.names.permissionStatementId
+  const { ruleArn } = arns(ctx.account, ctx.names)
+  const add = async () => {
+    await lambda.send(
+      new AddPermissionCommand({
+        FunctionName: name,
+        StatementId: sid,
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: ruleArn,
+      }),
+    )
+  }
+  const removeIt = async () => {
+    await lambda.send(new RemovePermissionCommand({ FunctionName: name, StatementId: sid }))
+  }
+  return resource({
+    resource: 'lambda-permission',
+    name: `${name}/${sid}`,
+    wanted,
+    read: () =>
+      orAbsent(async () => {
+        const { Policy } = await lambda.send(new GetPolicyCommand({ FunctionName: name }))
+        const statements = ((parsePolicy(Policy) as { Statement?: PolicyStatementShape[] } | undefined)
+          ?.Statement ?? []) as PolicyStatementShape[]
+        const statement = statements.find((s) => s.Sid === sid)
+        if (!statement) return undefined
+        const principal =
+          typeof statement.Principal === 'string' ? statement.Principal : statement.Principal?.Service
+        return { principal, sourceArn: statement.Condition?.ArnLike?.['AWS:SourceArn'] }
+      }),
+    diff: (current) =>
+      fields([
+        ['Principal', current.principal !== 'events.amazonaws.com'],
+        ['SourceArn', current.sourceArn !== ruleArn],
+      ]),
+    create: add,
+    update: async () => {
+      await removeIt()
+      await add()
+    },
+    remove: removeIt,
+  })
+}
+
+// ---------------------------------------------------------------- Schedule
+
+function schedule(ctx: ResourceContext, desired: DesiredDeployment | undefined): AnyResource {
+  const { scheduler } = ctx.clients
+  const name = ctx.names.schedule
+  const { functionArn, schedulerRoleArn } = arns(ctx.account, ctx.names)
+  const retryDeps = { clock: ctx.clock, waiters: ctx.waiters, functionName: ctx.names.functionName }
+  const target: Target = {
+    Arn: functionArn,
+    RoleArn: schedulerRoleArn,
+    Input: '{}',
+    // A failed delivery (throttling) is retried by Scheduler; the function's own retries are Lambda's.
+    RetryPolicy: { MaximumRetryAttempts: ASYNC_MAX_RETRIES, MaximumEventAgeInSeconds: ASYNC_MAX_EVENT_AGE_S },
+  }
+  const input = desired && {
+    Name: name,
+    GroupName: 'default',
+    ScheduleExpression: desired.options.schedule,
+    ScheduleExpressionTimezone: desired.options.timezone,
+    FlexibleTimeWindow: { Mode: 'OFF' as const },
+    State: 'ENABLED' as const,
+    Description: `garmin-s3: runs ${ctx.names.functionName}`,
+    Target: target,
+  }
+  const update = async () => {
+    if (!input) return
+    await withAwsRetries(() => scheduler.send(new UpdateScheduleCommand(input)), retryDeps)
+  }
+  return resource({
+    resource: 'scheduler-schedule',
+    name,
+    wanted: desired !== undefined && desired.options.scheduler === 'schedule',
+    read: () =>
+      orAbsent(async () => {
+        const out = await scheduler.send(new GetScheduleCommand({ Name: name, GroupName: 'default' }))
+        return {
+          expression: out.ScheduleExpression,
+          timezone: out.ScheduleExpressionTimezone,
+          state: out.State,
+          targetArn: out.Target?.Arn,
+          roleArn: out.Target?.RoleArn,
+        }
+      }),
+    diff: (current) => {
+      if (!input) return fields([])
+      return fields([
+        ['ScheduleExpression', current.expression !== input.ScheduleExpression],
+        ['ScheduleExpressionTimezone', (current.timezone ?? 'UTC') !== input.ScheduleExpressionTimezone],
+        ['State', current.state !== 'ENABLED'],
+        ['Target', current.targetArn !== functionArn || current.roleArn !== schedulerRoleArn],
+      ])
+    },
+    create: async () => {
+      if (!input) return
+      try {
+        await withAwsRetries(() => scheduler.send(new CreateScheduleCommand(input)), retryDeps)
+      } catch (error) {
+        // Created by someone else since we looked: make it ours.
+        if (errorName(error) !== 'ConflictException') throw error
+        await update()
+      }
+    },
+    update,
+    remove: async () => {
+      await scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: 'default' }))
+    },
+  })
+}
+
+function eventsRule(ctx: ResourceContext, desired: DesiredDeployment | undefined): AnyResource {
+  const { events } = ctx.clients
+  const name = ctx.names.rule
+  const put = async () => {
+    if (!desired) return
+    await events.send(
+      new PutRuleCommand({
+        Name: name,
+        ScheduleExpression: desired.options.schedule,
+        State: 'ENABLED',
+        Description: `garmin-s3: runs ${ctx.names.functionName} (UTC)`,
+        Tags: [MANAGED_BY_TAG],
+      }),
+    )
+  }
+  return resource({
+    resource: 'events-rule',
+    name,
+    wanted: desired !== undefined && desired.options.scheduler === 'rule',
+    read: () =>
+      orAbsent(async () => {
+        const out = await events.send(new DescribeRuleCommand({ Name: name }))
+        return { expression: out.ScheduleExpression, state: out.State }
+      }),
+    diff: (current) =>
+      fields([
+        ['ScheduleExpression', current.expression !== desired?.options.schedule],
+        ['State', current.state !== 'ENABLED'],
+      ]),
+    create: put,
+    update: async () => {
+      // PutRule on an existing rule must not carry tags.
+      if (!desired) return
+      await events.send(
+        new PutRuleCommand({
+          Name: name,
+          ScheduleExpression: desired.options.schedule,
+          State: 'ENABLED',
+          Description: `garmin-s3: runs ${ctx.names.functionName} (UTC)`,
+        }),
+      )
+    },
+    remove: async () => {
+      await events.send(new DeleteRuleCommand({ Name: name }))
+    },
+  })
+}
+
+function eventsTarget(ctx: ResourceContext, wanted: boolean): AnyResource {
+  const { events } = ctx.clients
+  const { functionArn } = arns(ctx.account, ctx.names)
+  const id = ctx.names.ruleTargetId
+  const put = async () => {
+    await events.send(
+      new PutTargetsCommand({ Rule: ctx.names.rule, Targets: [{ Id: id, Arn: functionArn }] }),
+    )
+  }
+  return resource({
+    resource: 'events-target',
+    name: `${ctx.names.rule}/${id}`,
+    wanted,
+    read: () =>
+      orAbsent(async () => {
+        const out = await events.send(new ListTargetsByRuleCommand({ Rule: ctx.names.rule }))
+        const found = out.Targets?.find((t) => t.Id === id)
+        return found ? { arn: found.Arn } : undefined
+      }),
+    diff: (current) => fields([['Arn', current.arn !== functionArn]]),
+    create: put,
+    update: put,
+    remove: async () => {
+      await events.send(new RemoveTargetsCommand({ Rule: ctx.names.rule, Ids: [id] }))
+    },
+  })
+}
+
+// ---------------------------------------------------------------- all of it
+
+/** The whole deployment, dependencies first. `desired` undefined: everything wanted absent (destroy). */
+export function deploymentResources(
+  ctx: ResourceContext,
+  desired: DesiredDeployment | undefined,
+): AnyResource[] {
+  const { names, account } = ctx
+  const deploying = desired !== undefined
+  const viaSchedule = deploying && desired.options.scheduler === 'schedule'
+  const viaRule = deploying && desired.options.scheduler === 'rule'
+  const { functionArn, parameterArn } = arns(account, names)
+  return [
+    iamRole(
+      ctx,
+      names.executionRole,
+      deploying,
+      lambdaTrustPolicy(),
+      'garmin-s3: the function runs as this role',
+    ),
+    iamAttachment(
+      ctx,
+      names.executionRole,
+      deploying,
+      managedPolicyArn(account.partition, LAMBDA_BASIC_EXECUTION_POLICY),
+    ),
+    iamInlinePolicy(
+      ctx,
+      names.executionRole,
+      names.executionPolicy,
+      deploying,
+      desired &&
+        executionPolicy({
+          partition: account.partition,
+          bucket: desired.options.bucket,
+          prefix: desired.options.prefix,
+          controlPrefix: desired.options.controlPrefix,
+          parameterArn,
+        }),
+    ),
+    tokenParameter(ctx, desired),
+    lambdaFunction(ctx, desired),
+    reservedConcurrency(ctx, deploying),
+    asyncInvokeConfig(ctx, deploying),
+    iamRole(
+      ctx,
+      names.schedulerRole,
+      viaSchedule,
+      schedulerTrustPolicy(account.accountId),
+      'garmin-s3: EventBridge Scheduler invokes the function as this role',
+    ),
+    iamInlinePolicy(
+      ctx,
+      names.schedulerRole,
+      names.schedulerPolicy,
+      viaSchedule,
+      schedulerInvokePolicy(functionArn),
+    ),
+    schedule(ctx, desired),
+    eventsRule(ctx, desired),
+    eventsTarget(ctx, viaRule),
+    lambdaPermission(ctx, viaRule),
+  ]
+}

@@ -1,0 +1,63 @@
+/**
+ * The function's configuration, from its environment (set by `garmin-s3 deploy`), read and checked
+ * once per cold start: a missing or malformed variable is named in the error.
+ */
+import { GarminS3Error } from '../errors.js'
+
+export interface HandlerConfig {
+  bucket: string
+  /** Data prefix as given (the sync normalises nothing: deploy wrote it in `a/b/` form). */
+  prefix: string
+  /** SSM parameter holding the tokens, e.g. `/garmin-s3/tokens`. */
+  tokenParameter: string
+  daysBack?: number
+  /** The bucket's region when it differs from the function's (AWS_REGION). */
+  bucketRegion?: string
+  garminDomain?: string
+  concurrency?: number
+}
+
+export class ConfigError extends GarminS3Error {}
+
+const DEFAULT_PREFIX = 'raw-data/garmin-json/'
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, problems: string[]): number | undefined {
+  const text = env[name]?.trim()
+  if (!text) return undefined
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 1) {
+    problems.push(`${name} must be a positive whole number (got "${text}")`)
+    return undefined
+  }
+  return value
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
+  const missing = ['BUCKET', 'TOKEN_PARAMETER'].filter((name) => !env[name]?.trim())
+  const problems: string[] = []
+  if (missing.length > 0)
+    problems.push(`missing environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`)
+  const daysBack = positiveInt(env, 'DAYS_BACK', problems)
+  const concurrency = positiveInt(env, 'CONCURRENCY', problems)
+  const tokenParameter = env.TOKEN_PARAMETER?.trim() ?? ''
+  if (tokenParameter && !tokenParameter.startsWith('/')) {
+    problems.push(`TOKEN_PARAMETER must be an SSM parameter name starting with "/" (got "${tokenParameter}")`)
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`garmin-s3 function configuration: ${problems.join('; ')}`, {
+      hint: 'Redeploy with `garmin-s3 deploy`, which sets these variables.',
+    })
+  }
+  const prefix = env.PREFIX ?? DEFAULT_PREFIX
+  const garminDomain = env.GARMIN_DOMAIN?.trim()
+  const bucketRegion = env.BUCKET_REGION?.trim()
+  return {
+    bucket: env.BUCKET?.trim() ?? '',
+    prefix,
+    tokenParameter,
+    ...(daysBack !== undefined ? { daysBack } : {}),
+    ...(garminDomain ? { garminDomain } : {}),
+    ...(bucketRegion ? { bucketRegion } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+  }
+}

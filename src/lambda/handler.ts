@@ -1,0 +1,198 @@
+/**
+ * The AWS Lambda entry point (bundled alone into dist/lambda/index.mjs; no oclif here). Each
+ * invocation runs the same `runSync` as the CLI: tokens from the SSM parameter (a rotated refresh
+ * token is written back there by the client's TokenStore), a time budget from the context, one JSON
+ * log line, and the SyncReport as the result. It throws only on real failure, so Lambda's retries
+ * and failure destinations see it; a partial run (out of time) returns and the next run resumes.
+ */
+import { type Clock, systemClock } from '../clock.js'
+import { GarminClient } from '../garmin/client.js'
+import { resolveEndpoints } from '../garmin/endpoints.js'
+import { SsmTokenStore } from '../garmin/tokens.js'
+import type { ActivitySource, StoredTokens, TokenStore } from '../garmin/types.js'
+import { openStore } from '../store/index.js'
+import type { Store } from '../store/types.js'
+import { runSync } from '../sync/index.js'
+import type { SyncEvent, SyncOptions, SyncReport } from '../sync/types.js'
+import { type HandlerConfig, loadConfig } from './config.js'
+
+declare const __GARMIN_S3_VERSION__: string | undefined
+const TOOL_VERSION = typeof __GARMIN_S3_VERSION__ === 'string' ? __GARMIN_S3_VERSION__ : 'dev'
+
+/** The part of the Lambda context we use. */
+export interface LambdaContext {
+  awsRequestId: string
+  getRemainingTimeInMillis(): number
+}
+
+export interface HandlerDeps {
+  env?: NodeJS.ProcessEnv
+  clock?: Clock
+  /** One line per call; stdout by default (Lambda sends it to CloudWatch Logs as is). */
+  writeLine?: (line: string) => void
+  tokenStore?: (config: HandlerConfig) => TokenStore
+  store?: (config: HandlerConfig) => Store
+  garmin?: (tokenStore: TokenStore, config: HandlerConfig, clock: Clock) => ActivitySource
+  runSync?: typeof runSync
+}
+
+/** Time kept back from the budget for the checkpoint, the run manifest and the reply. */
+export function deadlineMargin(remainingMs: number): number {
+  return Math.min(30_000, Math.max(5_000, Math.round(remainingMs * 0.1)))
+}
+
+/** Remembers every token value it sees so that no log line can ever carry one. */
+class SecretWatchingStore implements TokenStore {
+  readonly secrets = new Set<string>()
+  constructor(private readonly inner: TokenStore) {}
+  get location(): string {
+    return this.inner.location
+  }
+  private watch(tokens: StoredTokens | undefined): void {
+    if (!tokens) return
+    for (const value of [tokens.accessToken, tokens.refreshToken]) if (value) this.secrets.add(value)
+  }
+  async load(): Promise<StoredTokens | undefined> {
+    const tokens = await this.inner.load()
+    this.watch(tokens)
+    return tokens
+  }
+  async save(tokens: StoredTokens): Promise<void> {
+    this.watch(tokens)
+    await this.inner.save(tokens)
+  }
+  async clear(): Promise<void> {
+    await this.inner.clear()
+  }
+}
+
+function redact(line: string, secrets: Set<string>): string {
+  let out = line
+  for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join('[redacted]')
+  return out
+}
+
+function describeError(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) {
+    const e = error as Error & { exitCode?: number; hint?: string }
+    return {
+      name: e.name,
+      message: e.message,
+      ...(e.hint ? { hint: e.hint } : {}),
+      exitCode: e.exitCode ?? 1,
+    }
+  }
+  return { name: 'Error', message: String(error), exitCode: 1 }
+}
+
+const MAX_LOGGED_MESSAGES = 20
+
+/** What Lambda records about a thrown error is its name, message and stack: keep tokens out of all three. */
+function sanitized(error: unknown, secrets: Set<string>): Error {
+  const original = error instanceof Error ? error : new Error(String(error))
+  const copy = new Error(redact(original.message, secrets))
+  copy.name = original.name
+  copy.stack = `${copy.name}: ${copy.message}`
+  return copy
+}
+
+export function createHandler(deps: HandlerDeps = {}) {
+  const env = deps.env ?? process.env
+  const clock = deps.clock ?? systemClock
+  const writeLine = deps.writeLine ?? ((line: string) => process.stdout.write(`${line}\n`))
+  const sync = deps.runSync ?? runSync
+  // Validated once per cold start; a bad configuration fails every invocation with the same message.
+  let config: HandlerConfig | undefined
+  let configError: unknown
+  try {
+    config = loadConfig(env)
+  } catch (error) {
+    configError = error
+  }
+  let coldStart = true
+
+  return async function handler(_event: unknown, context: LambdaContext): Promise<SyncReport> {
+    const base = {
+      source: 'garmin-s3',
+      runner: 'lambda',
+      version: TOOL_VERSION,
+      requestId: context.awsRequestId,
+      coldStart,
+    }
+    coldStart = false
+    if (!config) {
+      writeLine(JSON.stringify({ level: 'error', ...base, error: describeError(configError) }))
+      throw configError
+    }
+    const tokenStore = new SecretWatchingStore(
+      deps.tokenStore ? deps.tokenStore(config) : new SsmTokenStore(config.tokenParameter),
+    )
+    const log = (record: Record<string, unknown>) =>
+      writeLine(redact(JSON.stringify(record), tokenStore.secrets))
+    const warnings: string[] = []
+    let stop: { reason: string; message: string } | undefined
+    const onEvent = (event: SyncEvent) => {
+      if (event.type === 'warning' && warnings.length < MAX_LOGGED_MESSAGES) warnings.push(event.message)
+      if (event.type === 'stop') stop = { reason: event.reason, message: event.message }
+    }
+    const remainingMs = context.getRemainingTimeInMillis()
+    const startedAt = clock.now()
+    let report: SyncReport
+    try {
+      const store = deps.store
+        ? deps.store(config)
+        : openStore({ bucket: config.bucket, region: config.bucketRegion })
+      const garmin = deps.garmin
+        ? deps.garmin(tokenStore, config, clock)
+        : new GarminClient({
+            tokenStore,
+            endpoints: resolveEndpoints({
+              ...(config.garminDomain ? { domain: config.garminDomain } : {}),
+              env,
+            }),
+            clock,
+          })
+      const options: SyncOptions = {
+        prefix: config.prefix,
+        runner: 'lambda',
+        toolVersion: TOOL_VERSION,
+        deadline: startedAt + remainingMs - deadlineMargin(remainingMs),
+        ...(config.daysBack !== undefined ? { daysBack: config.daysBack } : {}),
+        ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
+      }
+      report = await sync(options, { garmin, store, clock, log: onEvent })
+    } catch (error) {
+      log({ level: 'error', ...base, durationMs: clock.now() - startedAt, error: describeError(error) })
+      throw sanitized(error, tokenStore.secrets)
+    }
+    const failed = report.exitCode !== 0 && report.exitCode !== 5
+    log({
+      level: failed ? 'error' : report.partial ? 'warn' : 'info',
+      ...base,
+      runId: report.runId,
+      location: report.location,
+      prefix: report.prefix,
+      created: report.created,
+      existing: report.existing,
+      skipped: report.skipped,
+      failed: report.failed,
+      partial: report.partial,
+      exitCode: report.exitCode,
+      stopReason: report.stopReason ?? stop?.reason,
+      durationMs: report.durationMs,
+      budgetMs: remainingMs,
+      requests: report.requests,
+      errors: report.errors
+        .slice(0, MAX_LOGGED_MESSAGES)
+        .map((e) => ({ activityId: e.activityId, message: e.message })),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    })
+    if (failed) {
+      const first = report.errors[0]?.message ?? stop?.message ?? 'see the log line above'
+      throw new Error(`garmin-s3 sync failed (exit ${report.exitCode}): ${redact(first, tokenStore.secrets)}`)
+    }
+    return report
+  }
+}
+
+export const handler = createHandler()

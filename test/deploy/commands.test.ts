@@ -1,0 +1,185 @@
+/**
+ * `garmin-s3 deploy` and `destroy` as a user runs them, in process against moto: the real client
+ * factory (so AWS_ENDPOINT_URL alone must route every call to the emulator), human and --json output,
+ * exit codes, and destroy's confirmation rules.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Config } from '@oclif/core'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+import Deploy from '../../src/commands/deploy.js'
+import Destroy from '../../src/commands/destroy.js'
+import type { TokenStore } from '../../src/garmin/types.js'
+import { TEST_REGION } from '../helpers/servers.js'
+import {
+  FIXTURE_BUNDLE,
+  fixtureTokens,
+  freshMotoAccount,
+  MemoryTokenStore,
+  requireManagedPolicies,
+} from './helpers.js'
+
+interface Run {
+  exitCode: number
+  stdout: string
+  stderr: string
+  json: Record<string, unknown> | undefined
+}
+
+let config: Config
+let tmp: string
+let tokens: MemoryTokenStore
+let terminal = { interactive: false, answer: 'n', asked: [] as string[] }
+
+async function run(command: 'deploy' | 'destroy', argv: string[]): Promise<Run> {
+  const out: string[] = []
+  const err: string[] = []
+  const capture = {
+    log(this: Deploy, message = '') {
+      if (!this.jsonEnabled()) out.push(message)
+    },
+    logToStderr(this: Deploy, message = '') {
+      if (!this.jsonEnabled()) err.push(message)
+    },
+    logJson: (json: unknown) => void out.push(JSON.stringify(json)),
+  }
+  class TestDeploy extends Deploy {
+    protected override tokenStore(): TokenStore {
+      return tokens
+    }
+  }
+  class TestDestroy extends Destroy {
+    protected override interactive(): boolean {
+      return terminal.interactive
+    }
+    protected override async confirm(question: string): Promise<boolean> {
+      terminal.asked.push(question)
+      return terminal.answer === 'y'
+    }
+  }
+  Object.assign(TestDeploy.prototype, capture)
+  Object.assign(TestDestroy.prototype, capture)
+  process.exitCode = undefined
+  if (command === 'deploy') await TestDeploy.run(argv, config)
+  else await TestDestroy.run(argv, config)
+  const exitCode = Number(process.exitCode ?? 0)
+  process.exitCode = undefined
+  const stdout = out.join('\n')
+  return {
+    exitCode,
+    stdout,
+    stderr: err.join('\n'),
+    json: argv.includes('--json') ? (JSON.parse(stdout) as Record<string, unknown>) : undefined,
+  }
+}
+
+function changesOf(run: Run): { action: string }[] {
+  return (run.json?.changes ?? []) as { action: string }[]
+}
+
+describe('deploy and destroy commands', () => {
+  let accountId: string
+
+  beforeAll(async () => {
+    config = await Config.load(join(import.meta.dirname, '../..'))
+    tokens = new MemoryTokenStore(fixtureTokens())
+    tmp = await mkdtemp(join(tmpdir(), 'garmin-s3-deploy-cli-'))
+    const bundle = join(tmp, 'index.mjs')
+    await writeFile(bundle, FIXTURE_BUNDLE)
+    const account = await freshMotoAccount(inject('motoEndpoint'))
+    await requireManagedPolicies(inject('motoEndpoint'), account)
+    accountId = account.accountId
+    // Nothing but the SDK's standard variables points the real clients at moto.
+    vi.stubEnv('AWS_ENDPOINT_URL', inject('motoEndpoint'))
+    vi.stubEnv('AWS_REGION', TEST_REGION)
+    vi.stubEnv('AWS_ACCESS_KEY_ID', account.credentials.accessKeyId)
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', account.credentials.secretAccessKey)
+    vi.stubEnv('AWS_SESSION_TOKEN', account.credentials.sessionToken)
+    vi.stubEnv('GARMIN_S3_LAMBDA_BUNDLE', bundle)
+  })
+
+  afterEach(() => {
+    tokens = new MemoryTokenStore(fixtureTokens())
+    terminal = { interactive: false, answer: 'n', asked: [] }
+  })
+
+  afterAll(async () => {
+    vi.unstubAllEnvs()
+    await rm(tmp, { recursive: true, force: true })
+  })
+
+  it('deploys through AWS_ENDPOINT_URL, then a --dry-run shows every resource unchanged', async () => {
+    const first = await run('deploy', ['--bucket', 'cli-lake', '--name', 'cli', '--json'])
+    expect(first.exitCode).toBe(0)
+    expect(first.json).toMatchObject({
+      name: 'cli',
+      accountId,
+      region: TEST_REGION,
+      dryRun: false,
+      functionArn: `arn:aws:lambda:${TEST_REGION}:${accountId}:function:cli`,
+      trigger: { kind: 'schedule', expression: 'cron(0 6 * * ? *)', timezone: 'America/Chicago' },
+    })
+    expect(changesOf(first).filter((c) => c.action === 'create')).toHaveLength(10)
+
+    const plan = await run('deploy', ['--bucket', 'cli-lake', '--name', 'cli', '--dry-run'])
+    expect(plan.exitCode).toBe(0)
+    expect(plan.stdout).toMatch(/^ {2}unchanged +lambda-function +cli$/m)
+    expect(plan.stdout).toContain(
+      'Plan: 0 to create, 0 to update, 0 to delete, 10 unchanged. Nothing was changed (--dry-run).',
+    )
+    expect(plan.stdout).toContain('Runs cron(0 6 * * ? *) in America/Chicago (EventBridge Scheduler "cli").')
+  })
+
+  it('refuses the deprecated nodejs20.x runtime and a deploy without a local login', async () => {
+    const runtime = await run('deploy', [
+      '--bucket',
+      'cli-lake',
+      '--name',
+      'cli-bad',
+      '--runtime',
+      'nodejs20.x',
+    ])
+    expect(runtime.exitCode).toBe(2)
+    expect(runtime.stderr).toContain(
+      'Error: --runtime nodejs20.x is deprecated by AWS Lambda and is not supported',
+    )
+
+    tokens = new MemoryTokenStore(undefined)
+    const noLogin = await run('deploy', ['--bucket', 'cli-lake', '--name', 'cli-bad'])
+    expect(noLogin.exitCode).toBe(3)
+    expect(noLogin.stderr).toContain('run garmin-s3 login first')
+  })
+
+  it('destroy asks first: no terminal and no --yes is a usage error, a "no" removes nothing', async () => {
+    await run('deploy', ['--bucket', 'cli-lake', '--name', 'cli-ask', '--json'])
+
+    const noTty = await run('destroy', ['--name', 'cli-ask'])
+    expect(noTty.exitCode).toBe(2)
+    expect(noTty.stderr).toContain('-> Rerun with --yes')
+
+    terminal.interactive = true
+    terminal.answer = 'n'
+    const declined = await run('destroy', ['--name', 'cli-ask'])
+    expect(declined.exitCode).toBe(2)
+    expect(terminal.asked).toEqual([
+      `Remove the garmin-s3 deployment "cli-ask" from account ${accountId} (${TEST_REGION})? [y/N]`,
+    ])
+    const still = await run('destroy', ['--name', 'cli-ask', '--dry-run', '--json'])
+    expect(changesOf(still).filter((c) => c.action === 'delete')).toHaveLength(10)
+  })
+
+  it('destroy --yes removes the deployment, and a second run says there is nothing to remove', async () => {
+    await run('deploy', ['--bucket', 'cli-lake', '--name', 'cli-gone', '--json'])
+
+    const removed = await run('destroy', ['--name', 'cli-gone', '--yes', '--json'])
+    expect(removed.exitCode).toBe(0)
+    expect(changesOf(removed).filter((c) => c.action === 'delete')).toHaveLength(10)
+
+    const again = await run('destroy', ['--name', 'cli-gone', '--yes'])
+    expect(again.exitCode).toBe(0)
+    expect(again.stdout).toBe(
+      `Nothing to remove: no garmin-s3 deployment named "cli-gone" in ${TEST_REGION}.`,
+    )
+  })
+})

@@ -1,0 +1,376 @@
+/**
+ * What an emulator will not produce, with aws-sdk-client-mock: IAM propagation delays, a function
+ * busy with an update, a schedule someone else created, access denied; and the --dry-run guarantee.
+ */
+import { DescribeRuleCommand, EventBridgeClient, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge'
+import {
+  CreateRoleCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam'
+import {
+  CreateFunctionCommand,
+  type FunctionConfiguration,
+  GetFunctionCommand,
+  type GetFunctionCommandOutput,
+  GetFunctionConcurrencyCommand,
+  GetFunctionEventInvokeConfigCommand,
+  GetPolicyCommand,
+  InvokeCommand,
+  type InvokeCommandOutput,
+  LambdaClient,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda'
+import {
+  CreateScheduleCommand,
+  GetScheduleCommand,
+  SchedulerClient,
+  UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler'
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
+import { type AwsStub, mockClient } from 'aws-sdk-client-mock'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { FakeClock } from '../../src/clock.js'
+import { codeSha256, zipBundle } from '../../src/deploy/bundle.js'
+import {
+  type AwsClients,
+  DEFAULT_SCHEDULE,
+  type DeployOptions,
+  deploy,
+  invokeOnce,
+  resourceNames,
+} from '../../src/deploy/index.js'
+import { functionEnvironment } from '../../src/deploy/resources.js'
+import { FIXTURE_BUNDLE, fixtureTokens, MemoryTokenStore } from './helpers.js'
+
+const ACCOUNT = '123456789012'
+const REGION = 'us-east-1'
+const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:unit`
+
+function awsError(name: string, message: string, status = 400): Error {
+  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } })
+}
+
+const OPTIONS: DeployOptions = {
+  name: 'unit',
+  bucket: 'my-lake',
+  prefix: 'raw-data/garmin-json/',
+  controlPrefix: 'raw-data/_garmin-s3/',
+  runtime: 'nodejs22.x',
+  memory: 256,
+  timeout: 300,
+  schedule: DEFAULT_SCHEDULE,
+  timezone: 'America/Chicago',
+  scheduler: 'schedule',
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the stubs of six different clients share one map
+type Stub = AwsStub<any, any, any>
+type Mocks = Record<keyof AwsClients, Stub>
+
+/** An empty account: every read answers "not found", every write succeeds. */
+function emptyAccount(): { clients: AwsClients; mocks: Mocks } {
+  const config = { region: REGION, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }
+  const clients: AwsClients = {
+    iam: new IAMClient(config),
+    lambda: new LambdaClient(config),
+    scheduler: new SchedulerClient(config),
+    events: new EventBridgeClient(config),
+    ssm: new SSMClient(config),
+    sts: new STSClient(config),
+  }
+  const mocks = Object.fromEntries(
+    Object.entries(clients).map(([key, client]) => [key, mockClient(client) as Stub]),
+  ) as Mocks
+  for (const mock of Object.values(mocks)) mock.onAnyCommand().resolves({})
+  const iamMissing = awsError('NoSuchEntityException', 'The role cannot be found.', 404)
+  mocks.iam
+    .on(GetRoleCommand)
+    .rejects(iamMissing)
+    .on(GetRolePolicyCommand)
+    .rejects(iamMissing)
+    .on(ListAttachedRolePoliciesCommand)
+    .rejects(iamMissing)
+    .on(ListRolePoliciesCommand)
+    .rejects(iamMissing)
+  const lambdaMissing = awsError('ResourceNotFoundException', 'Function not found', 404)
+  mocks.lambda
+    .on(GetFunctionCommand)
+    .rejects(lambdaMissing)
+    .on(GetFunctionConcurrencyCommand)
+    .rejects(lambdaMissing)
+    .on(GetFunctionEventInvokeConfigCommand)
+    .rejects(lambdaMissing)
+    .on(GetPolicyCommand)
+    .rejects(lambdaMissing)
+  mocks.scheduler
+    .on(GetScheduleCommand)
+    .rejects(awsError('ResourceNotFoundException', 'Schedule not found', 404))
+  const ruleMissing = awsError('ResourceNotFoundException', 'Rule does not exist')
+  mocks.events.on(DescribeRuleCommand).rejects(ruleMissing).on(ListTargetsByRuleCommand).rejects(ruleMissing)
+  mocks.ssm.on(GetParameterCommand).rejects(awsError('ParameterNotFound', 'ParameterNotFound'))
+  mocks.sts
+    .on(GetCallerIdentityCommand)
+    .resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/me` })
+  return { clients, mocks }
+}
+
+/** The SDK hands back a Uint8Array with helper methods; a plain one is all invokeOnce reads. */
+function payload(value: unknown): InvokeCommandOutput['Payload'] {
+  return new TextEncoder().encode(JSON.stringify(value)) as InvokeCommandOutput['Payload']
+}
+
+const READ_ONLY = /^(Get|List|Describe)/
+function writesSent(mocks: Mocks): string[] {
+  return Object.entries(mocks).flatMap(([key, mock]) =>
+    mock
+      .calls()
+      .map((call) => (call.args[0] as object).constructor.name.replace(/Command$/, ''))
+      .filter((name) => !READ_ONLY.test(name))
+      .map((name) => `${key}:${name}`),
+  )
+}
+
+/** The function as deploy would leave it, so tests can change one thing at a time. */
+async function deployedFunction(
+  overrides: Partial<FunctionConfiguration> = {},
+): Promise<Omit<GetFunctionCommandOutput, '$metadata'>> {
+  const sha = codeSha256(await zipBundle(FIXTURE_BUNDLE))
+  return {
+    Configuration: {
+      FunctionName: 'unit',
+      CodeSha256: sha,
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      MemorySize: 256,
+      Timeout: 300,
+      Role: `arn:aws:iam::${ACCOUNT}:role/unit-function`,
+      Architectures: ['arm64'],
+      Environment: {
+        Variables: functionEnvironment(
+          { options: OPTIONS, tokens: fixtureTokens(), zip: new Uint8Array(), codeSha256: sha },
+          resourceNames('unit'),
+        ),
+      },
+      State: 'Active',
+      LastUpdateStatus: 'Successful',
+      ...overrides,
+    },
+  }
+}
+
+describe('deploy with mocked AWS clients', () => {
+  let clients: AwsClients
+  let mocks: Mocks
+  let clock: FakeClock
+  const tokenStore = new MemoryTokenStore(fixtureTokens())
+  const run = (options = OPTIONS, dryRun = false) =>
+    deploy(options, { clients, tokenStore, bundle: FIXTURE_BUNDLE, clock }, { dryRun })
+
+  beforeEach(() => {
+    ;({ clients, mocks } = emptyAccount())
+    clock = new FakeClock()
+  })
+
+  it('retries CreateFunction while the new role cannot be assumed yet, then succeeds', async () => {
+    const notYet = awsError(
+      'InvalidParameterValueException',
+      'The role defined for the function cannot be assumed by Lambda.',
+    )
+    mocks.lambda
+      .on(CreateFunctionCommand)
+      .rejectsOnce(notYet)
+      .rejectsOnce(notYet)
+      .resolves({ FunctionArn: FUNCTION_ARN })
+    // First read: absent; then the SDK waiter sees it Active.
+    mocks.lambda
+      .on(GetFunctionCommand)
+      .rejectsOnce(awsError('ResourceNotFoundException', 'Function not found', 404))
+      .resolves(await deployedFunction())
+
+    const result = await run()
+
+    expect(mocks.lambda.commandCalls(CreateFunctionCommand)).toHaveLength(3)
+    expect(clock.sleeps).toEqual([2000, 4000])
+    expect(result.changes.find((c) => c.resource === 'lambda-function')?.action).toBe('create')
+    const input = mocks.lambda.commandCalls(CreateFunctionCommand)[0]?.args[0].input
+    expect(input).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' })
+  })
+
+  it('waits for an update in progress (SDK waiter) and retries the configuration change', async () => {
+    mocks.lambda.on(GetFunctionCommand).resolves(await deployedFunction({ MemorySize: 128 }))
+    mocks.lambda
+      .on(UpdateFunctionConfigurationCommand)
+      .rejectsOnce(
+        awsError('ResourceConflictException', `An update is in progress for resource: ${FUNCTION_ARN}`, 409),
+      )
+      .resolves({})
+
+    const result = await run()
+
+    expect(result.changes.find((c) => c.resource === 'lambda-function')).toMatchObject({
+      action: 'update',
+      fields: ['MemorySize'],
+    })
+    expect(mocks.lambda.commandCalls(UpdateFunctionConfigurationCommand)).toHaveLength(2)
+    expect(mocks.lambda.commandCalls(UpdateFunctionCodeCommand)).toHaveLength(0)
+    // The read, the wait after the conflict, the wait after the update.
+    expect(mocks.lambda.commandCalls(GetFunctionCommand).length).toBeGreaterThanOrEqual(3)
+  })
+
+  it('uploads new code, waits for it, then updates the configuration', async () => {
+    mocks.lambda.on(GetFunctionCommand).resolves(await deployedFunction({ CodeSha256: 'old', Timeout: 60 }))
+
+    await run()
+
+    const order = mocks.lambda
+      .calls()
+      .map((c) => (c.args[0] as object).constructor.name)
+      .filter((n) => /UpdateFunction|GetFunctionCommand/.test(n))
+    expect(order.slice(1)).toEqual([
+      'UpdateFunctionCodeCommand',
+      'GetFunctionCommand',
+      'UpdateFunctionConfigurationCommand',
+      'GetFunctionCommand',
+    ])
+    const code = mocks.lambda.commandCalls(UpdateFunctionCodeCommand)[0]?.args[0].input
+    expect(code?.ZipFile).toEqual(await zipBundle(FIXTURE_BUNDLE))
+  })
+
+  it('updates a schedule that already exists instead of failing', async () => {
+    mocks.lambda.on(GetFunctionCommand).resolves(await deployedFunction())
+    mocks.scheduler.on(GetScheduleCommand).resolves({
+      Name: 'unit',
+      ScheduleExpression: 'cron(0 12 * * ? *)',
+      State: 'ENABLED',
+      Target: { Arn: FUNCTION_ARN, RoleArn: `arn:aws:iam::${ACCOUNT}:role/unit-scheduler` },
+    })
+
+    const result = await run()
+
+    expect(result.changes.find((c) => c.resource === 'scheduler-schedule')).toMatchObject({
+      action: 'update',
+      fields: ['ScheduleExpression', 'ScheduleExpressionTimezone'],
+    })
+    expect(mocks.scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0)
+    expect(mocks.scheduler.commandCalls(UpdateScheduleCommand)[0]?.args[0].input).toMatchObject({
+      Name: 'unit',
+      ScheduleExpression: 'cron(0 6 * * ? *)',
+      ScheduleExpressionTimezone: 'America/Chicago',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: FUNCTION_ARN, RoleArn: `arn:aws:iam::${ACCOUNT}:role/unit-scheduler` },
+    })
+  })
+
+  it('turns a schedule created meanwhile (ConflictException on create) into an update', async () => {
+    mocks.lambda.on(GetFunctionCommand).resolves(await deployedFunction())
+    mocks.scheduler
+      .on(CreateScheduleCommand)
+      .rejects(awsError('ConflictException', 'Schedule unit already exists.', 409))
+
+    await run()
+
+    expect(mocks.scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(1)
+  })
+
+  it('explains access denied with the step that failed, exit code 1', async () => {
+    mocks.iam
+      .on(CreateRoleCommand)
+      .rejects(
+        awsError(
+          'AccessDenied',
+          'User: arn:aws:iam::123456789012:user/me is not authorized to perform: iam:CreateRole',
+          403,
+        ),
+      )
+
+    const error = await run().catch((e: unknown) => e)
+
+    expect(error).toMatchObject({
+      exitCode: 1,
+      message: expect.stringMatching(
+        /^AWS denied access while trying to create iam-role unit-function: .*iam:CreateRole/,
+      ),
+      hint: expect.stringContaining('--profile'),
+    })
+    expect(writesSent(mocks)).toEqual(['iam:CreateRole'])
+  })
+
+  it('--dry-run reads everything and sends no write call, even when things differ', async () => {
+    mocks.lambda.on(GetFunctionCommand).resolves(await deployedFunction({ MemorySize: 1024 }))
+
+    const result = await run(OPTIONS, true)
+
+    expect(writesSent(mocks)).toEqual([])
+    expect(result.dryRun).toBe(true)
+    expect(result.changes.find((c) => c.resource === 'lambda-function')).toMatchObject({ action: 'update' })
+    expect(result.changes.find((c) => c.resource === 'iam-role')).toMatchObject({ action: 'create' })
+  })
+
+  it('refuses to deploy without local tokens, before any AWS call', async () => {
+    const error = await deploy(OPTIONS, {
+      clients,
+      tokenStore: new MemoryTokenStore(undefined),
+      bundle: FIXTURE_BUNDLE,
+    }).catch((e: unknown) => e)
+
+    expect(error).toMatchObject({
+      exitCode: 3,
+      message: expect.stringContaining('run garmin-s3 login first'),
+    })
+    expect(Object.values(mocks).flatMap((m) => m.calls())).toHaveLength(0)
+  })
+
+  it('--invoke returns the report, and a function error becomes a clear failure', async () => {
+    const report = { runId: 'r1', created: 3, existing: 10, failed: 0, partial: false }
+    mocks.lambda
+      .on(InvokeCommand)
+      .resolvesOnce({ StatusCode: 200, Payload: payload(report) })
+      .resolvesOnce({
+        StatusCode: 200,
+        FunctionError: 'Unhandled',
+        Payload: payload({ errorMessage: 'Garmin refused the refresh token' }),
+      })
+
+    await expect(invokeOnce(clients, 'unit')).resolves.toEqual({ statusCode: 200, report })
+    await expect(invokeOnce(clients, 'unit')).rejects.toMatchObject({
+      exitCode: 1,
+      message: 'unit failed: Garmin refused the refresh token',
+    })
+    expect(mocks.lambda.commandCalls(InvokeCommand)[0]?.args[0].input).toMatchObject({
+      FunctionName: 'unit',
+      InvocationType: 'RequestResponse',
+    })
+  })
+
+  it('--invoke right after creating the roles retries a run denied while IAM propagates', async () => {
+    mocks.lambda
+      .on(GetFunctionCommand)
+      .rejectsOnce(awsError('ResourceNotFoundException', 'Function not found', 404))
+      .resolves(await deployedFunction())
+    mocks.lambda
+      .on(InvokeCommand)
+      .resolvesOnce({
+        StatusCode: 200,
+        FunctionError: 'Unhandled',
+        Payload: payload({
+          errorMessage: 'Cannot read the SSM parameter /unit/tokens (AccessDeniedException).',
+        }),
+      })
+      .resolves({ StatusCode: 200, Payload: payload({ runId: 'r2', created: 1 }) })
+
+    const result = await deploy(
+      OPTIONS,
+      { clients, tokenStore, bundle: FIXTURE_BUNDLE, clock },
+      { invoke: true },
+    )
+
+    expect(result.invoke).toEqual({ statusCode: 200, report: { runId: 'r2', created: 1 } })
+    expect(clock.sleeps).toEqual([10_000])
+  })
+})
