@@ -1,0 +1,170 @@
+/**
+ * The health verdict: a pure function of what status gathered and the time. FAIL means the data is
+ * not being kept safe (nothing was ever copied, or sign-in is broken); WARN means it soon may not be.
+ */
+import type {
+  ActivitySummary,
+  DeploymentSummary,
+  DriftSummary,
+  Health,
+  HealthCause,
+  RunSummary,
+  StateSummary,
+  TokenSummary,
+} from './types.js'
+
+export const STALE_AFTER_MS = 36 * 3_600_000
+export const REFRESH_TOKEN_WARN_AFTER_MS = 20 * 86_400_000
+const AUTH_EXIT_CODE = 3
+
+export interface HealthInput {
+  now: number
+  state: StateSummary
+  activities: ActivitySummary
+  lastRun: RunSummary | null
+  lastSuccessAt: string | null
+  deployment: DeploymentSummary
+  /** The tokens the scheduled runs use: the deployment's parameter when readable, else the local store. */
+  tokens: TokenSummary
+  drift: DriftSummary | null
+}
+
+const DAY_MS = 86_400_000
+
+function ageText(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000)
+  return hours < 48 ? `${hours} h` : `${Math.floor(ms / DAY_MS)} days`
+}
+
+function isDeployed(d: DeploymentSummary): boolean {
+  return d.checked && d.function?.status === 'present'
+}
+
+/** How to get new tokens to wherever the failing runs take them from. */
+function reLogin(input: HealthInput): string {
+  const runner = input.lastRun?.runner
+  const name = input.deployment.name
+  if (runner === 'lambda' || (runner === undefined && isDeployed(input.deployment))) {
+    return `Run \`garmin-s3 login\`, then \`garmin-s3 deploy --name ${name}\` to copy the new tokens to the function.`
+  }
+  if (input.tokens.location.startsWith('ssm:') || runner === 'github-actions') {
+    const where = input.tokens.location.startsWith('ssm:') ? input.tokens.location : 'ssm:/<parameter>'
+    return `Run \`garmin-s3 login --token-store ${where}\` with AWS credentials for that parameter.`
+  }
+  return 'Run `garmin-s3 login`, then sync again.'
+}
+
+function staleNext(input: HealthInput): string {
+  const d = input.deployment
+  if (isDeployed(d)) {
+    if (d.schedule?.enabled === false)
+      return `The schedule is disabled: \`garmin-s3 deploy --name ${d.name}\` enables it again.`
+    return `Check the function's log: aws logs tail /aws/lambda/${d.function?.name ?? d.name} --since 2d`
+  }
+  return 'Run `garmin-s3 sync`, or let it run daily: `garmin-s3 deploy` (Lambda) or `garmin-s3 init github-actions`.'
+}
+
+export function judgeHealth(input: HealthInput): Health {
+  const causes: HealthCause[] = []
+  const { state, activities, lastRun, now } = input
+
+  if (!state.present) {
+    if (activities.dataPresent) {
+      causes.push({
+        code: 'no-state',
+        level: 'WARN',
+        message: `No garmin-s3 state at ${state.key}, but the prefix holds objects (written by another tool, e.g. the original pipeline?).`,
+        next: 'Run `garmin-s3 status --deep` to see what is there, or `garmin-s3 sync`: it adopts what is stored without rewriting it.',
+      })
+    } else {
+      causes.push({
+        code: 'nothing-synced',
+        level: 'FAIL',
+        message: 'Nothing has ever been synced here.',
+        next: 'Run `garmin-s3 login` once, then `garmin-s3 sync` (or `garmin-s3 status --deep` if you expected data here).',
+      })
+    }
+  } else if (!state.readable) {
+    causes.push({
+      code: 'state-unreadable',
+      level: 'WARN',
+      message: `The state ${state.key} cannot be read: ${state.problem ?? 'unknown format'}.`,
+      next: 'Upgrade garmin-s3 (npm install -g garmin-s3@latest), or let the next sync rebuild it.',
+    })
+  } else {
+    if ((activities.stored ?? 0) === 0 && input.lastSuccessAt === null) {
+      causes.push({
+        code: 'nothing-synced',
+        level: 'FAIL',
+        message: 'No activity has been stored yet and no run has succeeded.',
+        next: lastRun?.error
+          ? `Fix the last run's error, then sync: ${lastRun.error}`
+          : 'Run `garmin-s3 sync`.',
+      })
+    }
+    if (lastRun && lastRun.exitCode === AUTH_EXIT_CODE) {
+      causes.push({
+        code: 'auth-failed',
+        level: 'FAIL',
+        message: `The last run (${lastRun.startedAt}, ${lastRun.runner}) could not sign in to Garmin${lastRun.error ? `: ${lastRun.error}` : ''}.`,
+        next: reLogin(input),
+      })
+    }
+    const lastSuccess = input.lastSuccessAt ? Date.parse(input.lastSuccessAt) : undefined
+    const neverSynced = causes.some((c) => c.code === 'nothing-synced')
+    if (lastRun && (lastSuccess === undefined ? !neverSynced : now - lastSuccess > STALE_AFTER_MS)) {
+      causes.push({
+        code: 'stale',
+        level: 'WARN',
+        message:
+          lastSuccess === undefined
+            ? 'No successful run on record.'
+            : `No successful run for ${ageText(now - lastSuccess)} (last: ${input.lastSuccessAt}).`,
+        next: staleNext(input),
+      })
+    }
+    if (
+      lastRun &&
+      lastRun.exitCode !== AUTH_EXIT_CODE &&
+      (lastRun.failed > 0 || ![0, 5].includes(lastRun.exitCode))
+    ) {
+      const what =
+        lastRun.failed > 0
+          ? `${lastRun.failed} activit${lastRun.failed === 1 ? 'y' : 'ies'} failed`
+          : `it stopped with exit code ${lastRun.exitCode}`
+      causes.push({
+        code: 'last-run-failures',
+        level: 'WARN',
+        message: `The last run (${lastRun.startedAt}) had failures: ${what}${lastRun.error ? ` (${lastRun.error})` : ''}.`,
+        next: `Run \`garmin-s3 sync\` again (failed activities are retried); details in ${lastRun.manifestKey}.`,
+      })
+    }
+  }
+
+  const rotated = input.tokens.refreshTokenRotatedAt ?? input.tokens.obtainedAt
+  if (input.tokens.status === 'present' && rotated) {
+    const age = now - Date.parse(rotated)
+    if (age > REFRESH_TOKEN_WARN_AFTER_MS) {
+      causes.push({
+        code: 'refresh-token-old',
+        level: 'WARN',
+        message: `The refresh token in ${input.tokens.location} is ${ageText(age)} old; Garmin's last about a month.`,
+        next: reLogin(input),
+      })
+    }
+  }
+
+  if (input.drift?.detected) {
+    const d = input.drift
+    causes.push({
+      code: 'drift',
+      level: 'WARN',
+      message: `The state counts ${d.stateCount ?? 0} activities, the listing finds ${d.listedCount}${d.missing.count > 0 ? `; ${d.missing.count} the state knows are missing` : ''}.`,
+      next: 'Run `garmin-s3 status --deep --repair`, then `garmin-s3 sync` copies again what is missing.',
+    })
+  }
+
+  causes.sort((a, b) => (a.level === b.level ? 0 : a.level === 'FAIL' ? -1 : 1))
+  const verdict = causes.some((c) => c.level === 'FAIL') ? 'FAIL' : causes.length > 0 ? 'WARN' : 'OK'
+  return { verdict, causes, next: verdict === 'OK' ? 'Nothing to do.' : null }
+}

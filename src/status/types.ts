@@ -1,0 +1,201 @@
+import type { DatasetStatus } from '../sync/dataset-status.js'
+/**
+ * The `status --json` object (docs/status.md). Stable: fields are only ever added. Times are ISO 8601
+ * UTC strings, activity times Garmin's `YYYY-MM-DD HH:MM:SS` (UTC); what could not be learned is
+ * `null` (with a `reason` where there is one), never left out.
+ */
+import type { NextRun } from './schedule.js'
+
+export const STATUS_SCHEMA_VERSION = 1
+
+export type Verdict = 'OK' | 'WARN' | 'FAIL'
+
+export type HealthCode =
+  | 'nothing-synced'
+  | 'auth-failed'
+  | 'no-state'
+  | 'state-unreadable'
+  | 'stale'
+  | 'last-run-failures'
+  | 'refresh-token-old'
+  | 'drift'
+
+export interface HealthCause {
+  code: HealthCode
+  level: 'WARN' | 'FAIL'
+  /** What is wrong, in one sentence. */
+  message: string
+  /** What to do about it. */
+  next: string
+}
+
+export interface Health {
+  verdict: Verdict
+  /** Worst first; empty when OK. */
+  causes: HealthCause[]
+  /** The one next step for OK (e.g. nothing to do). */
+  next: string | null
+}
+
+export interface RunSummary {
+  runId: string
+  startedAt: string
+  finishedAt: string
+  durationMs: number | null
+  /** `cli`, `lambda` or `github-actions`. */
+  runner: string
+  created: number
+  existing: number
+  failed: number
+  partial: boolean
+  exitCode: number
+  stopReason: string | null
+  error: string | null
+  manifestKey: string
+}
+
+export interface StateSummary {
+  key: string
+  present: boolean
+  /** False when an object is there but this version cannot read it (e.g. written by a newer garmin-s3). */
+  readable: boolean
+  updatedAt: string | null
+  problem: string | null
+}
+
+export interface ActivitySummary {
+  /** From the state; null without one. */
+  stored: number | null
+  newest: string | null
+  oldest: string | null
+  /** True once the whole history has been copied. */
+  historyComplete: boolean | null
+  /** Only looked at when there is no state: does the data prefix hold anything at all? */
+  dataPresent: boolean | null
+}
+
+export interface DeepSummary {
+  /** Every object under the data prefix (control objects excluded). */
+  objects: number
+  bytes: number
+  /** Objects named `activity_<id>.json`. */
+  activities: number
+  /** Activities by local start year / by `activityType.typeKey`, from the state's catalog. */
+  byYear: Record<string, number>
+  byType: Record<string, number>
+  /** Listed activities the catalog does not know (written by another tool, or before garmin-s3 kept one). */
+  uncatalogued: number
+  /** Keys under the prefix that are not `activity_<id>.json` (first 10 as examples). */
+  offLayout: { count: number; examples: string[] }
+  drift: DriftSummary
+  repair: RepairSummary | null
+  /** Backend requests the listing took (`ListObjectsV2` pages). */
+  listRequests: number
+  durationMs: number
+}
+
+export interface DriftSummary {
+  detected: boolean
+  /** `counts.stored` of the state (null without state). */
+  stateCount: number | null
+  listedCount: number
+  /** Activities the state knows as stored that the listing does not have (first 10 ids as examples). */
+  missing: { count: number; examples: number[] }
+}
+
+export interface RepairSummary {
+  written: boolean
+  storedBefore: number | null
+  storedAfter: number | null
+  /** Which checkpoint coverage was dropped so the next sync rechecks it: none, the affected years, or all. */
+  coverageDropped: 'none' | 'years' | 'all'
+  message: string
+}
+
+export type Presence = 'present' | 'absent' | 'unknown'
+
+export interface FunctionSummary {
+  status: Presence
+  name: string
+  runtime: string | null
+  lastModified: string | null
+  state: string | null
+  /** Where the function writes (its BUCKET / PREFIX environment). */
+  bucket: string | null
+  prefix: string | null
+  reason: string | null
+}
+
+export interface ScheduleSummary {
+  status: Presence
+  /** `schedule` (EventBridge Scheduler) or `rule` (EventBridge rule, UTC). */
+  kind: 'schedule' | 'rule' | null
+  name: string
+  expression: string | null
+  timezone: string | null
+  enabled: boolean | null
+  /** The next three runs; null when unknown (unsupported expression, rate() without a start). */
+  nextRuns: NextRun[] | null
+  reason: string | null
+}
+
+export interface TokenParameterSummary {
+  status: Presence
+  name: string
+  lastModified: string | null
+  reason: string | null
+}
+
+export interface DeploymentSummary {
+  name: string
+  /** False when not looked at; `reason` says why (a folder target without --name, no AWS credentials). */
+  checked: boolean
+  /** True when any part of it exists. */
+  deployed: boolean | null
+  reason: string | null
+  function: FunctionSummary | null
+  schedule: ScheduleSummary | null
+  tokenParameter: TokenParameterSummary | null
+}
+
+export interface TokenSummary {
+  /** A file path or `ssm:/<name>`. */
+  location: string
+  status: Presence
+  displayName: string | null
+  accessTokenExpiresAt: string | null
+  /** When the refresh token last changed (login or rotation); null in older token files. */
+  refreshTokenRotatedAt: string | null
+  /** When these tokens were obtained (login or last refresh): the rotation happened at or before it. */
+  obtainedAt: string | null
+  reason: string | null
+}
+
+export interface TokensSummary {
+  /** The token store this machine uses (--token-store, GARMIN_S3_TOKEN_STORE or the default file). */
+  local: TokenSummary
+  /** The deployment's token parameter, when it could be read. */
+  deployed: TokenSummary | null
+}
+
+export interface StatusReport {
+  schemaVersion: typeof STATUS_SCHEMA_VERSION
+  generatedAt: string
+  location: string
+  prefix: string
+  mode: 'fast' | 'deep'
+  state: StateSummary
+  activities: ActivitySummary
+  /** Datasets besides the activity list (`sync --data`) that have a cursor; empty when none. */
+  datasets: DatasetStatus[]
+  lastRun: RunSummary | null
+  lastSuccessAt: string | null
+  /** Newest first, at most 10. */
+  recentRuns: RunSummary[]
+  deep: DeepSummary | null
+  deployment: DeploymentSummary
+  tokens: TokensSummary
+  health: Health
+  /** Storage requests this status made, by operation. */
+  requests: { store: Record<string, number> }
+}
