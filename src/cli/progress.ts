@@ -77,11 +77,14 @@ export class SyncProgress {
   }
 
   private dryRun(message: string): void {
-    if (message.startsWith('would write activity ') && this.dryRunLines >= MAX_DRY_RUN_LINES) {
+    // Data objects (activities and the other datasets) are capped; state and manifest always show.
+    const data =
+      message.startsWith('would write ') && !/^would write (state|run manifest|dataset state) /.test(message)
+    if (data && this.dryRunLines >= MAX_DRY_RUN_LINES) {
       this.dryRunHidden++
       return
     }
-    if (message.startsWith('would write activity ')) this.dryRunLines++
+    if (data) this.dryRunLines++
     this.line(message)
   }
 
@@ -121,6 +124,11 @@ export class SyncProgress {
       case 'warning':
         this.line(pc.yellow(`⚠ ${event.message}`))
         return
+      case 'dataset-progress': {
+        const text = describeEvent(event)
+        if (text) this.line(pc.dim(`  ${text}`))
+        return
+      }
       case 'stop':
         this.stop()
         return
@@ -181,6 +189,16 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
     formatDuration(report.durationMs),
   ]
   lines.push(`  ${counts.join(' · ')}`)
+  for (const [name, c] of Object.entries(report.datasets ?? {})) {
+    if (name === 'activities') continue
+    const parts = [
+      `${formatCount(c.created)} new`,
+      ...(c.updated > 0 ? [`${formatCount(c.updated)} revised`] : []),
+      ...(c.noData > 0 ? [`${formatCount(c.noData)} without data`] : []),
+      ...(c.failed > 0 ? [`${formatCount(c.failed)} failed`] : []),
+    ]
+    lines.push(`  ${name}: ${parts.join(' · ')}`)
+  }
   const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0)
   lines.push(
     pc.dim(
@@ -188,9 +206,13 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
     ),
   )
   for (const error of report.errors.slice(fatal ? 1 : 0, (fatal ? 1 : 0) + 5)) {
-    lines.push(
-      pc.dim(`  ${error.activityId === undefined ? '' : `activity ${error.activityId}: `}${error.message}`),
-    )
+    const where =
+      error.activityId !== undefined
+        ? `${error.dataset ? `${error.dataset} ` : ''}activity ${error.activityId}: `
+        : error.dataset
+          ? `${error.dataset}${error.date ? ` ${error.date}` : ''}: `
+          : ''
+    lines.push(pc.dim(`  ${where}${error.message}`))
   }
   if (options.defaultLocation && !report.dryRun) {
     lines.push(pc.dim('  (no --bucket or --out given: this is the default folder ./garmin-data)'))

@@ -19,8 +19,8 @@ import {
 import { changeLine, deploySummary, isAbsentNoop } from '../deploy/render.js'
 import { openTokenStore } from '../garmin/tokens.js'
 import type { TokenStore } from '../garmin/types.js'
-import { validatePrefix } from '../store/index.js'
-import { controlPrefixFor } from '../sync/index.js'
+import { validatePrefix } from '../store/target.js'
+import { controlPrefixFor, parseDatasets } from '../sync/index.js'
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy garmin-s3 as a daily AWS Lambda (EventBridge schedule -> Lambda -> S3).'
@@ -46,6 +46,10 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
       description: 'Key prefix for activities.',
       env: 'GARMIN_S3_PREFIX',
       default: DEFAULT_PREFIX,
+    }),
+    data: Flags.string({
+      description:
+        'What the function copies, a comma list or all (default activities); the IAM policy covers exactly their prefixes. See docs/datasets.md.',
     }),
     'days-back': Flags.integer({ description: 'Limit each run to activities of the last N days.', min: 1 }),
     name: Flags.string({
@@ -96,6 +100,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     const { flags } = await this.parse(Deploy)
     const scheduler = flags.scheduler as SchedulerKind
     const prefix = validatePrefix(flags.prefix)
+    const datasets = parseDatasets(flags.data)
     const dryRun = flags['dry-run']
     const clients = this.awsClientFactory({
       ...(flags.region ? { region: flags.region } : {}),
@@ -111,6 +116,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
           prefix,
           controlPrefix: controlPrefixFor(prefix),
           ...(flags['days-back'] !== undefined ? { daysBack: flags['days-back'] } : {}),
+          ...(flags.data !== undefined ? { datasets } : {}),
           ...(flags['bucket-region'] ? { bucketRegion: flags['bucket-region'] } : {}),
           runtime: validateRuntime(flags.runtime),
           memory: flags.memory,

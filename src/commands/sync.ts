@@ -1,14 +1,23 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base.js'
+import { DEFAULT_PREFIX, targetFlags, targetOptions } from '../cli/flags.js'
 import { SyncProgress, summaryLines } from '../cli/progress.js'
 import { UsageError } from '../errors.js'
 import { GarminClient } from '../garmin/client.js'
 import { resolveEndpoints } from '../garmin/endpoints.js'
 import { openTokenStore } from '../garmin/tokens.js'
-import { DEFAULT_OUT_DIR, openStore, validatePrefix } from '../store/index.js'
-import { runSync, type SyncOptions, type SyncReport, validateSyncOptions } from '../sync/index.js'
+import { DEFAULT_OUT_DIR, openStore, validatePrefix } from '../store/target.js'
+import {
+  DATASET_NAMES,
+  DEFAULT_REVISE_DAYS,
+  parseDatasets,
+  runSyncWithDatasets,
+  type SyncOptions,
+  type SyncReport,
+  validateSyncOptions,
+} from '../sync/index.js'
 
-export const DEFAULT_PREFIX = 'raw-data/garmin-json/'
+export { DEFAULT_PREFIX }
 
 /** `90s`, `10m`, `1h`, `500ms` or plain seconds -> milliseconds. */
 export function parseDuration(text: string): number {
@@ -57,11 +66,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
   ]
 
   static override flags = {
-    bucket: Flags.string({ description: 'S3 bucket to copy into (it must exist).', exclusive: ['out'] }),
-    out: Flags.string({
-      description: `Local folder to copy into (default when no --bucket: ${DEFAULT_OUT_DIR}).`,
-    }),
-    prefix: Flags.string({ description: 'Key prefix for the activity objects.', default: DEFAULT_PREFIX }),
+    ...targetFlags('copy into'),
     since: Flags.string({ description: 'Only activities from this day on (YYYY-MM-DD, local date).' }),
     'days-back': Flags.string({
       description: 'Only the last N days (default: DAYS_BACK, else the whole history).',
@@ -73,15 +78,15 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       description: 'Show what would be written; write nothing, not even the checkpoint.',
     }),
     concurrency: Flags.integer({ description: 'Parallel writes.', default: 4, min: 1, max: 64 }),
+    data: Flags.string({
+      description: `What to copy, a comma list or all (default: DATASETS, else activities): ${DATASET_NAMES.join(', ')}. See docs/datasets.md.`,
+    }),
+    'revise-days': Flags.integer({
+      description: `Daily datasets: fetch the last N days again every run, Garmin revises them (default ${DEFAULT_REVISE_DAYS}).`,
+    }),
     'max-duration': Flags.string({
       description: 'Stop cleanly and checkpoint before this much time (90s, 10m, 1h).',
     }),
-    profile: Flags.string({
-      description: 'AWS profile (default: AWS_PROFILE, else the default credential chain).',
-    }),
-    region: Flags.string({ description: "The bucket's AWS region (default: AWS_REGION)." }),
-    endpoint: Flags.string({ description: 'S3-compatible endpoint URL (MinIO, SeaweedFS, R2, B2...).' }),
-    'path-style': Flags.boolean({ description: 'Path-style S3 URLs (most S3-compatible servers need it).' }),
     'token-store': Flags.string({
       description:
         'Where the Garmin tokens are: a file path or ssm:/<parameter> (default: GARMIN_S3_TOKEN_STORE, else ~/.config/garmin-s3/tokens.json).',
@@ -119,6 +124,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
         : parseDaysBack(daysBackText, flags['days-back'] ? '--days-back' : 'DAYS_BACK')
     const maxDurationMs =
       flags['max-duration'] === undefined ? undefined : parseDuration(flags['max-duration'])
+    const datasets = parseDatasets(flags.data ?? env.DATASETS)
     const startedAt = Date.now()
     const options: SyncOptions = {
       prefix: validatePrefix(flags.prefix),
@@ -127,22 +133,14 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       full: flags.full,
       dryRun: flags['dry-run'],
       concurrency: flags.concurrency,
+      datasets,
+      ...(flags['revise-days'] === undefined ? {} : { reviseDays: flags['revise-days'] }),
       ...(maxDurationMs === undefined ? {} : { deadline: startedAt + maxDurationMs }),
       runner: env.GITHUB_ACTIONS === 'true' ? 'github-actions' : 'cli',
       toolVersion: this.config.version,
     }
     validateSyncOptions(options, startedAt)
-    const store = openStore(
-      {
-        bucket: flags.bucket,
-        out: flags.out,
-        region: flags.region,
-        profile: flags.profile,
-        endpoint: flags.endpoint,
-        pathStyle: flags['path-style'],
-      },
-      (message) => this.logToStderr(`warning: ${message}`),
-    )
+    const store = await openStore(targetOptions(flags), (message) => this.logToStderr(`warning: ${message}`))
     const defaultLocation = !flags.bucket && !flags.out
     if (defaultLocation) say(`No --bucket or --out given: copying into the folder ${store.location}`)
 
@@ -173,7 +171,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     process.on('SIGINT', onSigint)
     let report: SyncReport
     try {
-      report = await runSync(options, {
+      report = await runSyncWithDatasets(options, {
         garmin,
         store,
         signal: interrupt.signal,

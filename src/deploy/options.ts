@@ -24,6 +24,8 @@ export interface DeployOptions {
   /** The sibling prefix for state and run manifests (`raw-data/_garmin-s3/`). */
   controlPrefix: string
   daysBack?: number
+  /** What the function copies (`--data`); absent or `['activities']` = activities only. */
+  datasets?: string[]
   runtime: LambdaRuntime
   memory: number
   timeout: number

@@ -4,7 +4,7 @@
  * behind a single gate, acts. `--dry-run` and `destroy` are the same engine with `apply: false` or
  * with every resource wanted absent.
  */
-import { explainAwsError } from './aws-errors.js'
+import { explainAwsError, isNotFound } from './aws-errors.js'
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged'
 
@@ -22,6 +22,21 @@ export interface Change {
 export interface Difference {
   fields: string[]
   note?: string
+}
+
+/** A `Difference` naming the fields whose flag is true. */
+export function differences(entries: [string, boolean][], note?: string): Difference {
+  return { fields: entries.filter(([, differs]) => differs).map(([name]) => name), ...(note ? { note } : {}) }
+}
+
+/** Reads that answer "absent" for a missing resource (or a missing parent) instead of throwing. */
+export async function orAbsent<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    return await read()
+  } catch (error) {
+    if (isNotFound(error)) return undefined
+    throw error
+  }
 }
 
 /** One AWS resource of a deployment. `Current` is what `read` learned; never holds secrets for display. */

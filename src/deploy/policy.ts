@@ -54,6 +54,8 @@ export interface ExecutionPolicyInput {
   prefix: string
   /** 'raw-data/_garmin-s3/': state and run manifests, beside the data prefix. */
   controlPrefix: string
+  /** The prefixes of the other datasets the function copies (`raw-data/garmin-fit/`, ...). */
+  datasetPrefixes?: readonly string[]
   parameterArn: string
 }
 
@@ -65,7 +67,7 @@ export interface ExecutionPolicyInput {
  */
 export function executionPolicy(input: ExecutionPolicyInput): PolicyDocument {
   const bucketArn = `arn:${input.partition}:s3:::${input.bucket}`
-  const prefixes = [...new Set([input.prefix, input.controlPrefix])]
+  const prefixes = [...new Set([input.prefix, ...(input.datasetPrefixes ?? []), input.controlPrefix])]
   return {
     Version: '2012-10-17',
     Statement: [

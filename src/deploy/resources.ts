@@ -18,6 +18,7 @@ import {
   DetachRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
+  type IAMClient,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
@@ -47,14 +48,21 @@ import {
   type Target,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler'
-import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm'
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+  type PutParameterCommandInput,
+  type SSMClient,
+} from '@aws-sdk/client-ssm'
 import type { Clock } from '../clock.js'
 import type { StoredTokens } from '../garmin/types.js'
-import { errorName, isNotFound } from './aws-errors.js'
+import { ACTIVITIES, datasetPrefixes } from '../sync/datasets.js'
+import { errorName } from './aws-errors.js'
 import { LAMBDA_HANDLER } from './bundle.js'
 import type { AwsClients } from './clients.js'
 import type { DeployOptions, ResourceNames } from './options.js'
-import { type AnyResource, type Difference, resource } from './plan.js'
+import { type AnyResource, differences as fields, orAbsent, resource } from './plan.js'
 import {
   executionPolicy,
   LAMBDA_BASIC_EXECUTION_POLICY,
@@ -66,7 +74,7 @@ import {
   schedulerInvokePolicy,
   schedulerTrustPolicy,
 } from './policy.js'
-import { type FunctionWaiters, withAwsRetries } from './retry.js'
+import { type FunctionWaiters, type RetryDeps, withAwsRetries } from './retry.js'
 
 /** Where the deployment lives, learned from STS and the client configuration. */
 export interface AwsAccount {
@@ -108,30 +116,22 @@ export function arns(account: AwsAccount, names: ResourceNames) {
   }
 }
 
-/** Reads that answer "absent" for a missing resource (or a missing parent) instead of throwing. */
-async function orAbsent<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
-  try {
-    return await read()
-  } catch (error) {
-    if (isNotFound(error)) return undefined
-    throw error
-  }
-}
-
-function fields(entries: [string, boolean][], note?: string): Difference {
-  return { fields: entries.filter(([, differs]) => differs).map(([name]) => name), ...(note ? { note } : {}) }
+/** Runs an AWS call with the waits eventual consistency needs (see withAwsRetries). */
+function retrying(ctx: ResourceContext): <T>(call: () => Promise<T>) => Promise<T> {
+  const deps: RetryDeps = { clock: ctx.clock, waiters: ctx.waiters, functionName: ctx.names.functionName }
+  return (call) => withAwsRetries(call, deps)
 }
 
 // ---------------------------------------------------------------- IAM
 
-function iamRole(
-  ctx: ResourceContext,
+/** A role with its trust policy; removing it first takes off every policy on it. */
+export function iamRole(
+  iam: IAMClient,
   roleName: string,
   wanted: boolean,
   trust: PolicyDocument,
   description: string,
 ): AnyResource {
-  const { iam } = ctx.clients
   return resource({
     resource: 'iam-role',
     name: roleName,
@@ -203,14 +203,13 @@ function iamAttachment(
   })
 }
 
-function iamInlinePolicy(
-  ctx: ResourceContext,
+export function iamInlinePolicy(
+  iam: IAMClient,
   roleName: string,
   policyName: string,
   wanted: boolean,
   document: PolicyDocument | undefined,
 ): AnyResource {
-  const { iam } = ctx.clients
   const put = async () => {
     await iam.send(
       new PutRolePolicyCommand({
@@ -256,64 +255,68 @@ function parseTokens(value: string | undefined): StoredTokens | undefined {
   }
 }
 
+/** How a token parameter describes itself: who rotates the tokens in it, and why it is kept. */
+export interface TokenParameterWording {
+  /** Completes "Garmin Connect OAuth tokens (...)", e.g. "rotated by the function". */
+  rotation: string
+  /** The note on a parameter left as it is, e.g. "the function holds the same or newer tokens". */
+  kept: string
+}
+
 /**
- * The token parameter is seeded from the local login, but the function rotates the refresh token in
- * it afterwards: a redeploy overwrites it only with a newer login, never with older local tokens.
+ * The token parameter is seeded from the local login, but the function (or workflow) rotates the
+ * refresh token in it afterwards: it is overwritten only by a newer or different login, never by older
+ * local tokens. `tokens` undefined: wanted absent.
  */
-function tokenParameter(ctx: ResourceContext, desired: DesiredDeployment | undefined): AnyResource {
-  const { ssm } = ctx.clients
-  const name = ctx.names.tokenParameter
-  const value = desired ? JSON.stringify(desired.tokens) : ''
+export function tokenParameter(
+  ssm: SSMClient,
+  name: string,
+  tokens: StoredTokens | undefined,
+  wording: TokenParameterWording,
+): AnyResource {
+  const put = async (extra: Partial<PutParameterCommandInput>) => {
+    await ssm.send(
+      new PutParameterCommand({
+        Name: name,
+        Type: 'SecureString',
+        Value: tokens ? JSON.stringify(tokens) : '',
+        // Standard tier when the tokens fit in 4 KB (free), advanced only if Garmin's JWTs grow.
+        Tier: 'Intelligent-Tiering',
+        ...extra,
+      }),
+    )
+  }
   return resource<ParameterState>({
     resource: 'ssm-parameter',
     name,
-    wanted: desired !== undefined,
+    wanted: tokens !== undefined,
     read: () =>
       orAbsent(async () => {
         const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))
         return Parameter ? { type: Parameter.Type, tokens: parseTokens(Parameter.Value) } : undefined
       }),
     diff: (current) => {
-      const local = desired?.tokens
       const remote = current.tokens
-      if (!local) return fields([])
+      if (!tokens) return fields([])
       const newerLogin =
         remote !== undefined &&
-        (remote.displayName !== local.displayName ||
-          Date.parse(local.obtainedAt) > Date.parse(remote.obtainedAt))
+        (remote.displayName !== tokens.displayName ||
+          Date.parse(tokens.obtainedAt) > Date.parse(remote.obtainedAt))
       return fields(
         [
           ['type', current.type !== 'SecureString'],
           ['tokens (unreadable in AWS)', remote === undefined],
           ['tokens (newer local login)', newerLogin],
         ],
-        remote !== undefined && !newerLogin ? 'kept: the function holds the same or newer tokens' : undefined,
+        remote !== undefined && !newerLogin ? `kept: ${wording.kept}` : undefined,
       )
     },
-    create: async () => {
-      await ssm.send(
-        new PutParameterCommand({
-          Name: name,
-          Type: 'SecureString',
-          Value: value,
-          // Standard tier when the tokens fit in 4 KB (free), advanced only if Garmin's JWTs grow.
-          Tier: 'Intelligent-Tiering',
-          Description: 'garmin-s3: Garmin Connect OAuth tokens (rotated by the function)',
-          Tags: [MANAGED_BY_TAG],
-        }),
-      )
-    },
-    update: async () => {
-      await ssm.send(
-        new PutParameterCommand({
-          Name: name,
-          Type: 'SecureString',
-          Value: value,
-          Tier: 'Intelligent-Tiering',
-          Overwrite: true,
-        }),
-      )
-    },
+    create: () =>
+      put({
+        Description: `garmin-s3: Garmin Connect OAuth tokens (${wording.rotation})`,
+        Tags: [MANAGED_BY_TAG],
+      }),
+    update: () => put({ Overwrite: true }),
     remove: async () => {
       await ssm.send(new DeleteParameterCommand({ Name: name }))
     },
@@ -333,6 +336,11 @@ interface FunctionState {
   environment: Record<string, string>
 }
 
+/** The selected datasets besides activities (they need a DATASETS variable and their own prefixes). */
+function extraDatasets(datasets: readonly string[] | undefined): string[] {
+  return (datasets ?? []).filter((d) => d !== ACTIVITIES)
+}
+
 export function functionEnvironment(
   desired: DesiredDeployment,
   names: ResourceNames,
@@ -344,6 +352,7 @@ export function functionEnvironment(
     TOKEN_PARAMETER: names.tokenParameter,
     GARMIN_DOMAIN: desired.tokens.domain,
     ...(options.daysBack !== undefined ? { DAYS_BACK: String(options.daysBack) } : {}),
+    ...(extraDatasets(options.datasets).length > 0 ? { DATASETS: options.datasets!.join(',') } : {}),
     ...(options.bucketRegion ? { BUCKET_REGION: options.bucketRegion } : {}),
     ...options.environment,
   }
@@ -357,7 +366,7 @@ function sameRecord(a: Record<string, string>, b: Record<string, string>): boole
 function lambdaFunction(ctx: ResourceContext, desired: DesiredDeployment | undefined): AnyResource {
   const { lambda } = ctx.clients
   const name = ctx.names.functionName
-  const retryDeps = { clock: ctx.clock, waiters: ctx.waiters, functionName: name }
+  const retry = retrying(ctx)
   const roleArn = arns(ctx.account, ctx.names).executionRoleArn
   const configuration = desired && {
     Runtime: desired.options.runtime,
@@ -402,18 +411,16 @@ function lambdaFunction(ctx: ResourceContext, desired: DesiredDeployment | undef
     },
     create: async () => {
       if (!desired || !configuration) return
-      await withAwsRetries(
-        () =>
-          lambda.send(
-            new CreateFunctionCommand({
-              FunctionName: name,
-              ...configuration,
-              Architectures: [ARCHITECTURE],
-              Code: { ZipFile: desired.zip },
-              Tags: { [MANAGED_BY_TAG.Key]: MANAGED_BY_TAG.Value },
-            }),
-          ),
-        retryDeps,
+      await retry(() =>
+        lambda.send(
+          new CreateFunctionCommand({
+            FunctionName: name,
+            ...configuration,
+            Architectures: [ARCHITECTURE],
+            Code: { ZipFile: desired.zip },
+            Tags: { [MANAGED_BY_TAG.Key]: MANAGED_BY_TAG.Value },
+          }),
+        ),
       )
       await ctx.waiters.active(name)
     },
@@ -422,23 +429,20 @@ function lambdaFunction(ctx: ResourceContext, desired: DesiredDeployment | undef
       // Code and architecture travel together; the configuration is a separate call that Lambda
       // accepts only once the code update has finished.
       if (changed.includes('code') || changed.includes('Architectures')) {
-        await withAwsRetries(
-          () =>
-            lambda.send(
-              new UpdateFunctionCodeCommand({
-                FunctionName: name,
-                ZipFile: desired.zip,
-                Architectures: [ARCHITECTURE],
-              }),
-            ),
-          retryDeps,
+        await retry(() =>
+          lambda.send(
+            new UpdateFunctionCodeCommand({
+              FunctionName: name,
+              ZipFile: desired.zip,
+              Architectures: [ARCHITECTURE],
+            }),
+          ),
         )
         await ctx.waiters.updated(name)
       }
       if (changed.some((f) => f !== 'code' && f !== 'Architectures')) {
-        await withAwsRetries(
-          () => lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, ...configuration })),
-          retryDeps,
+        await retry(() =>
+          lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, ...configuration })),
         )
         await ctx.waiters.updated(name)
       }
@@ -452,17 +456,15 @@ function lambdaFunction(ctx: ResourceContext, desired: DesiredDeployment | undef
 function reservedConcurrency(ctx: ResourceContext, wanted: boolean): AnyResource {
   const { lambda } = ctx.clients
   const name = ctx.names.functionName
-  const retryDeps = { clock: ctx.clock, waiters: ctx.waiters, functionName: name }
+  const retry = retrying(ctx)
   const put = async () => {
-    await withAwsRetries(
-      () =>
-        lambda.send(
-          new PutFunctionConcurrencyCommand({
-            FunctionName: name,
-            ReservedConcurrentExecutions: RESERVED_CONCURRENCY,
-          }),
-        ),
-      retryDeps,
+    await retry(() =>
+      lambda.send(
+        new PutFunctionConcurrencyCommand({
+          FunctionName: name,
+          ReservedConcurrentExecutions: RESERVED_CONCURRENCY,
+        }),
+      ),
     )
   }
   return resource({
@@ -488,18 +490,16 @@ function reservedConcurrency(ctx: ResourceContext, wanted: boolean): AnyResource
 function asyncInvokeConfig(ctx: ResourceContext, wanted: boolean): AnyResource {
   const { lambda } = ctx.clients
   const name = ctx.names.functionName
-  const retryDeps = { clock: ctx.clock, waiters: ctx.waiters, functionName: name }
+  const retry = retrying(ctx)
   const put = async () => {
-    await withAwsRetries(
-      () =>
-        lambda.send(
-          new PutFunctionEventInvokeConfigCommand({
-            FunctionName: name,
-            MaximumRetryAttempts: ASYNC_MAX_RETRIES,
-            MaximumEventAgeInSeconds: ASYNC_MAX_EVENT_AGE_S,
-          }),
-        ),
-      retryDeps,
+    await retry(() =>
+      lambda.send(
+        new PutFunctionEventInvokeConfigCommand({
+          FunctionName: name,
+          MaximumRetryAttempts: ASYNC_MAX_RETRIES,
+          MaximumEventAgeInSeconds: ASYNC_MAX_EVENT_AGE_S,
+        }),
+      ),
     )
   }
   return resource({
@@ -584,7 +584,7 @@ function schedule(ctx: ResourceContext, desired: DesiredDeployment | undefined):
   const { scheduler } = ctx.clients
   const name = ctx.names.schedule
   const { functionArn, schedulerRoleArn } = arns(ctx.account, ctx.names)
-  const retryDeps = { clock: ctx.clock, waiters: ctx.waiters, functionName: ctx.names.functionName }
+  const retry = retrying(ctx)
   const target: Target = {
     Arn: functionArn,
     RoleArn: schedulerRoleArn,
@@ -604,7 +604,7 @@ function schedule(ctx: ResourceContext, desired: DesiredDeployment | undefined):
   }
   const update = async () => {
     if (!input) return
-    await withAwsRetries(() => scheduler.send(new UpdateScheduleCommand(input)), retryDeps)
+    await retry(() => scheduler.send(new UpdateScheduleCommand(input)))
   }
   return resource({
     resource: 'scheduler-schedule',
@@ -633,7 +633,7 @@ function schedule(ctx: ResourceContext, desired: DesiredDeployment | undefined):
     create: async () => {
       if (!input) return
       try {
-        await withAwsRetries(() => scheduler.send(new CreateScheduleCommand(input)), retryDeps)
+        await retry(() => scheduler.send(new CreateScheduleCommand(input)))
       } catch (error) {
         // Created by someone else since we looked: make it ours.
         if (errorName(error) !== 'ConflictException') throw error
@@ -650,7 +650,8 @@ function schedule(ctx: ResourceContext, desired: DesiredDeployment | undefined):
 function eventsRule(ctx: ResourceContext, desired: DesiredDeployment | undefined): AnyResource {
   const { events } = ctx.clients
   const name = ctx.names.rule
-  const put = async () => {
+  // PutRule on an existing rule must not carry tags: only a create sends them.
+  const put = async (tags: { Tags?: (typeof MANAGED_BY_TAG)[] }) => {
     if (!desired) return
     await events.send(
       new PutRuleCommand({
@@ -658,7 +659,7 @@ function eventsRule(ctx: ResourceContext, desired: DesiredDeployment | undefined
         ScheduleExpression: desired.options.schedule,
         State: 'ENABLED',
         Description: `garmin-s3: runs ${ctx.names.functionName} (UTC)`,
-        Tags: [MANAGED_BY_TAG],
+        ...tags,
       }),
     )
   }
@@ -676,19 +677,8 @@ function eventsRule(ctx: ResourceContext, desired: DesiredDeployment | undefined
         ['ScheduleExpression', current.expression !== desired?.options.schedule],
         ['State', current.state !== 'ENABLED'],
       ]),
-    create: put,
-    update: async () => {
-      // PutRule on an existing rule must not carry tags.
-      if (!desired) return
-      await events.send(
-        new PutRuleCommand({
-          Name: name,
-          ScheduleExpression: desired.options.schedule,
-          State: 'ENABLED',
-          Description: `garmin-s3: runs ${ctx.names.functionName} (UTC)`,
-        }),
-      )
-    },
+    create: () => put({ Tags: [MANAGED_BY_TAG] }),
+    update: () => put({}),
     remove: async () => {
       await events.send(new DeleteRuleCommand({ Name: name }))
     },
@@ -737,7 +727,7 @@ export function deploymentResources(
   const { functionArn, parameterArn } = arns(account, names)
   return [
     iamRole(
-      ctx,
+      ctx.clients.iam,
       names.executionRole,
       deploying,
       lambdaTrustPolicy(),
@@ -750,7 +740,7 @@ export function deploymentResources(
       managedPolicyArn(account.partition, LAMBDA_BASIC_EXECUTION_POLICY),
     ),
     iamInlinePolicy(
-      ctx,
+      ctx.clients.iam,
       names.executionRole,
       names.executionPolicy,
       deploying,
@@ -760,22 +750,26 @@ export function deploymentResources(
           bucket: desired.options.bucket,
           prefix: desired.options.prefix,
           controlPrefix: desired.options.controlPrefix,
+          datasetPrefixes: datasetPrefixes(desired.options.prefix, extraDatasets(desired.options.datasets)),
           parameterArn,
         }),
     ),
-    tokenParameter(ctx, desired),
+    tokenParameter(ctx.clients.ssm, names.tokenParameter, desired?.tokens, {
+      rotation: 'rotated by the function',
+      kept: 'the function holds the same or newer tokens',
+    }),
     lambdaFunction(ctx, desired),
     reservedConcurrency(ctx, deploying),
     asyncInvokeConfig(ctx, deploying),
     iamRole(
-      ctx,
+      ctx.clients.iam,
       names.schedulerRole,
       viaSchedule,
       schedulerTrustPolicy(account.accountId),
       'garmin-s3: EventBridge Scheduler invokes the function as this role',
     ),
     iamInlinePolicy(
-      ctx,
+      ctx.clients.iam,
       names.schedulerRole,
       names.schedulerPolicy,
       viaSchedule,

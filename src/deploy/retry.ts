@@ -22,34 +22,19 @@ export interface FunctionWaiters {
 const MAX_WAIT_SECONDS = 300
 
 export function sdkWaiters(lambda: LambdaClient): FunctionWaiters {
-  const check = (what: string, name: string) => (result: { state: string; reason?: unknown }) => {
-    if (result.state !== 'SUCCESS') {
-      throw new GarminS3Error(`Lambda function ${name} did not become ${what} (${result.state})`, {
-        hint: 'Look at the function in the Lambda console (State, LastUpdateStatusReason), then rerun deploy.',
-      })
+  const waitFor =
+    (what: string, waiter: typeof waitUntilFunctionActiveV2) =>
+    async (name: string): Promise<void> => {
+      const result = await waiter({ client: lambda, maxWaitTime: MAX_WAIT_SECONDS }, { FunctionName: name })
+      if (result.state !== 'SUCCESS') {
+        throw new GarminS3Error(`Lambda function ${name} did not become ${what} (${result.state})`, {
+          hint: 'Look at the function in the Lambda console (State, LastUpdateStatusReason), then rerun deploy.',
+        })
+      }
     }
-  }
   return {
-    active: async (name) =>
-      check(
-        'active',
-        name,
-      )(
-        await waitUntilFunctionActiveV2(
-          { client: lambda, maxWaitTime: MAX_WAIT_SECONDS },
-          { FunctionName: name },
-        ),
-      ),
-    updated: async (name) =>
-      check(
-        'updated',
-        name,
-      )(
-        await waitUntilFunctionUpdatedV2(
-          { client: lambda, maxWaitTime: MAX_WAIT_SECONDS },
-          { FunctionName: name },
-        ),
-      ),
+    active: waitFor('active', waitUntilFunctionActiveV2),
+    updated: waitFor('updated', waitUntilFunctionUpdatedV2),
   }
 }
 

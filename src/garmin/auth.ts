@@ -19,6 +19,7 @@ import {
   endpointOf,
   type HttpResponse,
   looksLikeHtml,
+  notJsonReason,
   parseJsonBody,
   send,
   type Transport,
@@ -287,8 +288,8 @@ function readTokenAnswer(
     throw new UnexpectedResponseError(endpoint, `HTTP ${response.status}`)
   }
   const parsed = parseJsonBody(response)
-  if (!parsed.ok || !isRecord(parsed.value))
-    throw new UnexpectedResponseError(endpoint, 'the body is not JSON')
+  if (!parsed.ok) throw new UnexpectedResponseError(endpoint, notJsonReason(response))
+  if (!isRecord(parsed.value)) throw new UnexpectedResponseError(endpoint, 'the body is not a JSON object')
   const { access_token, refresh_token, expires_in } = parsed.value
   if (typeof access_token !== 'string' || access_token === '') {
     throw new UnexpectedResponseError(endpoint, 'no access_token in the answer')

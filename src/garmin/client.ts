@@ -26,6 +26,7 @@ import {
 import {
   type HttpResponse,
   looksLikeHtml,
+  notJsonReason,
   parseJsonBody,
   send,
   type Transport,
@@ -36,6 +37,7 @@ import {
   type AttemptResult,
   DEFAULT_RETRY_POLICY,
   parseRetryAfter,
+  RateLimitGate,
   type RetryPolicy,
   withRetries,
 } from './retry.js'
@@ -115,6 +117,8 @@ export class GarminClient implements ActivitySource {
   private readonly policy: RetryPolicy
   private readonly auth: AuthContext
   private readonly counts: Record<string, number> = {}
+  /** One rate-limit budget for all concurrent calls of this client (a 429 backs everything off). */
+  private readonly rateGate = new RateLimitGate()
 
   private session: StoredTokens | undefined
   private loading: Promise<StoredTokens> | undefined
@@ -422,12 +426,7 @@ export class GarminClient implements ActivitySource {
       throw new UnexpectedResponseError(options.path, 'no content (HTTP 204)')
     }
     const parsed = parseJsonBody(response)
-    if (!parsed.ok) {
-      throw new UnexpectedResponseError(
-        options.path,
-        looksLikeHtml(response) ? 'an HTML page instead of JSON' : 'the body is not valid JSON',
-      )
-    }
+    if (!parsed.ok) throw new UnexpectedResponseError(options.path, notJsonReason(response))
     return parsed.value
   }
 
@@ -472,7 +471,13 @@ export class GarminClient implements ActivitySource {
           return this.classify(options.path, response)
         }
       },
-      { policy: this.policy, clock: this.clock, random: this.random, signal: options.signal },
+      {
+        policy: this.policy,
+        clock: this.clock,
+        random: this.random,
+        signal: options.signal,
+        gate: this.rateGate,
+      },
     )
   }
 

@@ -67,6 +67,11 @@ export function looksLikeHtml(response: HttpResponse): boolean {
   return start.startsWith('<!doctype html') || start.startsWith('<html')
 }
 
+/** What to call a body that should have been JSON but is not, in an UnexpectedResponseError. */
+export function notJsonReason(response: HttpResponse): string {
+  return looksLikeHtml(response) ? 'an HTML page instead of JSON' : 'the body is not valid JSON'
+}
+
 /** The JSON body, or undefined when it is not JSON (empty, HTML, truncated). */
 export function parseJsonBody(response: HttpResponse): { ok: true; value: unknown } | { ok: false } {
   const text = bodyText(response)

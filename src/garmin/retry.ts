@@ -49,17 +49,59 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   return Math.max(0, date - now)
 }
 
+/**
+ * One rate-limit budget shared by every call of a client: a 429 on any call pauses them all until the
+ * wait is over (Garmin limits the account, not the connection), and the waiting since the last
+ * successful call counts against one `rateLimitBudgetMs`, so concurrent workers give up together.
+ */
+export class RateLimitGate {
+  private resumeAt = 0
+  private waitedMs = 0
+
+  /** Waits while the account is backing off. */
+  async ready(clock: Clock, signal?: AbortSignal): Promise<void> {
+    const wait = this.resumeAt - clock.now()
+    if (wait > 0) await clock.sleep(wait, signal)
+  }
+
+  succeeded(): void {
+    this.waitedMs = 0
+  }
+
+  /** Pauses everyone for `wait`; false when the shared budget would be exceeded. */
+  limited(wait: number, now: number, policy: RetryPolicy): boolean {
+    const until = now + wait
+    const extra = until - Math.max(this.resumeAt, now)
+    if (extra <= 0) return true
+    if (this.waitedMs + extra > policy.rateLimitBudgetMs) return false
+    this.waitedMs += extra
+    this.resumeAt = until
+    return true
+  }
+}
+
 export async function withRetries<T>(
   attempt: () => Promise<AttemptResult<T>>,
-  deps: { policy: RetryPolicy; clock: Clock; random: () => number; signal?: AbortSignal | undefined },
+  deps: {
+    policy: RetryPolicy
+    clock: Clock
+    random: () => number
+    signal?: AbortSignal | undefined
+    /** Shared across concurrent calls; without it the budget is per call. */
+    gate?: RateLimitGate | undefined
+  },
 ): Promise<T> {
-  const { policy, clock, random, signal } = deps
+  const { policy, clock, random, signal, gate } = deps
   let transientRetries = 0
   let rateLimitWaits = 0
   let waitedForRateLimitMs = 0
   for (;;) {
+    await gate?.ready(clock, signal)
     const result = await attempt()
-    if (result.ok) return result.value
+    if (result.ok) {
+      gate?.succeeded()
+      return result.value
+    }
     if (result.kind === 'transient') {
       if (transientRetries >= policy.maxRetries) throw result.error
       await clock.sleep(backoffDelay(transientRetries, policy, random), signal)
@@ -69,7 +111,8 @@ export async function withRetries<T>(
     const wait = result.retryAfterMs ?? backoffDelay(rateLimitWaits, policy, random)
     if (
       rateLimitWaits >= policy.maxRateLimitWaits ||
-      waitedForRateLimitMs + wait > policy.rateLimitBudgetMs
+      waitedForRateLimitMs + wait > policy.rateLimitBudgetMs ||
+      (gate !== undefined && !gate.limited(wait, clock.now(), policy))
     ) {
       const seconds = Math.round(waitedForRateLimitMs / 1000)
       throw new RateLimitedError(
@@ -78,7 +121,8 @@ export async function withRetries<T>(
         { retryAfterMs: result.retryAfterMs ?? 0 },
       )
     }
-    await clock.sleep(wait, signal)
+    // With a gate, the next attempt waits in `ready` (with everyone else); without one, here.
+    if (gate === undefined) await clock.sleep(wait, signal)
     waitedForRateLimitMs += wait
     rateLimitWaits++
   }

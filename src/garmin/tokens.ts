@@ -8,13 +8,7 @@ import { constants } from 'node:fs'
 import { chmod, lstat, mkdir, open, rename, unlink } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import {
-  DeleteParameterCommand,
-  GetParameterCommand,
-  ParameterNotFound,
-  PutParameterCommand,
-  SSMClient,
-} from '@aws-sdk/client-ssm'
+import type { SSMClient } from '@aws-sdk/client-ssm'
 import { UsageError } from '../errors.js'
 import { TokenStoreError } from './errors.js'
 import { validateStoredTokens } from './token-format.js'
@@ -164,9 +158,18 @@ async function syncDirectory(dir: string): Promise<void> {
 
 const SSM_NAME = /^[a-zA-Z0-9_.\-/]{1,1011}$/
 
+type SsmSdk = typeof import('@aws-sdk/client-ssm')
+let ssmSdk: Promise<SsmSdk> | undefined
+/** The SSM SDK, loaded on first use: a run with a token file never pays for it (~0.2 s per start). */
+const loadSsmSdk = () => (ssmSdk ??= import('@aws-sdk/client-ssm'))
+
+function isParameterNotFound(sdk: SsmSdk, error: unknown): boolean {
+  return error instanceof sdk.ParameterNotFound || (error as Error).name === 'ParameterNotFound'
+}
+
 export class SsmTokenStore implements TokenStore {
   readonly location: string
-  private readonly client: SSMClient
+  private client: SSMClient | undefined
 
   /** `client` lets tests and callers pass their own; the default honours AWS_ENDPOINT_URL(_SSM), AWS_REGION, profiles. */
   constructor(
@@ -179,19 +182,25 @@ export class SsmTokenStore implements TokenStore {
       })
     }
     this.location = `ssm:${parameterName}`
-    this.client = client ?? new SSMClient({})
+    this.client = client
+  }
+
+  private async ssm(): Promise<{ sdk: SsmSdk; client: SSMClient }> {
+    const sdk = await loadSsmSdk()
+    this.client ??= new sdk.SSMClient({})
+    return { sdk, client: this.client }
   }
 
   async load(): Promise<StoredTokens | undefined> {
+    const { sdk, client } = await this.ssm()
     let text: string | undefined
     try {
-      const out = await this.client.send(
-        new GetParameterCommand({ Name: this.parameterName, WithDecryption: true }),
+      const out = await client.send(
+        new sdk.GetParameterCommand({ Name: this.parameterName, WithDecryption: true }),
       )
       text = out.Parameter?.Value
     } catch (error) {
-      if (error instanceof ParameterNotFound || (error as Error).name === 'ParameterNotFound')
-        return undefined
+      if (isParameterNotFound(sdk, error)) return undefined
       throw this.awsError('read', 'ssm:GetParameter (and kms:Decrypt)', error)
     }
     if (text === undefined) return undefined
@@ -207,9 +216,10 @@ export class SsmTokenStore implements TokenStore {
   }
 
   async save(tokens: StoredTokens): Promise<void> {
+    const { sdk, client } = await this.ssm()
     try {
-      await this.client.send(
-        new PutParameterCommand({
+      await client.send(
+        new sdk.PutParameterCommand({
           Name: this.parameterName,
           Value: JSON.stringify(tokens),
           Type: 'SecureString',
@@ -223,11 +233,12 @@ export class SsmTokenStore implements TokenStore {
   }
 
   async clear(): Promise<boolean> {
+    const { sdk, client } = await this.ssm()
     try {
-      await this.client.send(new DeleteParameterCommand({ Name: this.parameterName }))
+      await client.send(new sdk.DeleteParameterCommand({ Name: this.parameterName }))
       return true
     } catch (error) {
-      if (error instanceof ParameterNotFound || (error as Error).name === 'ParameterNotFound') return false
+      if (isParameterNotFound(sdk, error)) return false
       throw this.awsError('delete', 'ssm:DeleteParameter', error)
     }
   }

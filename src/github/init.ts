@@ -12,7 +12,7 @@ import { resourceNames, validateName } from '../deploy/options.js'
 import type { Change } from '../deploy/plan.js'
 import { EXIT, GarminS3Error, UsageError } from '../errors.js'
 import type { GarminDomain, TokenStore } from '../garmin/types.js'
-import { validateBucketName } from '../store/index.js'
+import { validateBucketName } from '../store/target.js'
 import { ensureGitHubRole, type GitHubRolePlan, planGitHubRole } from './role.js'
 import {
   validateBranch,

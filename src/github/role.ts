@@ -8,20 +8,21 @@
 import {
   AddClientIDToOpenIDConnectProviderCommand,
   CreateOpenIDConnectProviderCommand,
-  CreateRoleCommand,
   GetOpenIDConnectProviderCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
   type IAMClient,
-  PutRolePolicyCommand,
-  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam'
-import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm'
-import { isNotFound } from '../deploy/aws-errors.js'
+import type { SSMClient } from '@aws-sdk/client-ssm'
 import { resourceNames } from '../deploy/options.js'
-import { type AnyResource, type Change, reconcile, resource } from '../deploy/plan.js'
-import { executionPolicy, type PolicyDocument, parsePolicy, samePolicy } from '../deploy/policy.js'
-import { type AwsAccount, arns, MANAGED_BY_TAG } from '../deploy/resources.js'
+import { type AnyResource, type Change, differences, orAbsent, reconcile, resource } from '../deploy/plan.js'
+import { executionPolicy, type PolicyDocument } from '../deploy/policy.js'
+import {
+  type AwsAccount,
+  arns,
+  iamInlinePolicy,
+  iamRole,
+  MANAGED_BY_TAG,
+  tokenParameter,
+} from '../deploy/resources.js'
 import type { StoredTokens } from '../garmin/types.js'
 import type { GitHubRepo } from './validate.js'
 
@@ -117,19 +118,6 @@ export function planGitHubRole(options: GitHubRoleOptions, account: AwsAccount):
   }
 }
 
-async function orAbsent<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
-  try {
-    return await read()
-  } catch (error) {
-    if (isNotFound(error)) return undefined
-    throw error
-  }
-}
-
-function changed(entries: [string, boolean][], note?: string) {
-  return { fields: entries.filter(([, differs]) => differs).map(([name]) => name), ...(note ? { note } : {}) }
-}
-
 /** Read-only for removal: this command never deletes anything. */
 async function neverRemove(): Promise<void> {}
 
@@ -144,7 +132,7 @@ function oidcProvider(iam: IAMClient, arn: string): AnyResource {
         return { audiences: out.ClientIDList ?? [] }
       }),
     diff: (current) =>
-      changed(
+      differences(
         [[`audience ${STS_AUDIENCE}`, !current.audiences.includes(STS_AUDIENCE)]],
         'shared: never deleted',
       ),
@@ -163,137 +151,6 @@ function oidcProvider(iam: IAMClient, arn: string): AnyResource {
         new AddClientIDToOpenIDConnectProviderCommand({
           OpenIDConnectProviderArn: arn,
           ClientID: STS_AUDIENCE,
-        }),
-      )
-    },
-    remove: neverRemove,
-  })
-}
-
-function githubRole(
-  iam: IAMClient,
-  plan: GitHubRolePlan,
-  trust: PolicyDocument,
-  repo: GitHubRepo,
-): AnyResource {
-  return resource({
-    resource: 'iam-role',
-    name: plan.roleName,
-    wanted: true,
-    read: () =>
-      orAbsent(async () => {
-        const { Role } = await iam.send(new GetRoleCommand({ RoleName: plan.roleName }))
-        return Role ? { trust: parsePolicy(Role.AssumeRolePolicyDocument) } : undefined
-      }),
-    diff: (current) => changed([['trust policy', !samePolicy(current.trust, trust)]]),
-    create: async () => {
-      await iam.send(
-        new CreateRoleCommand({
-          RoleName: plan.roleName,
-          AssumeRolePolicyDocument: JSON.stringify(trust),
-          Description: `garmin-s3: GitHub Actions in ${repo.owner}/${repo.name} sync as this role`,
-          Tags: [MANAGED_BY_TAG],
-        }),
-      )
-    },
-    update: async () => {
-      await iam.send(
-        new UpdateAssumeRolePolicyCommand({ RoleName: plan.roleName, PolicyDocument: JSON.stringify(trust) }),
-      )
-    },
-    remove: neverRemove,
-  })
-}
-
-function inlinePolicy(iam: IAMClient, plan: GitHubRolePlan, document: PolicyDocument): AnyResource {
-  const put = async () => {
-    await iam.send(
-      new PutRolePolicyCommand({
-        RoleName: plan.roleName,
-        PolicyName: plan.policyName,
-        PolicyDocument: JSON.stringify(document),
-      }),
-    )
-  }
-  return resource({
-    resource: 'iam-role-policy',
-    name: `${plan.roleName}/${plan.policyName}`,
-    wanted: true,
-    read: () =>
-      orAbsent(async () => {
-        const out = await iam.send(
-          new GetRolePolicyCommand({ RoleName: plan.roleName, PolicyName: plan.policyName }),
-        )
-        return { document: parsePolicy(out.PolicyDocument) }
-      }),
-    diff: (current) => changed([['policy document', !samePolicy(current.document, document)]]),
-    create: put,
-    update: put,
-    remove: neverRemove,
-  })
-}
-
-function parseTokens(value: string | undefined): StoredTokens | undefined {
-  try {
-    const parsed = JSON.parse(value ?? '') as Partial<StoredTokens>
-    return parsed.version === 1 && typeof parsed.refreshToken === 'string'
-      ? (parsed as StoredTokens)
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Seeded from the local login, then rotated by the workflow (or a Lambda deployed under the same
- * --name): overwritten only by a newer or different login, never by older local tokens.
- */
-function tokenParameter(ssm: SSMClient, name: string, tokens: StoredTokens): AnyResource {
-  const value = JSON.stringify(tokens)
-  return resource<{ type: string | undefined; tokens: StoredTokens | undefined }>({
-    resource: 'ssm-parameter',
-    name,
-    wanted: true,
-    read: () =>
-      orAbsent(async () => {
-        const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))
-        return Parameter ? { type: Parameter.Type, tokens: parseTokens(Parameter.Value) } : undefined
-      }),
-    diff: (current) => {
-      const remote = current.tokens
-      const newerLogin =
-        remote !== undefined &&
-        (remote.displayName !== tokens.displayName ||
-          Date.parse(tokens.obtainedAt) > Date.parse(remote.obtainedAt))
-      return changed(
-        [
-          ['type', current.type !== 'SecureString'],
-          ['tokens (unreadable in AWS)', remote === undefined],
-          ['tokens (newer local login)', newerLogin],
-        ],
-        remote !== undefined && !newerLogin ? 'kept: it holds the same or newer tokens' : undefined,
-      )
-    },
-    create: async () => {
-      await ssm.send(
-        new PutParameterCommand({
-          Name: name,
-          Type: 'SecureString',
-          Value: value,
-          Tier: 'Intelligent-Tiering',
-          Description: 'garmin-s3: Garmin Connect OAuth tokens (rotated on refresh)',
-          Tags: [MANAGED_BY_TAG],
-        }),
-      )
-    },
-    update: async () => {
-      await ssm.send(
-        new PutParameterCommand({
-          Name: name,
-          Type: 'SecureString',
-          Value: value,
-          Tier: 'Intelligent-Tiering',
-          Overwrite: true,
         }),
       )
     },
@@ -320,12 +177,24 @@ export async function ensureGitHubRole(
 ): Promise<{ plan: GitHubRolePlan; changes: Change[] }> {
   const plan = planGitHubRole(options, deps.account)
   const { iam, ssm } = deps.clients
+  const { repo } = options
+  // Everything is wanted, so nothing is ever removed: this command never deletes anything.
   const changes = await reconcile(
     [
       oidcProvider(iam, plan.providerArn),
-      githubRole(iam, plan, githubTrustPolicy(plan.providerArn, plan.subject), options.repo),
-      inlinePolicy(iam, plan, githubRolePolicy(options, deps.account)),
-      tokenParameter(ssm, plan.tokenParameter, deps.tokens),
+      iamRole(
+        iam,
+        plan.roleName,
+        true,
+        githubTrustPolicy(plan.providerArn, plan.subject),
+        `garmin-s3: GitHub Actions in ${repo.owner}/${repo.name} sync as this role`,
+      ),
+      iamInlinePolicy(iam, plan.roleName, plan.policyName, true, githubRolePolicy(options, deps.account)),
+      // Rotated by the workflow, or by a Lambda deployed under the same --name.
+      tokenParameter(ssm, plan.tokenParameter, deps.tokens, {
+        rotation: 'rotated on refresh',
+        kept: 'it holds the same or newer tokens',
+      }),
     ],
     { apply: run.dryRun !== true, ...(deps.onChange ? { onChange: deps.onChange } : {}) },
   )

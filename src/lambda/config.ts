@@ -3,6 +3,7 @@
  * once per cold start: a missing or malformed variable is named in the error.
  */
 import { GarminS3Error } from '../errors.js'
+import { parseDatasets } from '../sync/datasets.js'
 
 export interface HandlerConfig {
   bucket: string
@@ -15,6 +16,8 @@ export interface HandlerConfig {
   bucketRegion?: string
   garminDomain?: string
   concurrency?: number
+  /** DATASETS: what to copy (`activities`, `fit`, `sleep`, ... or `all`); default activities. */
+  datasets?: string[]
 }
 
 export class ConfigError extends GarminS3Error {}
@@ -40,6 +43,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
   const daysBack = positiveInt(env, 'DAYS_BACK', problems)
   const concurrency = positiveInt(env, 'CONCURRENCY', problems)
   const tokenParameter = env.TOKEN_PARAMETER?.trim() ?? ''
+  let datasets: string[] | undefined
+  try {
+    datasets = env.DATASETS?.trim() ? parseDatasets(env.DATASETS) : undefined
+  } catch (error) {
+    problems.push(`DATASETS: ${(error as Error).message}`)
+  }
   if (tokenParameter && !tokenParameter.startsWith('/')) {
     problems.push(`TOKEN_PARAMETER must be an SSM parameter name starting with "/" (got "${tokenParameter}")`)
   }
@@ -59,5 +68,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     ...(garminDomain ? { garminDomain } : {}),
     ...(bucketRegion ? { bucketRegion } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(datasets !== undefined ? { datasets } : {}),
   }
 }

@@ -10,9 +10,9 @@ import { GarminClient } from '../garmin/client.js'
 import { resolveEndpoints } from '../garmin/endpoints.js'
 import { SsmTokenStore } from '../garmin/tokens.js'
 import type { ActivitySource, StoredTokens, TokenStore } from '../garmin/types.js'
-import { openStore } from '../store/index.js'
+import { openStore } from '../store/target.js'
 import type { Store } from '../store/types.js'
-import { runSync } from '../sync/index.js'
+import { type runSync, runSyncWithDatasets } from '../sync/index.js'
 import type { SyncEvent, SyncOptions, SyncReport } from '../sync/types.js'
 import { type HandlerConfig, loadConfig } from './config.js'
 
@@ -100,7 +100,7 @@ export function createHandler(deps: HandlerDeps = {}) {
   const env = deps.env ?? process.env
   const clock = deps.clock ?? systemClock
   const writeLine = deps.writeLine ?? ((line: string) => process.stdout.write(`${line}\n`))
-  const sync = deps.runSync ?? runSync
+  const sync = deps.runSync ?? runSyncWithDatasets
   // Validated once per cold start; a bad configuration fails every invocation with the same message.
   let config: HandlerConfig | undefined
   let configError: unknown
@@ -141,7 +141,7 @@ export function createHandler(deps: HandlerDeps = {}) {
     try {
       const store = deps.store
         ? deps.store(config)
-        : openStore({ bucket: config.bucket, region: config.bucketRegion })
+        : await openStore({ bucket: config.bucket, region: config.bucketRegion })
       const garmin = deps.garmin
         ? deps.garmin(tokenStore, config, clock)
         : new GarminClient({
@@ -159,6 +159,7 @@ export function createHandler(deps: HandlerDeps = {}) {
         deadline: startedAt + remainingMs - deadlineMargin(remainingMs),
         ...(config.daysBack !== undefined ? { daysBack: config.daysBack } : {}),
         ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
+        ...(config.datasets !== undefined ? { datasets: config.datasets } : {}),
       }
       report = await sync(options, { garmin, store, clock, log: onEvent })
     } catch (error) {

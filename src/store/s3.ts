@@ -150,7 +150,7 @@ export class S3Store implements Store {
       if (result !== 'unsupported') return result === 'conflict' ? 'exists' : 'created'
     }
     if (await this.head(key)) return 'exists'
-    await this.put(key, bytes, contentType, {})
+    await this.put(key, bytes, contentType)
     return 'created'
   }
 
@@ -170,7 +170,7 @@ export class S3Store implements Store {
     }
     const current = await this.head(key)
     if (expectedEtag === null ? current !== undefined : current?.etag !== expectedEtag) return { ok: false }
-    const etag = await this.put(key, bytes, contentType, {})
+    const etag = await this.put(key, bytes, contentType)
     return { ok: true, etag: etag ?? (await this.etagAfterPut(key)) }
   }
 
@@ -238,16 +238,7 @@ export class S3Store implements Store {
   ): Promise<{ etag: string | undefined } | 'conflict' | 'unsupported'> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const out = await this.client.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            Body: bytes,
-            ContentType: contentType,
-            ...condition,
-          }),
-        )
-        return { etag: out.ETag }
+        return { etag: await this.sendPut(key, bytes, contentType, condition) }
       } catch (error) {
         if (isPreconditionFailed(error)) return 'conflict'
         // If-Match on a key that does not exist: S3 and moto answer 404 NoSuchKey, SeaweedFS 412.
@@ -275,23 +266,29 @@ export class S3Store implements Store {
     )
   }
 
-  private async put(
+  /** One PutObject; the new ETag (some S3-compatible servers omit it). */
+  private async sendPut(
     key: string,
     bytes: Uint8Array,
     contentType: string,
     extra: Partial<PutObjectCommandInput>,
   ): Promise<string | undefined> {
+    const out = await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: bytes,
+        ContentType: contentType,
+        ...extra,
+      }),
+    )
+    return out.ETag
+  }
+
+  /** An unconditional PutObject, its failure explained. */
+  private async put(key: string, bytes: Uint8Array, contentType: string): Promise<string | undefined> {
     try {
-      const out = await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: bytes,
-          ContentType: contentType,
-          ...extra,
-        }),
-      )
-      return out.ETag
+      return await this.sendPut(key, bytes, contentType, {})
     } catch (error) {
       throw await this.fail(error, 'PutObject', key)
     }

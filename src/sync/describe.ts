@@ -26,6 +26,10 @@ export function describeEvent(event: SyncEvent): string | undefined {
       return `page ${event.page + 1}: ${event.received} activities listed${event.oldest ? ` (back to ${event.oldest})` : ''}, ${event.toWrite} to write`
     case 'progress':
       return undefined
+    case 'dataset-progress':
+      return event.done === event.total
+        ? `${event.dataset}: ${event.created} new, ${event.updated} updated, ${event.noData} without data, ${event.failed} failed`
+        : undefined
     case 'dry-run':
       return event.message
     case 'checkpoint':

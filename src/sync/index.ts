@@ -1,5 +1,24 @@
 export { type Interval, SORT_SLACK_MS } from './coverage.js'
+export {
+  type DailyState,
+  dailyGaps,
+  datasetStateKeyFor,
+  type ExtraDatasetState,
+  type PerActivityState,
+  readDatasetState,
+} from './dataset-state.js'
+export { type DatasetStatus, datasetStatuses } from './dataset-status.js'
+export {
+  ACTIVITIES,
+  DATASET_NAMES,
+  DATASETS,
+  type DatasetSource,
+  datasetPrefix,
+  datasetPrefixes,
+  parseDatasets,
+} from './datasets.js'
 export { describeEvent } from './describe.js'
+export { DEFAULT_REVISE_DAYS, runSyncWithDatasets } from './extras.js'
 export { type ResolvedOptions, resolveOptions as validateSyncOptions } from './options.js'
 export { activityIdFromKey, activityKey, runSync } from './run.js'
 export {
@@ -11,6 +30,7 @@ export {
   stateKeyFor,
 } from './state.js'
 export type {
+  DatasetCounts,
   Runner,
   StopReason,
   SyncDeps,

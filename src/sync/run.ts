@@ -15,6 +15,7 @@ import { type Clock, systemClock } from '../clock.js'
 import { EXIT, type ExitCode, isGarminS3Error, StoreError } from '../errors.js'
 import type { ActivityEntry } from '../garmin/types.js'
 import type { Store } from '../store/types.js'
+import { catalogEntryOf } from './catalog.js'
 import { ChainTracker, type Interval, intervalContaining } from './coverage.js'
 import { describeStop } from './describe.js'
 import { WriteGate } from './gate.js'
@@ -176,6 +177,7 @@ class SyncRun {
       createdUnsaved: 0,
       overlapDays: o.overlapDays,
       countRun: false,
+      catalog: new Map(),
     }
   }
 
@@ -512,6 +514,7 @@ class SyncRun {
     const start = entry.startTimeGMT
     this.known.add(entry.activityId)
     this.progress.seen.set(entry.activityId, start)
+    this.progress.catalog?.set(entry.activityId, catalogEntryOf(entry))
     if (this.progress.newest === undefined || start > this.progress.newest) this.progress.newest = start
     this.chain.stored(start)
   }
@@ -579,6 +582,8 @@ class SyncRun {
         partial: exitCode !== EXIT.ok,
         exitCode,
         manifestKey,
+        stopReason: this.stopReason,
+        ...(fatal !== undefined ? { error: messageOf(fatal) } : {}),
       }
       this.progress.countRun = true
       await this.checkpoint()

@@ -7,11 +7,15 @@
  */
 import { StoreError } from '../errors.js'
 import type { Store } from '../store/types.js'
+import { type Catalog, type CatalogEntry, isCatalog, mergeCatalog } from './catalog.js'
 import { type Interval, isInterval, mergeIntervals } from './coverage.js'
 import { DAY_MS, formatGmt, parseGmt } from './time.js'
 
 export const STATE_VERSION = 1
 const MAX_RECENT = 1000
+/** Run summaries kept in the state, newest first, so `status` needs no listing of the run manifests. */
+export const MAX_RECENT_RUNS = 10
+const MAX_ERROR_CHARS = 300
 const MAX_CAS_ATTEMPTS = 10
 
 /**
@@ -40,6 +44,10 @@ export interface LastRun {
   partial: boolean
   exitCode: number
   manifestKey: string
+  /** Why paging ended (absent in states written before it was recorded). */
+  stopReason?: string
+  /** The error that stopped the run, when one did (a message for users: never a token). */
+  error?: string
 }
 
 /** What the pipeline remembers about one data prefix. */
@@ -54,6 +62,14 @@ export interface DatasetState {
   recent: Array<[activityId: number, startTimeGMT: string]>
   counts: { stored: number; created: number; runs: number }
   lastRun?: LastRun
+  /** The oldest `startTimeGMT` stored (as far as sync has seen). */
+  oldestStartTimeGMT?: string
+  /** The last MAX_RECENT_RUNS runs, newest first. */
+  recentRuns?: LastRun[]
+  /** When the last run without a fatal error (exit 0 or 5) finished. */
+  lastSuccessAt?: string
+  /** Stored activity ids by year and type (catalog.ts), for `status --deep`. */
+  catalog?: Catalog
 }
 
 export interface StateFile {
@@ -64,6 +80,10 @@ export interface StateFile {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isLastRun(value: unknown): value is LastRun {
+  return isRecord(value) && typeof value.runId === 'string' && typeof value.startedAt === 'string'
 }
 
 function count(value: unknown): number {
@@ -83,6 +103,9 @@ function parseDataset(value: unknown): DatasetState | undefined {
   const counts = isRecord(value.counts) ? value.counts : {}
   const newest =
     parseGmt(value.newestStartTimeGMT) === undefined ? undefined : (value.newestStartTimeGMT as string)
+  const oldest =
+    parseGmt(value.oldestStartTimeGMT) === undefined ? undefined : (value.oldestStartTimeGMT as string)
+  const recentRuns = Array.isArray(value.recentRuns) ? value.recentRuns.filter(isLastRun) : undefined
   const merged = mergeIntervals(covered)
   return {
     ...(newest ? { newestStartTimeGMT: newest } : {}),
@@ -91,6 +114,10 @@ function parseDataset(value: unknown): DatasetState | undefined {
     recent,
     counts: { stored: count(counts.stored), created: count(counts.created), runs: count(counts.runs) },
     ...(isRecord(value.lastRun) ? { lastRun: value.lastRun as unknown as LastRun } : {}),
+    ...(oldest ? { oldestStartTimeGMT: oldest } : {}),
+    ...(recentRuns ? { recentRuns: recentRuns.slice(0, MAX_RECENT_RUNS) } : {}),
+    ...(typeof value.lastSuccessAt === 'string' ? { lastSuccessAt: value.lastSuccessAt } : {}),
+    ...(isCatalog(value.catalog) ? { catalog: value.catalog } : {}),
   }
 }
 
@@ -143,6 +170,8 @@ export interface Progress {
   lastRun?: LastRun
   /** Count this run in `counts.runs` (only on the final save). */
   countRun: boolean
+  /** Year and type of the stored activities seen in this run (for the catalog). */
+  catalog?: Map<number, CatalogEntry>
 }
 
 export function applyProgress(current: DatasetState | undefined, p: Progress): DatasetState {
@@ -158,6 +187,20 @@ export function applyProgress(current: DatasetState | undefined, p: Progress): D
     .slice(0, MAX_RECENT)
   const stored = Math.max((current?.counts.stored ?? 0) + p.createdUnsaved, p.listedStored ?? 0)
   const lastRun = p.lastRun ?? current?.lastRun
+  let oldest = current?.oldestStartTimeGMT
+  for (const start of p.seen.values()) if (oldest === undefined || start < oldest) oldest = start
+  const recentRuns = p.lastRun
+    ? [
+        boundedRun(p.lastRun),
+        ...(current?.recentRuns ?? (current?.lastRun ? [current.lastRun] : [])).filter(
+          (r) => r.runId !== p.lastRun?.runId,
+        ),
+      ].slice(0, MAX_RECENT_RUNS)
+    : current?.recentRuns
+  const succeeded = p.lastRun && (p.lastRun.exitCode === 0 || p.lastRun.exitCode === 5)
+  const lastSuccessAt = succeeded ? p.lastRun?.finishedAt : current?.lastSuccessAt
+  const catalog =
+    p.catalog && p.catalog.size > 0 ? mergeCatalog(current?.catalog, p.catalog) : current?.catalog
   return {
     ...(newest ? { newestStartTimeGMT: newest } : {}),
     covered,
@@ -168,8 +211,18 @@ export function applyProgress(current: DatasetState | undefined, p: Progress): D
       created: (current?.counts.created ?? 0) + p.createdUnsaved,
       runs: (current?.counts.runs ?? 0) + (p.countRun ? 1 : 0),
     },
-    ...(lastRun ? { lastRun } : {}),
+    ...(lastRun ? { lastRun: boundedRun(lastRun) } : {}),
+    ...(oldest ? { oldestStartTimeGMT: oldest } : {}),
+    ...(recentRuns ? { recentRuns } : {}),
+    ...(lastSuccessAt ? { lastSuccessAt } : {}),
+    ...(catalog ? { catalog } : {}),
   }
+}
+
+function boundedRun(run: LastRun): LastRun {
+  return run.error !== undefined && run.error.length > MAX_ERROR_CHARS
+    ? { ...run, error: `${run.error.slice(0, MAX_ERROR_CHARS - 3)}...` }
+    : run
 }
 
 export type StateWriter = (

@@ -28,10 +28,17 @@ export interface SyncOptions {
   maxPageSize?: number
   /** Activities that started within this many days of the newest stored one are re-checked by id, default 7. */
   overlapDays?: number
+  /** What to copy (datasets.ts); default `['activities']`. Per-activity datasets imply `activities`. */
+  datasets?: readonly string[]
+  /** Daily datasets: the last N days are fetched again every run (Garmin revises them), default 3. */
+  reviseDays?: number
 }
 
 export interface SyncError {
   activityId?: number
+  /** The dataset (other than activities) the error is about, with its day for daily ones. */
+  dataset?: string
+  date?: string
   message: string
   /** The next step, when there is one. */
   hint?: string
@@ -64,6 +71,24 @@ export interface SyncReport {
   stopReason: StopReason
   /** The run manifest's key (not written with dryRun). */
   manifestKey: string
+  /** Per dataset, when more than activities was asked for (`--data`). */
+  datasets?: Record<string, DatasetCounts>
+}
+
+/** What one dataset did in a run. Daily datasets count days; per-activity ones count activities. */
+export interface DatasetCounts {
+  created: number
+  /** Daily: a revised day whose content changed, replaced by compare-and-swap. */
+  updated: number
+  /** Fetched again, same content: not rewritten. */
+  unchanged: number
+  /** Already stored (write-once datasets). */
+  existing: number
+  /** Days without data (HTTP 204 or empty), remembered so they are not fetched again. */
+  noData: number
+  failed: number
+  /** Garmin calls made for this dataset. */
+  requests: number
 }
 
 export type StopReason =
@@ -101,6 +126,7 @@ export type SyncEvent =
   | { type: 'dry-run'; message: string; key: string; bytes: number }
   | { type: 'checkpoint'; key: string }
   | { type: 'warning'; message: string; activityId?: number }
+  | ({ type: 'dataset-progress'; dataset: string; done: number; total: number } & DatasetCounts)
   | { type: 'stop'; reason: StopReason; message: string }
 
 export type SyncLog = (event: SyncEvent) => void

@@ -89,6 +89,8 @@ export interface Simulator {
   advanceClock(ms: number): void
   /** The days (`YYYY-MM-DD`) whose daily routes answer 204. */
   gapDates(): string[]
+  /** Garmin revising a recent day: from now on that day of a (per-date) daily route answers new content. */
+  reviseDaily(route: SimRoute, date: string): void
   readonly user: { email: string; password: string; mfaCode?: string; displayName: string; profileId: number }
 }
 
@@ -212,6 +214,7 @@ class SimServer implements Simulator {
   private entries: ActivityEntry[]
   private byId = new Map<number, ActivityEntry>()
   private clockOffsetMs = 0
+  private readonly revisions = new Map<string, number>()
   private counts: SimStats = { total: 0, byRoute: {}, unmatched: 0 }
 
   constructor(private readonly options: SimOptions) {
@@ -326,6 +329,11 @@ class SimServer implements Simulator {
 
   gapDates(): string[] {
     return [...this.gaps].sort((a, b) => a - b).map(dateOf)
+  }
+
+  reviseDaily(route: SimRoute, date: string): void {
+    const key = `${route} ${date}`
+    this.revisions.set(key, (this.revisions.get(key) ?? 0) + 1)
   }
 
   private count(route: SimRoute | undefined, status: number | 'reset'): void {
@@ -599,7 +607,12 @@ class SimServer implements Simulator {
     const day = dayNumber(date ?? '')
     if (day === undefined) return message(400, `invalid date ${date}: expected YYYY-MM-DD`)
     if (skip(day)) return { status: 204 }
-    return json(200, dailyBody(m.route as Parameters<typeof dailyBody>[0], day, this.seed, this.owner))
+    const body = dailyBody(m.route as Parameters<typeof dailyBody>[0], day, this.seed, this.owner)
+    const revision = this.revisions.get(`${m.route} ${dateOf(day)}`)
+    if (revision !== undefined && body !== null && typeof body === 'object' && !Array.isArray(body)) {
+      return json(200, { ...body, simRevision: revision })
+    }
+    return json(200, body)
   }
 
   /** `/__sim/*`: lets tests and a separately started `npm run sim` be driven over HTTP. Not counted. */

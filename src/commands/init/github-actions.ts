@@ -15,7 +15,7 @@ import { openTokenStore } from '../../garmin/tokens.js'
 import type { GarminDomain, TokenStore } from '../../garmin/types.js'
 import { type InitResult, initGitHubActions } from '../../github/init.js'
 import { DEFAULT_CRON } from '../../github/workflow.js'
-import { validatePrefix } from '../../store/index.js'
+import { validatePrefix } from '../../store/target.js'
 import { controlPrefixFor } from '../../sync/index.js'
 
 export default class InitGitHubActions extends BaseCommand {

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Writes oclif.manifest.json (what `oclif manifest` does, with @oclif/core alone): the commands' ids,
+// flags and paths. With it, `garmin-s3 sync` imports only dist/commands/sync.js instead of every
+// command module (and the AWS SDK clients deploy and init pull in): about 0.3 s less per start.
+// Run after tsc (npm run build); a manifest older than dist/commands hides commands added since.
+import { writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Plugin } from '@oclif/core'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+const plugin = new Plugin({
+  root,
+  type: 'core',
+  isRoot: true,
+  ignoreManifest: true,
+  errorOnManifestCreate: true,
+  respectNoCacheDefault: true,
+})
+await plugin.load()
+const file = join(root, 'oclif.manifest.json')
+await writeFile(file, `${JSON.stringify(plugin.manifest, null, 2)}\n`)
+console.log(`oclif.manifest.json: ${Object.keys(plugin.manifest.commands).sort().join(', ')}`)

@@ -1,0 +1,135 @@
+/**
+ * The daily pipeline, for one dataset: backfill from `since`, fetch every new day up to today, and the
+ * last `reviseDays` days again (Garmin revises recent days), replacing an object only when its content
+ * changed (compare-and-swap on the old ETag). Days without data are remembered, so outside the
+ * revision window they are never asked for again; failed days stay pending for the next run.
+ */
+import { type DatasetContext, emptyCounts, sameBytes } from './dataset-context.js'
+import { type DailyState, daysBetween, decodeDays, encodeDays } from './dataset-state.js'
+import { type DailyDataset, dailyKey } from './datasets.js'
+import { addDays } from './time.js'
+import type { DatasetCounts } from './types.js'
+
+const CHECKPOINT_EVERY = 60
+const encoder = new TextEncoder()
+
+export interface DailyPlan {
+  /** Today (UTC date of the run's clock). */
+  today: string
+  /** The first day wanted. */
+  since: string
+  reviseDays: number
+}
+
+type Outcome = 'created' | 'updated' | 'unchanged'
+
+export async function syncDaily(
+  spec: DailyDataset,
+  prefix: string,
+  ctx: DatasetContext,
+  plan: DailyPlan,
+): Promise<DatasetCounts> {
+  const counts = emptyCounts()
+  const previous = ctx.keeper.section(prefix)
+  const before = previous?.kind === 'daily' ? previous : undefined
+  let from = before?.from ?? plan.since
+  const through = before?.through ?? addDays(from, -1)
+  const pending = decodeDays(before?.pending ?? [])
+  const noData = decodeDays(before?.noData ?? [])
+  if (plan.since < from) {
+    // An earlier --since than before: the days in between are a backfill still to do.
+    for (const d of daysBetween(plan.since, addDays(from, -1))) pending.add(d)
+    from = plan.since
+  }
+  if (plan.today < from) return counts
+
+  const windowStart = [from, addDays(plan.today, -(plan.reviseDays - 1))].sort()[1]!
+  const newDays = daysBetween([from, addDays(through, 1)].sort()[1]!, plan.today)
+  const tasks = [...new Set([...pending, ...newDays, ...daysBetween(windowStart, plan.today)])]
+    .filter((d) => d <= plan.today)
+    .sort()
+  // Days that were stored before may exist: compare before writing. New days: create-only.
+  const mayExist = (d: string) => before !== undefined && d <= before.through && !pending.has(d)
+  const unsettled = new Set([...pending, ...newDays])
+  const settled = new Set<string>()
+  const failed = new Set<string>()
+  const stored = new Set<string>()
+  const empty = new Set<string>()
+
+  const snapshot = (): DailyState => {
+    const stillPending = [...unsettled].filter((d) => !settled.has(d))
+    const nextNoData = [...noData].filter((d) => !stored.has(d))
+    return {
+      kind: 'daily',
+      from,
+      through: [through, plan.today].sort()[1]!,
+      pending: encodeDays([...stillPending, ...failed]),
+      noData: encodeDays([...nextNoData, ...empty]),
+    }
+  }
+
+  let sinceCheckpoint = 0
+  const progress = () =>
+    ctx.log({
+      type: 'dataset-progress',
+      dataset: spec.name,
+      done: settled.size + failed.size,
+      total: tasks.length,
+      ...counts,
+    })
+
+  const write = async (key: string, body: Uint8Array, exists: boolean): Promise<Outcome> => {
+    if (!exists) {
+      const created = await ctx.gate.write(
+        spec.name,
+        key,
+        body.byteLength,
+        () => ctx.store.putIfAbsent(key, body, 'application/json'),
+        'created' as const,
+      )
+      if (created === 'created') return 'created'
+    }
+    const current = await ctx.store.get(key)
+    if (current && sameBytes(current.body, body)) return 'unchanged'
+    const result = await ctx.gate.write(
+      `revised ${spec.name}`,
+      key,
+      body.byteLength,
+      () => ctx.store.putIfMatch(key, body, 'application/json', current?.etag ?? null),
+      { ok: true, etag: '' },
+    )
+    if (!result.ok)
+      throw new Error(`${key} changed while it was being replaced; it is fetched again next run`)
+    return current ? 'updated' : 'created'
+  }
+
+  await ctx.pool(tasks, async (day) => {
+    try {
+      const value = await ctx.limiter.run(() => ctx.source.getDaily(spec.garminName, day, ctx.signal))
+      if (spec.isEmpty(value)) {
+        empty.add(day)
+        counts.noData++
+      } else {
+        const outcome = await write(
+          dailyKey(prefix, spec, day),
+          encoder.encode(JSON.stringify(value)),
+          mayExist(day),
+        )
+        stored.add(day)
+        counts[outcome]++
+      }
+      settled.add(day)
+    } catch (error) {
+      if (!ctx.failed(error, { dataset: spec.name, date: day })) return
+      failed.add(day)
+      counts.failed++
+    }
+    progress()
+    if (++sinceCheckpoint >= CHECKPOINT_EVERY) {
+      sinceCheckpoint = 0
+      await ctx.save(prefix, snapshot())
+    }
+  })
+  await ctx.save(prefix, snapshot())
+  return counts
+}

@@ -1,0 +1,246 @@
+/**
+ * Cursors of the datasets other than activities, in their own control object
+ * (`<controlPrefix>datasets.json`) so the activity state keeps its shape. One section per dataset
+ * prefix. Saved by compare-and-swap; on a conflict the remote object is re-read and this run's
+ * sections replace theirs (a lost section only costs fetching again: writes are idempotent).
+ */
+import { StoreError } from '../errors.js'
+import type { Store } from '../store/types.js'
+import { controlPrefixFor } from './state.js'
+import { addDays, isIsoDate } from './time.js'
+
+export const DATASET_STATE_VERSION = 1
+const MAX_CAS_ATTEMPTS = 10
+
+/** A per-activity dataset: which activities have it stored, and which Garmin no longer has (404). */
+export interface PerActivityState {
+  kind: 'per-activity'
+  /** Activity ids, sorted, base-36 deltas (encodeIds). */
+  done: string
+  gone: string
+  updatedAt?: string
+}
+
+/**
+ * A daily dataset: every day in [from, through] is stored, except `pending` (to fetch again) and
+ * `noData` (Garmin had nothing: not fetched again once outside the revision window). Both are
+ * day ranges (`YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD`).
+ */
+export interface DailyState {
+  kind: 'daily'
+  from: string
+  through: string
+  pending: string[]
+  noData: string[]
+  updatedAt?: string
+}
+
+export type ExtraDatasetState = PerActivityState | DailyState
+
+export interface DatasetStateFile {
+  version: number
+  updatedAt: string
+  datasets: Record<string, ExtraDatasetState>
+}
+
+export function datasetStateKeyFor(activityPrefix: string): string {
+  return `${controlPrefixFor(activityPrefix)}datasets.json`
+}
+
+export function encodeIds(ids: Iterable<number>): string {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b)
+  let previous = 0
+  const parts: string[] = []
+  for (const id of sorted) {
+    parts.push((id - previous).toString(36))
+    previous = id
+  }
+  return parts.join(',')
+}
+
+export function decodeIds(text: string): Set<number> {
+  const out = new Set<number>()
+  let current = 0
+  for (const part of text === '' ? [] : text.split(',')) {
+    if (!/^[0-9a-z]{1,11}$/.test(part)) continue
+    current += Number.parseInt(part, 36)
+    if (Number.isSafeInteger(current)) out.add(current)
+  }
+  return out
+}
+
+/** Days -> sorted ranges. */
+export function encodeDays(days: Iterable<string>): string[] {
+  const sorted = [...new Set(days)].sort()
+  const out: string[] = []
+  let start: string | undefined
+  let end: string | undefined
+  for (const day of sorted) {
+    if (end !== undefined && addDays(end, 1) === day) {
+      end = day
+      continue
+    }
+    if (start !== undefined && end !== undefined) out.push(start === end ? start : `${start}..${end}`)
+    start = day
+    end = day
+  }
+  if (start !== undefined && end !== undefined) out.push(start === end ? start : `${start}..${end}`)
+  return out
+}
+
+export function decodeDays(ranges: readonly string[]): Set<string> {
+  const out = new Set<string>()
+  for (const range of ranges) {
+    const [a = '', b = a] = range.split('..')
+    if (!isIsoDate(a) || !isIsoDate(b) || b < a) continue
+    for (let d = a; d <= b; d = addDays(d, 1)) out.add(d)
+  }
+  return out
+}
+
+/** Inclusive day range. */
+export function daysBetween(from: string, to: string): string[] {
+  const out: string[] = []
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d)
+  return out
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
+
+function parseSection(value: unknown): ExtraDatasetState | undefined {
+  if (!isRecord(value)) return undefined
+  const updatedAt = typeof value.updatedAt === 'string' ? { updatedAt: value.updatedAt } : {}
+  if (value.kind === 'per-activity') {
+    return {
+      kind: 'per-activity',
+      done: typeof value.done === 'string' ? value.done : '',
+      gone: typeof value.gone === 'string' ? value.gone : '',
+      ...updatedAt,
+    }
+  }
+  if (value.kind === 'daily' && typeof value.from === 'string' && typeof value.through === 'string') {
+    if (!isIsoDate(value.from) || !isIsoDate(value.through)) return undefined
+    return {
+      kind: 'daily',
+      from: value.from,
+      through: value.through,
+      pending: strings(value.pending),
+      noData: strings(value.noData),
+      ...updatedAt,
+    }
+  }
+  return undefined
+}
+
+export function parseDatasetStateFile(text: string, key: string): DatasetStateFile | undefined {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (!isRecord(raw) || !isRecord(raw.datasets)) return undefined
+  if (typeof raw.version === 'number' && raw.version > DATASET_STATE_VERSION) {
+    throw new StoreError(`${key} was written by a newer garmin-s3 (version ${raw.version})`, {
+      hint: 'Upgrade garmin-s3 (npm install -g garmin-s3@latest) before syncing into this location.',
+    })
+  }
+  const datasets: Record<string, ExtraDatasetState> = {}
+  for (const [prefix, section] of Object.entries(raw.datasets)) {
+    const parsed = parseSection(section)
+    if (parsed) datasets[prefix] = parsed
+  }
+  return {
+    version: DATASET_STATE_VERSION,
+    updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : '',
+    datasets,
+  }
+}
+
+/** Reads the dataset cursors (for `status`-like readers). */
+export async function readDatasetState(store: Store, activityPrefix: string): Promise<DatasetStateFile> {
+  const key = datasetStateKeyFor(activityPrefix)
+  const object = await store.get(key)
+  const parsed = object ? parseDatasetStateFile(new TextDecoder().decode(object.body), key) : undefined
+  return parsed ?? { version: DATASET_STATE_VERSION, updatedAt: '', datasets: {} }
+}
+
+/** Gaps of a daily dataset: days inside [from, through] without a stored object. */
+export function dailyGaps(state: DailyState): { pending: number; noData: number; stored: number } {
+  const total = daysBetween(state.from, state.through).length
+  const pending = decodeDays(state.pending).size
+  const noData = decodeDays(state.noData).size
+  return { pending, noData, stored: Math.max(0, total - pending - noData) }
+}
+
+export type Writer = (
+  key: string,
+  body: string,
+  etag: string | null,
+) => Promise<{ ok: boolean; etag?: string }>
+
+/** Loads once, then saves this run's sections by compare-and-swap; saves are serialised in-process. */
+export class DatasetStateKeeper {
+  readonly key: string
+  private etag: string | null = null
+  private file: DatasetStateFile = { version: DATASET_STATE_VERSION, updatedAt: '', datasets: {} }
+  private readonly mine = new Map<string, ExtraDatasetState>()
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    private readonly store: Store,
+    activityPrefix: string,
+    private readonly now: () => number,
+  ) {
+    this.key = datasetStateKeyFor(activityPrefix)
+  }
+
+  async load(): Promise<DatasetStateFile> {
+    const object = await this.store.get(this.key)
+    this.etag = object?.etag ?? null
+    this.file =
+      (object ? parseDatasetStateFile(new TextDecoder().decode(object.body), this.key) : undefined) ??
+      this.file
+    return this.file
+  }
+
+  section(prefix: string): ExtraDatasetState | undefined {
+    return this.mine.get(prefix) ?? this.file.datasets[prefix]
+  }
+
+  /** Records a section and saves (in order with other saves of this run). */
+  save(prefix: string, state: ExtraDatasetState, write: Writer): Promise<void> {
+    const { updatedAt: _, ...current } = this.section(prefix) ?? { updatedAt: '' }
+    if (JSON.stringify(current) === JSON.stringify({ ...state, updatedAt: undefined }))
+      return this.queue.then(() => {})
+    this.mine.set(prefix, { ...state, updatedAt: new Date(this.now()).toISOString() })
+    const run = this.queue.then(() => this.flush(write))
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  private async flush(write: Writer): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
+      const file: DatasetStateFile = {
+        version: DATASET_STATE_VERSION,
+        updatedAt: new Date(this.now()).toISOString(),
+        datasets: { ...this.file.datasets, ...Object.fromEntries(this.mine) },
+      }
+      const result = await write(this.key, JSON.stringify(file), this.etag)
+      if (result.ok) {
+        this.file = file
+        this.etag = result.etag ?? null
+        return
+      }
+      await this.load()
+    }
+    throw new StoreError(`${this.key} kept changing while saving it (${MAX_CAS_ATTEMPTS} attempts)`, {
+      hint: 'Another sync is probably running against the same location; let it finish, then run again.',
+    })
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * `sync --data ...`: the activity pipeline (runSync) first, since per-activity datasets follow its
+ * cursor, then every other selected dataset at once (each with bounded concurrency, all under one cap
+ * on Garmin calls in flight and the client's one rate-limit budget). The report keeps the activity
+ * fields as they were and gains per-dataset counts.
+ */
+import { type Clock, systemClock } from '../clock.js'
+import { EXIT, type ExitCode, isGarminS3Error, UsageError } from '../errors.js'
+import { decodeCatalog } from './catalog.js'
+import { syncDaily } from './daily.js'
+import { DatasetContext, emptyCounts, Limiter, messageOf } from './dataset-context.js'
+import { DatasetStateKeeper } from './dataset-state.js'
+import {
+  ACTIVITIES,
+  type DatasetSource,
+  type DatasetSpec,
+  datasetPrefix,
+  datasetSpec,
+  parseDatasets,
+} from './datasets.js'
+import { WriteGate } from './gate.js'
+import { resolveOptions } from './options.js'
+import { syncPerActivity } from './per-activity.js'
+import { activityIdFromKey, runSync } from './run.js'
+import { readSyncState } from './state.js'
+import { utcDate } from './time.js'
+import type { DatasetCounts, SyncDeps, SyncOptions, SyncReport, SyncSource } from './types.js'
+
+export const DEFAULT_REVISE_DAYS = 3
+const MAX_REVISE_DAYS = 60
+/** Per dataset. */
+export const DEFAULT_DATASET_CONCURRENCY = 2
+/** Garmin calls in flight across all datasets. */
+export const MAX_DATASET_CALLS = 8
+const MIN_DEADLINE_RESERVE_MS = 1000
+
+/** The client's request kind per dataset (GarminClient.stats()), for per-dataset request counts. */
+function requestKind(spec: DatasetSpec): string {
+  if (spec.kind === 'daily') return spec.garminName
+  return spec.name === 'fit' ? 'download' : spec.name
+}
+
+function isDatasetSource(value: unknown): value is DatasetSource {
+  const v = value as Partial<DatasetSource>
+  return (
+    typeof v.getDaily === 'function' &&
+    typeof v.downloadOriginal === 'function' &&
+    typeof v.getActivityDetails === 'function' &&
+    typeof v.getActivitySplits === 'function'
+  )
+}
+
+function subtract(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [kind, n] of Object.entries(after)) {
+    const diff = n - (before[kind] ?? 0)
+    if (diff > 0) out[kind] = diff
+  }
+  return out
+}
+
+function checkReviseDays(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_REVISE_DAYS
+  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_REVISE_DAYS) {
+    throw new UsageError(`--revise-days must be a whole number from 1 to ${MAX_REVISE_DAYS}, got ${value}`, {
+      hint: 'Garmin revises the last few days; the default of 3 is enough for most accounts.',
+    })
+  }
+  return value
+}
+
+/** runSync plus the datasets of `options.datasets`; with activities only, exactly runSync. */
+export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps): Promise<SyncReport> {
+  const datasets = parseDatasets(options.datasets)
+  const extras = datasets.filter((d) => d !== ACTIVITIES).map((d) => datasetSpec(d)!)
+  if (extras.length === 0) return runSync(options, deps)
+
+  const clock: Clock = deps.clock ?? systemClock
+  const resolved = resolveOptions(options, clock.now())
+  const reviseDays = checkReviseDays(options.reviseDays)
+  const prefixes = new Map(extras.map((spec) => [spec, datasetPrefix(options.prefix, spec.name)]))
+  const source = deps.garmin as SyncSource & Partial<DatasetSource>
+  if (!isDatasetSource(source)) throw new UsageError('this Garmin source cannot fetch the extra datasets')
+  const garminBefore = { ...source.stats().requests }
+  const storeBefore = { ...deps.store.stats().requests }
+
+  const report = await runSync(options, deps)
+  const activityCounts: DatasetCounts = {
+    ...emptyCounts(),
+    created: report.created,
+    existing: report.existing,
+    failed: report.failed,
+    requests: (report.requests.garmin.list ?? 0) + (report.requests.garmin.count ?? 0),
+  }
+  const counts: Record<string, DatasetCounts> = { [ACTIVITIES]: activityCounts }
+  // Without a usable activity run (fatal error, out of time) there is nothing to build on: resume next run.
+  const skip =
+    report.stopReason === 'fatal' || report.stopReason === 'deadline' || report.stopReason === 'interrupted'
+  if (skip) {
+    for (const spec of extras) counts[spec.name] = emptyCounts()
+    return { ...report, datasets: counts }
+  }
+
+  const log = deps.log ?? (() => {})
+  const keeper = new DatasetStateKeeper(deps.store, options.prefix, () => clock.now())
+  const ctx = new DatasetContext(
+    source,
+    deps.store,
+    new WriteGate(resolved.dryRun, log),
+    keeper,
+    new Limiter(MAX_DATASET_CALLS),
+    DEFAULT_DATASET_CONCURRENCY,
+    log,
+    () =>
+      deps.signal?.aborted === true ||
+      (resolved.deadline !== undefined && clock.now() >= resolved.deadline - MIN_DEADLINE_RESERVE_MS),
+  )
+  const onOuterAbort = () => ctx.abort.abort()
+  deps.signal?.addEventListener('abort', onOuterAbort, { once: true })
+
+  try {
+    await keeper.load()
+    const activityState = await readSyncState(deps.store, options.prefix)
+    const today = utcDate(clock.now())
+    const since = resolved.since ?? activityState?.oldestStartTimeGMT?.slice(0, 10) ?? today
+    const perActivity = extras.some((s) => s.kind === 'per-activity')
+    const ids = perActivity ? await knownActivityIds(deps, options.prefix, activityState) : new Set<number>()
+    const results = await Promise.all(
+      extras.map(async (spec) => {
+        const prefix = prefixes.get(spec)!
+        try {
+          return spec.kind === 'daily'
+            ? await syncDaily(spec, prefix, ctx, { today, since, reviseDays })
+            : await syncPerActivity(spec, prefix, ctx, ids)
+        } catch (error) {
+          ctx.failed(error, { dataset: spec.name })
+          return emptyCounts()
+        }
+      }),
+    )
+    const after = source.stats().requests
+    extras.forEach((spec, i) => {
+      const kind = requestKind(spec)
+      counts[spec.name] = { ...results[i]!, requests: (after[kind] ?? 0) - (garminBefore[kind] ?? 0) }
+    })
+  } catch (error) {
+    ctx.failed(error, { dataset: 'datasets' })
+  } finally {
+    deps.signal?.removeEventListener('abort', onOuterAbort)
+  }
+
+  // Merge into the activity report: worst exit code wins; failures and stops make it partial.
+  const errors = [...report.errors]
+  let exitCode: ExitCode = report.exitCode
+  let stopReason = report.stopReason
+  const stop = ctx.stopError
+  if (stop !== undefined) {
+    const hint = isGarminS3Error(stop) ? stop.hint : undefined
+    if (ctx.stopSeverity === 'fatal') {
+      exitCode = isGarminS3Error(stop) && stop.exitCode !== EXIT.ok ? stop.exitCode : EXIT.failure
+      stopReason = 'fatal'
+      errors.unshift({ message: messageOf(stop), ...(hint ? { hint } : {}) })
+    } else {
+      errors.push({
+        message: `stopped the datasets early: ${messageOf(stop)}`,
+        hint: hint ?? 'The next run resumes where this one stopped.',
+      })
+    }
+  }
+  errors.push(...ctx.errors)
+  if (deps.signal?.aborted) ctx.deadlineHit = true
+  const extraFailures = ctx.errors.length > 0 || extras.some((s) => (counts[s.name]?.failed ?? 0) > 0)
+  if (exitCode === EXIT.ok && (extraFailures || stop !== undefined || ctx.deadlineHit))
+    exitCode = EXIT.partial
+  if (ctx.deadlineHit && stopReason !== 'fatal')
+    stopReason = deps.signal?.aborted ? 'interrupted' : 'deadline'
+  const finishedAt = clock.now()
+  return {
+    ...report,
+    finishedAt: new Date(finishedAt).toISOString(),
+    durationMs: finishedAt - Date.parse(report.startedAt),
+    partial: exitCode !== EXIT.ok,
+    exitCode,
+    stopReason,
+    errors,
+    requests: {
+      garmin: subtract(source.stats().requests, garminBefore),
+      store: subtract(deps.store.stats().requests, storeBefore),
+    },
+    datasets: counts,
+  }
+}
+
+/** Every activity id the activity cursor knows; one listing of the prefix when its catalog is short. */
+async function knownActivityIds(
+  deps: SyncDeps,
+  prefix: string,
+  state: Awaited<ReturnType<typeof readSyncState>>,
+): Promise<Set<number>> {
+  const ids = new Set<number>(decodeCatalog(state?.catalog).keys())
+  for (const [id] of state?.recent ?? []) ids.add(id)
+  if (ids.size < (state?.counts.stored ?? 0)) {
+    for await (const info of deps.store.list(prefix)) {
+      const id = activityIdFromKey(prefix, info.key)
+      if (id !== undefined) ids.add(id)
+    }
+  }
+  return ids
+}

@@ -1,0 +1,74 @@
+/**
+ * The per-activity pipeline, for one dataset (FIT original, details, splits): every activity the
+ * activity cursor knows gets the dataset fetched once and written once. Completion is tracked per
+ * dataset, so a run with nothing new makes no call; a failed one is retried next run; an activity
+ * Garmin no longer has (404) is remembered and not asked for again.
+ */
+import { NotFoundError } from '../garmin/errors.js'
+import { type DatasetContext, emptyCounts } from './dataset-context.js'
+import { decodeIds, encodeIds, type PerActivityState } from './dataset-state.js'
+import { activityIdOfKey, type PerActivityDataset, perActivityKey } from './datasets.js'
+import type { DatasetCounts } from './types.js'
+
+const CHECKPOINT_EVERY = 50
+
+export async function syncPerActivity(
+  spec: PerActivityDataset,
+  prefix: string,
+  ctx: DatasetContext,
+  activityIds: ReadonlySet<number>,
+): Promise<DatasetCounts> {
+  const counts = emptyCounts()
+  const previous = ctx.keeper.section(prefix)
+  const before = previous?.kind === 'per-activity' ? previous : undefined
+  const done = decodeIds(before?.done ?? '')
+  const gone = decodeIds(before?.gone ?? '')
+  if (!before) {
+    // No cursor yet: adopt what is already stored under the prefix (one listing).
+    for await (const info of ctx.store.list(prefix)) {
+      const id = activityIdOfKey(prefix, spec, info.key)
+      if (id !== undefined) done.add(id)
+    }
+  }
+  const todo = [...activityIds].filter((id) => !done.has(id) && !gone.has(id)).sort((a, b) => b - a)
+  const snapshot = (): PerActivityState => ({
+    kind: 'per-activity',
+    done: encodeIds(done),
+    gone: encodeIds(gone),
+  })
+  let settled = 0
+  let sinceCheckpoint = 0
+
+  await ctx.pool(todo, async (id) => {
+    try {
+      const body = await ctx.limiter.run(() => spec.fetch(ctx.source, id, ctx.signal))
+      const key = perActivityKey(prefix, spec, id)
+      const result = await ctx.gate.write(
+        spec.name,
+        key,
+        body.byteLength,
+        () => ctx.store.putIfAbsent(key, body, spec.contentType),
+        'created' as const,
+      )
+      done.add(id)
+      if (result === 'created') counts.created++
+      else counts.existing++
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        gone.add(id)
+        counts.noData++
+      } else {
+        if (!ctx.failed(error, { dataset: spec.name, activityId: id })) return
+        counts.failed++
+      }
+    }
+    settled++
+    ctx.log({ type: 'dataset-progress', dataset: spec.name, done: settled, total: todo.length, ...counts })
+    if (++sinceCheckpoint >= CHECKPOINT_EVERY) {
+      sinceCheckpoint = 0
+      await ctx.save(prefix, snapshot())
+    }
+  })
+  if (!before || todo.length > 0) await ctx.save(prefix, snapshot())
+  return counts
+}
