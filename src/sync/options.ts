@@ -17,6 +17,8 @@ export interface ResolvedOptions {
 }
 
 const MAX_CONCURRENCY = 64
+/** A century: anything larger reaches before Garmin existed (and past the range of a Date). */
+const MAX_DAYS_BACK = 36_500
 /** Garmin's own cap on `limit` for the activity list. */
 const MAX_LIST_LIMIT = 1000
 
@@ -45,6 +47,14 @@ export function resolveOptions(options: SyncOptions, now: number): ResolvedOptio
     throw new UsageError(`--days-back must be a whole number of days, 0 or more, got ${options.daysBack}`, {
       hint: 'For example --days-back 7 (or DAYS_BACK=7) syncs the last week.',
     })
+  }
+  if (options.daysBack !== undefined && options.daysBack > MAX_DAYS_BACK) {
+    throw new UsageError(
+      `--days-back must be at most ${MAX_DAYS_BACK} (a century), got ${options.daysBack}`,
+      {
+        hint: 'Drop --days-back (and DAYS_BACK) to sync the whole history.',
+      },
+    )
   }
   if (options.since !== undefined && options.daysBack !== undefined) {
     throw new UsageError('--since and --days-back both set a start date; use one of them', {
