@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base.js'
+import { scheduledTargetFlags } from '../cli/flags.js'
 import {
   type AwsClientFactory,
   createAwsClients,
   DEFAULT_MEMORY_MB,
   DEFAULT_NAME,
-  DEFAULT_PREFIX,
   DEFAULT_RUNTIME,
   DEFAULT_SCHEDULE,
   DEFAULT_TIMEOUT_S,
@@ -37,19 +37,10 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
   ]
 
   static override flags = {
-    bucket: Flags.string({
-      description: 'S3 bucket the function writes to (never created).',
-      env: 'GARMIN_S3_BUCKET',
-      required: true,
-    }),
-    prefix: Flags.string({
-      description: 'Key prefix for activities.',
-      env: 'GARMIN_S3_PREFIX',
-      default: DEFAULT_PREFIX,
-    }),
+    ...scheduledTargetFlags('the function writes to'),
     data: Flags.string({
       description:
-        'What the function copies, a comma list or all (default activities); the IAM policy covers exactly their prefixes. See docs/datasets.md.',
+        'What the function copies, a comma list or all (default activities); the IAM policy covers exactly their prefixes. See the README, "More than activity summaries".',
     }),
     'days-back': Flags.integer({ description: 'Limit each run to activities of the last N days.', min: 1 }),
     name: Flags.string({

@@ -78,7 +78,7 @@ export function explainAwsError(error: unknown, what: string): GarminS3Error {
   }
   if (isAccessDenied(error)) {
     return new GarminS3Error(`AWS denied access while trying to ${what}: ${message}`, {
-      hint: 'The AWS identity running deploy needs IAM, Lambda, EventBridge Scheduler and SSM permissions (see docs/deploy.md); check --profile.',
+      hint: 'The AWS identity running deploy needs IAM, Lambda, EventBridge Scheduler and SSM permissions (see the README, "The IAM policy it writes"); check --profile.',
       cause: error,
     })
   }

@@ -10,9 +10,9 @@ import { addDays } from '../../src/sync/time.js'
 import { type Simulator, startSimulator } from '../sim/server.js'
 import { NOW, signedInClient, syncer, TODAY } from './helpers.js'
 
-const DOC = join(import.meta.dirname, '../../docs/datasets.md')
+const DOC = join(import.meta.dirname, '../../README.md')
 
-/** The SQL blocks of docs/datasets.md marked `-- test: <name>`. */
+/** The SQL blocks of the README marked `-- test: <name>`. */
 function docQueries(): Map<string, string> {
   const text = readFileSync(DOC, 'utf8')
   const out = new Map<string, string>()
@@ -75,7 +75,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true })
 })
 
-it('the weekly-distance example of docs/datasets.md returns the distances that were synced', () => {
+it('the weekly-distance example of the README returns the distances that were synced', () => {
   const activities = readAll<ActivityFile>(join(root, 'raw-data/garmin-json'))
   expect(activities.length).toBeGreaterThan(10)
   const expected = new Map<string, { week: string; type: string; activities: number; m: number }>()

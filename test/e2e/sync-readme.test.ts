@@ -1,13 +1,13 @@
 /**
- * The "Try it without an account" walkthrough of docs/sync.md (merged into the README), run exactly as
+ * The "Try it without an account" walkthrough of the README, run exactly as
  * written: the block after the `<!-- try-it -->` marker, in a scratch folder that looks like a clone
  * (symlinks to this checkout), so the files it makes stay out of the repository.
  */
-import { spawn } from 'node:child_process'
 import { cp, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { runProcess } from '../helpers/process.js'
 import { assertBuilt, ROOT } from './sync-helpers.js'
 
 let dir: string
@@ -29,18 +29,18 @@ afterAll(async () => {
 })
 
 async function walkthrough(): Promise<string> {
-  const doc = await readFile(join(ROOT, 'docs', 'sync.md'), 'utf8')
+  const doc = await readFile(join(ROOT, 'README.md'), 'utf8')
   const block = /<!-- try-it -->\s*```sh\n([\s\S]*?)```/.exec(doc)?.[1]
-  if (!block) throw new Error('docs/sync.md has no ```sh block after <!-- try-it -->')
+  if (!block) throw new Error('README.md has no ```sh block after <!-- try-it -->')
   return block
 }
 
 it('the README walkthrough runs as written: sign in, sync, a rerun that writes nothing, a DuckDB query', async () => {
   const script = await walkthrough()
-  const child = spawn('bash', ['-e', '-c', script], {
+  // Whatever the script left running (the simulator, if `kill %1` missed it) goes with its process group.
+  const { code, stdout, stderr } = await runProcess('bash', ['-e', '-c', script], {
     cwd: dir,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    killGroupOnExit: true,
     env: {
       PATH: process.env.PATH,
       HOME: dir,
@@ -48,23 +48,6 @@ it('the README walkthrough runs as written: sign in, sync, a rerun that writes n
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString()
-  })
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString()
-  })
-  const closed = new Promise((resolve) => child.on('close', resolve))
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
-  // Whatever the script left running (the simulator, if `kill %1` missed it) goes with its process group.
-  try {
-    process.kill(-child.pid!, 'SIGKILL')
-  } catch {
-    // Already gone.
-  }
-  await closed
   expect(code, `${stdout}\n${stderr}`).toBe(0)
   expect(stdout).toMatch(/Signed in to Garmin Connect/)
   expect(stdout).toMatch(/✔ Copied 500 new activities to .*garmin-data\/raw-data\/garmin-json\//)

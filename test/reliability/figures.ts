@@ -1,5 +1,5 @@
 /**
- * Counts for docs/reliability.md: tests add what they tried (faults, kills, concurrent runs, inputs)
+ * Counts for the README's Reliability section: tests add what they tried (faults, kills, concurrent runs, inputs)
  * to a JSON file named by GARMIN_S3_RELIABILITY_FIGURES; without it, counting is a no-op.
  */
 import { appendFileSync } from 'node:fs'
