@@ -7,26 +7,21 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Config } from '@oclif/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import Login from '../src/commands/login.js'
 import Logout from '../src/commands/logout.js'
 import type { LoginIo } from '../src/garmin/login.js'
+import { type CommandRun, runCommand } from './helpers/command.js'
 import { type SimOptions, type Simulator, startSimulator } from './sim/server.js'
 
 const MFA_USER = { email: 'mfa@example.com', password: 'mfa pass phrase 7', mfaCode: '246810' }
 
-let config: Config
 let tmp: string
 const sims: Simulator[] = []
 /** Everything any command printed in this file, for the leak scan at the end. */
 const printed: string[] = []
 
-interface Run {
-  exitCode: number
-  stdout: string
-  stderr: string
-  json: Record<string, unknown> | undefined
+interface Run extends CommandRun {
   prompts: string[]
 }
 
@@ -38,8 +33,6 @@ interface Scenario {
 }
 
 async function run(command: 'login' | 'logout', argv: string[], scenario: Scenario = {}): Promise<Run> {
-  const out: string[] = []
-  const err: string[] = []
   const prompts: string[] = []
   const env = { HOME: tmp, ...scenario.env }
   const io: LoginIo = {
@@ -59,20 +52,6 @@ async function run(command: 'login' | 'logout', argv: string[], scenario: Scenar
     },
     readStdin: async () => scenario.stdin ?? '',
   }
-  // Same rules as oclif's: human output is dropped under --json.
-  const capture = {
-    log(this: Login, message = '') {
-      if (!this.jsonEnabled()) out.push(message)
-    },
-    logToStderr(this: Login, message = '') {
-      if (!this.jsonEnabled()) err.push(message)
-    },
-    logJson: (json: unknown) => void out.push(JSON.stringify(json)),
-    warn(this: Login, input: Error | string) {
-      if (!this.jsonEnabled()) err.push(String(input))
-      return input
-    },
-  }
   class TestLogin extends Login {
     protected override io(): LoginIo {
       return io
@@ -83,21 +62,8 @@ async function run(command: 'login' | 'logout', argv: string[], scenario: Scenar
       return env
     }
   }
-  Object.assign(TestLogin.prototype, capture)
-  Object.assign(TestLogout.prototype, capture)
-  process.exitCode = undefined
-  try {
-    if (command === 'login') await TestLogin.run(argv, config)
-    else await TestLogout.run(argv, config)
-  } finally {
-    printed.push(...out, ...err)
-  }
-  const exitCode = Number(process.exitCode ?? 0)
-  process.exitCode = undefined
-  const stdout = out.join('\n')
-  let json: Record<string, unknown> | undefined
-  if (argv.includes('--json')) json = JSON.parse(stdout) as Record<string, unknown>
-  return { exitCode, stdout, stderr: err.join('\n'), json, prompts }
+  const result = await runCommand(command === 'login' ? TestLogin : TestLogout, argv, { printed })
+  return { ...result, prompts }
 }
 
 async function sim(options: SimOptions = {}): Promise<Simulator> {
@@ -117,7 +83,6 @@ let storeCount = 0
 const freshStore = () => join(tmp, `store-${++storeCount}`, 'tokens.json')
 
 beforeAll(async () => {
-  config = await Config.load(join(import.meta.dirname, '..'))
   tmp = await mkdtemp(join(tmpdir(), 'garmin-s3-login-'))
 })
 

@@ -42,3 +42,22 @@ export function targetOptions(flags: {
     pathStyle: flags['path-style'],
   }
 }
+
+/**
+ * `--bucket` (required) and `--prefix` for the commands that set up a scheduled sync (deploy, init
+ * github-actions). `writer` completes "S3 bucket ...", e.g. "the function writes to".
+ */
+export function scheduledTargetFlags(writer: string) {
+  return {
+    bucket: Flags.string({
+      description: `S3 bucket ${writer} (never created).`,
+      env: 'GARMIN_S3_BUCKET',
+      required: true,
+    }),
+    prefix: Flags.string({
+      description: 'Key prefix for activities.',
+      env: 'GARMIN_S3_PREFIX',
+      default: DEFAULT_PREFIX,
+    }),
+  }
+}

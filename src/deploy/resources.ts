@@ -62,7 +62,7 @@ import { errorName } from './aws-errors.js'
 import { LAMBDA_HANDLER } from './bundle.js'
 import type { AwsClients } from './clients.js'
 import type { DeployOptions, ResourceNames } from './options.js'
-import { type AnyResource, differences as fields, orAbsent, resource } from './plan.js'
+import { type AnyResource, differences as fields, orAbsent, type Resource, resource } from './plan.js'
 import {
   executionPolicy,
   LAMBDA_BASIC_EXECUTION_POLICY,
@@ -453,62 +453,63 @@ function lambdaFunction(ctx: ResourceContext, desired: DesiredDeployment | undef
   })
 }
 
-function reservedConcurrency(ctx: ResourceContext, wanted: boolean): AnyResource {
-  const { lambda } = ctx.clients
-  const name = ctx.names.functionName
+/** A setting of the function: one put creates or updates it, sent with the waits Lambda needs. */
+function functionSetting<Current>(
+  ctx: ResourceContext,
+  setting: Pick<Resource<Current>, 'resource' | 'wanted' | 'read' | 'diff'> & {
+    put(): Promise<unknown>
+    remove(): Promise<unknown>
+  },
+): AnyResource {
   const retry = retrying(ctx)
   const put = async () => {
-    await retry(() =>
-      lambda.send(
-        new PutFunctionConcurrencyCommand({
-          FunctionName: name,
-          ReservedConcurrentExecutions: RESERVED_CONCURRENCY,
-        }),
-      ),
-    )
+    await retry(() => setting.put())
   }
-  return resource({
+  return resource<Current>({
+    ...setting,
+    name: ctx.names.functionName,
+    create: put,
+    update: put,
+    remove: async () => {
+      await setting.remove()
+    },
+  })
+}
+
+function reservedConcurrency(ctx: ResourceContext, wanted: boolean): AnyResource {
+  const { lambda } = ctx.clients
+  const FunctionName = ctx.names.functionName
+  return functionSetting<{ reserved: number }>(ctx, {
     resource: 'lambda-concurrency',
-    name,
     wanted,
     read: () =>
       orAbsent(async () => {
-        const out = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: name }))
+        const out = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName }))
         return out.ReservedConcurrentExecutions === undefined
           ? undefined
           : { reserved: out.ReservedConcurrentExecutions }
       }),
     diff: (current) => fields([['ReservedConcurrentExecutions', current.reserved !== RESERVED_CONCURRENCY]]),
-    create: put,
-    update: put,
-    remove: async () => {
-      await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: name }))
-    },
+    put: () =>
+      lambda.send(
+        new PutFunctionConcurrencyCommand({
+          FunctionName,
+          ReservedConcurrentExecutions: RESERVED_CONCURRENCY,
+        }),
+      ),
+    remove: () => lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName })),
   })
 }
 
 function asyncInvokeConfig(ctx: ResourceContext, wanted: boolean): AnyResource {
   const { lambda } = ctx.clients
-  const name = ctx.names.functionName
-  const retry = retrying(ctx)
-  const put = async () => {
-    await retry(() =>
-      lambda.send(
-        new PutFunctionEventInvokeConfigCommand({
-          FunctionName: name,
-          MaximumRetryAttempts: ASYNC_MAX_RETRIES,
-          MaximumEventAgeInSeconds: ASYNC_MAX_EVENT_AGE_S,
-        }),
-      ),
-    )
-  }
-  return resource({
+  const FunctionName = ctx.names.functionName
+  return functionSetting<{ retries: number | undefined; maxAge: number | undefined }>(ctx, {
     resource: 'lambda-invoke-config',
-    name,
     wanted,
     read: () =>
       orAbsent(async () => {
-        const out = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name }))
+        const out = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName }))
         return { retries: out.MaximumRetryAttempts, maxAge: out.MaximumEventAgeInSeconds }
       }),
     diff: (current) =>
@@ -516,11 +517,15 @@ function asyncInvokeConfig(ctx: ResourceContext, wanted: boolean): AnyResource {
         ['MaximumRetryAttempts', current.retries !== ASYNC_MAX_RETRIES],
         ['MaximumEventAgeInSeconds', current.maxAge !== ASYNC_MAX_EVENT_AGE_S],
       ]),
-    create: put,
-    update: put,
-    remove: async () => {
-      await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: name }))
-    },
+    put: () =>
+      lambda.send(
+        new PutFunctionEventInvokeConfigCommand({
+          FunctionName,
+          MaximumRetryAttempts: ASYNC_MAX_RETRIES,
+          MaximumEventAgeInSeconds: ASYNC_MAX_EVENT_AGE_S,
+        }),
+      ),
+    remove: () => lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName })),
   })
 }
 

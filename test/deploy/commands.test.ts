@@ -6,11 +6,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Config } from '@oclif/core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import Deploy from '../../src/commands/deploy.js'
 import Destroy from '../../src/commands/destroy.js'
 import type { TokenStore } from '../../src/garmin/types.js'
+import { type CommandRun, runCommand } from '../helpers/command.js'
 import { TEST_REGION } from '../helpers/servers.js'
 import {
   FIXTURE_BUNDLE,
@@ -20,61 +20,30 @@ import {
   requireManagedPolicies,
 } from './helpers.js'
 
-interface Run {
-  exitCode: number
-  stdout: string
-  stderr: string
-  json: Record<string, unknown> | undefined
-}
-
-let config: Config
 let tmp: string
 let tokens: MemoryTokenStore
 let terminal = { interactive: false, answer: 'n', asked: [] as string[] }
 
-async function run(command: 'deploy' | 'destroy', argv: string[]): Promise<Run> {
-  const out: string[] = []
-  const err: string[] = []
-  const capture = {
-    log(this: Deploy, message = '') {
-      if (!this.jsonEnabled()) out.push(message)
-    },
-    logToStderr(this: Deploy, message = '') {
-      if (!this.jsonEnabled()) err.push(message)
-    },
-    logJson: (json: unknown) => void out.push(JSON.stringify(json)),
+class TestDeploy extends Deploy {
+  protected override tokenStore(): TokenStore {
+    return tokens
   }
-  class TestDeploy extends Deploy {
-    protected override tokenStore(): TokenStore {
-      return tokens
-    }
+}
+class TestDestroy extends Destroy {
+  protected override interactive(): boolean {
+    return terminal.interactive
   }
-  class TestDestroy extends Destroy {
-    protected override interactive(): boolean {
-      return terminal.interactive
-    }
-    protected override async confirm(question: string): Promise<boolean> {
-      terminal.asked.push(question)
-      return terminal.answer === 'y'
-    }
-  }
-  Object.assign(TestDeploy.prototype, capture)
-  Object.assign(TestDestroy.prototype, capture)
-  process.exitCode = undefined
-  if (command === 'deploy') await TestDeploy.run(argv, config)
-  else await TestDestroy.run(argv, config)
-  const exitCode = Number(process.exitCode ?? 0)
-  process.exitCode = undefined
-  const stdout = out.join('\n')
-  return {
-    exitCode,
-    stdout,
-    stderr: err.join('\n'),
-    json: argv.includes('--json') ? (JSON.parse(stdout) as Record<string, unknown>) : undefined,
+  protected override async confirm(question: string): Promise<boolean> {
+    terminal.asked.push(question)
+    return terminal.answer === 'y'
   }
 }
 
-function changesOf(run: Run): { action: string }[] {
+function run(command: 'deploy' | 'destroy', argv: string[]): Promise<CommandRun> {
+  return runCommand(command === 'deploy' ? TestDeploy : TestDestroy, argv)
+}
+
+function changesOf(run: CommandRun): { action: string }[] {
   return (run.json?.changes ?? []) as { action: string }[]
 }
 
@@ -82,7 +51,6 @@ describe('deploy and destroy commands', () => {
   let accountId: string
 
   beforeAll(async () => {
-    config = await Config.load(join(import.meta.dirname, '../..'))
     tokens = new MemoryTokenStore(fixtureTokens())
     tmp = await mkdtemp(join(tmpdir(), 'garmin-s3-deploy-cli-'))
     const bundle = join(tmp, 'index.mjs')

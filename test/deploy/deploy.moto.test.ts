@@ -16,16 +16,10 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { FakeClock } from '../../src/clock.js'
 import { codeSha256, zipBundle } from '../../src/deploy/bundle.js'
-import {
-  type AwsClients,
-  type Change,
-  DEFAULT_SCHEDULE,
-  type DeployOptions,
-  deploy,
-  destroy,
-} from '../../src/deploy/index.js'
+import { type AwsClients, type Change, type DeployOptions, deploy, destroy } from '../../src/deploy/index.js'
 import { TEST_REGION } from '../helpers/servers.js'
 import {
+  deployOptions,
   FIXTURE_BUNDLE,
   fixtureTokens,
   freshMotoAccount,
@@ -41,19 +35,7 @@ const BUCKET = 'deploy-test-lake'
 const BASIC_EXECUTION = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'
 
 function options(name: string, overrides: Partial<DeployOptions> = {}): DeployOptions {
-  return {
-    name,
-    bucket: BUCKET,
-    prefix: 'raw-data/garmin-json/',
-    controlPrefix: 'raw-data/_garmin-s3/',
-    runtime: 'nodejs22.x',
-    memory: 256,
-    timeout: 300,
-    schedule: DEFAULT_SCHEDULE,
-    timezone: 'America/Chicago',
-    scheduler: 'schedule',
-    ...overrides,
-  }
+  return deployOptions({ name, bucket: BUCKET, ...overrides })
 }
 
 function actions(changes: Change[]): Record<string, string> {

@@ -2,12 +2,11 @@
  * What an emulator will not produce, with aws-sdk-client-mock: IAM propagation delays, a function
  * busy with an update, a schedule someone else created, access denied; and the --dry-run guarantee.
  */
-import { DescribeRuleCommand, EventBridgeClient, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge'
+import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge'
 import {
   CreateRoleCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  IAMClient,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
 } from '@aws-sdk/client-iam'
@@ -21,32 +20,19 @@ import {
   GetPolicyCommand,
   InvokeCommand,
   type InvokeCommandOutput,
-  LambdaClient,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda'
-import {
-  CreateScheduleCommand,
-  GetScheduleCommand,
-  SchedulerClient,
-  UpdateScheduleCommand,
-} from '@aws-sdk/client-scheduler'
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
+import { CreateScheduleCommand, GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler'
+import { GetParameterCommand } from '@aws-sdk/client-ssm'
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { FakeClock } from '../../src/clock.js'
 import { codeSha256, zipBundle } from '../../src/deploy/bundle.js'
-import {
-  type AwsClients,
-  DEFAULT_SCHEDULE,
-  type DeployOptions,
-  deploy,
-  invokeOnce,
-  resourceNames,
-} from '../../src/deploy/index.js'
+import { type AwsClients, deploy, invokeOnce, resourceNames } from '../../src/deploy/index.js'
 import { functionEnvironment } from '../../src/deploy/resources.js'
-import { FIXTURE_BUNDLE, fixtureTokens, MemoryTokenStore } from './helpers.js'
+import { awsClients, deployOptions, FIXTURE_BUNDLE, fixtureTokens, MemoryTokenStore } from './helpers.js'
 
 const ACCOUNT = '123456789012'
 const REGION = 'us-east-1'
@@ -56,18 +42,7 @@ function awsError(name: string, message: string, status = 400): Error {
   return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } })
 }
 
-const OPTIONS: DeployOptions = {
-  name: 'unit',
-  bucket: 'my-lake',
-  prefix: 'raw-data/garmin-json/',
-  controlPrefix: 'raw-data/_garmin-s3/',
-  runtime: 'nodejs22.x',
-  memory: 256,
-  timeout: 300,
-  schedule: DEFAULT_SCHEDULE,
-  timezone: 'America/Chicago',
-  scheduler: 'schedule',
-}
+const OPTIONS = deployOptions({ name: 'unit' })
 
 // biome-ignore lint/suspicious/noExplicitAny: the stubs of six different clients share one map
 type Stub = AwsStub<any, any, any>
@@ -75,15 +50,7 @@ type Mocks = Record<keyof AwsClients, Stub>
 
 /** An empty account: every read answers "not found", every write succeeds. */
 function emptyAccount(): { clients: AwsClients; mocks: Mocks } {
-  const config = { region: REGION, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }
-  const clients: AwsClients = {
-    iam: new IAMClient(config),
-    lambda: new LambdaClient(config),
-    scheduler: new SchedulerClient(config),
-    events: new EventBridgeClient(config),
-    ssm: new SSMClient(config),
-    sts: new STSClient(config),
-  }
+  const clients = awsClients({ region: REGION, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
   const mocks = Object.fromEntries(
     Object.entries(clients).map(([key, client]) => [key, mockClient(client) as Stub]),
   ) as Mocks

@@ -9,10 +9,43 @@ import { LambdaClient } from '@aws-sdk/client-lambda'
 import { SchedulerClient } from '@aws-sdk/client-scheduler'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
-import type { AwsClients } from '../../src/deploy/index.js'
+import { type AwsClients, DEFAULT_SCHEDULE, type DeployOptions } from '../../src/deploy/index.js'
 import type { FunctionWaiters } from '../../src/deploy/retry.js'
 import type { StoredTokens, TokenStore } from '../../src/garmin/types.js'
 import { TEST_CREDENTIALS, TEST_REGION } from '../helpers/servers.js'
+
+/** Deploy options as the flags' defaults give them, for the bucket `my-lake`. */
+export function deployOptions(overrides: Partial<DeployOptions> = {}): DeployOptions {
+  return {
+    name: 'garmin-s3',
+    bucket: 'my-lake',
+    prefix: 'raw-data/garmin-json/',
+    controlPrefix: 'raw-data/_garmin-s3/',
+    runtime: 'nodejs22.x',
+    memory: 256,
+    timeout: 300,
+    schedule: DEFAULT_SCHEDULE,
+    timezone: 'America/Chicago',
+    scheduler: 'schedule',
+    ...overrides,
+  }
+}
+
+/** One client per AWS service deploy uses, all built from `config`. */
+export function awsClients(config: {
+  region: string
+  endpoint?: string
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+}): AwsClients {
+  return {
+    iam: new IAMClient(config),
+    lambda: new LambdaClient(config),
+    scheduler: new SchedulerClient(config),
+    events: new EventBridgeClient(config),
+    ssm: new SSMClient(config),
+    sts: new STSClient(config),
+  }
+}
 
 export const FIXTURE_BUNDLE = new TextEncoder().encode('export const handler = async () => ({ ok: true })\n')
 
@@ -95,15 +128,7 @@ export function motoClients(
   account: MotoAccount,
 ): { clients: AwsClients; calls: RecordedCall[] } {
   const calls: RecordedCall[] = []
-  const config = { region: TEST_REGION, endpoint, credentials: account.credentials }
-  const clients: AwsClients = {
-    iam: new IAMClient(config),
-    lambda: new LambdaClient(config),
-    scheduler: new SchedulerClient(config),
-    events: new EventBridgeClient(config),
-    ssm: new SSMClient(config),
-    sts: new STSClient(config),
-  }
+  const clients = awsClients({ region: TEST_REGION, endpoint, credentials: account.credentials })
   for (const [key, client] of Object.entries(clients) as [keyof AwsClients, { middlewareStack: unknown }][]) {
     const stack = client.middlewareStack as RecordingStack
     stack.add(

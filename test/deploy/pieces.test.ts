@@ -1,27 +1,11 @@
 /** The pure parts of deploy: flag validation, IAM document comparison, the deterministic zip. */
 import { describe, expect, it } from 'vitest'
 import { BUNDLE_ENTRY_NAME, codeSha256, zipBundle } from '../../src/deploy/bundle.js'
-import {
-  DEFAULT_SCHEDULE,
-  type DeployOptions,
-  validateDeployOptions,
-  validateRuntime,
-} from '../../src/deploy/index.js'
+import { validateDeployOptions, validateRuntime } from '../../src/deploy/index.js'
 import { executionPolicy, samePolicy } from '../../src/deploy/policy.js'
-import { FIXTURE_BUNDLE } from './helpers.js'
+import { deployOptions, FIXTURE_BUNDLE } from './helpers.js'
 
-const OPTIONS: DeployOptions = {
-  name: 'garmin-s3',
-  bucket: 'my-lake',
-  prefix: 'raw-data/garmin-json/',
-  controlPrefix: 'raw-data/_garmin-s3/',
-  runtime: 'nodejs22.x',
-  memory: 256,
-  timeout: 300,
-  schedule: DEFAULT_SCHEDULE,
-  timezone: 'America/Chicago',
-  scheduler: 'schedule',
-}
+const OPTIONS = deployOptions()
 
 describe('deploy options', () => {
   it('accepts nodejs22.x and nodejs24.x and refuses the deprecated nodejs20.x with a usage error', () => {

@@ -3,23 +3,24 @@
  * child process, the simulator, a signed-in token file, and snapshots of a folder or bucket to
  * compare before and after.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { FakeClock } from '../../src/clock.js'
 import { GarminClient } from '../../src/garmin/client.js'
 import { resolveEndpoints } from '../../src/garmin/endpoints.js'
 import { FileTokenStore } from '../../src/garmin/tokens.js'
 import type { ActivityEntry } from '../../src/garmin/types.js'
 import type { SyncReport } from '../../src/sync/index.js'
+import { type ProcessResult, runProcess } from '../helpers/process.js'
 import { TEST_CREDENTIALS, TEST_REGION } from '../helpers/servers.js'
-import type { Simulator } from '../sim/server.js'
+import { type SimOptions, type Simulator, startSimulator } from '../sim/server.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const CLI = join(ROOT, 'bin', 'run.js')
@@ -29,11 +30,63 @@ export function assertBuilt(): void {
   if (!existsSync(join(ROOT, 'dist', 'commands', 'sync.js'))) {
     throw new Error('dist/commands/sync.js is missing: run `npm run build` before the end-to-end tests')
   }
+  // The CLI finds its commands through the manifest: one older than dist/commands may lack new ones.
+  const manifest = join(ROOT, 'oclif.manifest.json')
+  if (!existsSync(manifest)) return
+  const commands = join(ROOT, 'dist', 'commands')
+  const newest = readdirSync(commands, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.js'))
+    .reduce((latest, name) => Math.max(latest, statSync(join(commands, name)).mtimeMs), 0)
+  if (newest > statSync(manifest).mtimeMs) {
+    throw new Error('oclif.manifest.json is older than dist/commands: run `npm run build` (it writes both)')
+  }
 }
 
 export async function tempDir(label: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `garmin-s3-e2e-${label}-`))
   return { path, remove: () => rm(path, { recursive: true, force: true }) }
+}
+
+export interface E2eAccount {
+  sim: Simulator
+  /** The token file, signed in. */
+  tokens: string
+  /** The environment of a CLI run on this account. */
+  env: NodeJS.ProcessEnv
+}
+
+/**
+ * A temp home for a test file (checked built, removed after the file) and simulated Garmin accounts,
+ * each signed in with its own token file there and closed after the file.
+ */
+export function e2eHome(label: string): {
+  path: () => string
+  account: (name: string, options: SimOptions) => Promise<E2eAccount>
+} {
+  let home: { path: string; remove: () => Promise<void> } | undefined
+  const sims: Simulator[] = []
+  beforeAll(async () => {
+    assertBuilt()
+    home = await tempDir(label)
+  })
+  afterAll(async () => {
+    await Promise.all(sims.map((s) => s.close()))
+    await home?.remove()
+  })
+  const path = () => {
+    if (!home) throw new Error('e2eHome: used outside a test')
+    return home.path
+  }
+  return {
+    path,
+    account: async (name, options) => {
+      const sim = await startSimulator(options)
+      sims.push(sim)
+      const tokens = join(path(), `${name}-tokens.json`)
+      await signIn(sim, tokens)
+      return { sim, tokens, env: cliEnv(sim, tokens, path()) }
+    },
+  }
 }
 
 /** The environment of a CLI run: the simulator, a token file, the test S3 credentials, nothing inherited that matters. */
@@ -53,36 +106,14 @@ export function cliEnv(sim: Simulator, tokenPath: string, home: string): NodeJS.
   return env
 }
 
-export interface CliResult {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-}
+export type CliResult = ProcessResult
 
 /** Runs the built CLI; `onSpawn` gets the child (to kill it). */
 export function runCli(
   args: string[],
   options: { env: NodeJS.ProcessEnv; cwd?: string; onSpawn?: (child: ChildProcess) => void },
 ): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: options.env,
-      cwd: options.cwd ?? ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    child.on('error', reject)
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }))
-    options.onSpawn?.(child)
-  })
+  return runProcess(process.execPath, [CLI, ...args], { ...options, cwd: options.cwd ?? ROOT })
 }
 
 /** `sync --json`: stdout must be exactly one JSON object, the SyncReport. */

@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { FileTokenStore } from '../../src/garmin/tokens.js'
 import { DirStore } from '../../src/store/index.js'
 import { RESERVED_NAME_PREFIX } from '../../src/store/keys.js'
@@ -14,11 +14,9 @@ import { runSync, type SyncSource } from '../../src/sync/index.js'
 import { createTestBucket, testS3Client } from '../helpers/s3.js'
 import { mulberry32 } from '../sim/prng.js'
 import type { FaultRule, Simulator } from '../sim/server.js'
-import { startSimulator } from '../sim/server.js'
 import {
-  assertBuilt,
   bucketSnapshot,
-  cliEnv,
+  e2eHome,
   etagOf,
   expectSameActivities,
   folderActivities,
@@ -27,34 +25,18 @@ import {
   signIn,
   simClient,
   syncJson,
-  tempDir,
 } from './sync-helpers.js'
 
-let home: { path: string; remove: () => Promise<void> }
-const sims: Simulator[] = []
+const home = e2eHome('resilience')
+// Every test has its own simulator, token file and output, so they run concurrently: the file takes
+// as long as its longest test instead of the sum.
+const account = (name: string, activities: number, seed: number) =>
+  home.account(name, { activities, seed, years: 3 })
 
-async function sim(activities: number, seed: number, latencyMs = 0): Promise<Simulator> {
-  const s = await startSimulator({ activities, seed, years: 3, latencyMs })
-  sims.push(s)
-  return s
-}
-
-beforeAll(async () => {
-  assertBuilt()
-  home = await tempDir('resilience')
-})
-afterAll(async () => {
-  await Promise.all(sims.map((s) => s.close()))
-  await home?.remove()
-})
-
-describe('killed with SIGKILL', () => {
+describe.concurrent('killed with SIGKILL', () => {
   it('at 10 seeded moments of a 2,000-activity backfill, then rerun: complete, no partial file, nothing twice', async () => {
-    const s = await sim(2000, 5)
-    const tokens = join(home.path, 'kill-tokens.json')
-    await signIn(s, tokens)
-    const env = cliEnv(s, tokens, home.path)
-    const out = join(home.path, 'kill-out')
+    const { sim: s, env } = await account('kill', 2000, 5)
+    const out = join(home.path(), 'kill-out')
     const dataDir = join(out, 'raw-data', 'garmin-json')
     const random = mulberry32(20261128)
     const moments = Array.from({ length: 10 }, () => Math.floor(random() * 1900)).sort((a, b) => a - b)
@@ -93,12 +75,9 @@ describe('killed with SIGKILL', () => {
   }, 120_000)
 })
 
-describe('two syncs at the same time on one bucket', () => {
+describe.concurrent('two syncs at the same time on one bucket', () => {
   it('store every object once with the right content; the state stays consistent', async () => {
-    const s = await sim(200, 9)
-    const tokens = join(home.path, 'twin-tokens.json')
-    await signIn(s, tokens)
-    const env = cliEnv(s, tokens, home.path)
+    const { sim: s, env } = await account('twin', 200, 9)
     const endpoint = inject('motoEndpoint')
     const client = testS3Client(endpoint)
     const bucket = await createTestBucket(client, 'e2e-twins')
@@ -130,10 +109,10 @@ describe('two syncs at the same time on one bucket', () => {
     const third = await syncJson(args, env)
     expect(third.report.created).toBe(0)
     expect(s.stats().total).toBe(1)
-  })
+  }, 120_000)
 })
 
-describe('Garmin failing mid-run', () => {
+describe.concurrent('Garmin failing mid-run', () => {
   /** The client, with `rule` switched on in the simulator just before the third list call. */
   function faultyAt3(s: Simulator, tokens: string, rule: FaultRule): SyncSource {
     const client = simClient(s, tokens)
@@ -166,10 +145,8 @@ describe('Garmin failing mid-run', () => {
   ])(
     '%s ends with a partial report and exit code %i; the next run completes the set',
     async (_, code, rule) => {
-      const s = await sim(700, code + rule.times!)
-      const tokens = join(home.path, `fault-${rule.times}.json`)
-      await signIn(s, tokens)
-      const store = new DirStore(join(home.path, `fault-out-${rule.times}`), { durable: false })
+      const { sim: s, tokens } = await account(`fault-${rule.times}`, 700, code + rule.times!)
+      const store = new DirStore(join(home.path(), `fault-out-${rule.times}`), { durable: false })
       const options = { prefix: PREFIX, runner: 'cli' as const, toolVersion: 'test' }
 
       const first = await runSync(options, { garmin: faultyAt3(s, tokens, rule), store })
@@ -182,16 +159,14 @@ describe('Garmin failing mid-run', () => {
       const second = await runSync(options, { garmin: simClient(s, tokens), store })
       expect(second.exitCode).toBe(0)
       expect(first.created + second.created).toBe(700)
-      expectSameActivities(await folderActivities(join(home.path, `fault-out-${rule.times}`)), s.listAll())
+      expectSameActivities(await folderActivities(join(home.path(), `fault-out-${rule.times}`)), s.listAll())
     },
+    120_000,
   )
 
   it('a revoked token ends the CLI with exit 3 and a partial report; after login the next run completes', async () => {
-    const s = await sim(700, 13)
-    const tokens = join(home.path, 'revoked-tokens.json')
-    await signIn(s, tokens)
-    const env = cliEnv(s, tokens, home.path)
-    const out = join(home.path, 'revoked-out')
+    const { sim: s, tokens, env } = await account('revoked', 700, 13)
+    const out = join(home.path(), 'revoked-out')
     // The access token answers three more data calls; the refresh that follows is refused.
     s.expireAccessTokensAfter(3)
     s.revokeRefreshTokens()
@@ -207,5 +182,5 @@ describe('Garmin failing mid-run', () => {
     const second = await syncJson(['--out', out], env)
     expect(second.result.code, second.result.stderr).toBe(0)
     expectSameActivities(await folderActivities(out), s.listAll())
-  })
+  }, 120_000)
 })

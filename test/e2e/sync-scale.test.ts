@@ -5,38 +5,25 @@
  */
 import { join } from 'node:path'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import type { ActivityEntry } from '../../src/garmin/types.js'
 import { DirStore, S3Store } from '../../src/store/index.js'
 import { runSync } from '../../src/sync/index.js'
 import { createTestBucket, mapLimit, testS3Client } from '../helpers/s3.js'
-import { type Simulator, startSimulator } from '../sim/server.js'
 import {
-  assertBuilt,
   bucketActivities,
   bucketSnapshot,
-  cliEnv,
+  e2eHome,
   etagOf,
   PREFIX,
   runCli,
-  signIn,
   simClient,
   syncJson,
-  tempDir,
 } from './sync-helpers.js'
 
-let home: { path: string; remove: () => Promise<void> }
-const sims: Simulator[] = []
+const home = e2eHome('scale')
+// Every test has its own simulator and target, so they run concurrently.
 const options = { prefix: PREFIX, runner: 'cli' as const, toolVersion: 'test' }
-
-beforeAll(async () => {
-  assertBuilt()
-  home = await tempDir('scale')
-})
-afterAll(async () => {
-  await Promise.all(sims.map((s) => s.close()))
-  await home?.remove()
-})
 
 /** What `json.dumps(entry)` wrote in the original Python Lambda: ", " / ": " separators, non-ASCII escaped. */
 function pythonJsonDumps(value: unknown): string {
@@ -53,18 +40,19 @@ function pythonJsonDumps(value: unknown): string {
     .join(', ')}}`
 }
 
-describe('a run with nothing new', () => {
+describe.concurrent('a run with nothing new', () => {
   it('costs the same Garmin calls and storage requests for 1,000 and 10,000 stored activities', async () => {
     const costs: Array<{ garmin: number; list: number; store: Record<string, number> }> = []
     for (const [count, seed] of [
       [1000, 3],
       [10_000, 4],
     ] as const) {
-      const s = await startSimulator({ activities: count, years: 10, seed })
-      sims.push(s)
-      const tokens = join(home.path, `tokens-${count}.json`)
-      await signIn(s, tokens)
-      const out = join(home.path, `out-${count}`)
+      const {
+        sim: s,
+        tokens,
+        env,
+      } = await home.account(`idle-${count}`, { activities: count, years: 10, seed })
+      const out = join(home.path(), `out-${count}`)
       // The backfill itself is not under test here: in process, without fsync.
       const first = await runSync(options, {
         garmin: simClient(s, tokens),
@@ -73,7 +61,7 @@ describe('a run with nothing new', () => {
       expect(first.created).toBe(count)
 
       s.resetStats()
-      const { report, result } = await syncJson(['--out', out], cliEnv(s, tokens, home.path))
+      const { report, result } = await syncJson(['--out', out], env)
       expect(result.code, result.stderr).toBe(0)
       expect(report.created).toBe(0)
       costs.push({
@@ -89,12 +77,9 @@ describe('a run with nothing new', () => {
   }, 120_000)
 })
 
-describe('a bucket filled by the original pipeline', () => {
+describe.concurrent('a bucket filled by the original pipeline', () => {
   it('is adopted: no existing object rewritten (ETags unchanged), only the missing ones added', async () => {
-    const s = await startSimulator({ activities: 300, seed: 21 })
-    sims.push(s)
-    const tokens = join(home.path, 'adopt-tokens.json')
-    await signIn(s, tokens)
+    const { sim: s, tokens } = await home.account('adopt', { activities: 300, seed: 21 })
     const client = testS3Client(inject('motoEndpoint'))
     const bucket = await createTestBucket(client, 'e2e-adopt')
     const served = s.listAll()
@@ -139,17 +124,14 @@ describe('a bucket filled by the original pipeline', () => {
   })
 })
 
-describe('a bucket that does not exist', () => {
+describe.concurrent('a bucket that does not exist', () => {
   it('fails with one line and a next step, exit 1, before contacting Garmin or writing anything', async () => {
-    const s = await startSimulator({ activities: 10, seed: 2 })
-    sims.push(s)
-    const tokens = join(home.path, 'missing-tokens.json')
-    await signIn(s, tokens)
+    const { sim: s, env } = await home.account('missing', { activities: 10, seed: 2 })
     s.resetStats()
     const endpoint = inject('motoEndpoint')
     const result = await runCli(
       ['sync', '--bucket', 'garmin-s3-no-such-bucket-e2e', '--endpoint', endpoint, '--path-style'],
-      { env: cliEnv(s, tokens, home.path) },
+      { env },
     )
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/^Error: bucket garmin-s3-no-such-bucket-e2e does not exist/m)

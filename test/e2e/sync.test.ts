@@ -3,24 +3,21 @@
  * and SeaweedFS. The acceptance criteria of the sync issue, one describe per target.
  */
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { ActivityEntry } from '../../src/garmin/types.js'
 import { createTestBucket, S3_SERVERS, testS3Client } from '../helpers/s3.js'
-import { type Simulator, startSimulator } from '../sim/server.js'
+import type { Simulator } from '../sim/server.js'
 import {
-  assertBuilt,
   bucketActivities,
   bucketSnapshot,
-  cliEnv,
+  e2eHome,
   etagOf,
   expectSameActivities,
   folderActivities,
   folderSnapshot,
   PREFIX,
   runCli,
-  signIn,
   syncJson,
-  tempDir,
   total,
 } from './sync-helpers.js'
 
@@ -73,29 +70,20 @@ const targets: Array<{ name: string; setup: (home: string) => Promise<Target> }>
   })),
 ]
 
-describe.each(targets)('sync into $name', ({ setup }) => {
+// The targets are independent, so they run concurrently; within one, the runs build on each other.
+describe.concurrent.each(targets)('sync into $name', ({ setup }) => {
+  const home = e2eHome('sync')
   let sim: Simulator
   let env: NodeJS.ProcessEnv
   let target: Target
-  let cleanup: () => Promise<void>
   let snapshot: Map<string, string>
 
   beforeAll(async () => {
-    assertBuilt()
-    const home = await tempDir('sync')
-    cleanup = home.remove
-    sim = await startSimulator({ activities: 1000, years: 4, seed: 41 })
-    const tokens = join(home.path, 'tokens.json')
-    await signIn(sim, tokens)
-    env = cliEnv(sim, tokens, home.path)
-    target = await setup(home.path)
-  })
-  afterAll(async () => {
-    await sim?.close()
-    await cleanup?.()
+    ;({ sim, env } = await home.account('sync', { activities: 1000, years: 4, seed: 41 }))
+    target = await setup(home.path())
   })
 
-  it('first run writes 1,000 objects equal to what Garmin served (ids exact, emoji intact)', async () => {
+  it.sequential('first run writes 1,000 objects equal to what Garmin served (ids exact, emoji intact)', async () => {
     const { report, result } = await syncJson(target.args, env)
     expect(result.code, result.stderr).toBe(0)
     expect(report).toMatchObject({ created: 1000, failed: 0, partial: false, exitCode: 0, prefix: PREFIX })
@@ -104,9 +92,9 @@ describe.each(targets)('sync into $name', ({ setup }) => {
     // One PUT per activity; the rest is a handful of control requests, and no HEADs.
     expect(report.requests.store.PutObject).toBeLessThanOrEqual(1000 + 10)
     expect(report.requests.store.HeadObject ?? 0).toBe(0)
-  })
+  }, 120_000)
 
-  it('a second run with nothing new makes at most 2 Garmin calls and 4 storage requests', async () => {
+  it.sequential('a second run with nothing new makes at most 2 Garmin calls and 4 storage requests', async () => {
     sim.resetStats()
     const { report, result } = await syncJson(target.args, env)
     expect(result.code, result.stderr).toBe(0)
@@ -116,7 +104,7 @@ describe.each(targets)('sync into $name', ({ setup }) => {
     expect(total(report.requests.store)).toBeLessThanOrEqual(4)
   })
 
-  it('new activities are the only objects written, with one PUT each', async () => {
+  it.sequential('new activities are the only objects written, with one PUT each', async () => {
     const before = snapshot
     const added = sim.addActivities(5)
     const { report, result } = await syncJson(target.args, env)
@@ -130,7 +118,7 @@ describe.each(targets)('sync into $name', ({ setup }) => {
     for (const [key, value] of before) if (key.startsWith(PREFIX)) expect(snapshot.get(key), key).toBe(value)
   })
 
-  it('--dry-run leaves the store byte-identical and says what it would write', async () => {
+  it.sequential('--dry-run leaves the store byte-identical and says what it would write', async () => {
     sim.addActivities(3)
     const result = await runCli(['sync', ...target.args, '--dry-run'], { env })
     expect(result.code, result.stderr).toBe(0)

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CHECKOUT, SETUP_NODE, SETUP_PYTHON } from '../../src/github/actions.js'
 import { renderSyncWorkflow } from '../../src/github/workflow.js'
-import { readWorkflow } from './helpers.js'
+import { readWorkflow, SAMPLE_WORKFLOW_INPUT } from './helpers.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 const CI = join(ROOT, '.github/workflows/ci.yml')
@@ -53,19 +53,7 @@ describe('workflows checked by @action-validator/cli', () => {
     const dir = await mkdtemp(join(tmpdir(), 'garmin-s3-gha-cli-'))
     try {
       const file = join(dir, 'garmin-s3-sync.yml')
-      await writeFile(
-        file,
-        renderSyncWorkflow({
-          packageVersion: '0.1.0',
-          name: 'garmin-s3',
-          bucket: 'my-data-lake',
-          prefix: 'raw-data/garmin-json/',
-          region: 'us-east-1',
-          roleArn: 'arn:aws:iam::123456789012:role/garmin-s3-github',
-          tokenParameter: '/garmin-s3/tokens',
-          cron: '0 6 * * *',
-        }),
-      )
+      await writeFile(file, renderSyncWorkflow(SAMPLE_WORKFLOW_INPUT))
       const result = actionValidator(file)
       expect(result.output).toBe('')
       expect(result.status).toBe(0)

@@ -9,6 +9,19 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { validateWorkflow } from '@action-validator/core'
 import { parse, parseDocument } from 'yaml'
+import type { SyncWorkflowInput } from '../../src/github/workflow.js'
+
+/** A workflow for the defaults: daily 06:00 UTC into my-data-lake, with an existing role. */
+export const SAMPLE_WORKFLOW_INPUT: SyncWorkflowInput = {
+  packageVersion: '0.1.0',
+  name: 'garmin-s3',
+  bucket: 'my-data-lake',
+  prefix: 'raw-data/garmin-json/',
+  region: 'us-east-1',
+  roleArn: 'arn:aws:iam::123456789012:role/garmin-s3-github',
+  tokenParameter: '/garmin-s3/tokens',
+  cron: '0 6 * * *',
+}
 
 export interface Step {
   name?: string

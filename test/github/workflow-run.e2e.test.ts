@@ -7,7 +7,6 @@
  * downloading it. Two "scheduled days": the rotated refresh token saved to SSM by the first run is
  * what the second run signs in with.
  */
-import { spawn } from 'node:child_process'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
@@ -17,6 +16,7 @@ import { FileTokenStore } from '../../src/garmin/tokens.js'
 import type { StoredTokens } from '../../src/garmin/types.js'
 import { freshMotoAccount, type MotoAccount, motoClients } from '../deploy/helpers.js'
 import { assertBuilt, CLI, signIn, tempDir } from '../e2e/sync-helpers.js'
+import { type ProcessResult, runProcess } from '../helpers/process.js'
 import { TEST_REGION } from '../helpers/servers.js'
 import { type Simulator, startSimulator } from '../sim/server.js'
 import { runInit } from './command.js'
@@ -24,11 +24,7 @@ import { readWorkflow } from './helpers.js'
 
 const PREFIX = 'raw-data/garmin-json/'
 
-interface ScriptRun {
-  code: number | null
-  stdout: string
-  stderr: string
-}
+type ScriptRun = ProcessResult
 
 describe('the generated workflow, run as GitHub would run it', () => {
   const endpoint = inject('motoEndpoint')
@@ -112,20 +108,7 @@ describe('the generated workflow, run as GitHub would run it', () => {
   }
 
   function runScript(env: NodeJS.ProcessEnv): Promise<ScriptRun> {
-    return new Promise((resolve, reject) => {
-      // No TTY anywhere: stdin closed, stdout and stderr are pipes, as on a runner.
-      const child = spawn('bash', ['-e', '-c', script], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString()
-      })
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString()
-      })
-      child.on('error', reject)
-      child.on('close', (code) => resolve({ code, stdout, stderr }))
-    })
+    return runProcess('bash', ['-e', '-c', script], { env })
   }
 
   async function keys(prefix: string): Promise<string[]> {

@@ -6,18 +6,15 @@
 import { describe, expect, it } from 'vitest'
 import { CONFIGURE_AWS_CREDENTIALS, SETUP_NODE } from '../../src/github/actions.js'
 import { renderSyncWorkflow, type SyncWorkflowInput } from '../../src/github/workflow.js'
-import { expectValidWorkflow, npxArguments, readWorkflow, type Step } from './helpers.js'
+import {
+  expectValidWorkflow,
+  npxArguments,
+  readWorkflow,
+  SAMPLE_WORKFLOW_INPUT,
+  type Step,
+} from './helpers.js'
 
-const BASE: SyncWorkflowInput = {
-  packageVersion: '0.1.0',
-  name: 'garmin-s3',
-  bucket: 'my-data-lake',
-  prefix: 'raw-data/garmin-json/',
-  region: 'us-east-1',
-  roleArn: 'arn:aws:iam::123456789012:role/garmin-s3-github',
-  tokenParameter: '/garmin-s3/tokens',
-  cron: '0 6 * * *',
-}
+const BASE = SAMPLE_WORKFLOW_INPUT
 
 const CASES: { title: string; input: SyncWorkflowInput; args: string[] }[] = [
   {

@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing-secret' } as const
 export const TEST_REGION = 'us-east-1'
@@ -94,7 +95,9 @@ export async function startMoto(): Promise<RunningServer> {
     throw new Error('moto_server is not installed: pip install "moto[server]" (bash .ci/run does this)')
   }
   const port = await freePort()
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  // moto_server itself, with PutObject made atomic as it is on S3 (see moto-server.py).
+  const launcher = fileURLToPath(new URL('moto-server.py', import.meta.url))
+  const child = spawn('python3', [launcher, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Deploy attaches the AWS-managed AWSLambdaBasicExecutionRole, which moto only knows when told to load them.
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true', MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },

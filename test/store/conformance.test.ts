@@ -99,7 +99,9 @@ async function collect(iterable: AsyncIterable<{ key: string }>): Promise<string
 
 const text = (bytes: Uint8Array | undefined) => (bytes ? Buffer.from(bytes).toString('utf8') : undefined)
 
-describe.each(kinds)('Store contract: $name', (kind) => {
+// Every test works on its own store, so they run concurrently: SeaweedFS settles concurrent
+// conditional writes to one key in 1-second steps, which would otherwise add up to some 13 s here.
+describe.concurrent.each(kinds)('Store contract: $name', (kind) => {
   it('putIfAbsent creates a key once and never overwrites it', async () => {
     const store = await kind.fresh()
     expect(await store.putIfAbsent('raw/activity_1.json', '{"v":1}', 'application/json')).toBe('created')

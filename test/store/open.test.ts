@@ -16,51 +16,66 @@ import {
 } from '../../src/store/index.js'
 import { InvalidKeyError, keyToPath } from '../../src/store/keys.js'
 
+function expectUsageError(error: unknown): UsageError {
+  expect(error).toBeInstanceOf(UsageError)
+  expect((error as UsageError).exitCode).toBe(2)
+  expect((error as UsageError).hint).toBeTruthy()
+  return error as UsageError
+}
+
 function usageError(fn: () => unknown): UsageError {
   try {
     fn()
   } catch (error) {
-    expect(error).toBeInstanceOf(UsageError)
-    expect((error as UsageError).exitCode).toBe(2)
-    expect((error as UsageError).hint).toBeTruthy()
-    return error as UsageError
+    return expectUsageError(error)
   }
   throw new Error('expected a UsageError')
 }
 
+async function rejectsWithUsageError(promise: Promise<unknown>): Promise<UsageError> {
+  return expectUsageError(
+    await promise.then(
+      () => {
+        throw new Error('expected a UsageError')
+      },
+      (error: unknown) => error,
+    ),
+  )
+}
+
 describe('openStore', () => {
-  it('defaults to ./garmin-data as an absolute path', () => {
-    const store = openStore({})
+  it('defaults to ./garmin-data as an absolute path', async () => {
+    const store = await openStore({})
     expect(store).toBeInstanceOf(DirStore)
     expect(store.location).toBe(resolve(DEFAULT_OUT_DIR))
     expect(isAbsolute(store.location)).toBe(true)
   })
 
-  it('resolves --out against the working directory', () => {
-    expect(openStore({ out: 'backup/garmin' }).location).toBe(resolve('backup/garmin'))
+  it('resolves --out against the working directory', async () => {
+    expect((await openStore({ out: 'backup/garmin' })).location).toBe(resolve('backup/garmin'))
   })
 
-  it('opens a bucket, accepting a pasted s3:// URL', () => {
-    const store = openStore({ bucket: 's3://my-garmin-lake/', region: 'eu-west-1' })
+  it('opens a bucket, accepting a pasted s3:// URL', async () => {
+    const store = await openStore({ bucket: 's3://my-garmin-lake/', region: 'eu-west-1' })
     expect(store).toBeInstanceOf(S3Store)
     expect(store.location).toBe('s3://my-garmin-lake')
   })
 
-  it('refuses --bucket together with --out', () => {
-    expect(usageError(() => openStore({ bucket: 'my-lake', out: './x' })).message).toMatch(
+  it('refuses --bucket together with --out', async () => {
+    expect((await rejectsWithUsageError(openStore({ bucket: 'my-lake', out: './x' }))).message).toMatch(
       /cannot be used together/,
     )
   })
 
-  it('refuses an endpoint that is not an http(s) URL', () => {
-    expect(usageError(() => openStore({ bucket: 'my-lake', endpoint: 'minio:9000' })).message).toMatch(
-      /invalid endpoint/,
-    )
-    usageError(() => openStore({ bucket: 'my-lake', endpoint: 'ftp://minio:9000' }))
+  it('refuses an endpoint that is not an http(s) URL', async () => {
+    expect(
+      (await rejectsWithUsageError(openStore({ bucket: 'my-lake', endpoint: 'minio:9000' }))).message,
+    ).toMatch(/invalid endpoint/)
+    await rejectsWithUsageError(openStore({ bucket: 'my-lake', endpoint: 'ftp://minio:9000' }))
   })
 
-  it('refuses a malformed region', () => {
-    usageError(() => openStore({ bucket: 'my-lake', region: 'EU West 1' }))
+  it('refuses a malformed region', async () => {
+    await rejectsWithUsageError(openStore({ bucket: 'my-lake', region: 'EU West 1' }))
   })
 })
 

@@ -256,7 +256,7 @@ describe('S3Store configuration', () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', TEST_CREDENTIALS.accessKeyId)
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', TEST_CREDENTIALS.secretAccessKey)
     vi.stubEnv('AWS_PROFILE', undefined)
-    const store = openStore({ bucket, region: TEST_REGION })
+    const store = await openStore({ bucket, region: TEST_REGION })
     expect(await store.putIfAbsent('raw/a.json', '{"via":"env"}', 'application/json')).toBe('created')
     const readBack = new S3Store({ bucket, client: testS3Client(inject('motoEndpoint')) })
     expect(Buffer.from((await readBack.get('raw/a.json'))!.body).toString()).toBe('{"via":"env"}')

@@ -8,30 +8,23 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { Config } from '@oclif/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import Sync, { parseDuration } from '../../src/commands/sync.js'
 import { signIn } from '../e2e/sync-helpers.js'
+import { type CommandRun, runCommand } from '../helpers/command.js'
 import { type Simulator, startSimulator } from '../sim/server.js'
 
-let config: Config
 let tmp: string
 let sim: Simulator
 let tokens: string
 let n = 0
 const printed: string[] = []
 
-interface Run {
-  exitCode: number
-  stdout: string
-  stderr: string
-}
-
-async function run(argv: string[], env: Record<string, string> = {}): Promise<Run> {
-  const out: string[] = []
-  const err: string[] = []
+async function run(argv: string[], env: Record<string, string> = {}): Promise<CommandRun> {
+  // The progress stream is stderr too, interleaved with the command's own lines.
+  const stderr: string[] = []
   const progress = new PassThrough()
-  progress.on('data', (chunk: Buffer) => err.push(chunk.toString().trimEnd()))
+  progress.on('data', (chunk: Buffer) => stderr.push(chunk.toString().trimEnd()))
   const fullEnv = { HOME: tmp, GARMIN_S3_GARMIN_URL: sim.url, GARMIN_S3_TOKEN_STORE: tokens, ...env }
   class TestSync extends Sync {
     protected override env(): NodeJS.ProcessEnv {
@@ -41,27 +34,12 @@ async function run(argv: string[], env: Record<string, string> = {}): Promise<Ru
       return progress as unknown as NodeJS.WriteStream
     }
   }
-  Object.assign(TestSync.prototype, {
-    log(this: Sync, message = '') {
-      if (!this.jsonEnabled()) out.push(message)
-    },
-    logToStderr(this: Sync, message = '') {
-      if (!this.jsonEnabled()) err.push(message)
-    },
-    logJson: (json: unknown) => void out.push(JSON.stringify(json)),
-  })
-  process.exitCode = undefined
-  await TestSync.run(argv, config)
-  const exitCode = Number(process.exitCode ?? 0)
-  process.exitCode = undefined
-  printed.push(...out, ...err)
-  return { exitCode, stdout: out.join('\n'), stderr: err.join('\n') }
+  return runCommand(TestSync, argv, { printed, stderr })
 }
 
 const folder = () => join(tmp, `out-${++n}`)
 
 beforeAll(async () => {
-  config = await Config.load(join(import.meta.dirname, '..', '..'))
   tmp = await mkdtemp(join(tmpdir(), 'garmin-s3-sync-cmd-'))
   sim = await startSimulator({ activities: 120, seed: 7 })
   tokens = join(tmp, 'tokens.json')

@@ -6,23 +6,13 @@
 import type { FakeClock } from '../../src/clock.js'
 import type { ActivityEntry, GarminRequestStats, ListActivitiesQuery } from '../../src/garmin/types.js'
 import type { SyncSource } from '../../src/sync/types.js'
+import { mulberry32 } from '../sim/prng.js'
 
 const HOUR = 3_600_000
 
 function gmt(ms: number): string {
   const iso = new Date(ms).toISOString()
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const NAMES = [
@@ -59,7 +49,7 @@ export class FakeGarmin implements SyncSource {
   failList: ((call: number, query: ListActivitiesQuery) => unknown) | undefined
 
   constructor(private readonly options: FakeGarminOptions = {}) {
-    this.random = rng(options.seed ?? 1)
+    this.random = mulberry32(options.seed ?? 1)
     this.sortBy = options.sortBy ?? 'gmt'
     const newest = options.newest ?? Date.UTC(2026, 10, 27, 7, 30, 0)
     let t = newest

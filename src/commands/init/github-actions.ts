@@ -1,12 +1,12 @@
 import { relative } from 'node:path'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base.js'
+import { scheduledTargetFlags } from '../../cli/flags.js'
 import {
   type AwsClientFactory,
   type AwsClients,
   createAwsClients,
   DEFAULT_NAME,
-  DEFAULT_PREFIX,
   destroyClients,
 } from '../../deploy/index.js'
 import { changeLine } from '../../deploy/render.js'
@@ -33,16 +33,7 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
   ]
 
   static override flags = {
-    bucket: Flags.string({
-      description: 'S3 bucket the workflow syncs into (never created).',
-      env: 'GARMIN_S3_BUCKET',
-      required: true,
-    }),
-    prefix: Flags.string({
-      description: 'Key prefix for activities.',
-      env: 'GARMIN_S3_PREFIX',
-      default: DEFAULT_PREFIX,
-    }),
+    ...scheduledTargetFlags('the workflow syncs into'),
     'role-arn': Flags.string({
       description: 'IAM role the workflow assumes through GitHub OIDC (or use --create-role).',
       exclusive: ['create-role'],
