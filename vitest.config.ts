@@ -45,6 +45,7 @@ export default defineConfig({
     maxWorkers: availableParallelism() + 1,
     sequence: { sequencer: SlowFirstSequencer },
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    reporters: ['default'],
+    // CI's log names every test, so it shows e.g. the S3 smoke suite running on moto AND SeaweedFS.
+    reporters: process.env.CI ? ['verbose'] : ['default'],
   },
 })

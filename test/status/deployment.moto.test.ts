@@ -11,10 +11,11 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { FakeClock } from '../../src/clock.js'
-import { type AwsClients, DEFAULT_SCHEDULE, type DeployOptions, deploy } from '../../src/deploy/index.js'
+import { type AwsClients, type DeployOptions, deploy } from '../../src/deploy/index.js'
 import { checkDeployment } from '../../src/status/deployment.js'
 import { gatherStatus, type StatusAwsClients } from '../../src/status/index.js'
 import {
+  deployOptions,
   FIXTURE_BUNDLE,
   freshMotoAccount,
   MemoryTokenStore,
@@ -44,19 +45,7 @@ function statusClients(config: {
 const MARCH_12_2027 = Date.UTC(2027, 2, 12, 18, 0, 0)
 
 function options(name: string, overrides: Partial<DeployOptions> = {}): DeployOptions {
-  return {
-    name,
-    bucket: BUCKET,
-    prefix: PREFIX,
-    controlPrefix: 'raw-data/_garmin-s3/',
-    runtime: 'nodejs22.x',
-    memory: 256,
-    timeout: 300,
-    schedule: DEFAULT_SCHEDULE,
-    timezone: 'America/Chicago',
-    scheduler: 'schedule',
-    ...overrides,
-  }
+  return deployOptions({ name, bucket: BUCKET, prefix: PREFIX, ...overrides })
 }
 
 describe('the deployment block against moto', () => {
