@@ -456,6 +456,10 @@ class SyncRun {
     if (item.outcome === 'created') this.created++
     else if (item.outcome === 'exists') this.existing++
     else this.failed++
+    this.emitProgress()
+  }
+
+  private emitProgress(): void {
     this.log({
       type: 'progress',
       done: this.writesDone,
@@ -500,14 +504,7 @@ class SyncRun {
           }
       }
     }
-    this.log({
-      type: 'progress',
-      done: this.writesDone,
-      total: Math.max(this.writesPlanned, this.estimate ?? 0),
-      created: this.created,
-      existing: this.existing,
-      failed: this.failed,
-    })
+    this.emitProgress()
   }
 
   private stored(entry: ActivityEntry): void {
