@@ -4,8 +4,9 @@
  * it serialized by the GIL, so on moto alone concurrency buys nothing and the original's sequential
  * HEAD + PUT loop looks better than it would against AWS, where each request is a network round trip.
  */
-import { createServer, request } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { forward } from '../test/helpers/forward.js'
 
 export interface LatencyProxy {
   url: string
@@ -24,25 +25,7 @@ export async function startLatencyProxy(target: string, latencyMs: number): Prom
     req.on('end', () => {
       setTimeout(() => {
         forwarded++
-        const out = request(
-          {
-            host: upstream.hostname,
-            port: upstream.port,
-            method: req.method,
-            path: req.url,
-            // Host stays as the client signed it; moto does not check signatures.
-            headers: req.headers,
-          },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers)
-            answer.pipe(res)
-          },
-        )
-        out.on('error', (error) => {
-          if (!res.headersSent) res.writeHead(502)
-          res.end(String(error))
-        })
-        out.end(Buffer.concat(chunks))
+        forward(upstream, req, res, Buffer.concat(chunks))
       }, latencyMs)
     })
   })

@@ -3,8 +3,9 @@
  * as to S3, so its own retry logic meets 503 SlowDown, 500, a reset connection, 403 AccessDenied or
  * a slow PUT for the next K requests of one S3 operation. Path-style addressing only.
  */
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http'
+import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { forward } from '../helpers/forward.js'
 
 export type S3Operation = 'PutObject' | 'GetObject' | 'HeadObject' | 'ListObjectsV2' | 'other'
 
@@ -77,24 +78,6 @@ export async function startS3FaultProxy(
     return rule.fault
   }
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
-    const out = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(res)
-      },
-    )
-    out.on('error', () => res.destroy())
-    out.end(body)
-  }
-
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -108,7 +91,7 @@ export async function startS3FaultProxy(
       const body = Buffer.concat(chunks)
       switch (fault?.kind) {
         case undefined:
-          return forward(req, res, body)
+          return forward(upstream, req, res, body)
         case 'slowDown':
           return s3Error(res, 503, 'SlowDown', 'Please reduce your request rate.')
         case 'internal':
@@ -118,7 +101,7 @@ export async function startS3FaultProxy(
         case 'reset':
           return req.socket.destroy()
         case 'slow': {
-          const timer = setTimeout(() => forward(req, res, body), fault.ms)
+          const timer = setTimeout(() => forward(upstream, req, res, body), fault.ms)
           res.on('close', () => clearTimeout(timer))
           return
         }
