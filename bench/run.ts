@@ -317,53 +317,30 @@ async function main(): Promise<void> {
     )
 
     say(`no-op daily runs (median of ${REPEAT})...`)
+    // One daily run, repeated: the big or the small account, ours or the original, with or without
+    // --days-back. The original needs no state: our bucket holds exactly the keys it would have written.
+    const daily = (
+      size: 'big' | 'small',
+      algorithm: 'ours' | 'original',
+      daysBack: number | null = DAYS_BACK,
+    ) => {
+      const [sim, token, target] =
+        size === 'big' ? [big, tokens.big, oursBucket] : [small, tokens.small, smallBucket]
+      const options = {
+        algorithm,
+        mode: 'daily',
+        target,
+        ...(daysBack === null ? {} : { daysBack }),
+      } as const
+      return medianOf(REPEAT, () => measure(sim, job(sim, token, options)))
+    }
     const noop = {
-      ours: await medianOf(REPEAT, () =>
-        measure(
-          big,
-          job(big, tokens.big, { algorithm: 'ours', mode: 'daily', target: oursBucket, daysBack: DAYS_BACK }),
-        ),
-      ),
-      oursSmall: await medianOf(REPEAT, () =>
-        measure(
-          small,
-          job(small, tokens.small, {
-            algorithm: 'ours',
-            mode: 'daily',
-            target: smallBucket,
-            daysBack: DAYS_BACK,
-          }),
-        ),
-      ),
-      oursNoDaysBack: await medianOf(REPEAT, () =>
-        measure(big, job(big, tokens.big, { algorithm: 'ours', mode: 'daily', target: oursBucket })),
-      ),
-      oursSmallNoDaysBack: await medianOf(REPEAT, () =>
-        measure(small, job(small, tokens.small, { algorithm: 'ours', mode: 'daily', target: smallBucket })),
-      ),
-      // The original needs no state: our bucket holds exactly the keys it would have written.
-      original: await medianOf(REPEAT, () =>
-        measure(
-          big,
-          job(big, tokens.big, {
-            algorithm: 'original',
-            mode: 'daily',
-            target: oursBucket,
-            daysBack: DAYS_BACK,
-          }),
-        ),
-      ),
-      originalSmall: await medianOf(REPEAT, () =>
-        measure(
-          small,
-          job(small, tokens.small, {
-            algorithm: 'original',
-            mode: 'daily',
-            target: smallBucket,
-            daysBack: DAYS_BACK,
-          }),
-        ),
-      ),
+      ours: await daily('big', 'ours'),
+      oursSmall: await daily('small', 'ours'),
+      oursNoDaysBack: await daily('big', 'ours', null),
+      oursSmallNoDaysBack: await daily('small', 'ours', null),
+      original: await daily('big', 'original'),
+      originalSmall: await daily('small', 'original'),
     }
     for (const [name, m] of Object.entries(noop)) {
       if (m.created !== 0) throw new Error(`the no-op run "${name}" wrote ${m.created} activities`)
