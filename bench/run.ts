@@ -139,7 +139,7 @@ function motoCpuProbe(endpoint: string): () => number | undefined {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
-      if (args.some((a) => a.endsWith('moto_server')) && args.includes(port)) pid = entry
+      if (args.some((a) => a.endsWith('moto-server.py')) && args.includes(port)) pid = entry
     }
   } catch {
     return () => undefined

@@ -95,7 +95,7 @@ export async function startMoto(): Promise<RunningServer> {
     throw new Error('moto_server is not installed: pip install "moto[server]" (bash .ci/run does this)')
   }
   const port = await freePort()
-  // moto_server itself, with PutObject made atomic as it is on S3 (see moto-server.py).
+  // moto's app, served with keep-alive and with PutObject made atomic as it is on S3 (see moto-server.py).
   const launcher = fileURLToPath(new URL('moto-server.py', import.meta.url))
   const child = spawn('python3', [launcher, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
