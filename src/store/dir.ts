@@ -105,6 +105,8 @@ export class DirStore implements Store {
   private readonly staleLockMs: number
   private readonly lockTimeoutMs: number
   private readonly requests: Record<string, number> = {}
+  /** Folders this store made or found: `mkdir -p` once per folder, not once per file. */
+  private readonly madeDirs = new Set<string>()
   private warnedNoLinks = false
 
   /** `root` should be absolute; openStore resolves it. */
@@ -212,6 +214,15 @@ export class DirStore implements Store {
     }
   }
 
+  private async makeDir(dir: string): Promise<void> {
+    try {
+      await this.fs.mkdir(dir, { recursive: true })
+    } catch (error) {
+      throw this.fail(error, 'create folder', dir)
+    }
+    this.madeDirs.add(dir)
+  }
+
   /** Writes `bytes` to a fresh temp file in `dir` and returns its path; removes it on any failure. */
   private async writeTemp(dir: string, bytes: Uint8Array): Promise<string> {
     const temp = join(dir, `${TEMP_PREFIX}${randomUUID()}`)
@@ -219,7 +230,10 @@ export class DirStore implements Store {
     try {
       handle = await this.fs.open(temp, 'wx')
     } catch (error) {
-      throw this.fail(error, 'write to', dir)
+      // The folder was there earlier in this run and is gone now (removed by hand): make it again, once.
+      if (!isMissing(error) || !this.madeDirs.delete(dir)) throw this.fail(error, 'write to', dir)
+      await this.makeDir(dir)
+      return this.writeTemp(dir, bytes)
     }
     try {
       await handle.writeFile(bytes)
@@ -235,11 +249,7 @@ export class DirStore implements Store {
 
   private async create(path: string, bytes: Uint8Array): Promise<PutResult> {
     const dir = dirname(path)
-    try {
-      await this.fs.mkdir(dir, { recursive: true })
-    } catch (error) {
-      throw this.fail(error, 'create folder', dir)
-    }
+    if (!this.madeDirs.has(dir)) await this.makeDir(dir)
     const temp = await this.writeTemp(dir, bytes)
     this.count('PutObject')
     try {

@@ -78,7 +78,7 @@ export function resolveOptions(options: SyncOptions, now: number): ResolvedOptio
   const pageSize = positiveInteger(options.pageSize, 100, 'pageSize', MAX_LIST_LIMIT)
   const maxPageSize = Math.max(
     pageSize,
-    positiveInteger(options.maxPageSize, 500, 'maxPageSize', MAX_LIST_LIMIT),
+    positiveInteger(options.maxPageSize, 200, 'maxPageSize', MAX_LIST_LIMIT),
   )
   const since =
     options.since ?? (options.daysBack === undefined ? undefined : addDays(utcDate(now), -options.daysBack))

@@ -15,7 +15,7 @@ import { type Clock, systemClock } from '../clock.js'
 import { EXIT, type ExitCode, isGarminS3Error, StoreError } from '../errors.js'
 import type { ActivityEntry } from '../garmin/types.js'
 import type { Store } from '../store/types.js'
-import { catalogEntryOf } from './catalog.js'
+import { type CatalogEntry, catalogEntryOf } from './catalog.js'
 import { ChainTracker, type Interval, intervalContaining } from './coverage.js'
 import { describeStop } from './describe.js'
 import { WriteGate } from './gate.js'
@@ -72,10 +72,27 @@ interface Segment {
 type Step = { stop: StopReason; beginning?: boolean } | { next: Segment }
 type Decision = 'write' | 'existing' | 'skipped' | 'duplicate' | 'invalid'
 type Outcome = 'created' | 'exists' | 'failed' | 'not-attempted'
-type Fetched = { ok: true; entries: ActivityEntry[] } | { ok: false; error: unknown }
+type Fetched = { ok: true; entries: Listed[] } | { ok: false; error: unknown }
+
+/**
+ * A list entry as the pipeline keeps it: the few fields it decides on, and the bytes it writes. Garmin's
+ * parsed entry (some 100 fields) is dropped as soon as the page arrives: a page of 500 is written over
+ * a second or more, and parsed entries that live that long are promoted to V8's old generation, where a
+ * 10,000-activity backfill piled up ~100 MB of them before the first full GC.
+ */
+interface Listed {
+  /** As Garmin sent them: `decide` rejects an entry whose id or start time is unusable. */
+  activityId: number
+  startTimeGMT: string
+  /** Only for a usable entry. */
+  localDate?: string
+  catalog?: CatalogEntry
+  /** The list entry exactly as Garmin sent it (JSON.parse then stringify keeps every field and character). */
+  body: string
+}
 
 interface Item {
-  entry: ActivityEntry
+  entry: Listed
   decision: Decision
   outcome?: Outcome
   error?: unknown
@@ -109,6 +126,23 @@ function localDate(entry: ActivityEntry): string {
   return typeof local === 'string' && LOCAL_TIME.test(local)
     ? local.slice(0, 10)
     : entry.startTimeGMT.slice(0, 10)
+}
+
+function usable(id: unknown, start: unknown): boolean {
+  return (
+    Number.isSafeInteger(id) &&
+    (id as number) >= 0 &&
+    typeof start === 'string' &&
+    parseGmt(start) !== undefined
+  )
+}
+
+function condense(entry: ActivityEntry): Listed {
+  const { activityId, startTimeGMT } = entry
+  const body = JSON.stringify(entry)
+  return usable(activityId, startTimeGMT)
+    ? { activityId, startTimeGMT, localDate: localDate(entry), catalog: catalogEntryOf(entry), body }
+    : { activityId, startTimeGMT, body }
 }
 
 class SyncRun {
@@ -233,7 +267,7 @@ class SyncRun {
     return this.garmin.listActivities(query, this.abort.signal).then(
       (entries) => {
         this.slowestListMs = Math.max(this.slowestListMs, this.clock.now() - began)
-        return { ok: true, entries }
+        return { ok: true, entries: entries.map(condense) }
       },
       (error: unknown) => ({ ok: false, error }),
     )
@@ -305,7 +339,7 @@ class SyncRun {
     }
   }
 
-  private ignoresEndDate(segment: Segment, entries: ActivityEntry[]): boolean {
+  private ignoresEndDate(segment: Segment, entries: Listed[]): boolean {
     const first = entries[0]
     return (
       segment.endDate !== undefined &&
@@ -319,17 +353,17 @@ class SyncRun {
     this.stopReason = this.stopSignal?.aborted ? 'interrupted' : 'deadline'
   }
 
-  private async decide(entry: ActivityEntry): Promise<Decision> {
+  private async decide(entry: Listed): Promise<Decision> {
     const id = entry.activityId
     const start = entry.startTimeGMT
-    if (!Number.isSafeInteger(id) || id < 0 || parseGmt(start) === undefined) return 'invalid'
+    if (entry.localDate === undefined) return 'invalid'
     if (this.seenThisRun.has(id)) return 'duplicate'
     this.seenThisRun.add(id)
     if (this.known.has(id)) return 'existing'
     const inWindow = this.windowStart !== undefined && start >= this.windowStart
     // Outside the overlap window, coverage says it is stored; inside it, late uploads make only ids trustworthy.
     if (!inWindow && intervalContaining(this.covered, start)) return 'existing'
-    if (this.o.since !== undefined && localDate(entry) < this.o.since) return 'skipped'
+    if (this.o.since !== undefined && entry.localDate < this.o.since) return 'skipped'
     if (inWindow) return 'write'
     if (!this.listed) {
       await this.learnStoredKeys()
@@ -366,12 +400,12 @@ class SyncRun {
     }
   }
 
-  private nextStep(segment: Segment, entries: ActivityEntry[], limit: number): Step {
+  private nextStep(segment: Segment, entries: Listed[], limit: number): Step {
     // An empty page ends the list; without a startDate filter that is the beginning of the history.
     if (entries.length === 0)
       return segment.startDate ? { stop: 'since' } : { stop: 'end-of-history', beginning: true }
     const next = { next: { ...segment, start: segment.start + entries.length } }
-    const lastStart = entries.findLast((e) => parseGmt(e.startTimeGMT) !== undefined)?.startTimeGMT
+    const lastStart = entries.findLast((e) => e.localDate !== undefined)?.startTimeGMT
     if (lastStart === undefined) return next
     const since = this.o.since
     if (since !== undefined) {
@@ -422,13 +456,12 @@ class SyncRun {
 
   private async writeOne(item: Item): Promise<void> {
     const key = activityKey(this.o.prefix, item.entry.activityId)
-    // The list entry exactly as Garmin sent it (JSON.parse then stringify keeps every field and character).
-    const body = encoder.encode(JSON.stringify(item.entry))
+    const { body } = item.entry
     try {
       item.outcome = await this.gate.write(
         'activity',
         key,
-        body.byteLength,
+        Buffer.byteLength(body),
         () => this.store.putIfAbsent(key, body, 'application/json'),
         'created' as const,
       )
@@ -507,11 +540,11 @@ class SyncRun {
     this.emitProgress()
   }
 
-  private stored(entry: ActivityEntry): void {
+  private stored(entry: Listed): void {
     const start = entry.startTimeGMT
     this.known.add(entry.activityId)
     this.progress.seen.set(entry.activityId, start)
-    this.progress.catalog?.set(entry.activityId, catalogEntryOf(entry))
+    if (entry.catalog) this.progress.catalog?.set(entry.activityId, entry.catalog)
     if (this.progress.newest === undefined || start > this.progress.newest) this.progress.newest = start
     this.chain.stored(start)
   }

@@ -24,7 +24,10 @@ export interface SyncOptions {
   toolVersion: string
   /** First page size of the activity list, default 100; later pages grow up to `maxPageSize`. */
   pageSize?: number
-  /** Default 500. */
+  /**
+   * Default 200: a page's entries live until all its writes are done (and the next page is fetched
+   * meanwhile), so this bounds memory; the state is checkpointed once per page, about 0.5 % more requests.
+   */
   maxPageSize?: number
   /** Activities that started within this many days of the newest stored one are re-checked by id, default 7. */
   overlapDays?: number

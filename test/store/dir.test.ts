@@ -160,6 +160,25 @@ describe('DirStore reports folder problems with a next step', () => {
     expect(error.hint).toContain(root)
   })
 
+  it('creates each folder once, and again if it is removed while the store is in use', async () => {
+    const made: string[] = []
+    const store = new DirStore(root, {
+      fs: {
+        ...realFs,
+        mkdir: async (path, options) => {
+          made.push(path)
+          return nodeFs.mkdir(path, options)
+        },
+      },
+    })
+    for (const id of [1, 2, 3]) await store.putIfAbsent(`raw/a_${id}.json`, `${id}`, 'application/json')
+    expect(made).toEqual([join(root, 'raw')])
+    await nodeFs.rm(join(root, 'raw'), { recursive: true })
+    expect(await store.putIfAbsent('raw/a_4.json', '4', 'application/json')).toBe('created')
+    expect(made).toEqual([join(root, 'raw'), join(root, 'raw')])
+    expect(await nodeFs.readdir(join(root, 'raw'))).toEqual(['a_4.json'])
+  })
+
   it('falls back to check-then-rename on a file system without hard links, and says so once', async () => {
     const messages: string[] = []
     const store = new DirStore(root, {
