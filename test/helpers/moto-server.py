@@ -12,16 +12,23 @@ Three changes from plain `moto_server`, none of them to what an AWS API answers:
 3. moto lists its own package folder (about 180 stat calls) on every request to find the service;
    the list never changes while it runs, so it is read once.
 
+And one test-only route: `POST /__test/s3-seed` with `{"bucket": B, "objects": {key: text}}` puts
+many objects straight into the emulator's memory (20,000 in seconds, where one PutObject each takes
+a minute). Tests seed large buckets with it; what they then measure goes through the real S3 API.
+
 Usage: python3 moto-server.py -H 127.0.0.1 -p PORT
 """
 
 import argparse
+import json
 import os
 import threading
 
 import waitress
 from moto import backends
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.s3.models import s3_backends
 from moto.s3.responses import S3Response
 
 _put_lock = threading.Lock()
@@ -39,6 +46,26 @@ _modules = tuple(backends.list_of_moto_modules())
 backends.list_of_moto_modules = lambda: _modules
 
 
+SEED_PATH = "/__test/s3-seed"
+
+
+def with_seed_route(app):
+    def wrapped(environ, start_response):
+        if environ.get("PATH_INFO") != SEED_PATH or environ.get("REQUEST_METHOD") != "POST":
+            return app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request = json.loads(environ["wsgi.input"].read(length))
+        backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+        with _put_lock:
+            for key, text in request["objects"].items():
+                backend.put_object(request["bucket"], key, text.encode("utf-8"))
+        body = json.dumps({"seeded": len(request["objects"])}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return wrapped
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -46,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     # moto builds some ARNs and URLs (SQS queue URLs, for one) from the port it serves on.
     os.environ.setdefault("MOTO_PORT", str(args.port))
-    app = DomainDispatcherApplication(create_backend_app)
+    app = with_seed_route(DomainDispatcherApplication(create_backend_app))
     waitress.serve(app, host=args.host, port=args.port, threads=8, ident=None, _quiet=True)
 
 
