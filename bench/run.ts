@@ -5,7 +5,7 @@
  *
  *   npm run bench [-- --activities 10000 --small 1000 --latency-ms 50 --days-back 30 --repeat 3
  *                     --s3-latency-ms 20 --s3-latency-activities 500 --lambda-runs 9 --skip-lambda
- *                     --cpu-prof]
+ *                     --dataset-days 365 --skip-datasets --cpu-prof]
  *
  * Every measured sync runs in a child process (bench/worker.ts, bundled from the current sources with
  * esbuild and run by plain `node`, as the CLI runs from dist/, not through tsx, whose loader alone adds
@@ -24,6 +24,7 @@ import { build } from 'esbuild'
 import { GarminClient } from '../src/garmin/client.js'
 import { resolveEndpoints } from '../src/garmin/endpoints.js'
 import { FileTokenStore } from '../src/garmin/tokens.js'
+import { DATASETS } from '../src/sync/datasets.js'
 import { startMoto, TEST_CREDENTIALS, TEST_REGION } from '../test/helpers/servers.js'
 import { type Simulator, startSimulator } from '../test/sim/server.js'
 import { startLatencyProxy } from './latency-proxy.js'
@@ -41,6 +42,7 @@ const GOALS = {
   folderPerSecond: 2000,
   zipKb: 400,
   importMs: 150,
+  requestsPerDatasetDay: 1,
 }
 
 const { values: flags } = parseArgs({
@@ -54,6 +56,9 @@ const { values: flags } = parseArgs({
     's3-latency-activities': { type: 'string', default: '500' },
     'lambda-runs': { type: 'string', default: '9' },
     'skip-lambda': { type: 'boolean', default: false },
+    /** The every-dataset backfill: this many days (and as many activities), at --latency-ms. */
+    'dataset-days': { type: 'string', default: '365' },
+    'skip-datasets': { type: 'boolean', default: false },
     /** Write a V8 CPU profile of every measured run into bench/results/profiles/. */
     'cpu-prof': { type: 'boolean', default: false },
   },
@@ -68,6 +73,7 @@ const DAYS_BACK = Number(flags['days-back'])
 const REPEAT = positive(flags.repeat, 'repeat')
 const S3_LATENCY_MS = Number(flags['s3-latency-ms'])
 const MODEL_N = Number(flags['s3-latency-activities'])
+const DATASET_DAYS = positive(flags['dataset-days'], 'dataset-days')
 
 function positive(text: string | undefined, name: string): number {
   const n = Number(text)
@@ -391,6 +397,31 @@ async function main(): Promise<void> {
       modelled = { latencyMs: S3_LATENCY_MS, activities: MODEL_N, ours, original }
     }
 
+    let datasets: DatasetFigures | undefined
+    if (!flags['skip-datasets']) {
+      say(
+        `backfill of every dataset over ${DATASET_DAYS} days, ${LATENCY_MS} ms Garmin latency, into a folder...`,
+      )
+      const account = await startSimulator({
+        activities: DATASET_DAYS,
+        years: DATASET_DAYS / 365,
+        latencyMs: LATENCY_MS,
+      })
+      sims.push(account)
+      const since = new Date(Date.now() - (DATASET_DAYS - 1) * 86_400_000).toISOString().slice(0, 10)
+      const every = job(account, await signedIn(account, tmp, 'datasets'), {
+        algorithm: 'ours',
+        mode: 'backfill',
+        target: { kind: 'dir', path: join(tmp, 'datasets') },
+        datasets: ['all'],
+        since,
+      })
+      const backfill = await measure(account, every)
+      say(`  ${(backfill.wallMs / 1000).toFixed(1)} s`)
+      const next = await measure(account, every)
+      datasets = datasetFigures(DATASET_DAYS, backfill, next)
+    }
+
     let lambda: LambdaResult | undefined
     if (!flags['skip-lambda']) {
       say('Lambda bundle: size and cold import...')
@@ -435,6 +466,7 @@ async function main(): Promise<void> {
       noop,
       folder,
       modelled,
+      datasets,
       lambda,
     }
     await mkdir(join(ROOT, 'bench/results'), { recursive: true })
@@ -445,6 +477,37 @@ async function main(): Promise<void> {
     await Promise.all([...sims.map((s) => s.close()), ...closers.map((close) => close())])
     await moto.stop()
     await rm(tmp, { recursive: true, force: true })
+  }
+}
+
+interface DatasetFigures {
+  days: number
+  activities: number
+  /** Garmin calls of the daily datasets / (daily datasets x days). */
+  perDatasetDay: number
+  /** Garmin calls of fit, details and splits / (3 x activities). */
+  perActivity: number
+  backfill: Measured
+  next: Measured
+}
+
+function datasetFigures(days: number, backfill: Measured, next: Measured): DatasetFigures {
+  const counts = backfill.datasets ?? {}
+  const calls = (kind: 'daily' | 'per-activity') => {
+    const specs = DATASETS.filter((d) => d.kind === kind)
+    return { specs: specs.length, requests: specs.reduce((n, d) => n + (counts[d.name]?.requests ?? 0), 0) }
+  }
+  const activities = counts.activities?.created ?? backfill.created
+  const daily = calls('daily')
+  const perActivity = calls('per-activity')
+  if (activities === 0 || daily.requests === 0) throw new Error('the every-dataset backfill copied nothing')
+  return {
+    days,
+    activities,
+    perDatasetDay: daily.requests / (daily.specs * days),
+    perActivity: perActivity.requests / (perActivity.specs * activities),
+    backfill,
+    next,
   }
 }
 
@@ -467,6 +530,7 @@ type Results = {
   >
   folder: Measured
   modelled: { latencyMs: number; activities: number; ours: Measured; original: Measured } | undefined
+  datasets: DatasetFigures | undefined
   lambda: LambdaResult | undefined
 }
 
@@ -540,6 +604,23 @@ function renderTable(r: Results): string {
     'n/a (S3 only)',
     `>= ${GOALS.folderPerSecond}/s  ${mark(f.folderPerSecond >= GOALS.folderPerSecond)}`,
   )
+  if (r.datasets) {
+    const d = r.datasets
+    const one = d.perDatasetDay <= GOALS.requestsPerDatasetDay
+    row(
+      `Garmin calls per dataset-day (8 daily datasets x ${d.days} days)`,
+      d.perDatasetDay.toFixed(3),
+      'n/a (activities only)',
+      `${GOALS.requestsPerDatasetDay}  ${mark(one)}`,
+    )
+    row(`Garmin calls per activity (fit, details, splits; ${d.activities})`, d.perActivity.toFixed(3), 'n/a')
+    row(
+      `backfill of every dataset, ${d.days} days, ${LATENCY_MS} ms latency, into a folder`,
+      `${s(d.backfill.wallMs)} (${d.backfill.simRequests} Garmin calls)`,
+      'n/a',
+    )
+    row('  next run, nothing new', `${s(d.next.wallMs)} (${d.next.simRequests} Garmin calls)`, 'n/a')
+  }
   if (r.lambda) {
     const kb = r.lambda.zipBytes / 1024
     row('Lambda zip', `${kb.toFixed(0)} KB`, '', `<= ${GOALS.zipKb} KB  ${mark(kb <= GOALS.zipKb)}`)

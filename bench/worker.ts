@@ -11,7 +11,7 @@ import { GarminClient } from '../src/garmin/client.js'
 import { resolveEndpoints } from '../src/garmin/endpoints.js'
 import { FileTokenStore } from '../src/garmin/tokens.js'
 import { DirStore, S3Store } from '../src/store/index.js'
-import { runSync, type SyncOptions } from '../src/sync/index.js'
+import { runSyncWithDatasets, type SyncOptions } from '../src/sync/index.js'
 import { TEST_CREDENTIALS, TEST_REGION } from '../test/helpers/servers.js'
 import { countS3Requests, runOriginal } from './original.js'
 
@@ -26,6 +26,9 @@ export interface WorkerJob {
   mode: 'daily' | 'backfill'
   /** For ours: tuning knobs to diagnose a figure (the bench itself uses the defaults). */
   tuning?: Pick<SyncOptions, 'concurrency' | 'pageSize' | 'maxPageSize'>
+  /** For ours: `--data` (default activities only) and `--since`. */
+  datasets?: string[]
+  since?: string
 }
 
 export interface WorkerResult {
@@ -44,6 +47,8 @@ export interface WorkerResult {
   baselineMaxRssKb: number
   maxRssKb: number
   errors: string[]
+  /** Per dataset (with `datasets`): requests, created, no-data days... as the SyncReport gives them. */
+  datasets?: Record<string, Record<string, number>>
 }
 
 const baselineMaxRssKb = process.resourceUsage().maxRSS
@@ -110,13 +115,15 @@ async function main(job: WorkerJob): Promise<WorkerResult> {
   const garminBefore = garmin.stats().requests
   const began = performance.now()
   const cpu = process.cpuUsage()
-  const report = await runSync(
+  const report = await runSyncWithDatasets(
     {
       prefix: job.prefix,
       runner: 'cli',
       toolVersion: 'bench',
       ...job.tuning,
       ...(job.daysBack === undefined ? {} : { daysBack: job.daysBack }),
+      ...(job.datasets === undefined ? {} : { datasets: job.datasets }),
+      ...(job.since === undefined ? {} : { since: job.since }),
     },
     { garmin, store },
   )
@@ -134,6 +141,9 @@ async function main(job: WorkerJob): Promise<WorkerResult> {
     baselineMaxRssKb,
     maxRssKb: process.resourceUsage().maxRSS,
     errors: report.errors.map((e) => e.message),
+    ...(report.datasets === undefined
+      ? {}
+      : { datasets: report.datasets as unknown as Record<string, Record<string, number>> }),
   }
 }
 
