@@ -24,7 +24,9 @@ import { build } from 'esbuild'
 import { GarminClient } from '../src/garmin/client.js'
 import { resolveEndpoints } from '../src/garmin/endpoints.js'
 import { FileTokenStore } from '../src/garmin/tokens.js'
-import { DATASETS } from '../src/sync/datasets.js'
+import { DirStore } from '../src/store/dir.js'
+import { daysBetween, readDatasetState } from '../src/sync/dataset-state.js'
+import { DATASETS, datasetPrefix } from '../src/sync/datasets.js'
 import { startMoto, TEST_CREDENTIALS, TEST_REGION } from '../test/helpers/servers.js'
 import { type Simulator, startSimulator } from '../test/sim/server.js'
 import { startLatencyProxy } from './latency-proxy.js'
@@ -408,18 +410,22 @@ async function main(): Promise<void> {
         latencyMs: LATENCY_MS,
       })
       sims.push(account)
-      const since = new Date(Date.now() - (DATASET_DAYS - 1) * 86_400_000).toISOString().slice(0, 10)
+      // As a user runs it: `sync --data all`, daily data from the first activity on (the default --since).
+      const out = join(tmp, 'datasets')
       const every = job(account, await signedIn(account, tmp, 'datasets'), {
         algorithm: 'ours',
         mode: 'backfill',
-        target: { kind: 'dir', path: join(tmp, 'datasets') },
+        target: { kind: 'dir', path: out },
         datasets: ['all'],
-        since,
       })
       const backfill = await measure(account, every)
       say(`  ${(backfill.wallMs / 1000).toFixed(1)} s`)
       const next = await measure(account, every)
-      datasets = datasetFigures(DATASET_DAYS, backfill, next)
+      // The days the daily datasets now cover, from their cursor.
+      const state = await readDatasetState(new DirStore(out), PREFIX)
+      const sleep = state.datasets[datasetPrefix(PREFIX, 'sleep')]
+      if (sleep?.kind !== 'daily') throw new Error('the every-dataset backfill left no sleep cursor')
+      datasets = datasetFigures(daysBetween(sleep.from, sleep.through).length, backfill, next)
     }
 
     let lambda: LambdaResult | undefined
