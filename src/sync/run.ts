@@ -76,9 +76,9 @@ type Fetched = { ok: true; entries: Listed[] } | { ok: false; error: unknown }
 
 /**
  * A list entry as the pipeline keeps it: the few fields it decides on, and the bytes it writes. Garmin's
- * parsed entry (some 100 fields) is dropped as soon as the page arrives: a page of 500 is written over
- * a second or more, and parsed entries that live that long are promoted to V8's old generation, where a
- * 10,000-activity backfill piled up ~100 MB of them before the first full GC.
+ * parsed entry (some 100 fields) is dropped as soon as the page arrives: a page is written over a second
+ * or more (and the next one fetched meanwhile), and parsed entries that live that long are promoted to
+ * V8's old generation, where a 10,000-activity backfill piled up ~100 MB of them before a full GC.
  */
 interface Listed {
   /** As Garmin sent them: `decide` rejects an entry whose id or start time is unusable. */
@@ -343,7 +343,7 @@ class SyncRun {
     const first = entries[0]
     return (
       segment.endDate !== undefined &&
-      first !== undefined &&
+      first?.localDate !== undefined &&
       first.startTimeGMT.slice(0, 10) > addDays(segment.endDate, 1)
     )
   }
