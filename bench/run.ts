@@ -12,7 +12,6 @@
  * about 30 MB of RSS): its peak RSS is its own, and it does not share an event loop with the simulator,
  * which runs here.
  */
-import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -27,6 +26,7 @@ import { FileTokenStore } from '../src/garmin/tokens.js'
 import { DirStore } from '../src/store/dir.js'
 import { daysBetween, readDatasetState } from '../src/sync/dataset-state.js'
 import { DATASETS, datasetPrefix } from '../src/sync/datasets.js'
+import { runProcess } from '../test/helpers/process.js'
 import { startMoto, TEST_CREDENTIALS, TEST_REGION } from '../test/helpers/servers.js'
 import { type Simulator, startSimulator } from '../test/sim/server.js'
 import { startLatencyProxy } from './latency-proxy.js'
@@ -58,7 +58,7 @@ const { values: flags } = parseArgs({
     's3-latency-activities': { type: 'string', default: '500' },
     'lambda-runs': { type: 'string', default: '9' },
     'skip-lambda': { type: 'boolean', default: false },
-    /** The every-dataset backfill: this many days (and as many activities), at --latency-ms. */
+    /** The every-dataset backfill: as many activities over this many days (the simulator's minimum is a year). */
     'dataset-days': { type: 'string', default: '365' },
     'skip-datasets': { type: 'boolean', default: false },
     /** Write a V8 CPU profile of every measured run into bench/results/profiles/. */
@@ -106,28 +106,27 @@ async function buildWorker(): Promise<void> {
   })
 }
 
+/** Runs `node <args>` from the repository root and parses the last line it prints as JSON. */
+async function lastJsonLine<T>(
+  args: string[],
+  what: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<T> {
+  const out = await runProcess(process.execPath, args, { cwd: ROOT, env })
+  if (out.code !== 0) throw new Error(`${what} exited ${out.code ?? out.signal}:\n${out.stderr}`)
+  return JSON.parse(out.stdout.trim().split('\n').pop() ?? '') as T
+}
+
 /** Runs one job in a fresh Node process and parses its one JSON line. */
 function runWorker(job: WorkerJob): Promise<WorkerResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_BUNDLE, JSON.stringify(job)], {
-      cwd: ROOT,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString()
-    })
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString()
-    })
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`worker ${job.algorithm}/${job.mode} exited ${code}:\n${stderr}`))
-      else resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as WorkerResult)
-    })
-  })
+  return lastJsonLine(
+    [...WORKER_NODE_FLAGS, WORKER_BUNDLE, JSON.stringify(job)],
+    `worker ${job.algorithm}/${job.mode}`,
+    {
+      ...process.env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  )
 }
 
 interface Measured extends WorkerResult {
@@ -206,27 +205,10 @@ async function signedIn(sim: Simulator, dir: string, label: string): Promise<str
 
 /** Runs bench/lambda.ts --json in its own process. */
 function lambdaBench(runs: number): Promise<LambdaResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'bench/lambda.ts'), '--json', '--runs', String(runs)],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString()
-    })
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString()
-    })
-    child.on('error', reject)
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as LambdaResult)
-        : reject(new Error(`bench/lambda.ts exited ${code}:\n${stderr}`)),
-    )
-  })
+  return lastJsonLine(
+    ['--import', 'tsx', join(ROOT, 'bench/lambda.ts'), '--json', '--runs', String(runs)],
+    'bench/lambda.ts',
+  )
 }
 
 interface LambdaResult {
