@@ -10,13 +10,14 @@ import {
   GetFunctionEventInvokeConfigCommand,
   GetPolicyCommand,
 } from '@aws-sdk/client-lambda'
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler'
 import { GetParameterCommand } from '@aws-sdk/client-ssm'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { FakeClock } from '../../src/clock.js'
 import { codeSha256, zipBundle } from '../../src/deploy/bundle.js'
 import { type AwsClients, type Change, type DeployOptions, deploy, destroy } from '../../src/deploy/index.js'
+import { testS3Client } from '../helpers/s3.js'
 import { TEST_REGION } from '../helpers/servers.js'
 import {
   deployOptions,
@@ -53,12 +54,7 @@ describe('deploy against moto', () => {
     account = await freshMotoAccount(endpoint)
     ;({ clients, calls } = motoClients(endpoint, account))
     await requireManagedPolicies(endpoint, account)
-    const s3 = new S3Client({
-      region: TEST_REGION,
-      endpoint,
-      credentials: account.credentials,
-      forcePathStyle: true,
-    })
+    const s3 = testS3Client(endpoint, { credentials: account.credentials })
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
     await s3.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: 'raw-data/garmin-json/activity_1.json', Body: '{}' }),
@@ -287,12 +283,7 @@ describe('deploy against moto', () => {
     expect(second.changes.every((c) => c.action === 'unchanged')).toBe(true)
     expect(writeCalls(calls)).toEqual([])
 
-    const s3 = new S3Client({
-      region: TEST_REGION,
-      endpoint,
-      credentials: account.credentials,
-      forcePathStyle: true,
-    })
+    const s3 = testS3Client(endpoint, { credentials: account.credentials })
     const objects = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))
     s3.destroy()
     expect(objects.Contents?.map((o) => o.Key)).toEqual(['raw-data/garmin-json/activity_1.json'])

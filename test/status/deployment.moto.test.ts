@@ -6,7 +6,7 @@
  */
 import { EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge'
 import { LambdaClient } from '@aws-sdk/client-lambda'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { SchedulerClient } from '@aws-sdk/client-scheduler'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
@@ -23,7 +23,7 @@ import {
   requireManagedPolicies,
 } from '../deploy/helpers.js'
 import { MemoryStore } from '../helpers/memory-store.js'
-import { startCannedS3 } from '../helpers/s3.js'
+import { startCannedS3, testS3Client } from '../helpers/s3.js'
 import { TEST_REGION } from '../helpers/servers.js'
 import { PREFIX, tokensRotatedAt } from './helpers.js'
 
@@ -58,12 +58,7 @@ describe('the deployment block against moto', () => {
     const account = await freshMotoAccount(endpoint)
     ;({ clients } = motoClients(endpoint, account))
     await requireManagedPolicies(endpoint, account)
-    const s3 = new S3Client({
-      region: TEST_REGION,
-      endpoint,
-      credentials: account.credentials,
-      forcePathStyle: true,
-    })
+    const s3 = testS3Client(endpoint, { credentials: account.credentials })
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
     s3.destroy()
     const deps = { clients, tokenStore, bundle: FIXTURE_BUNDLE, clock: new FakeClock() }

@@ -10,6 +10,7 @@ import type { ActivityEntry, StoredTokens } from '../../src/garmin/types.js'
 import { type CatalogEntry, catalogEntryOf } from '../../src/sync/catalog.js'
 import { activityKey, stateKeyFor } from '../../src/sync/index.js'
 import { applyProgress, type LastRun, STATE_VERSION } from '../../src/sync/state.js'
+import { fixtureTokens } from '../deploy/helpers.js'
 
 export const PREFIX = 'raw-data/garmin-json/'
 export const SKIP_AWS = { skip: 'not checked in this test' }
@@ -113,16 +114,10 @@ export async function seedFolder(root: string, entries: ActivityEntry[], state: 
 }
 
 export function tokensRotatedAt(rotatedAt: number, overrides: Partial<StoredTokens> = {}): StoredTokens {
-  return {
-    version: 1,
-    domain: 'garmin.com',
-    clientId: 'GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2',
-    accessToken: 'access-token-fixture-0123456789',
-    refreshToken: 'refresh-token-fixture-0123456789',
+  return fixtureTokens({
     expiresAt: new Date(rotatedAt + 86_400_000).toISOString(),
-    displayName: 'runner_1',
     obtainedAt: new Date(rotatedAt).toISOString(),
     refreshTokenRotatedAt: new Date(rotatedAt).toISOString(),
     ...overrides,
-  }
+  })
 }
