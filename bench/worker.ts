@@ -12,6 +12,7 @@ import { resolveEndpoints } from '../src/garmin/endpoints.js'
 import { FileTokenStore } from '../src/garmin/tokens.js'
 import { DirStore, S3Store } from '../src/store/index.js'
 import { runSyncWithDatasets, type SyncOptions } from '../src/sync/index.js'
+import { countsSince } from '../src/sync/run.js'
 import { TEST_CREDENTIALS, TEST_REGION } from '../test/helpers/servers.js'
 import { countS3Requests, runOriginal } from './original.js'
 
@@ -94,7 +95,7 @@ async function main(job: WorkerJob): Promise<WorkerResult> {
       skipped: out.skipped,
       failed: 0,
       exitCode: 0,
-      garmin: diff(garmin.stats().requests, garminBefore),
+      garmin: countsSince(garmin.stats().requests, garminBefore),
       store: s3Requests(),
       baselineMaxRssKb,
       maxRssKb: process.resourceUsage().maxRSS,
@@ -136,7 +137,7 @@ async function main(job: WorkerJob): Promise<WorkerResult> {
     skipped: report.skipped,
     failed: report.failed,
     exitCode: report.exitCode,
-    garmin: diff(garmin.stats().requests, garminBefore),
+    garmin: countsSince(garmin.stats().requests, garminBefore),
     store: report.requests.store,
     baselineMaxRssKb,
     maxRssKb: process.resourceUsage().maxRSS,
@@ -150,13 +151,6 @@ async function main(job: WorkerJob): Promise<WorkerResult> {
 function cpuMsSince(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start)
   return (used.user + used.system) / 1000
-}
-
-function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const [kind, n] of Object.entries(after))
-    if (n - (before[kind] ?? 0) > 0) out[kind] = n - (before[kind] ?? 0)
-  return out
 }
 
 const arg = process.argv[2]

@@ -21,7 +21,7 @@ import {
 import { WriteGate } from './gate.js'
 import { resolveOptions } from './options.js'
 import { syncPerActivity } from './per-activity.js'
-import { activityIdFromKey, runSync } from './run.js'
+import { activityIdFromKey, countsSince, runSync } from './run.js'
 import { readSyncState } from './state.js'
 import { utcDate } from './time.js'
 import type { DatasetCounts, SyncDeps, SyncOptions, SyncReport, SyncSource } from './types.js'
@@ -48,15 +48,6 @@ function isDatasetSource(value: unknown): value is DatasetSource {
     typeof v.getActivityDetails === 'function' &&
     typeof v.getActivitySplits === 'function'
   )
-}
-
-function subtract(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const [kind, n] of Object.entries(after)) {
-    const diff = n - (before[kind] ?? 0)
-    if (diff > 0) out[kind] = diff
-  }
-  return out
 }
 
 function checkReviseDays(value: number | undefined): number {
@@ -184,8 +175,8 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
     stopReason,
     errors,
     requests: {
-      garmin: subtract(source.stats().requests, garminBefore),
-      store: subtract(deps.store.stats().requests, storeBefore),
+      garmin: countsSince(source.stats().requests, garminBefore),
+      store: countsSince(deps.store.stats().requests, storeBefore),
     },
     datasets: counts,
   }

@@ -111,7 +111,11 @@ function exitCodeOf(error: unknown): ExitCode {
   return isGarminS3Error(error) && error.exitCode !== EXIT.ok ? error.exitCode : EXIT.failure
 }
 
-function subtract(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+/** Request counts made since `before` (by kind; kinds with none are left out). */
+export function countsSince(
+  after: Record<string, number>,
+  before: Record<string, number>,
+): Record<string, number> {
   const out: Record<string, number> = {}
   for (const [kind, n] of Object.entries(after)) {
     const diff = n - (before[kind] ?? 0)
@@ -638,8 +642,8 @@ class SyncRun {
       partial: exitCode !== EXIT.ok,
       dryRun: this.o.dryRun,
       requests: {
-        garmin: subtract(this.garmin.stats().requests, this.garminBefore),
-        store: subtract(this.store.stats().requests, this.storeBefore),
+        garmin: countsSince(this.garmin.stats().requests, this.garminBefore),
+        store: countsSince(this.store.stats().requests, this.storeBefore),
       },
       errors: [...this.errors],
       exitCode,
