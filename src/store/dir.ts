@@ -224,16 +224,16 @@ export class DirStore implements Store {
   }
 
   /** Writes `bytes` to a fresh temp file in `dir` and returns its path; removes it on any failure. */
-  private async writeTemp(dir: string, bytes: Uint8Array): Promise<string> {
+  private async writeTemp(dir: string, bytes: Uint8Array, retried = false): Promise<string> {
     const temp = join(dir, `${TEMP_PREFIX}${randomUUID()}`)
     let handle: DirFileHandle
     try {
       handle = await this.fs.open(temp, 'wx')
     } catch (error) {
       // The folder was there earlier in this run and is gone now (removed by hand): make it again, once.
-      if (!isMissing(error) || !this.madeDirs.delete(dir)) throw this.fail(error, 'write to', dir)
+      if (retried || !isMissing(error) || !this.madeDirs.delete(dir)) throw this.fail(error, 'write to', dir)
       await this.makeDir(dir)
-      return this.writeTemp(dir, bytes)
+      return this.writeTemp(dir, bytes, true)
     }
     try {
       await handle.writeFile(bytes)
