@@ -19,7 +19,7 @@ import {
 import { changeLine, deploySummary, isAbsentNoop } from '../deploy/render.js'
 import { openTokenStore } from '../garmin/tokens.js'
 import type { TokenStore } from '../garmin/types.js'
-import { validatePrefix } from '../store/target.js'
+import { validatePolicyPrefix } from '../store/target.js'
 import { controlPrefixFor, parseDatasets } from '../sync/index.js'
 
 export default class Deploy extends BaseCommand {
@@ -90,7 +90,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
   async run(): Promise<DeployResult> {
     const { flags } = await this.parse(Deploy)
     const scheduler = flags.scheduler as SchedulerKind
-    const prefix = validatePrefix(flags.prefix)
+    const prefix = validatePolicyPrefix(flags.prefix)
     const datasets = parseDatasets(flags.data)
     const dryRun = flags['dry-run']
     const clients = this.awsClientFactory({
