@@ -79,6 +79,10 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
       description: 'Print the plan (create / update / unchanged) and change nothing.',
     }),
     invoke: Flags.boolean({ description: 'Run the function once after deploying and print its report.' }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Accepted for scripts that pass it to deploy and destroy alike; deploy never asks.',
+    }),
   }
 
   /** Seams for tests: the AWS clients and the local token store. */
