@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
+import type { AwsClientFactory, AwsClients } from '../aws/clients.js'
 import { BaseCommand } from '../cli/base.js'
 import { targetFlags, targetOptions } from '../cli/flags.js'
-import type { AwsClientFactory, AwsClients } from '../deploy/clients.js'
 import { DEFAULT_NAME, validateName } from '../deploy/options.js'
 import { openTokenStore } from '../garmin/tokens.js'
 import { gatherStatus, type StatusReport } from '../status/index.js'
@@ -50,7 +50,7 @@ Exit codes: 0 OK or WARN, 1 FAIL (or the storage could not be read), 2 bad usage
   }
   /** Loaded only when a deployment is checked: a folder status never pays for the AWS SDK clients. */
   protected async awsClients(config: Parameters<AwsClientFactory>[0]): Promise<AwsClients> {
-    const { createAwsClients } = await import('../deploy/clients.js')
+    const { createAwsClients } = await import('../aws/clients.js')
     return createAwsClients(config)
   }
   protected colorEnabled(): boolean {

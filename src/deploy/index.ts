@@ -4,19 +4,20 @@
  */
 import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
+import type { AwsClients } from '../aws/clients.js'
+import { explainAwsError } from '../aws/errors.js'
+import { clientRegion } from '../aws/region.js'
 import { type Clock, systemClock } from '../clock.js'
 import { EXIT, GarminS3Error } from '../errors.js'
 import type { TokenStore } from '../garmin/types.js'
-import { explainAwsError } from './aws-errors.js'
 import { codeSha256, readBundle, zipBundle } from './bundle.js'
-import type { AwsClients } from './clients.js'
 import { type DeployOptions, resourceNames, validateDeployOptions, validateName } from './options.js'
 import { type Change, reconcile } from './plan.js'
 import { type AwsAccount, arns, deploymentResources, type ResourceContext } from './resources.js'
 import { type FunctionWaiters, sdkWaiters } from './retry.js'
 
-export type { AwsClientConfig, AwsClientFactory, AwsClients } from './clients.js'
-export { createAwsClients, destroyClients } from './clients.js'
+export type { AwsClientConfig, AwsClientFactory, AwsClients } from '../aws/clients.js'
+export { createAwsClients, destroyClients } from '../aws/clients.js'
 export * from './options.js'
 export type { Action, Change } from './plan.js'
 
@@ -68,8 +69,8 @@ export interface DestroyResult {
 }
 
 export async function discoverAccount(clients: AwsClients): Promise<AwsAccount> {
+  const region = await clientRegion(clients.lambda)
   try {
-    const region = await clients.lambda.config.region()
     const identity = await clients.sts.send(new GetCallerIdentityCommand({}))
     if (!identity.Account || !identity.Arn) throw new Error('GetCallerIdentity returned no account')
     // arn:aws:sts::123456789012:... / arn:aws-cn:... / arn:aws-us-gov:...

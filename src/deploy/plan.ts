@@ -4,7 +4,7 @@
  * behind a single gate, acts. `--dry-run` and `destroy` are the same engine with `apply: false` or
  * with every resource wanted absent.
  */
-import { explainAwsError, isNotFound } from './aws-errors.js'
+import { explainAwsError, isNotFound } from '../aws/errors.js'
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged'
 

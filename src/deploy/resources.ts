@@ -55,12 +55,12 @@ import {
   type PutParameterCommandInput,
   type SSMClient,
 } from '@aws-sdk/client-ssm'
+import type { AwsClients } from '../aws/clients.js'
+import { awsErrorIs } from '../aws/errors.js'
 import type { Clock } from '../clock.js'
 import type { StoredTokens } from '../garmin/types.js'
 import { ACTIVITIES, datasetPrefixes } from '../sync/datasets.js'
-import { errorName } from './aws-errors.js'
 import { LAMBDA_HANDLER } from './bundle.js'
-import type { AwsClients } from './clients.js'
 import type { DeployOptions, ResourceNames } from './options.js'
 import { type AnyResource, differences as fields, orAbsent, type Resource, resource } from './plan.js'
 import {
@@ -641,7 +641,7 @@ function schedule(ctx: ResourceContext, desired: DesiredDeployment | undefined):
         await retry(() => scheduler.send(new CreateScheduleCommand(input)))
       } catch (error) {
         // Created by someone else since we looked: make it ours.
-        if (errorName(error) !== 'ConflictException') throw error
+        if (!awsErrorIs(error, 'ConflictException')) throw error
         await update()
       }
     },

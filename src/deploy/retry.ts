@@ -8,9 +8,25 @@ import {
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda'
+import { awsErrorIs, awsShape } from '../aws/errors.js'
 import type { Clock } from '../clock.js'
 import { GarminS3Error } from '../errors.js'
-import { isRolePropagationError, isUpdateInProgress } from './aws-errors.js'
+
+/** A role created seconds ago is not yet visible to Lambda or Scheduler. */
+export function isRolePropagationError(error: unknown): boolean {
+  return (
+    awsErrorIs(error, 'InvalidParameterValueException', 'ValidationException') &&
+    /assume|role/i.test(awsShape(error).message ?? '')
+  )
+}
+
+/** Lambda refuses a second change while one is still being applied. */
+export function isUpdateInProgress(error: unknown): boolean {
+  // The same exception also means "already exists" (CreateFunction, AddPermission): not worth a wait.
+  return (
+    awsErrorIs(error, 'ResourceConflictException') && !/already exist/i.test(awsShape(error).message ?? '')
+  )
+}
 
 export interface FunctionWaiters {
   /** Resolves once a new function has left `Pending`. */

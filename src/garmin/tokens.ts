@@ -9,7 +9,8 @@ import { chmod, lstat, mkdir, open, rename, unlink } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import { UsageError } from '../errors.js'
+import { awsErrorName, isNoRegion, noRegionError } from '../aws/errors.js'
+import { type GarminS3Error, UsageError } from '../errors.js'
 import { TokenStoreError } from './errors.js'
 import { validateStoredTokens } from './token-format.js'
 import type { StoredTokens, TokenStore } from './types.js'
@@ -243,8 +244,10 @@ export class SsmTokenStore implements TokenStore {
     }
   }
 
-  private awsError(action: string, permission: string, error: unknown): TokenStoreError {
-    const name = (error as Error | undefined)?.name ?? 'Error'
+  private awsError(action: string, permission: string, error: unknown): GarminS3Error {
+    // One rule for every AWS caller (src/aws/errors.ts): a missing region is a usage error, exit 2.
+    if (isNoRegion(error)) return noRegionError(error)
+    const name = awsErrorName(error) ?? 'Error'
     return new TokenStoreError(`Cannot ${action} the SSM parameter ${this.parameterName} (${name}).`, {
       hint: `Check the AWS credentials and region, and that they allow ${permission} on this parameter.`,
       cause: error,

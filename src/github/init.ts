@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import type { AwsClients } from '../deploy/clients.js'
+import type { AwsClients } from '../aws/clients.js'
+import { regionFromEnv } from '../aws/region.js'
 import { discoverAccount } from '../deploy/index.js'
 import { resourceNames, validateName } from '../deploy/options.js'
 import type { Change } from '../deploy/plan.js'
@@ -137,8 +138,8 @@ async function checkDir(dir: string): Promise<string[]> {
 }
 
 function regionFrom(options: InitOptions, env: NodeJS.ProcessEnv): string {
-  const region = options.region || env.AWS_REGION || env.AWS_DEFAULT_REGION
-  if (!region?.trim()) {
+  const region = regionFromEnv(options.region, env)
+  if (!region) {
     throw new UsageError('No AWS region: the workflow needs one for aws-region', {
       hint: 'Pass --region (e.g. --region us-east-1), the region of your bucket and token parameter.',
     })

@@ -7,8 +7,8 @@ import { DescribeRuleCommand } from '@aws-sdk/client-eventbridge'
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda'
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler'
 import { DescribeParametersCommand, GetParameterCommand } from '@aws-sdk/client-ssm'
-import { errorName, isAccessDenied, isNotFound } from '../deploy/aws-errors.js'
-import type { AwsClients } from '../deploy/clients.js'
+import type { AwsClients } from '../aws/clients.js'
+import { awsErrorName, isAccessDenied, isNoCredentials, isNoRegion, isNotFound } from '../aws/errors.js'
 import { resourceNames } from '../deploy/options.js'
 import { validateStoredTokens } from '../garmin/token-format.js'
 import { notChecked } from './not-checked.js'
@@ -39,11 +39,11 @@ async function probe<T>(what: string, read: () => Promise<T>): Promise<Probe<T>>
     return { ok: true, value: await read() }
   } catch (error) {
     if (isNotFound(error)) return { ok: false, absent: true }
-    const name = errorName(error)
+    const name = awsErrorName(error) ?? 'Error'
     const message = messageOf(error)
-    if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message))
+    if (isNoCredentials(error))
       return { ok: false, absent: false, reason: 'no AWS credentials', fatal: 'no-credentials' }
-    if (/Region is missing/i.test(message))
+    if (isNoRegion(error))
       return { ok: false, absent: false, reason: 'no AWS region configured', fatal: 'no-region' }
     if (isAccessDenied(error)) return { ok: false, absent: false, reason: `access denied (${what})` }
     return { ok: false, absent: false, reason: `${name}: ${message}`.slice(0, 300) }

@@ -3,6 +3,16 @@
  * went wrong in the user's terms and give a next step. Errors that are not backend errors (bugs)
  * are returned unchanged.
  */
+import {
+  type AwsErrorShape,
+  awsErrorName,
+  awsExitCode,
+  awsStatus,
+  isNoCredentials,
+  isNoRegion,
+  NO_REGION_HINT,
+  noCredentialsHint,
+} from '../aws/errors.js'
 import { StoreError } from '../errors.js'
 
 /**
@@ -23,17 +33,7 @@ export interface S3ErrorContext {
   profile?: string | undefined
 }
 
-interface S3LikeError {
-  name?: string
-  message?: string
-  code?: string
-  Code?: string
-  Region?: string
-  Endpoint?: string
-  $fault?: string
-  $metadata?: { httpStatusCode?: number }
-  $response?: { headers?: Record<string, string | undefined> }
-}
+type S3LikeError = AwsErrorShape & { Region?: string; Endpoint?: string }
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -48,15 +48,6 @@ const NETWORK_CODES = new Set([
 
 function isObject(value: unknown): value is S3LikeError {
   return typeof value === 'object' && value !== null
-}
-
-export function s3ErrorName(error: unknown): string | undefined {
-  if (!isObject(error)) return undefined
-  return error.Code ?? error.name
-}
-
-export function s3Status(error: unknown): number | undefined {
-  return isObject(error) ? error.$metadata?.httpStatusCode : undefined
 }
 
 /** The region S3 says the bucket lives in, from the redirect header or the error body. */
@@ -86,24 +77,23 @@ function credentialSource(ctx: S3ErrorContext): string {
  */
 export function translateS3Error(error: unknown, ctx: S3ErrorContext): unknown {
   if (!isObject(error) || error instanceof StoreError) return error
-  const name = s3ErrorName(error) ?? ''
-  const status = s3Status(error)
+  const name = awsErrorName(error) ?? ''
+  const status = awsStatus(error)
   const message = error.message ?? ''
   const at = where(ctx)
   const cause = { cause: error }
 
-  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+  if (isNoCredentials(error)) {
     return new StoreError(`no AWS credentials found${ctx.profile ? ` for profile "${ctx.profile}"` : ''}`, {
       ...cause,
-      hint: ctx.profile
-        ? `Check that profile "${ctx.profile}" exists in ~/.aws/config or ~/.aws/credentials (aws configure --profile ${ctx.profile}), or run "aws sso login --profile ${ctx.profile}".`
-        : 'Run "aws configure" (or "aws sso login"), set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+      hint: noCredentialsHint(ctx.profile),
     })
   }
-  if (/region is missing/i.test(message)) {
+  if (isNoRegion(error)) {
     return new StoreError('no AWS region is configured for the bucket', {
       ...cause,
-      hint: 'Pass --region (e.g. --region eu-west-1) or set AWS_REGION.',
+      exitCode: awsExitCode(error),
+      hint: NO_REGION_HINT,
     })
   }
   if (name === 'NoSuchBucket') {

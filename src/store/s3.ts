@@ -26,7 +26,8 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
-import { s3ErrorName, s3Status, translateS3Error } from './errors.js'
+import { awsErrorName, awsStatus } from '../aws/errors.js'
+import { translateS3Error } from './errors.js'
 import { checkKey, checkListPrefix } from './keys.js'
 import type { CasResult, ObjectInfo, PutResult, Store, StoredObject, StoreStats } from './types.js'
 
@@ -83,21 +84,21 @@ function toBytes(body: Uint8Array | string): Uint8Array {
 }
 
 function isPreconditionFailed(error: unknown): boolean {
-  return s3Status(error) === 412 || s3ErrorName(error) === 'PreconditionFailed'
+  return awsStatus(error) === 412 || awsErrorName(error) === 'PreconditionFailed'
 }
 
 function isConditionalConflict(error: unknown): boolean {
-  return s3ErrorName(error) === 'ConditionalRequestConflict'
+  return awsErrorName(error) === 'ConditionalRequestConflict'
 }
 
 function isNotImplemented(error: unknown): boolean {
-  return s3Status(error) === 501 || s3ErrorName(error) === 'NotImplemented'
+  return awsStatus(error) === 501 || awsErrorName(error) === 'NotImplemented'
 }
 
 /** A missing key (not a missing bucket): GetObject says NoSuchKey, HeadObject a bare 404. */
 function isMissingKey(error: unknown): boolean {
-  const name = s3ErrorName(error)
-  return name !== 'NoSuchBucket' && (name === 'NoSuchKey' || name === 'NotFound' || s3Status(error) === 404)
+  const name = awsErrorName(error)
+  return name !== 'NoSuchBucket' && (name === 'NoSuchKey' || name === 'NotFound' || awsStatus(error) === 404)
 }
 
 /** How often a conditional PUT is retried when S3 reports a concurrent conditional write (409). */

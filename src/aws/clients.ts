@@ -1,5 +1,6 @@
 /**
- * The AWS SDK clients a deployment talks to, built in one place so tests can pass their own.
+ * The AWS SDK clients deploy, destroy, init github-actions and status talk to, built in one place so
+ * tests can pass their own.
  * Endpoints are left to the SDK, which reads AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>
  * itself, so a whole deployment can target an emulator without a flag.
  */

@@ -1,0 +1,67 @@
+/**
+ * One exit-code rule for every AWS caller (src/aws/errors.ts): a missing region is exit 2 with the same
+ * next step whether the S3 store, the SSM token store or deploy meets it, and the error's name reads
+ * the same way everywhere.
+ */
+import { S3Client } from '@aws-sdk/client-s3'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createAwsClients } from '../../src/aws/clients.js'
+import { awsErrorIs, awsErrorName, awsExitCode } from '../../src/aws/errors.js'
+import { discoverAccount } from '../../src/deploy/index.js'
+import { SsmTokenStore } from '../../src/garmin/tokens.js'
+import { S3Store } from '../../src/store/s3.js'
+import { TEST_CREDENTIALS } from '../helpers/servers.js'
+
+/** What a user of the command would see: exit 2, told to give --region. */
+const noRegion = { exitCode: 2, hint: expect.stringMatching(/--region/) }
+
+describe('a missing AWS region', () => {
+  beforeEach(() => {
+    // No region anywhere: not in the environment, not in a config file.
+    vi.stubEnv('AWS_REGION', undefined)
+    vi.stubEnv('AWS_DEFAULT_REGION', undefined)
+    vi.stubEnv('AWS_PROFILE', undefined)
+    vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config')
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials')
+  })
+  afterEach(() => {
+    vi.unstubAllEnvs()
+  })
+  const credentials = TEST_CREDENTIALS
+  // Never contacted: the SDK stops before any request when it has no region.
+  const endpoint = 'http://127.0.0.1:9'
+
+  it('exits 2 from the S3 store, with --region in the hint', async () => {
+    const store = new S3Store({ bucket: 'my-lake', client: new S3Client({ credentials, endpoint }) })
+    await expect(store.get('raw/a.json')).rejects.toMatchObject(noRegion)
+  })
+
+  it('exits 2 from the SSM token store', async () => {
+    const store = new SsmTokenStore('/garmin-s3/tokens', new SSMClient({ credentials, endpoint }))
+    await expect(store.load()).rejects.toMatchObject(noRegion)
+  })
+
+  it('exits 2 from deploy (before any AWS call)', async () => {
+    vi.stubEnv('AWS_ENDPOINT_URL', endpoint)
+    const clients = createAwsClients({})
+    await expect(discoverAccount(clients)).rejects.toMatchObject({
+      ...noRegion,
+      message: expect.stringMatching(/No AWS region/),
+    })
+  })
+})
+
+describe('one naming rule', () => {
+  it('prefers the service code, matches either spelling, and gives 1 for anything but a missing region', () => {
+    const iam = Object.assign(new Error('Role not found'), {
+      name: 'NoSuchEntityException',
+      Code: 'NoSuchEntity',
+    })
+    expect(awsErrorName(iam)).toBe('NoSuchEntity')
+    expect(awsErrorIs(iam, 'NoSuchEntityException')).toBe(true)
+    expect(awsErrorIs(iam, 'NoSuchEntity')).toBe(true)
+    expect(awsExitCode(iam)).toBe(1)
+    expect(awsExitCode(new Error('Region is missing'))).toBe(2)
+  })
+})
