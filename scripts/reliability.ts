@@ -95,6 +95,12 @@ const rows = [
     'no password or token printed, logged or stored; token file 0600 in a 0700 folder; no `*` action or resource',
     perFile('secrets.test.ts'),
   ],
+  [
+    'Redirects on every step that carries a secret (login, MFA, ticket exchange, refresh, data call) x 301/302/307/308 x fetch and impit x same host, another loopback address, a host outside Garmin (attacker.invalid)',
+    `${f('redirect cells')} redirect cells`,
+    'nothing reaches another host (a capturing server counts); a same-host redirect is followed as a bare GET without body, Authorization or Cookie; the others fail naming the host, before any connection',
+    perFile('redirects.test.ts'),
+  ],
 ]
 const table = [
   '| What was tried | How much | What must hold | Result |',

@@ -33,6 +33,7 @@ import {
   TransportFailure,
 } from './http.js'
 import { accessTokenExpiry, refreshDueAt } from './jwt.js'
+import { guardRedirects } from './redirects.js'
 import {
   type AttemptResult,
   DEFAULT_RETRY_POLICY,
@@ -129,7 +130,8 @@ export class GarminClient implements ActivitySource {
   constructor(options: GarminClientOptions) {
     this.store = options.tokenStore
     this.endpoints = options.endpoints
-    this.transport = options.transport ?? fetch
+    // Every Garmin request goes through the one redirect policy (src/garmin/redirects.ts).
+    this.transport = guardRedirects(options.transport ?? fetch, this.endpoints)
     this.clock = options.clock ?? systemClock
     this.random = options.random ?? Math.random
     this.timeoutMs = options.timeoutMs ?? 30_000
@@ -140,7 +142,9 @@ export class GarminClient implements ActivitySource {
     }
     this.auth = {
       endpoints: this.endpoints,
-      loginTransport: options.loginTransport ?? this.transport,
+      loginTransport: options.loginTransport
+        ? guardRedirects(options.loginTransport, this.endpoints)
+        : this.transport,
       transport: this.transport,
       timeoutMs: this.timeoutMs,
       clock: this.clock,

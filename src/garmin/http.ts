@@ -3,6 +3,7 @@
  * stalls mid-body counts as a timeout too. Failures are reported as a `TransportFailure` the caller
  * classifies; nothing here retries.
  */
+import { GarminS3Error } from '../errors.js'
 
 export type Transport = typeof fetch
 
@@ -40,6 +41,8 @@ export async function send(
   } catch (error) {
     // The caller's own abort is not a failure of Garmin's: pass it through untouched.
     if (options.signal?.aborted) throw options.signal.reason
+    // A decision of ours (a refused redirect), not a network failure: pass it through as it is.
+    if (error instanceof GarminS3Error) throw error
     if (timeout.aborted) {
       throw new TransportFailure('timeout', `no complete answer within ${options.timeoutMs} ms`, {
         cause: error,

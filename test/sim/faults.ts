@@ -25,6 +25,8 @@ export type SimRoute = (typeof SIM_ROUTES)[number]
 
 const STATUSES = [429, 500, 502, 503, 403, 401, 404] as const
 export type FaultStatus = (typeof STATUSES)[number]
+export const REDIRECT_STATUSES = [301, 302, 307, 308] as const
+export type RedirectStatus = (typeof REDIRECT_STATUSES)[number]
 
 export type Fault =
   | { kind: 'status'; status: FaultStatus; retryAfter?: number } // 429 with/without Retry-After seconds
@@ -35,6 +37,7 @@ export type Fault =
   | { kind: 'latency'; ms: number; jitterMs?: number }
   | { kind: 'captcha' } // login only: 200 `responseStatus.type` CAPTCHA_REQUIRED
   | { kind: 'rateLimitBody' } // 200 JSON `{"error":{"status-code":"429"}}`, as SSO sometimes answers
+  | { kind: 'redirect'; status: RedirectStatus; location: string } // a 3xx pointing elsewhere
 
 export interface FaultRule {
   route: SimRoute | '*'
@@ -54,6 +57,7 @@ const KINDS = [
   'latency',
   'captcha',
   'rateLimitBody',
+  'redirect',
 ] as const
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -94,6 +98,13 @@ export function validateFaultRule(input: unknown): FaultRule {
         ms: nonNegative(fault.ms, 'fault.ms'),
         ...(fault.jitterMs === undefined ? {} : { jitterMs: nonNegative(fault.jitterMs, 'fault.jitterMs') }),
       }
+      break
+    case 'redirect':
+      if (!REDIRECT_STATUSES.includes(fault.status as RedirectStatus))
+        throw new Error(`fault.status must be one of ${REDIRECT_STATUSES.join(', ')}`)
+      if (typeof fault.location !== 'string' || fault.location === '')
+        throw new Error('fault.location must be a URL')
+      checked = { kind: 'redirect', status: fault.status as RedirectStatus, location: fault.location }
       break
     default:
       checked = { kind: fault.kind as 'reset' }

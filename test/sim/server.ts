@@ -742,6 +742,8 @@ function faultAnswer(fault: Exclude<Fault, { kind: 'latency' | 'reset' | 'trunca
       return json(200, {
         error: { 'status-code': '429', message: 'Too many requests, please try again later' },
       })
+    case 'redirect':
+      return json(fault.status, { message: 'Moved' }, { location: fault.location })
   }
 }
 
