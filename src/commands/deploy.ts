@@ -79,6 +79,10 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
       description: 'Print the plan (create / update / unchanged) and change nothing.',
     }),
     invoke: Flags.boolean({ description: 'Run the function once after deploying and print its report.' }),
+    adopt: Flags.boolean({
+      description:
+        'Take over same-named resources garmin-s3 did not make (no managed-by=garmin-s3 tag for this --name); lists the foreign policies it detaches.',
+    }),
     yes: Flags.boolean({
       char: 'y',
       description: 'Accepted for scripts that pass it to deploy and destroy alike; deploy never asks.',
@@ -127,7 +131,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
             ? { onChange: (change) => isAbsentNoop(change) || this.log(changeLine(change, dryRun)) }
             : {}),
         },
-        { dryRun, invoke: flags.invoke },
+        { dryRun, invoke: flags.invoke, adopt: flags.adopt },
       )
       if (human) for (const line of deploySummary(result)) this.log(line)
       return result

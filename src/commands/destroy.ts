@@ -32,6 +32,10 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
     profile: Flags.string({ description: 'AWS profile (default: AWS_PROFILE).' }),
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.' }),
     'dry-run': Flags.boolean({ description: 'Print what would be removed and change nothing.' }),
+    adopt: Flags.boolean({
+      description:
+        'Also delete same-named resources garmin-s3 did not make (without it, destroy refuses, exit 2); lists the foreign policies on them.',
+    }),
   }
 
   /** Seams for tests. */
@@ -64,7 +68,8 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
         if (change.action !== 'unchanged') this.log(changeLine(change, asPlan))
     }
     try {
-      const plan = await destroy(flags.name, { clients }, { dryRun: true })
+      const adopt = flags.adopt
+      const plan = await destroy(flags.name, { clients }, { dryRun: true, adopt })
       const toDelete = plan.changes.some((c) => c.action === 'delete')
       if (dryRun || !toDelete) {
         show(plan, true)
@@ -78,10 +83,11 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
         )
         if (!ok) throw new UsageError('Cancelled: nothing was removed')
       }
-      const result = await destroy(flags.name, {
-        clients,
-        ...(human ? { onChange: (c) => show({ ...plan, changes: [c] }, false) } : {}),
-      })
+      const result = await destroy(
+        flags.name,
+        { clients, ...(human ? { onChange: (c) => show({ ...plan, changes: [c] }, false) } : {}) },
+        { adopt },
+      )
       if (human) for (const line of destroySummary(result)) this.log(line)
       return result
     } finally {

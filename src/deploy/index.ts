@@ -113,7 +113,7 @@ function context(deps: EngineDeps, account: AwsAccount, name: string): ResourceC
 export async function deploy(
   options: DeployOptions,
   deps: DeployDeps,
-  run: { dryRun?: boolean; invoke?: boolean } = {},
+  run: { dryRun?: boolean; invoke?: boolean; adopt?: boolean } = {},
 ): Promise<DeployResult> {
   validateDeployOptions(options)
   const tokens = await deps.tokenStore.load()
@@ -132,6 +132,8 @@ export async function deploy(
   const changes = await reconcile(deploymentResources(ctx, desired), {
     apply: !run.dryRun,
     recovery: `Rerun the same deploy to complete it, or remove what exists with garmin-s3 destroy --name ${options.name}.`,
+    deployment: options.name,
+    adopt: run.adopt === true,
     ...(deps.onChange ? { onChange: deps.onChange } : {}),
   })
   const { functionArn } = arns(account, ctx.names)
@@ -172,7 +174,7 @@ export async function deploy(
 export async function destroy(
   name: string,
   deps: EngineDeps,
-  run: { dryRun?: boolean } = {},
+  run: { dryRun?: boolean; adopt?: boolean } = {},
 ): Promise<DestroyResult> {
   validateName(name)
   const account = await discoverAccount(deps.clients)
@@ -180,6 +182,8 @@ export async function destroy(
   const changes = await reconcile(deploymentResources(ctx, undefined), {
     apply: !run.dryRun,
     recovery: `Rerun garmin-s3 destroy --name ${name} to remove the rest.`,
+    deployment: name,
+    adopt: run.adopt === true,
     ...(deps.onChange ? { onChange: deps.onChange } : {}),
   })
   return { name, accountId: account.accountId, region: account.region, dryRun: run.dryRun === true, changes }

@@ -5,7 +5,7 @@
  * with every resource wanted absent.
  */
 import { explainAwsError, isNotFound } from '../aws/errors.js'
-import { GarminS3Error } from '../errors.js'
+import { GarminS3Error, UsageError } from '../errors.js'
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged'
 
@@ -18,6 +18,24 @@ export interface Change {
   fields: string[]
   /** A remark worth showing, e.g. why something is kept as it is. */
   note?: string
+  /** Policies on it that garmin-s3 did not write and that this change detaches (--adopt, destroy). */
+  detaches?: string[]
+}
+
+/**
+ * Who made a resource, from its tags (see ownershipOf): `ours` carries managed-by=garmin-s3 and this
+ * deployment's name; `ours-untagged` carries managed-by only (made before the name tag existed) and
+ * gets the name tag; `foreign` is anything else and is neither changed nor deleted without --adopt.
+ */
+export type Ownership = 'ours' | 'ours-untagged' | 'foreign'
+
+/** How a top-level resource tells who made it and how it is made ours. */
+export interface Owned<Current> {
+  owner(current: Current): Ownership
+  /** Writes our tags; when adopting, also takes off the foreign policies `foreignPolicies` lists. */
+  claim(current: Current, adopting: boolean): Promise<void>
+  /** Policies on it that are not ours (role policies), for the plan and for --adopt. */
+  foreignPolicies?(current: Current): string[]
 }
 
 export interface Difference {
@@ -53,16 +71,23 @@ export interface Resource<Current> {
   create(): Promise<void>
   update(current: Current, fields: string[]): Promise<void>
   remove(current: Current): Promise<void>
+  /** Set on resources that carry tags of their own; the others belong to the resource they hang on. */
+  owned?: Owned<Current>
 }
 
 /** A resource whose state has been read: its decided action and the one function that carries it out. */
 interface Step {
   change: Change
+  /** Set when the resource exists but garmin-s3 did not make it for this deployment. */
+  foreign?: boolean
   run(): Promise<void>
 }
 
 /** Erases `Current` by closing over it, so resources of different shapes fit in one list. */
 export type AnyResource = () => Promise<Step>
+
+export const ADOPTED = 'adopted (--adopt)'
+export const NAME_TAG_FIELD = 'deployment tag'
 
 export function resource<Current>(r: Resource<Current>): AnyResource {
   return async () => {
@@ -79,16 +104,47 @@ export function resource<Current>(r: Resource<Current>): AnyResource {
       return { change: { ...base, action: 'create', fields: [] }, run: () => r.create() }
     }
     const present = current
-    if (!r.wanted) return { change: { ...base, action: 'delete', fields: [] }, run: () => r.remove(present) }
+    const owner = r.owned?.owner(present) ?? 'ours'
+    const foreign = owner === 'foreign'
+    const extra = r.owned?.foreignPolicies?.(present) ?? []
+    const detaches = extra.length > 0 ? { detaches: extra } : {}
+    if (!r.wanted) {
+      // Deleting a role takes off every policy on it: the plan says which ones garmin-s3 did not write.
+      return {
+        change: { ...base, action: 'delete', fields: [], ...detaches },
+        foreign,
+        run: () => r.remove(present),
+      }
+    }
     const diff = r.diff(present)
+    const claim = foreign ? [ADOPTED] : owner === 'ours-untagged' ? [NAME_TAG_FIELD] : []
+    const fields = [...claim, ...diff.fields]
     const change: Change = {
       ...base,
-      action: diff.fields.length > 0 ? 'update' : 'unchanged',
-      fields: diff.fields,
+      action: fields.length > 0 ? 'update' : 'unchanged',
+      fields,
       ...(diff.note ? { note: diff.note } : {}),
+      ...(foreign ? detaches : {}),
     }
-    return { change, run: diff.fields.length > 0 ? () => r.update(present, diff.fields) : noop }
+    const run = async () => {
+      if (claim.length > 0) await r.owned?.claim(present, foreign)
+      if (diff.fields.length > 0) await r.update(present, diff.fields)
+    }
+    return { change, foreign, run: fields.length > 0 ? run : noop }
   }
+}
+
+/** Exit 2 before any write: resources with our names that garmin-s3 did not make for `name`. */
+function refuseForeign(foreign: Change[], deployment: string): UsageError {
+  const list = foreign
+    .map((c) => `${c.resource} ${c.name}${c.detaches ? ` (policies: ${c.detaches.join(', ')})` : ''}`)
+    .join('; ')
+  return new UsageError(
+    `These resources are not tagged managed-by=garmin-s3 for the deployment "${deployment}", so garmin-s3 will not change or delete them: ${list}`,
+    {
+      hint: 'Pick another --name, remove them yourself, or rerun with --adopt to take them over (their foreign policies are detached and listed).',
+    },
+  )
 }
 
 const noop = async () => {}
@@ -100,6 +156,10 @@ export interface ReconcileOptions {
   onChange?: (change: Change) => void
   /** What to do when applying stops halfway, e.g. "Rerun deploy to complete it, or destroy removes it." */
   recovery?: string
+  /** The deployment's name, for the refusal of resources it does not own. */
+  deployment?: string
+  /** Take over (or delete) same-named resources garmin-s3 did not make (`--adopt`). */
+  adopt?: boolean
 }
 
 /**
@@ -125,6 +185,8 @@ export async function reconcile(resources: AnyResource[], options: ReconcileOpti
   const steps: Step[] = []
   for (const read of resources) steps.push(await read())
   const changes = steps.map((s) => s.change)
+  const foreign = steps.filter((s) => s.foreign).map((s) => s.change)
+  if (foreign.length > 0 && !options.adopt) throw refuseForeign(foreign, options.deployment ?? '')
   if (!options.apply) {
     for (const change of changes) options.onChange?.(change)
     return changes

@@ -12,7 +12,8 @@ const VERB: Record<Action, string> = {
 /** `  create     lambda-function        garmin-s3 (MemorySize)` */
 export function changeLine(change: Change, dryRun: boolean): string {
   const verb = dryRun && change.action !== 'unchanged' ? `would ${VERB[change.action]}` : VERB[change.action]
-  const detail = [change.fields.length > 0 ? change.fields.join(', ') : '', change.note ?? '']
+  const detaches = change.detaches ? `detaches foreign policies: ${change.detaches.join(', ')}` : ''
+  const detail = [change.fields.length > 0 ? change.fields.join(', ') : '', change.note ?? '', detaches]
     .filter(Boolean)
     .join('; ')
   return `  ${verb.padEnd(16)} ${change.resource.padEnd(22)} ${change.name}${detail ? ` (${detail})` : ''}`

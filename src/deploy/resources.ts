@@ -5,10 +5,12 @@
 import {
   DeleteRuleCommand,
   DescribeRuleCommand,
+  ListTagsForResourceCommand as ListRuleTagsCommand,
   ListTargetsByRuleCommand,
   PutRuleCommand,
   PutTargetsCommand,
   RemoveTargetsCommand,
+  TagResourceCommand as TagRuleCommand,
 } from '@aws-sdk/client-eventbridge'
 import {
   AttachRolePolicyCommand,
@@ -22,6 +24,7 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
+  TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam'
 import {
@@ -38,6 +41,7 @@ import {
   PutFunctionConcurrencyCommand,
   PutFunctionEventInvokeConfigCommand,
   RemovePermissionCommand,
+  TagResourceCommand as TagFunctionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda'
@@ -49,8 +53,10 @@ import {
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler'
 import {
+  AddTagsToResourceCommand,
   DeleteParameterCommand,
   GetParameterCommand,
+  ListTagsForResourceCommand as ListParameterTagsCommand,
   PutParameterCommand,
   type PutParameterCommandInput,
   type SSMClient,
@@ -62,7 +68,14 @@ import type { StoredTokens } from '../garmin/types.js'
 import { ACTIVITIES, datasetPrefixes } from '../sync/datasets.js'
 import { LAMBDA_HANDLER } from './bundle.js'
 import type { DeployOptions, ResourceNames } from './options.js'
-import { type AnyResource, differences as fields, orAbsent, type Resource, resource } from './plan.js'
+import {
+  type AnyResource,
+  differences as fields,
+  type Ownership,
+  orAbsent,
+  type Resource,
+  resource,
+} from './plan.js'
 import {
   executionPolicy,
   LAMBDA_BASIC_EXECUTION_POLICY,
@@ -99,6 +112,29 @@ export interface ResourceContext {
 }
 
 export const MANAGED_BY_TAG = { Key: 'managed-by', Value: 'garmin-s3' } as const
+export const DEPLOYMENT_TAG_KEY = 'garmin-s3:deployment'
+
+/** The tags garmin-s3 puts on what it makes for the deployment `name`. */
+export function ourTags(name: string): { Key: string; Value: string }[] {
+  return [MANAGED_BY_TAG, { Key: DEPLOYMENT_TAG_KEY, Value: name }]
+}
+
+/** The same tags as Lambda takes them (a map). */
+function ourTagMap(name: string): Record<string, string> {
+  return Object.fromEntries(ourTags(name).map((t) => [t.Key, t.Value]))
+}
+
+function tagRecord(tags: { Key?: string | undefined; Value?: string | undefined }[] | undefined) {
+  return Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
+}
+
+/** Ours for `name`, ours from before the name tag, or someone else's (see Ownership). */
+export function ownershipOf(tags: Record<string, string | undefined>, name: string): Ownership {
+  if (tags[MANAGED_BY_TAG.Key] !== MANAGED_BY_TAG.Value) return 'foreign'
+  const deployment = tags[DEPLOYMENT_TAG_KEY]
+  if (deployment === undefined) return 'ours-untagged'
+  return deployment === name ? 'ours' : 'foreign'
+}
 export const ARCHITECTURE: Architecture = 'arm64'
 export const RESERVED_CONCURRENCY = 1
 export const ASYNC_MAX_RETRIES = 2
@@ -125,31 +161,77 @@ function retrying(ctx: ResourceContext): <T>(call: () => Promise<T>) => Promise<
 
 // ---------------------------------------------------------------- IAM
 
-/** A role with its trust policy; removing it first takes off every policy on it. */
+/** Whose a role is, and which of the policies on it garmin-s3 writes (by name / ARN). */
+export interface RoleOwner {
+  deployment: string
+  inline: readonly string[]
+  attached?: readonly string[]
+}
+
+interface RoleState {
+  trust: unknown
+  tags: Record<string, string>
+  inline: string[]
+  attached: string[]
+}
+
+/**
+ * A role with its trust policy; removing it first takes off every policy on it. It is changed only when
+ * tagged for `owner.deployment` (or adopted); adopting takes off the policies garmin-s3 did not write.
+ */
 export function iamRole(
   iam: IAMClient,
   roleName: string,
   wanted: boolean,
   trust: PolicyDocument,
   description: string,
+  owner: RoleOwner,
 ): AnyResource {
-  return resource({
+  const foreignInline = (c: RoleState) => c.inline.filter((p) => !owner.inline.includes(p))
+  const foreignAttached = (c: RoleState) => c.attached.filter((p) => !owner.attached?.includes(p))
+  return resource<RoleState>({
     resource: 'iam-role',
     name: roleName,
     wanted,
     read: () =>
       orAbsent(async () => {
         const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }))
-        return Role ? { trust: parsePolicy(Role.AssumeRolePolicyDocument) } : undefined
+        if (!Role) return undefined
+        const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))
+        const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))
+        return {
+          trust: parsePolicy(Role.AssumeRolePolicyDocument),
+          tags: tagRecord(Role.Tags),
+          inline: inline.PolicyNames ?? [],
+          attached: (attached.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn ? [p.PolicyArn] : [])),
+        }
       }),
     diff: (current) => fields([['trust policy', !samePolicy(current.trust, trust)]]),
+    owned: {
+      owner: (current) => ownershipOf(current.tags, owner.deployment),
+      foreignPolicies: (current) => [
+        ...foreignInline(current).map((p) => `${p} (inline)`),
+        ...foreignAttached(current).map((arn) => arn.split('/').pop() ?? arn),
+      ],
+      claim: async (current, adopting) => {
+        if (adopting) {
+          for (const policyName of foreignInline(current)) {
+            await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))
+          }
+          for (const policyArn of foreignAttached(current)) {
+            await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }))
+          }
+        }
+        await iam.send(new TagRoleCommand({ RoleName: roleName, Tags: ourTags(owner.deployment) }))
+      },
+    },
     create: async () => {
       await iam.send(
         new CreateRoleCommand({
           RoleName: roleName,
           AssumeRolePolicyDocument: JSON.stringify(trust),
           Description: description,
-          Tags: [MANAGED_BY_TAG],
+          Tags: ourTags(owner.deployment),
         }),
       )
     },
@@ -159,7 +241,8 @@ export function iamRole(
       )
     },
     remove: async () => {
-      // A role cannot be deleted while any policy is on it, including ones added by hand.
+      // A role cannot be deleted while any policy is on it, including ones added by hand (the plan
+      // lists those as `detaches`). Listed again: our own policies were removed as steps of their own.
       const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))
       for (const policyName of inline.PolicyNames ?? []) {
         await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))
@@ -243,6 +326,7 @@ export function iamInlinePolicy(
 interface ParameterState {
   type: string | undefined
   tokens: StoredTokens | undefined
+  tags: Record<string, string>
 }
 
 function parseTokens(value: string | undefined): StoredTokens | undefined {
@@ -274,6 +358,7 @@ export function tokenParameter(
   name: string,
   tokens: StoredTokens | undefined,
   wording: TokenParameterWording,
+  deployment: string,
 ): AnyResource {
   const put = async (extra: Partial<PutParameterCommandInput>) => {
     await ssm.send(
@@ -294,8 +379,31 @@ export function tokenParameter(
     read: () =>
       orAbsent(async () => {
         const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))
-        return Parameter ? { type: Parameter.Type, tokens: parseTokens(Parameter.Value) } : undefined
+        if (!Parameter) return undefined
+        const { TagList } = await ssm.send(
+          new ListParameterTagsCommand({ ResourceType: 'Parameter', ResourceId: name }),
+        )
+        return { type: Parameter.Type, tokens: parseTokens(Parameter.Value), tags: tagRecord(TagList) }
       }),
+    owned: {
+      // `login --token-store ssm:...` writes the parameter without tags: holding garmin-s3 tokens, it
+      // counts as ours from before the tags (and gets them). Anything else in it is someone else's.
+      owner: (current) => {
+        const owner = ownershipOf(current.tags, deployment)
+        return owner === 'foreign' && current.tags[MANAGED_BY_TAG.Key] === undefined && current.tokens
+          ? 'ours-untagged'
+          : owner
+      },
+      claim: async () => {
+        await ssm.send(
+          new AddTagsToResourceCommand({
+            ResourceType: 'Parameter',
+            ResourceId: name,
+            Tags: ourTags(deployment),
+          }),
+        )
+      },
+    },
     diff: (current) => {
       const remote = current.tokens
       if (!tokens) return fields([])
@@ -315,7 +423,7 @@ export function tokenParameter(
     create: () =>
       put({
         Description: `garmin-s3: Garmin Connect OAuth tokens (${wording.rotation})`,
-        Tags: [MANAGED_BY_TAG],
+        Tags: ourTags(deployment),
       }),
     update: () => put({ Overwrite: true }),
     remove: async () => {
@@ -327,6 +435,7 @@ export function tokenParameter(
 // ---------------------------------------------------------------- Lambda
 
 interface FunctionState {
+  tags: Record<string, string>
   codeSha256: string | undefined
   runtime: string | undefined
   handler: string | undefined
@@ -368,7 +477,7 @@ function lambdaFunction(ctx: ResourceContext, desired: DesiredDeployment | undef
   const { lambda } = ctx.clients
   const name = ctx.names.functionName
   const retry = retrying(ctx)
-  const roleArn = arns(ctx.account, ctx.names).executionRoleArn
+  const { executionRoleArn: roleArn, functionArn } = arns(ctx.account, ctx.names)
   const configuration = desired && {
     Runtime: desired.options.runtime,
     Handler: LAMBDA_HANDLER,
@@ -382,11 +491,18 @@ function lambdaFunction(ctx: ResourceContext, desired: DesiredDeployment | undef
     resource: 'lambda-function',
     name,
     wanted: desired !== undefined,
+    owned: {
+      owner: (current) => ownershipOf(current.tags, name),
+      claim: async () => {
+        await lambda.send(new TagFunctionCommand({ Resource: functionArn, Tags: ourTagMap(name) }))
+      },
+    },
     read: () =>
       orAbsent(async () => {
-        const { Configuration: c } = await lambda.send(new GetFunctionCommand({ FunctionName: name }))
+        const { Configuration: c, Tags } = await lambda.send(new GetFunctionCommand({ FunctionName: name }))
         if (!c) return undefined
         return {
+          tags: Tags ?? {},
           codeSha256: c.CodeSha256,
           runtime: c.Runtime,
           handler: c.Handler,
@@ -419,7 +535,7 @@ function lambdaFunction(ctx: ResourceContext, desired: DesiredDeployment | undef
             ...configuration,
             Architectures: [ARCHITECTURE],
             Code: { ZipFile: desired.zip },
-            Tags: { [MANAGED_BY_TAG.Key]: MANAGED_BY_TAG.Value },
+            Tags: ourTagMap(name),
           }),
         ),
       )
@@ -591,6 +707,7 @@ function schedule(ctx: ResourceContext, desired: DesiredDeployment | undefined):
   const name = ctx.names.schedule
   const { functionArn, schedulerRoleArn } = arns(ctx.account, ctx.names)
   const retry = retrying(ctx)
+  const scheduleDescription = `garmin-s3: runs ${ctx.names.functionName}`
   const target: Target = {
     Arn: functionArn,
     RoleArn: schedulerRoleArn,
@@ -605,7 +722,7 @@ function schedule(ctx: ResourceContext, desired: DesiredDeployment | undefined):
     ScheduleExpressionTimezone: desired.options.timezone,
     FlexibleTimeWindow: { Mode: 'OFF' as const },
     State: 'ENABLED' as const,
-    Description: `garmin-s3: runs ${ctx.names.functionName}`,
+    Description: scheduleDescription,
     Target: target,
   }
   const update = async () => {
@@ -625,8 +742,15 @@ function schedule(ctx: ResourceContext, desired: DesiredDeployment | undefined):
           state: out.State,
           targetArn: out.Target?.Arn,
           roleArn: out.Target?.RoleArn,
+          description: out.Description,
         }
       }),
+    // Schedules carry no tags: the description garmin-s3 writes (the same since the first version) says
+    // whose it is; adopting rewrites the whole schedule.
+    owned: {
+      owner: (current): Ownership => (current.description === scheduleDescription ? 'ours' : 'foreign'),
+      claim: () => update(),
+    },
     diff: (current) => {
       if (!input) return fields([])
       return fields([
@@ -656,8 +780,9 @@ function schedule(ctx: ResourceContext, desired: DesiredDeployment | undefined):
 function eventsRule(ctx: ResourceContext, desired: DesiredDeployment | undefined): AnyResource {
   const { events } = ctx.clients
   const name = ctx.names.rule
+  const { ruleArn } = arns(ctx.account, ctx.names)
   // PutRule on an existing rule must not carry tags: only a create sends them.
-  const put = async (tags: { Tags?: (typeof MANAGED_BY_TAG)[] }) => {
+  const put = async (tags: { Tags?: { Key: string; Value: string }[] }) => {
     if (!desired) return
     await events.send(
       new PutRuleCommand({
@@ -676,14 +801,21 @@ function eventsRule(ctx: ResourceContext, desired: DesiredDeployment | undefined
     read: () =>
       orAbsent(async () => {
         const out = await events.send(new DescribeRuleCommand({ Name: name }))
-        return { expression: out.ScheduleExpression, state: out.State }
+        const { Tags } = await events.send(new ListRuleTagsCommand({ ResourceARN: ruleArn }))
+        return { expression: out.ScheduleExpression, state: out.State, tags: tagRecord(Tags) }
       }),
+    owned: {
+      owner: (current) => ownershipOf(current.tags, ctx.names.functionName),
+      claim: async () => {
+        await events.send(new TagRuleCommand({ ResourceARN: ruleArn, Tags: ourTags(ctx.names.functionName) }))
+      },
+    },
     diff: (current) =>
       fields([
         ['ScheduleExpression', current.expression !== desired?.options.schedule],
         ['State', current.state !== 'ENABLED'],
       ]),
-    create: () => put({ Tags: [MANAGED_BY_TAG] }),
+    create: () => put({ Tags: ourTags(ctx.names.functionName) }),
     update: () => put({}),
     remove: async () => {
       await events.send(new DeleteRuleCommand({ Name: name }))
@@ -738,6 +870,11 @@ export function deploymentResources(
       deploying,
       lambdaTrustPolicy(),
       'garmin-s3: the function runs as this role',
+      {
+        deployment: names.functionName,
+        inline: [names.executionPolicy],
+        attached: [managedPolicyArn(account.partition, LAMBDA_BASIC_EXECUTION_POLICY)],
+      },
     ),
     // Wanted absent: the inline policy's own log-group statement replaces it (older deployments had it).
     iamAttachment(
@@ -762,10 +899,16 @@ export function deploymentResources(
           logGroupArn,
         }),
     ),
-    tokenParameter(ctx.clients.ssm, names.tokenParameter, desired?.tokens, {
-      rotation: 'rotated by the function',
-      kept: 'the function holds the same or newer tokens',
-    }),
+    tokenParameter(
+      ctx.clients.ssm,
+      names.tokenParameter,
+      desired?.tokens,
+      {
+        rotation: 'rotated by the function',
+        kept: 'the function holds the same or newer tokens',
+      },
+      names.functionName,
+    ),
     lambdaFunction(ctx, desired),
     reservedConcurrency(ctx, deploying),
     asyncInvokeConfig(ctx, deploying),
@@ -775,6 +918,7 @@ export function deploymentResources(
       viaSchedule,
       schedulerTrustPolicy(account.accountId),
       'garmin-s3: EventBridge Scheduler invokes the function as this role',
+      { deployment: names.functionName, inline: [names.schedulerPolicy] },
     ),
     iamInlinePolicy(
       ctx.clients.iam,

@@ -43,6 +43,8 @@ export interface InitOptions {
   domain?: GarminDomain | undefined
   force?: boolean
   dryRun?: boolean
+  /** Take over same-named resources garmin-s3 did not make (`--adopt`). */
+  adopt?: boolean
   createRole?: { repo: string; branch: string } | undefined
   /** The version the workflow pins (`npx garmin-s3@<version>`). */
   packageVersion: string
@@ -209,7 +211,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
       const { changes } = await ensureGitHubRole(
         roleOptions,
         { clients, account, tokens, ...(deps.onChange ? { onChange: deps.onChange } : {}) },
-        { dryRun },
+        { dryRun, adopt: options.adopt === true },
       )
       return changes
     }

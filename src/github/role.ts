@@ -173,7 +173,7 @@ export function githubRolePolicy(options: GitHubRoleOptions, account: AwsAccount
 export async function ensureGitHubRole(
   options: GitHubRoleOptions,
   deps: GitHubRoleDeps,
-  run: { dryRun?: boolean } = {},
+  run: { dryRun?: boolean; adopt?: boolean } = {},
 ): Promise<{ plan: GitHubRolePlan; changes: Change[] }> {
   const plan = planGitHubRole(options, deps.account)
   const { iam, ssm } = deps.clients
@@ -188,15 +188,27 @@ export async function ensureGitHubRole(
         true,
         githubTrustPolicy(plan.providerArn, plan.subject),
         `garmin-s3: GitHub Actions in ${repo.owner}/${repo.name} sync as this role`,
+        { deployment: options.name, inline: [plan.policyName] },
       ),
       iamInlinePolicy(iam, plan.roleName, plan.policyName, true, githubRolePolicy(options, deps.account)),
       // Rotated by the workflow, or by a Lambda deployed under the same --name.
-      tokenParameter(ssm, plan.tokenParameter, deps.tokens, {
-        rotation: 'rotated on refresh',
-        kept: 'it holds the same or newer tokens',
-      }),
+      tokenParameter(
+        ssm,
+        plan.tokenParameter,
+        deps.tokens,
+        {
+          rotation: 'rotated on refresh',
+          kept: 'it holds the same or newer tokens',
+        },
+        options.name,
+      ),
     ],
-    { apply: run.dryRun !== true, ...(deps.onChange ? { onChange: deps.onChange } : {}) },
+    {
+      apply: run.dryRun !== true,
+      deployment: options.name,
+      adopt: run.adopt === true,
+      ...(deps.onChange ? { onChange: deps.onChange } : {}),
+    },
   )
   return { plan, changes }
 }

@@ -128,6 +128,7 @@ async function deployedFunction(
       LastUpdateStatus: 'Successful',
       ...overrides,
     },
+    Tags: { 'managed-by': 'garmin-s3', 'garmin-s3:deployment': 'unit' },
   }
 }
 
@@ -213,6 +214,7 @@ describe('deploy with mocked AWS clients', () => {
     mocks.lambda.on(GetFunctionCommand).resolves(await deployedFunction())
     mocks.scheduler.on(GetScheduleCommand).resolves({
       Name: 'unit',
+      Description: 'garmin-s3: runs unit',
       ScheduleExpression: 'cron(0 12 * * ? *)',
       State: 'ENABLED',
       Target: { Arn: FUNCTION_ARN, RoleArn: `arn:aws:iam::${ACCOUNT}:role/unit-scheduler` },

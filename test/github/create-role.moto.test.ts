@@ -7,10 +7,13 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
+  CreateRoleCommand,
   GetOpenIDConnectProviderCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListOpenIDConnectProvidersCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
 } from '@aws-sdk/client-iam'
 import { GetParameterCommand } from '@aws-sdk/client-ssm'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -213,5 +216,45 @@ describe('init github-actions --create-role against moto', () => {
     expect(trust.Statement[0]?.Condition?.StringEquals?.['token.actions.githubusercontent.com:sub']).toBe(
       'repo:octocat/garmin-data:ref:refs/heads/trunk',
     )
+  })
+
+  it('refuses a hand-made role of the same name with exit 2 and changes nothing; --adopt takes it', async () => {
+    const RoleName = 'lookalike-github'
+    await inspect.iam.send(
+      new CreateRoleCommand({
+        RoleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    )
+    await inspect.iam.send(
+      new PutRolePolicyCommand({
+        RoleName,
+        PolicyName: 'hand-made',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+        }),
+      }),
+    )
+    const common = ['--name', 'lookalike', '--force']
+    const refused = await runInit(
+      argv(...common).filter((a) => a !== '--json'),
+      { tokens, aws },
+    )
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toContain('iam-role lookalike-github (policies: hand-made (inline))')
+    expect(writeCalls(calls).filter((c) => !c.startsWith('sts:'))).toEqual([])
+
+    const adopted = await runInit(
+      argv(...common, '--adopt').filter((a) => a !== '--json'),
+      { tokens, aws },
+    )
+    expect(adopted.exitCode).toBe(0)
+    expect(adopted.stdout).toMatch(/detaches foreign policies: hand-made \(inline\)/)
+    const { PolicyNames } = await inspect.iam.send(new ListRolePoliciesCommand({ RoleName }))
+    expect(PolicyNames).toEqual(['lookalike-access'])
   })
 })

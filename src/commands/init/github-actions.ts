@@ -78,6 +78,10 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
     }),
     dir: Flags.string({ description: 'Root of the repository to write the workflow into.', default: '.' }),
     force: Flags.boolean({ description: 'Replace an existing, different workflow file.' }),
+    adopt: Flags.boolean({
+      description:
+        'With --create-role: take over a same-named role or parameter garmin-s3 did not make; lists the foreign policies it detaches.',
+    }),
     'dry-run': Flags.boolean({
       description: 'Print the plan and the workflow; write nothing, change nothing in AWS.',
     }),
@@ -123,6 +127,7 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
           domain: flags.domain as GarminDomain | undefined,
           force: flags.force,
           dryRun,
+          adopt: flags.adopt,
           createRole:
             flags['create-role'] && flags.repo ? { repo: flags.repo, branch: flags.branch } : undefined,
           packageVersion: this.config.version,
