@@ -7,6 +7,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
+import { S3Client } from '@aws-sdk/client-s3'
 import { SchedulerClient } from '@aws-sdk/client-scheduler'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { STSClient } from '@aws-sdk/client-sts'
@@ -18,6 +19,8 @@ export interface AwsClients {
   events: EventBridgeClient
   ssm: SSMClient
   sts: STSClient
+  /** Only to check that the bucket exists (HeadBucket); never writes. */
+  s3: S3Client
 }
 
 export interface AwsClientConfig {
@@ -41,6 +44,13 @@ export const createAwsClients: AwsClientFactory = (config) => {
     events: new EventBridgeClient(base),
     ssm: new SSMClient(base),
     sts: new STSClient(base),
+    s3: new S3Client({
+      ...base,
+      // The bucket may be in another region than the function: follow S3's redirect to it.
+      followRegionRedirects: true,
+      // An emulator (AWS_ENDPOINT_URL) has no per-bucket host names.
+      forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL),
+    }),
   }
 }
 

@@ -19,7 +19,7 @@ import {
 import { changeLine, deploySummary, isAbsentNoop } from '../deploy/render.js'
 import { openTokenStore } from '../garmin/tokens.js'
 import type { TokenStore } from '../garmin/types.js'
-import { validatePrefix } from '../store/target.js'
+import { validatePolicyPrefix } from '../store/target.js'
 import { controlPrefixFor, parseDatasets } from '../sync/index.js'
 
 export default class Deploy extends BaseCommand {
@@ -79,6 +79,10 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
       description: 'Print the plan (create / update / unchanged) and change nothing.',
     }),
     invoke: Flags.boolean({ description: 'Run the function once after deploying and print its report.' }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Accepted for scripts that pass it to deploy and destroy alike; deploy never asks.',
+    }),
   }
 
   /** Seams for tests: the AWS clients and the local token store. */
@@ -90,7 +94,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
   async run(): Promise<DeployResult> {
     const { flags } = await this.parse(Deploy)
     const scheduler = flags.scheduler as SchedulerKind
-    const prefix = validatePrefix(flags.prefix)
+    const prefix = validatePolicyPrefix(flags.prefix)
     const datasets = parseDatasets(flags.data)
     const dryRun = flags['dry-run']
     const clients = this.awsClientFactory({

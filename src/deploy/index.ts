@@ -3,12 +3,13 @@
  * plan/apply engine reconcile it, optionally invoke the function once. Commands only parse and render.
  */
 import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda'
+import { HeadBucketCommand } from '@aws-sdk/client-s3'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import type { AwsClients } from '../aws/clients.js'
-import { explainAwsError } from '../aws/errors.js'
+import { awsErrorIs, awsStatus, explainAwsError, isAccessDenied } from '../aws/errors.js'
 import { clientRegion } from '../aws/region.js'
 import { type Clock, systemClock } from '../clock.js'
-import { EXIT, GarminS3Error } from '../errors.js'
+import { EXIT, GarminS3Error, UsageError } from '../errors.js'
 import type { TokenStore } from '../garmin/types.js'
 import { codeSha256, readBundle, zipBundle } from './bundle.js'
 import { type DeployOptions, resourceNames, validateDeployOptions, validateName } from './options.js'
@@ -80,6 +81,25 @@ export async function discoverAccount(clients: AwsClients): Promise<AwsAccount> 
   }
 }
 
+/**
+ * A daily function aimed at a bucket that does not exist would fail every run: stop first (exit 2).
+ * An identity that may not look at the bucket (403) is no reason to stop, the function's role may.
+ */
+async function checkBucket(clients: AwsClients, bucket: string, region: string): Promise<void> {
+  try {
+    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }))
+  } catch (error) {
+    if (awsErrorIs(error, 'NotFound', 'NoSuchBucket') || awsStatus(error) === 404) {
+      throw new UsageError(`Bucket ${bucket} does not exist`, {
+        hint: `Create it first (aws s3 mb s3://${bucket} --region ${region}) or check --bucket; garmin-s3 never creates buckets.`,
+        cause: error,
+      })
+    }
+    if (isAccessDenied(error)) return
+    throw explainAwsError(error, `check that the bucket ${bucket} exists (s3:HeadBucket)`)
+  }
+}
+
 function context(deps: EngineDeps, account: AwsAccount, name: string): ResourceContext {
   return {
     clients: deps.clients,
@@ -106,10 +126,12 @@ export async function deploy(
   const zip = await zipBundle(deps.bundle ?? (await readBundle()))
   const sha = codeSha256(zip)
   const account = await discoverAccount(deps.clients)
+  await checkBucket(deps.clients, options.bucket, options.bucketRegion ?? account.region)
   const ctx = context(deps, account, options.name)
   const desired = { options, tokens, zip, codeSha256: sha }
   const changes = await reconcile(deploymentResources(ctx, desired), {
     apply: !run.dryRun,
+    recovery: `Rerun the same deploy to complete it, or remove what exists with garmin-s3 destroy --name ${options.name}.`,
     ...(deps.onChange ? { onChange: deps.onChange } : {}),
   })
   const { functionArn } = arns(account, ctx.names)
@@ -157,6 +179,7 @@ export async function destroy(
   const ctx = context(deps, account, name)
   const changes = await reconcile(deploymentResources(ctx, undefined), {
     apply: !run.dryRun,
+    recovery: `Rerun garmin-s3 destroy --name ${name} to remove the rest.`,
     ...(deps.onChange ? { onChange: deps.onChange } : {}),
   })
   return { name, accountId: account.accountId, region: account.region, dryRun: run.dryRun === true, changes }

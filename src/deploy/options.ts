@@ -3,6 +3,7 @@
  * `DeployOptions` and the names of every AWS resource derive from `--name` in one place.
  */
 import { UsageError } from '../errors.js'
+import { validatePolicyPrefix } from '../store/target.js'
 
 export const DEFAULT_NAME = 'garmin-s3'
 export const DEFAULT_PREFIX = 'raw-data/garmin-json/'
@@ -108,6 +109,7 @@ const SCHEDULE_PATTERN = /^(cron|rate)\(.+\)$/
 export function validateDeployOptions(options: DeployOptions): DeployOptions {
   validateName(options.name)
   validateRuntime(options.runtime)
+  validatePolicyPrefix(options.prefix)
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket)) {
     throw new UsageError(`--bucket "${options.bucket}" is not a valid S3 bucket name`)
   }

@@ -5,6 +5,7 @@
  * with every resource wanted absent.
  */
 import { explainAwsError, isNotFound } from '../aws/errors.js'
+import { GarminS3Error } from '../errors.js'
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged'
 
@@ -97,6 +98,22 @@ export interface ReconcileOptions {
   apply: boolean
   /** Called once per resource when its action is done (or decided, on a dry run). */
   onChange?: (change: Change) => void
+  /** What to do when applying stops halfway, e.g. "Rerun deploy to complete it, or destroy removes it." */
+  recovery?: string
+}
+
+/**
+ * A failure halfway through: the error that stopped it, plus which resources exist at that point
+ * (made by this run or there before), so the user knows what is left and how to finish or undo it.
+ */
+function stoppedHalfway(failure: GarminS3Error, existing: Change[], recovery: string | undefined) {
+  if (existing.length === 0 || !recovery) return failure
+  const names = existing.map((c) => `${c.resource} ${c.name}`).join(', ')
+  return new GarminS3Error(`${failure.message}. It stopped halfway; these exist now: ${names}`, {
+    exitCode: failure.exitCode,
+    hint: [failure.hint, recovery].filter(Boolean).join(' '),
+    cause: failure,
+  })
 }
 
 /**
@@ -114,15 +131,24 @@ export async function reconcile(resources: AnyResource[], options: ReconcileOpti
   }
   const deletions = steps.filter((s) => s.change.action === 'delete').reverse()
   const others = steps.filter((s) => s.change.action !== 'delete')
+  // What exists: everything present before that is not deleted yet, plus what this run created.
+  const existing = new Set(changes.filter((c) => c.action !== 'create' && c.note !== 'absent'))
   for (const step of [...deletions, ...others]) {
     const { action, resource: kind, name } = step.change
     if (action !== 'unchanged') {
       try {
         await step.run()
       } catch (error) {
-        throw explainAwsError(error, `${action} ${kind} ${name}`)
+        const failure = explainAwsError(error, `${action} ${kind} ${name}`)
+        throw stoppedHalfway(
+          failure,
+          changes.filter((c) => existing.has(c)),
+          options.recovery,
+        )
       }
     }
+    if (action === 'delete') existing.delete(step.change)
+    if (action === 'create') existing.add(step.change)
     options.onChange?.(step.change)
   }
   return changes

@@ -17,6 +17,7 @@ export interface PolicyDocument {
   Statement: PolicyStatement[]
 }
 
+/** What earlier versions attached for logs; a redeploy detaches it (the inline OwnLogGroup replaces it). */
 export const LAMBDA_BASIC_EXECUTION_POLICY = 'service-role/AWSLambdaBasicExecutionRole'
 
 export function managedPolicyArn(partition: string, path: string): string {
@@ -57,12 +58,14 @@ export interface ExecutionPolicyInput {
   /** The prefixes of the other datasets the function copies (`raw-data/garmin-fit/`, ...). */
   datasetPrefixes?: readonly string[]
   parameterArn: string
+  /** The function's own log group (`arn:...:log-group:/aws/lambda/<name>`); absent for the GitHub role. */
+  logGroupArn?: string
 }
 
 /**
  * Least privilege for the function: read and create objects under the data prefix and the control
- * prefix, list only those prefixes, read and rewrite the one token parameter. Logs come from the
- * attached AWSLambdaBasicExecutionRole. No kms statement: the SecureString uses the AWS-managed key
+ * prefix, list only those prefixes, read and rewrite the one token parameter, and write to its own log
+ * group (no managed policy with `Resource: *`). No kms statement: the SecureString uses the AWS-managed key
  * `aws/ssm`, whose key policy already lets principals of this account use it through SSM.
  */
 export function executionPolicy(input: ExecutionPolicyInput): PolicyDocument {
@@ -92,6 +95,16 @@ export function executionPolicy(input: ExecutionPolicyInput): PolicyDocument {
         Action: ['ssm:GetParameter', 'ssm:PutParameter'],
         Resource: input.parameterArn,
       },
+      ...(input.logGroupArn
+        ? [
+            {
+              Sid: 'OwnLogGroup',
+              Effect: 'Allow' as const,
+              Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: [input.logGroupArn, `${input.logGroupArn}:*`],
+            },
+          ]
+        : []),
     ],
   }
 }

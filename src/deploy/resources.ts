@@ -113,6 +113,7 @@ export function arns(account: AwsAccount, names: ResourceNames) {
     ruleArn: `arn:${p}:events:${r}:${a}:rule/${names.rule}`,
     // Parameter names start with '/', which the ARN does not repeat.
     parameterArn: `arn:${p}:ssm:${r}:${a}:parameter${names.tokenParameter}`,
+    logGroupArn: `arn:${p}:logs:${r}:${a}:log-group:/aws/lambda/${names.functionName}`,
   }
 }
 
@@ -729,7 +730,7 @@ export function deploymentResources(
   const deploying = desired !== undefined
   const viaSchedule = deploying && desired.options.scheduler === 'schedule'
   const viaRule = deploying && desired.options.scheduler === 'rule'
-  const { functionArn, parameterArn } = arns(account, names)
+  const { functionArn, parameterArn, logGroupArn } = arns(account, names)
   return [
     iamRole(
       ctx.clients.iam,
@@ -738,10 +739,11 @@ export function deploymentResources(
       lambdaTrustPolicy(),
       'garmin-s3: the function runs as this role',
     ),
+    // Wanted absent: the inline policy's own log-group statement replaces it (older deployments had it).
     iamAttachment(
       ctx,
       names.executionRole,
-      deploying,
+      false,
       managedPolicyArn(account.partition, LAMBDA_BASIC_EXECUTION_POLICY),
     ),
     iamInlinePolicy(
@@ -757,6 +759,7 @@ export function deploymentResources(
           controlPrefix: desired.options.controlPrefix,
           datasetPrefixes: datasetPrefixes(desired.options.prefix, extraDatasets(desired.options.datasets)),
           parameterArn,
+          logGroupArn,
         }),
     ),
     tokenParameter(ctx.clients.ssm, names.tokenParameter, desired?.tokens, {

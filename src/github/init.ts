@@ -13,7 +13,7 @@ import { resourceNames, validateName } from '../deploy/options.js'
 import type { Change } from '../deploy/plan.js'
 import { EXIT, GarminS3Error, UsageError } from '../errors.js'
 import type { GarminDomain, TokenStore } from '../garmin/types.js'
-import { validateBucketName } from '../store/target.js'
+import { validateBucketName, validatePolicyPrefix } from '../store/target.js'
 import { ensureGitHubRole, type GitHubRolePlan, planGitHubRole } from './role.js'
 import {
   validateBranch,
@@ -152,9 +152,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
   // Everything a user can get wrong is checked before any file or AWS call.
   const name = validateName(options.name)
   const bucket = validateBucketName(options.bucket)
-  if (options.prefix.includes('${{')) {
-    throw new UsageError('--prefix must not contain "${{" (GitHub would evaluate it as an expression)')
-  }
+  const prefix = validatePolicyPrefix(options.prefix)
   const cron = validateCron(options.cron)
   const timezone = options.timezone === undefined ? undefined : validateTimezone(options.timezone)
   const bucketRegion = options.bucketRegion === undefined ? undefined : validateRegion(options.bucketRegion)
@@ -202,7 +200,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
     const roleOptions = {
       name,
       bucket,
-      prefix: options.prefix,
+      prefix,
       controlPrefix: options.controlPrefix,
       ...create,
     }
@@ -226,7 +224,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
     packageVersion: options.packageVersion,
     name,
     bucket,
-    prefix: options.prefix,
+    prefix,
     region,
     bucketRegion,
     roleArn: role.arn,
@@ -259,7 +257,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
     roleArn: role.arn,
     region,
     bucket,
-    prefix: options.prefix,
+    prefix,
     tokenParameter,
     schedule: { cron, timezone: timezone ?? null },
     packageVersion: options.packageVersion,

@@ -83,6 +83,36 @@ export function validatePrefix(prefix: string): string {
   return value
 }
 
+/** Folder names a prefix may use where it enters an IAM policy or a workflow: plain ASCII only. */
+const POLICY_PREFIX_SEGMENT = /^[A-Za-z0-9._=+-]+$/
+
+/** `"*"`, or `U+2028` for a character that would not show. */
+function describeChar(char: string): string {
+  const code = char.codePointAt(0) ?? 0
+  const visible = code > 0x20 && code < 0x7f
+  return visible ? `"${char}"` : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
+}
+
+/**
+ * A prefix for `deploy` and `init github-actions`, where it becomes part of an IAM policy (`*`, `?`
+ * are wildcards there, `${...}` a policy variable) and of a YAML workflow (`${{` is an expression,
+ * U+2028 / U+0085 end a line for YAML 1.1). Only letters, digits and `. _ = + -` in folder names
+ * separated by `/`; everything else is refused with exit 2, never escaped.
+ */
+export function validatePolicyPrefix(prefix: string): string {
+  const value = validatePrefix(prefix)
+  const bad = [...value].find((char) => char !== '/' && !POLICY_PREFIX_SEGMENT.test(char))
+  if (bad !== undefined) {
+    throw new UsageError(
+      `invalid prefix ${JSON.stringify(prefix)}: ${describeChar(bad)} cannot go into an IAM policy or a workflow`,
+      {
+        hint: 'Use folder names of ASCII letters, digits and . _ = + - separated by "/", e.g. --prefix raw-data/garmin-json/',
+      },
+    )
+  }
+  return value
+}
+
 function validateEndpoint(endpoint: string): string {
   let url: URL
   try {

@@ -6,19 +6,15 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import Deploy from '../../src/commands/deploy.js'
 import Destroy from '../../src/commands/destroy.js'
 import type { TokenStore } from '../../src/garmin/types.js'
 import { type CommandRun, runCommand } from '../helpers/command.js'
+import { testS3Client } from '../helpers/s3.js'
 import { TEST_REGION } from '../helpers/servers.js'
-import {
-  FIXTURE_BUNDLE,
-  fixtureTokens,
-  freshMotoAccount,
-  MemoryTokenStore,
-  requireManagedPolicies,
-} from './helpers.js'
+import { FIXTURE_BUNDLE, fixtureTokens, freshMotoAccount, MemoryTokenStore } from './helpers.js'
 
 let tmp: string
 let tokens: MemoryTokenStore
@@ -56,8 +52,10 @@ describe('deploy and destroy commands', () => {
     const bundle = join(tmp, 'index.mjs')
     await writeFile(bundle, FIXTURE_BUNDLE)
     const account = await freshMotoAccount(inject('motoEndpoint'))
-    await requireManagedPolicies(inject('motoEndpoint'), account)
     accountId = account.accountId
+    const s3 = testS3Client(inject('motoEndpoint'), { credentials: account.credentials })
+    await s3.send(new CreateBucketCommand({ Bucket: 'cli-lake' }))
+    s3.destroy()
     // Nothing but the SDK's standard variables points the real clients at moto.
     vi.stubEnv('AWS_ENDPOINT_URL', inject('motoEndpoint'))
     vi.stubEnv('AWS_REGION', TEST_REGION)
@@ -88,13 +86,13 @@ describe('deploy and destroy commands', () => {
       functionArn: `arn:aws:lambda:${TEST_REGION}:${accountId}:function:cli`,
       trigger: { kind: 'schedule', expression: 'cron(0 6 * * ? *)', timezone: 'America/Chicago' },
     })
-    expect(changesOf(first).filter((c) => c.action === 'create')).toHaveLength(10)
+    expect(changesOf(first).filter((c) => c.action === 'create')).toHaveLength(9)
 
     const plan = await run('deploy', ['--bucket', 'cli-lake', '--name', 'cli', '--dry-run'])
     expect(plan.exitCode).toBe(0)
     expect(plan.stdout).toMatch(/^ {2}unchanged +lambda-function +cli$/m)
     expect(plan.stdout).toContain(
-      'Plan: 0 to create, 0 to update, 0 to delete, 10 unchanged. Nothing was changed (--dry-run).',
+      'Plan: 0 to create, 0 to update, 0 to delete, 9 unchanged. Nothing was changed (--dry-run).',
     )
     expect(plan.stdout).toContain('Runs cron(0 6 * * ? *) in America/Chicago (EventBridge Scheduler "cli").')
   })
@@ -119,6 +117,21 @@ describe('deploy and destroy commands', () => {
     expect(noLogin.stderr).toContain('run garmin-s3 login first')
   })
 
+  it('refuses a bucket that does not exist with exit 2 and the aws s3 mb hint, creating nothing', async () => {
+    const missing = await run('deploy', ['--bucket', 'no-such-bucket', '--name', 'cli-nobucket'])
+    expect(missing.exitCode).toBe(2)
+    expect(missing.stderr).toContain('Bucket no-such-bucket does not exist')
+    expect(missing.stderr).toContain(`aws s3 mb s3://no-such-bucket --region ${TEST_REGION}`)
+    const left = await run('destroy', ['--name', 'cli-nobucket', '--dry-run', '--json'])
+    expect(changesOf(left).filter((c) => c.action === 'delete')).toEqual([])
+  })
+
+  it('accepts --yes, which scripts pass to both deploy and destroy', async () => {
+    const yes = await run('deploy', ['--bucket', 'cli-lake', '--name', 'cli', '--yes', '--dry-run'])
+    expect(yes.exitCode).toBe(0)
+    expect(yes.stdout).toContain('Nothing was changed (--dry-run).')
+  })
+
   it('destroy asks first: no terminal and no --yes is a usage error, a "no" removes nothing', async () => {
     await run('deploy', ['--bucket', 'cli-lake', '--name', 'cli-ask', '--json'])
 
@@ -134,7 +147,7 @@ describe('deploy and destroy commands', () => {
       `Remove the garmin-s3 deployment "cli-ask" from account ${accountId} (${TEST_REGION})? [y/N]`,
     ])
     const still = await run('destroy', ['--name', 'cli-ask', '--dry-run', '--json'])
-    expect(changesOf(still).filter((c) => c.action === 'delete')).toHaveLength(10)
+    expect(changesOf(still).filter((c) => c.action === 'delete')).toHaveLength(9)
   })
 
   it('destroy --yes removes the deployment, and a second run says there is nothing to remove', async () => {
@@ -142,7 +155,7 @@ describe('deploy and destroy commands', () => {
 
     const removed = await run('destroy', ['--name', 'cli-gone', '--yes', '--json'])
     expect(removed.exitCode).toBe(0)
-    expect(changesOf(removed).filter((c) => c.action === 'delete')).toHaveLength(10)
+    expect(changesOf(removed).filter((c) => c.action === 'delete')).toHaveLength(9)
 
     const again = await run('destroy', ['--name', 'cli-gone', '--yes'])
     expect(again.exitCode).toBe(0)

@@ -28,12 +28,10 @@ import {
   type MotoAccount,
   motoClients,
   type RecordedCall,
-  requireManagedPolicies,
   writeCalls,
 } from './helpers.js'
 
 const BUCKET = 'deploy-test-lake'
-const BASIC_EXECUTION = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'
 
 function options(name: string, overrides: Partial<DeployOptions> = {}): DeployOptions {
   return deployOptions({ name, bucket: BUCKET, ...overrides })
@@ -53,7 +51,6 @@ describe('deploy against moto', () => {
   beforeAll(async () => {
     account = await freshMotoAccount(endpoint)
     ;({ clients, calls } = motoClients(endpoint, account))
-    await requireManagedPolicies(endpoint, account)
     const s3 = testS3Client(endpoint, { credentials: account.credentials })
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
     await s3.send(
@@ -98,13 +95,13 @@ describe('deploy against moto', () => {
     )
     expect(invokeConfig).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 })
 
-    // Execution role: trusted by Lambda, basic logging attached, inline policy scoped to bucket/prefix/parameter.
+    // Execution role: trusted by Lambda, no managed policy, inline policy scoped to bucket/prefix/parameter/log group.
     const role = await clients.iam.send(new GetRoleCommand({ RoleName: 'fresh-function' }))
     expect(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '')).toContain('lambda.amazonaws.com')
     const attached = await clients.iam.send(
       new ListAttachedRolePoliciesCommand({ RoleName: 'fresh-function' }),
     )
-    expect(attached.AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([BASIC_EXECUTION])
+    expect(attached.AttachedPolicies ?? []).toEqual([])
     const inline = await clients.iam.send(
       new GetRolePolicyCommand({ RoleName: 'fresh-function', PolicyName: 'fresh-access' }),
     )
@@ -123,8 +120,14 @@ describe('deploy against moto', () => {
     expect(byAction['ssm:GetParameter,ssm:PutParameter']?.Resource).toBe(
       `arn:aws:ssm:${arnBase}:parameter/fresh/tokens`,
     )
+    const logGroup = `arn:aws:logs:${arnBase}:log-group:/aws/lambda/fresh`
+    expect(byAction['logs:CreateLogGroup,logs:CreateLogStream,logs:PutLogEvents']?.Resource).toEqual([
+      logGroup,
+      `${logGroup}:*`,
+    ])
     const resources = policy.Statement.flatMap((s) => [s.Resource].flat())
-    expect(resources.some((r) => r.includes('*') && !r.startsWith(`arn:aws:s3:::${BUCKET}/`))).toBe(false)
+    const ours = (r: string) => r.startsWith(`arn:aws:s3:::${BUCKET}/`) || r === `${logGroup}:*`
+    expect(resources.some((r) => r.includes('*') && !ours(r))).toBe(false)
 
     // Token parameter: a SecureString holding the local tokens.
     const parameter = await clients.ssm.send(

@@ -92,7 +92,7 @@ function payload(value: unknown): InvokeCommandOutput['Payload'] {
   return new TextEncoder().encode(JSON.stringify(value)) as InvokeCommandOutput['Payload']
 }
 
-const READ_ONLY = /^(Get|List|Describe)/
+const READ_ONLY = /^(Get|List|Describe|Head)/
 function writesSent(mocks: Mocks): string[] {
   return Object.entries(mocks).flatMap(([key, mock]) =>
     mock
@@ -266,6 +266,25 @@ describe('deploy with mocked AWS clients', () => {
       hint: expect.stringContaining('--profile'),
     })
     expect(writesSent(mocks)).toEqual(['iam:CreateRole'])
+  })
+
+  it('a first deploy that stops halfway names what exists and how to complete or remove it', async () => {
+    mocks.lambda
+      .on(CreateFunctionCommand)
+      .rejects(awsError('CodeStorageExceededException', 'Code storage limit exceeded.'))
+
+    const error = await run().catch((e: unknown) => e)
+
+    expect(error).toMatchObject({
+      exitCode: 1,
+      message: expect.stringContaining(
+        'It stopped halfway; these exist now: iam-role unit-function, iam-role-policy unit-function/unit-access, ssm-parameter /unit/tokens',
+      ),
+      hint: expect.stringContaining(
+        'Rerun the same deploy to complete it, or remove what exists with garmin-s3 destroy --name unit.',
+      ),
+    })
+    expect((error as Error).message.split('exist now:')[1]).not.toContain('lambda-function')
   })
 
   it('--dry-run reads everything and sends no write call, even when things differ', async () => {

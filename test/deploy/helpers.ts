@@ -4,8 +4,9 @@
  */
 import { randomInt } from 'node:crypto'
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
-import { GetPolicyCommand, IAMClient } from '@aws-sdk/client-iam'
+import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
+import { S3Client } from '@aws-sdk/client-s3'
 import { SchedulerClient } from '@aws-sdk/client-scheduler'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
@@ -44,6 +45,7 @@ export function awsClients(config: {
     events: new EventBridgeClient(config),
     ssm: new SSMClient(config),
     sts: new STSClient(config),
+    s3: new S3Client({ ...config, forcePathStyle: true }),
   }
 }
 
@@ -142,23 +144,7 @@ export function motoClients(
   return { clients, calls }
 }
 
-const BASIC_EXECUTION = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'
-
-/** deploy attaches this AWS-managed policy; moto only knows them when started with the variable below. */
-export async function requireManagedPolicies(endpoint: string, account: MotoAccount): Promise<void> {
-  const iam = new IAMClient({ region: TEST_REGION, endpoint, credentials: account.credentials })
-  try {
-    await iam.send(new GetPolicyCommand({ PolicyArn: BASIC_EXECUTION }))
-  } catch {
-    throw new Error(
-      'moto_server must run with MOTO_IAM_LOAD_MANAGED_POLICIES=true (test/helpers/servers.ts) so that AWSLambdaBasicExecutionRole exists',
-    )
-  } finally {
-    iam.destroy()
-  }
-}
-
-const READ_ONLY = /^(Get|List|Describe)/
+const READ_ONLY = /^(Get|List|Describe|Head)/
 export function writeCalls(calls: RecordedCall[]): string[] {
   return calls.filter((c) => !READ_ONLY.test(c.command)).map((c) => `${c.client}:${c.command}`)
 }

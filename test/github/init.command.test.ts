@@ -135,7 +135,7 @@ describe('init github-actions --role-arn', () => {
       [[...base(), '--repo', 'octocat/data'], '--repo is only used with --create-role'],
       [['--bucket', 'my-data-lake', '--role-arn', ROLE, '--dir', repo], 'No AWS region'],
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a template literal
-      [[...base(), '--prefix', '${{ secrets.X }}/'], 'GitHub would evaluate it'],
+      [[...base(), '--prefix', '${{ secrets.X }}/'], 'cannot go into an IAM policy or a workflow'],
       [[...base(), '--name', 'bad name'], 'is not a valid deployment name'],
       [['--bucket', 'my-data-lake', '--create-role', '--dir', repo], '--create-role needs --repo'],
     ]

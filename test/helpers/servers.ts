@@ -99,8 +99,7 @@ export async function startMoto(): Promise<RunningServer> {
   const launcher = fileURLToPath(new URL('moto-server.py', import.meta.url))
   const child = spawn('python3', [launcher, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Deploy attaches the AWS-managed AWSLambdaBasicExecutionRole, which moto only knows when told to load them.
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true', MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
   })
   const endpoint = `http://127.0.0.1:${port}`
   const output = capture(child)

@@ -20,7 +20,6 @@ import {
   freshMotoAccount,
   MemoryTokenStore,
   motoClients,
-  requireManagedPolicies,
 } from '../deploy/helpers.js'
 import { MemoryStore } from '../helpers/memory-store.js'
 import { startCannedS3, testS3Client } from '../helpers/s3.js'
@@ -57,7 +56,6 @@ describe('the deployment block against moto', () => {
   beforeAll(async () => {
     const account = await freshMotoAccount(endpoint)
     ;({ clients } = motoClients(endpoint, account))
-    await requireManagedPolicies(endpoint, account)
     const s3 = testS3Client(endpoint, { credentials: account.credentials })
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
     s3.destroy()

@@ -15,7 +15,7 @@ import { openTokenStore } from '../../garmin/tokens.js'
 import type { GarminDomain, TokenStore } from '../../garmin/types.js'
 import { type InitResult, initGitHubActions } from '../../github/init.js'
 import { DEFAULT_CRON } from '../../github/workflow.js'
-import { validatePrefix } from '../../store/target.js'
+import { validatePolicyPrefix } from '../../store/target.js'
 import { controlPrefixFor } from '../../sync/index.js'
 
 export default class InitGitHubActions extends BaseCommand {
@@ -101,7 +101,7 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
         hint: 'The role trusts exactly one repository, e.g. --create-role --repo octocat/garmin-data.',
       })
     }
-    const prefix = validatePrefix(flags.prefix)
+    const prefix = validatePolicyPrefix(flags.prefix)
     const human = !this.jsonEnabled()
     const dryRun = flags['dry-run']
     let clients: AwsClients | undefined
