@@ -13,12 +13,13 @@ import {
   refreshTokens,
   signIn,
 } from './auth.js'
-import type { GarminEndpoints } from './endpoints.js'
+import { type GarminEndpoints, noteOverride } from './endpoints.js'
 import {
   AuthError,
   BotChallengeError,
   DomainMismatchError,
   GarminUnavailableError,
+  ItemRefusedError,
   NotFoundError,
   TokenStoreError,
   UnexpectedResponseError,
@@ -32,7 +33,7 @@ import {
   type Transport,
   TransportFailure,
 } from './http.js'
-import { accessTokenExpiry, refreshDueAt } from './jwt.js'
+import { accessTokenExpiry, issuerDomain, refreshDueAt } from './jwt.js'
 import { guardRedirects } from './redirects.js'
 import {
   type AttemptResult,
@@ -94,6 +95,8 @@ const DAILY_PATHS = {
 } satisfies Record<string, (date: string, displayName: string) => [string, Record<string, string>]>
 
 export type DailyDataset = keyof typeof DAILY_PATHS
+/** The daily paths that carry the account's display name (and fail without one). */
+const NAMED_DAILY: ReadonlySet<DailyDataset> = new Set(['dailySummary', 'sleep', 'heartRate'])
 export const DAILY_DATASETS = Object.keys(DAILY_PATHS) as DailyDataset[]
 
 const PROFILE_PATH = '/userprofile-service/socialProfile'
@@ -124,6 +127,8 @@ export class GarminClient implements ActivitySource {
   private session: StoredTokens | undefined
   private loading: Promise<StoredTokens> | undefined
   private refreshing: Promise<StoredTokens> | undefined
+  /** The display name read again this run (at most once), after a path that uses it failed. */
+  private nameCheck: Promise<string> | undefined
   /** While a login or import is being checked, tokens are kept in memory only. */
   private deferSaving = false
 
@@ -165,7 +170,7 @@ export class GarminClient implements ActivitySource {
    * tokens. Nothing is stored when any step fails.
    */
   async login(input: LoginInput): Promise<StoredTokens> {
-    const di = await signIn(this.auth, input)
+    const di = await signIn(this.auth, input).catch(this.overridden)
     const now = new Date(this.clock.now()).toISOString()
     return this.adopt(
       {
@@ -188,7 +193,8 @@ export class GarminClient implements ActivitySource {
     const now = this.clock.now()
     const base: StoredTokens = imported.stored ?? {
       version: 1,
-      domain: this.endpoints.domain,
+      // python-garminconnect's file does not say; the token's issuer does.
+      domain: issuerDomain(imported.accessToken) ?? this.endpoints.domain,
       clientId: imported.clientId,
       accessToken: imported.accessToken,
       refreshToken: imported.refreshToken,
@@ -310,9 +316,11 @@ export class GarminClient implements ActivitySource {
     const path = `/download-service/files/activity/${activityIdText(id)}`
     const response = await this.request({ kind: 'download', path, signal }, 'application/octet-stream, */*')
     if (response.status === 204 || response.body.length === 0) {
-      throw new UnexpectedResponseError(path, 'the download is empty')
+      throw noteOverride(this.endpoints, new UnexpectedResponseError(path, 'the download is empty'))
     }
-    if (looksLikeHtml(response)) throw new UnexpectedResponseError(path, 'an HTML page instead of a file')
+    if (looksLikeHtml(response)) {
+      throw noteOverride(this.endpoints, new UnexpectedResponseError(path, 'an HTML page instead of a file'))
+    }
     return response.body
   }
 
@@ -324,9 +332,48 @@ export class GarminClient implements ActivitySource {
       })
     }
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new GarminS3Error(`"${date}" is not a YYYY-MM-DD date.`)
+    const call = (name: string) => {
+      const [path, query] = DAILY_PATHS[dataset](date, encodeURIComponent(name))
+      return this.getJson({ kind: dataset, path, query, signal }, true)
+    }
     const tokens = await this.freshTokens()
-    const [path, query] = DAILY_PATHS[dataset](date, encodeURIComponent(tokens.displayName))
-    return this.getJson({ kind: dataset, path, query, signal }, true)
+    if (!NAMED_DAILY.has(dataset)) return call('')
+    const noName = () =>
+      new ItemRefusedError(
+        DAILY_PATHS[dataset](date, '{displayName}')[0],
+        'the account has no display name, and this path needs one',
+        'no-display-name',
+        {
+          hint: 'Choose a display name in your profile at connect.garmin.com; the next run picks it up. The other datasets are stored.',
+        },
+      )
+    const name = tokens.displayName || (await this.rereadDisplayName())
+    if (name === '') throw noName()
+    try {
+      return await call(name)
+    } catch (error) {
+      // A 403 on a path with the name may mean the user renamed it since: read it again, once per run.
+      if (!(error instanceof ItemRefusedError) || error.reason !== 'forbidden') throw error
+      const fresh = await this.rereadDisplayName()
+      if (fresh === '') throw noName()
+      if (fresh === name) throw error
+      return call(fresh)
+    }
+  }
+
+  /** The profile's display name, read once per client (one run); a changed one is saved with the tokens. */
+  private rereadDisplayName(): Promise<string> {
+    this.nameCheck ??= (async () => {
+      const profile = await this.fetchProfile(true)
+      const current = await this.loadTokens()
+      if (profile.displayName !== current.displayName) {
+        const next = { ...current, displayName: profile.displayName }
+        this.session = next
+        await this.persist(next, false)
+      }
+      return profile.displayName
+    })()
+    return this.nameCheck
   }
 
   stats(): GarminRequestStats {
@@ -373,7 +420,7 @@ export class GarminClient implements ActivitySource {
     if (this.refreshing) return this.refreshing
     if (this.session && this.session.accessToken !== stale.accessToken) return Promise.resolve(this.session)
     this.refreshing = (async () => {
-      const di = await refreshTokens(this.auth, stale)
+      const di = await refreshTokens(this.auth, stale).catch(this.overridden)
       const now = new Date(this.clock.now()).toISOString()
       const rotated = di.refreshToken !== undefined && di.refreshToken !== stale.refreshToken
       const next: StoredTokens = {
@@ -413,17 +460,21 @@ export class GarminClient implements ActivitySource {
 
   private async fetchProfile(refreshOn401: boolean): Promise<SocialProfile> {
     const body = await this.getJson({ kind: 'profile', path: PROFILE_PATH, refreshOn401 })
-    if (!isRecord(body) || typeof body.displayName !== 'string' || body.displayName === '') {
-      throw new UnexpectedResponseError(PROFILE_PATH, 'no displayName in the profile')
-    }
+    if (!isRecord(body)) throw new UnexpectedResponseError(PROFILE_PATH, 'the profile is not a JSON object')
     if (typeof body.profileId !== 'number')
       throw new UnexpectedResponseError(PROFILE_PATH, 'no profileId in the profile')
-    return body as SocialProfile
+    // Accounts that never chose a display name answer null: only the paths that need one fail later.
+    const displayName = typeof body.displayName === 'string' ? body.displayName : ''
+    return { ...body, displayName, profileId: body.profileId }
   }
 
   // ---- data calls ----
 
-  private async getJson(options: RequestOptions, allowNoContent = false): Promise<unknown> {
+  private getJson(options: RequestOptions, allowNoContent = false): Promise<unknown> {
+    return this.readJson(options, allowNoContent).catch(this.overridden)
+  }
+
+  private async readJson(options: RequestOptions, allowNoContent: boolean): Promise<unknown> {
     const response = await this.request(options, 'application/json')
     if (response.status === 204) {
       if (allowNoContent) return undefined
@@ -431,6 +482,10 @@ export class GarminClient implements ActivitySource {
     }
     const parsed = parseJsonBody(response)
     if (!parsed.ok) throw new UnexpectedResponseError(options.path, notJsonReason(response))
+    // Garmin answers 200 with `privacyProtected: true` (and no data) when privacy settings hide it.
+    if (isRecord(parsed.value) && parsed.value.privacyProtected === true) {
+      throw new ItemRefusedError(options.path, 'privacyProtected: hidden by the privacy settings', 'privacy')
+    }
     return parsed.value
   }
 
@@ -438,54 +493,66 @@ export class GarminClient implements ActivitySource {
   private request(options: RequestOptions, accept: string): Promise<HttpResponse> {
     const url = this.url(options.path, options.query)
     let refreshedAfter401 = options.refreshOn401 === false
-    return withRetries<HttpResponse>(
-      async () => {
-        for (;;) {
-          const tokens = await this.freshTokens()
-          this.count(options.kind)
-          let response: HttpResponse
-          try {
-            response = await send(
-              this.transport,
-              url,
-              {
-                method: 'GET',
-                headers: {
-                  ...MOBILE_APP_HEADERS,
-                  Accept: accept,
-                  Authorization: `Bearer ${tokens.accessToken}`,
+    return this.withOverrideNote(
+      withRetries<HttpResponse>(
+        async () => {
+          for (;;) {
+            const tokens = await this.freshTokens()
+            this.count(options.kind)
+            let response: HttpResponse
+            try {
+              response = await send(
+                this.transport,
+                url,
+                {
+                  method: 'GET',
+                  headers: {
+                    ...MOBILE_APP_HEADERS,
+                    Accept: accept,
+                    Authorization: `Bearer ${tokens.accessToken}`,
+                  },
                 },
-              },
-              { timeoutMs: this.timeoutMs, signal: options.signal },
-            )
-          } catch (error) {
-            if (!(error instanceof TransportFailure)) throw error
-            return transient(options.path, error.message)
-          }
-          if (response.status === 401) {
-            if (refreshedAfter401) {
-              throw new AuthError(
-                `Garmin refused the access token for ${options.path} (HTTP 401), even after a refresh.`,
+                { timeoutMs: this.timeoutMs, signal: options.signal },
               )
+            } catch (error) {
+              if (!(error instanceof TransportFailure)) throw error
+              return transient(options.path, error.message)
             }
-            refreshedAfter401 = true
-            await this.refreshFrom(tokens)
-            continue
+            if (response.status === 401) {
+              if (refreshedAfter401) {
+                throw new AuthError(
+                  `Garmin refused the access token for ${options.path} (HTTP 401), even after a refresh.`,
+                )
+              }
+              refreshedAfter401 = true
+              await this.refreshFrom(tokens)
+              continue
+            }
+            return this.classify(options, response)
           }
-          return this.classify(options.path, response)
-        }
-      },
-      {
-        policy: this.policy,
-        clock: this.clock,
-        random: this.random,
-        signal: options.signal,
-        gate: this.rateGate,
-      },
+        },
+        {
+          policy: this.policy,
+          clock: this.clock,
+          random: this.random,
+          signal: options.signal,
+          gate: this.rateGate,
+        },
+      ),
     )
   }
 
-  private classify(path: string, response: HttpResponse): AttemptResult<HttpResponse> {
+  /** Errors from talking to Garmin, marked when the override points elsewhere (see noteOverride). */
+  private readonly overridden = (error: unknown): never => {
+    throw noteOverride(this.endpoints, error)
+  }
+
+  private withOverrideNote<T>(promise: Promise<T>): Promise<T> {
+    return promise.catch(this.overridden)
+  }
+
+  private classify(options: RequestOptions, response: HttpResponse): AttemptResult<HttpResponse> {
+    const { path } = options
     const { status } = response
     if (status === 429) {
       return {
@@ -503,9 +570,13 @@ export class GarminClient implements ActivitySource {
           hint: 'Wait an hour and run again; cloud and CI addresses are blocked more often than home networks.',
         })
       }
-      throw new AuthError(`Garmin refused access to ${path} (HTTP 403).`, {
-        hint: 'Run `garmin-s3 login` again; if it persists, this data may not be available to your account.',
-      })
+      // The profile and the list concern the whole account; any other path is one item.
+      if (options.kind === 'profile' || options.kind === 'list' || options.kind === 'count') {
+        throw new AuthError(`Garmin refused access to ${path} (HTTP 403).`, {
+          hint: 'Run `garmin-s3 login` again; if it persists, this data may not be available to your account.',
+        })
+      }
+      throw new ItemRefusedError(path, 'HTTP 403', 'forbidden')
     }
     if (status >= 200 && status < 300) return { ok: true, value: response }
     throw new UnexpectedResponseError(path, `HTTP ${status}`)

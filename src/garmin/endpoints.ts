@@ -13,6 +13,8 @@ export interface GarminEndpoints {
   sso: string
   diauth: string
   connectapi: string
+  /** Set when GARMIN_S3_GARMIN_URL points every host at a simulator: errors then say so. */
+  override?: string
 }
 
 export const GARMIN_DOMAINS: readonly GarminDomain[] = ['garmin.com', 'garmin.cn']
@@ -32,7 +34,7 @@ export function resolveEndpoints(input: { domain?: string; env?: NodeJS.ProcessE
   const override = env.GARMIN_S3_GARMIN_URL?.trim()
   if (override) {
     const base = loopbackBase(override)
-    return { domain: domainText, sso: base, diauth: base, connectapi: base }
+    return { domain: domainText, sso: base, diauth: base, connectapi: base, override: base }
   }
   return {
     domain: domainText,
@@ -40,6 +42,17 @@ export function resolveEndpoints(input: { domain?: string; env?: NodeJS.ProcessE
     diauth: `https://diauth.${domainText}`,
     connectapi: `https://connectapi.${domainText}`,
   }
+}
+
+/**
+ * Adds to a Garmin-facing error that the answer came from the GARMIN_S3_GARMIN_URL override, not from
+ * Garmin, so nobody chases a Garmin outage that is a simulator's. Returns the same error.
+ */
+export function noteOverride(endpoints: GarminEndpoints, error: unknown): unknown {
+  if (endpoints.override === undefined || !(error instanceof Error)) return error
+  const note = ` (GARMIN_S3_GARMIN_URL is set: this was ${endpoints.override}, not Garmin.)`
+  if (!error.message.endsWith(note)) error.message += note
+  return error
 }
 
 /** The service the mobile app logs in for; an identifier Garmin checks, not a host we call. */

@@ -93,6 +93,31 @@ export class NotFoundError extends GarminS3Error {
   }
 }
 
+/**
+ * Garmin refuses one item to this account (a JSON 403, a `privacyProtected` answer, a path that needs a
+ * display name the account does not have): exit 1. It is an item failure, not a sign-in problem: the
+ * sync skips the item without storing it or marking it done, and asks again next run.
+ */
+export class ItemRefusedError extends GarminS3Error {
+  readonly endpoint: string
+  constructor(
+    endpoint: string,
+    why: string,
+    readonly reason: 'forbidden' | 'privacy' | 'no-display-name',
+    options: Options = {},
+  ) {
+    super(
+      `Garmin refused ${endpoint} for this account (${why}); it is skipped and asked for again next run.`,
+      {
+        hint: 'Check the privacy and data-sharing settings of the account at connect.garmin.com; the other data is stored.',
+        ...options,
+        exitCode: EXIT.failure,
+      },
+    )
+    this.endpoint = endpoint
+  }
+}
+
 /** The token store cannot be read or written safely (permissions, symlink, corrupt file, SSM access): exit 1. */
 export class TokenStoreError extends GarminS3Error {
   constructor(message: string, options: Options = {}) {

@@ -2,6 +2,8 @@
  * Reading (not verifying) Garmin's access tokens: we only need to know when they expire and which
  * client id they were issued to. Garmin verifies them; we never trust them for anything else.
  */
+import { GARMIN_DOMAINS } from './endpoints.js'
+import type { GarminDomain } from './types.js'
 
 export interface JwtClaims {
   /** Seconds since the epoch. */
@@ -21,6 +23,19 @@ export function decodeJwtPayload(token: string): JwtClaims | undefined {
   } catch {
     return undefined
   }
+}
+
+/** The Garmin domain that issued a token (its `iss`, e.g. https://diauth.garmin.cn), when it names one. */
+export function issuerDomain(token: string): GarminDomain | undefined {
+  const iss = decodeJwtPayload(token)?.iss
+  if (typeof iss !== 'string') return undefined
+  let host: string
+  try {
+    host = new URL(iss).hostname.toLowerCase()
+  } catch {
+    return undefined
+  }
+  return GARMIN_DOMAINS.find((domain) => host === domain || host.endsWith(`.${domain}`))
 }
 
 /** Refresh this long before the access token expires (garmin-protocol.md). */

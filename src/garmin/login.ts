@@ -12,7 +12,7 @@ import { GarminClient } from './client.js'
 import { resolveEndpoints } from './endpoints.js'
 import { TokenStoreError } from './errors.js'
 import type { Transport } from './http.js'
-import { refreshDueAt } from './jwt.js'
+import { issuerDomain, refreshDueAt } from './jwt.js'
 import { type ImportedTokens, parseTokenImport } from './token-format.js'
 import { openTokenStore } from './tokens.js'
 import { botChallengeAdvice, loadTransport, type TransportName } from './transport.js'
@@ -56,12 +56,17 @@ export interface LoginResult {
 }
 
 export async function runLogin(options: LoginOptions, io: LoginIo): Promise<LoginResult> {
-  const endpoints = resolveEndpoints({ domain: options.domain, env: io.env })
   const tokenStore = openTokenStore(options.tokenStore, io.env)
   const transportName = options.transport ?? 'fetch'
   if (options.importFrom !== undefined) {
     if (options.mfaCode !== undefined) throw new UsageError('--mfa-code has no use with --import.')
     const imported = await readTokenImport(options.importFrom, io)
+    // Without --domain or GARMIN_DOMAIN, the domain is the one that issued the token (its `iss`).
+    const issuer = issuerDomain(imported.stored?.accessToken ?? imported.accessToken)
+    const endpoints = resolveEndpoints({
+      domain: options.domain ?? (io.env.GARMIN_DOMAIN ? undefined : issuer),
+      env: io.env,
+    })
     const client = new GarminClient({
       tokenStore,
       endpoints,
@@ -72,6 +77,7 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
     return describe(tokens, tokenStore.location, `import:${imported.format}`)
   }
 
+  const endpoints = resolveEndpoints({ domain: options.domain, env: io.env })
   const email = options.email?.trim() || io.env.GARMIN_EMAIL?.trim() || (await askEmail(io))
   const password = io.env.GARMIN_PASSWORD || (await askPassword(io))
   const loginTransport = await loadTransport(transportName)

@@ -43,11 +43,14 @@ beforeAll(async () => {
 })
 afterAll(() => sim.close())
 
-async function get(path: string): Promise<Response> {
+async function get(path: string, accept = 'application/json'): Promise<Response> {
   return fetch(`${sim.url}${path}`, {
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+    headers: { authorization: `Bearer ${token}`, accept },
   })
 }
+
+/** What garmin-s3 sends for a download; Garmin answers 406 unless `*\/*` is accepted. */
+const ANY = 'application/octet-stream, */*'
 
 async function getJson<T = unknown>(path: string): Promise<T> {
   const res = await get(path)
@@ -206,9 +209,17 @@ describe('original file download', () => {
     return { name: out.stderr.toString(), data: out.stdout }
   }
 
+  it('answers 406 to an Accept that excludes */*, as Garmin does', async () => {
+    const id = all[0]!.activityId
+    for (const accept of ['application/json', 'application/zip, application/octet-stream']) {
+      expect((await get(`/download-service/files/activity/${id}`, accept)).status, accept).toBe(406)
+    }
+    expect((await get(`/download-service/files/activity/${id}`, ANY)).status).toBe(200)
+  })
+
   it('is a ZIP holding a FIT file that Garmin’s SDK decodes, matching the activity', async () => {
     const entry = all.find((e) => e.parent === false && typeof e.averageHR === 'number')!
-    const res = await get(`/download-service/files/activity/${entry.activityId}`)
+    const res = await get(`/download-service/files/activity/${entry.activityId}`, ANY)
     expect(res.status).toBe(200)
     const zip = Buffer.from(await res.arrayBuffer())
     const { name, data } = unzipWithPython(zip)
@@ -229,8 +240,8 @@ describe('original file download', () => {
 
   it('answers the same bytes for the same id, even from a fresh simulator', async () => {
     const id = all[3]!.activityId
-    const a = Buffer.from(await (await get(`/download-service/files/activity/${id}`)).arrayBuffer())
-    const b = Buffer.from(await (await get(`/download-service/files/activity/${id}`)).arrayBuffer())
+    const a = Buffer.from(await (await get(`/download-service/files/activity/${id}`, ANY)).arrayBuffer())
+    const b = Buffer.from(await (await get(`/download-service/files/activity/${id}`, ANY)).arrayBuffer())
     expect(a.equals(b)).toBe(true)
     const twin = await startSimulator({ activities: 1500, years: 4, seed: 7, now: () => clock.now() })
     try {

@@ -45,6 +45,8 @@ export interface SimOptions {
   accessTokenMaxCalls?: number
   /** Client ids the token endpoint refuses (401 invalid_client), to exercise the client's fallback list. */
   rejectedClientIds?: string[]
+  /** The profile has `displayName: null` (Garmin accounts that never chose one); name paths answer 403. */
+  noDisplayName?: boolean
   /** How many seeded days within the last 30 answer 204 on the daily routes (default 3). */
   gapDays?: number
   /** How latency waits (default setTimeout); tests can record instead of waiting. */
@@ -91,6 +93,12 @@ export interface Simulator {
   gapDates(): string[]
   /** Garmin revising a recent day: from now on that day of a (per-date) daily route answers new content. */
   reviseDaily(route: SimRoute, date: string): void
+  /** That day of a per-date daily route answers 200 `{privacyProtected: true}` with no data. */
+  protectDaily(route: SimRoute, date: string): void
+  /** That day of a per-date daily route answers 200 with every field null (Garmin's "nothing recorded"). */
+  nullDaily(route: SimRoute, date: string): void
+  /** The user renames their display name: the old one now answers 403 on the name paths. */
+  renameDisplayName(name: string): void
   readonly user: { email: string; password: string; mfaCode?: string; displayName: string; profileId: number }
 }
 
@@ -215,6 +223,9 @@ class SimServer implements Simulator {
   private byId = new Map<number, ActivityEntry>()
   private clockOffsetMs = 0
   private readonly revisions = new Map<string, number>()
+  private readonly dayOverrides = new Map<string, 'protected' | 'null'>()
+  /** What socialProfile reports and the name paths accept; null for an account without one. */
+  private displayName: string | null
   private counts: SimStats = { total: 0, byRoute: {}, unmatched: 0 }
 
   constructor(private readonly options: SimOptions) {
@@ -224,6 +235,7 @@ class SimServer implements Simulator {
     this.user = { ...user, displayName: user.displayName ?? DEFAULT_USER.displayName, profileId }
     this.owner = { profileId, displayName: this.user.displayName, fullName: 'Sim Runner' }
     this.generator = new ActivityGenerator({ seed: this.seed, owner: this.owner })
+    this.displayName = options.noDisplayName ? null : this.owner.displayName
     this.entries = options.activitiesFile
       ? loadActivitiesFile(options.activitiesFile)
       : this.generator.generate(options.activities ?? 100, options.years ?? 3, this.now())
@@ -331,6 +343,18 @@ class SimServer implements Simulator {
     return [...this.gaps].sort((a, b) => a - b).map(dateOf)
   }
 
+  protectDaily(route: SimRoute, date: string): void {
+    this.dayOverrides.set(`${route} ${date}`, 'protected')
+  }
+
+  nullDaily(route: SimRoute, date: string): void {
+    this.dayOverrides.set(`${route} ${date}`, 'null')
+  }
+
+  renameDisplayName(name: string): void {
+    this.displayName = name
+  }
+
   reviseDaily(route: SimRoute, date: string): void {
     const key = `${route} ${date}`
     this.revisions.set(key, (this.revisions.get(key) ?? 0) + 1)
@@ -419,12 +443,12 @@ class SimServer implements Simulator {
       default: {
         const denied = this.auth.checkBearer(authorization)
         if (denied) return json(denied.status, denied.body, denied.headers)
-        return this.data(m, query)
+        return this.data(m, query, req.headers.accept ?? '')
       }
     }
   }
 
-  private data(m: Matched, query: URLSearchParams): Answer {
+  private data(m: Matched, query: URLSearchParams, accept: string): Answer {
     switch (m.route) {
       case 'socialProfile':
         return json(200, this.socialProfile())
@@ -439,6 +463,8 @@ class SimServer implements Simulator {
         const id = /^\d{1,16}$/.test(m.param ?? '') ? Number(m.param) : Number.NaN
         const entry = this.byId.get(id)
         if (!entry) return message(404, `Activity ${m.param} not found`)
+        // Garmin's download service answers 406 unless the client accepts any type.
+        if (m.route === 'download' && !accept.includes('*/*')) return message(406, 'Not Acceptable')
         if (m.route === 'activity') return json(200, activityDetail(entry, this.owner))
         if (m.route === 'activitySplits') return json(200, activitySplits(entry, this.seed))
         if (m.route === 'activityDetails') {
@@ -475,7 +501,7 @@ class SimServer implements Simulator {
       id: this.owner.profileId + 1_000,
       profileId: this.owner.profileId,
       garminGUID: '3e4f9a7c-1b2d-4c5e-8f90-a1b2c3d4e5f6',
-      displayName: this.owner.displayName,
+      displayName: this.displayName,
       fullName: this.owner.fullName,
       userName: this.user.email,
       profileImageType: 'UPLOADED_PHOTO',
@@ -597,7 +623,7 @@ class SimServer implements Simulator {
       case 'dailySummary':
       case 'sleep':
       case 'heartRate':
-        if (m.param !== this.owner.displayName)
+        if (this.displayName === null || m.param !== this.displayName)
           return message(403, 'displayName does not belong to this token')
         date = query.get(m.route === 'dailySummary' ? 'calendarDate' : 'date')
         break
@@ -607,7 +633,17 @@ class SimServer implements Simulator {
     const day = dayNumber(date ?? '')
     if (day === undefined) return message(400, `invalid date ${date}: expected YYYY-MM-DD`)
     if (skip(day)) return { status: 204 }
+    const override = this.dayOverrides.get(`${m.route} ${dateOf(day)}`)
+    if (override === 'protected') {
+      // What Garmin answers for data the account's privacy settings hide from this token.
+      return json(200, {
+        userProfileId: this.owner.profileId,
+        calendarDate: dateOf(day),
+        privacyProtected: true,
+      })
+    }
     const body = dailyBody(m.route as Parameters<typeof dailyBody>[0], day, this.seed, this.owner)
+    if (override === 'null') return json(200, nullFilled(body))
     const revision = this.revisions.get(`${m.route} ${dateOf(day)}`)
     if (revision !== undefined && body !== null && typeof body === 'object' && !Array.isArray(body)) {
       return json(200, { ...body, simRevision: revision })
@@ -745,6 +781,13 @@ function faultAnswer(fault: Exclude<Fault, { kind: 'latency' | 'reset' | 'trunca
     case 'redirect':
       return json(fault.status, { message: 'Moved' }, { location: fault.location })
   }
+}
+
+/** The same shape with every value null, as Garmin answers a day with nothing recorded. */
+function nullFilled(body: unknown): unknown {
+  if (Array.isArray(body)) return []
+  if (body === null || typeof body !== 'object') return null
+  return Object.fromEntries(Object.keys(body).map((key) => [key, null]))
 }
 
 function send(res: ServerResponse, answer: Answer): void {
