@@ -18,6 +18,7 @@ import { ensureGitHubRole, type GitHubRolePlan, planGitHubRole } from './role.js
 import {
   validateBranch,
   validateCron,
+  validatePackageSpec,
   validateRegion,
   validateRepo,
   validateRoleArn,
@@ -46,8 +47,10 @@ export interface InitOptions {
   /** Take over same-named resources garmin-s3 did not make (`--adopt`). */
   adopt?: boolean
   createRole?: { repo: string; branch: string } | undefined
-  /** The version the workflow pins (`npx garmin-s3@<version>`). */
+  /** This package's version, written into the workflow's header. */
   packageVersion: string
+  /** What the workflow installs (`--package`); default `garmin-s3@<packageVersion>`. */
+  packageSpec?: string | undefined
 }
 
 export interface InitDeps {
@@ -74,6 +77,10 @@ export interface InitResult {
   tokenParameter: string
   schedule: { cron: string; timezone: string | null }
   packageVersion: string
+  /** What the workflow runs with npx. */
+  packageSpec: string
+  /** The file differs and only --force replaces it (a dry run shows it instead of refusing). */
+  needsForce: boolean
   /** Set with --create-role. */
   github: { repo: string; branch: string; subject: string; providerArn: string } | null
   /** AWS resources (with --create-role) then the workflow file. */
@@ -84,13 +91,14 @@ export interface InitResult {
   nextSteps: string[]
 }
 
-function workflowChange(action: InitResult['file'], force: boolean): Change {
+function workflowChange(action: InitResult['file'], force: boolean, needsForce: boolean): Change {
   return {
     resource: 'workflow-file',
     name: WORKFLOW_PATH,
     action,
     fields: action === 'update' ? ['content'] : [],
     ...(action === 'update' && force ? { note: '--force' } : {}),
+    ...(needsForce ? { note: 'differs: replaced only with --force' } : {}),
   }
 }
 
@@ -156,6 +164,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
   const bucket = validateBucketName(options.bucket)
   const prefix = validatePolicyPrefix(options.prefix)
   const cron = validateCron(options.cron)
+  const packageSpec = validatePackageSpec(options.packageSpec ?? `garmin-s3@${options.packageVersion}`)
   const timezone = options.timezone === undefined ? undefined : validateTimezone(options.timezone)
   const bucketRegion = options.bucketRegion === undefined ? undefined : validateRegion(options.bucketRegion)
   const create = options.createRole && {
@@ -224,6 +233,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
 
   const input: SyncWorkflowInput = {
     packageVersion: options.packageVersion,
+    packageSpec,
     name,
     bucket,
     prefix,
@@ -239,16 +249,18 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
   const current = await existing(path)
   const file: InitResult['file'] =
     current === undefined ? 'create' : current === content ? 'unchanged' : 'update'
-  if (file === 'update' && !force) {
+  const needsForce = file === 'update' && !force
+  // A dry run shows what --force would write instead of refusing: it is how to see the difference.
+  if (needsForce && !dryRun) {
     throw new UsageError(`${WORKFLOW_PATH} already exists and differs from what garmin-s3 would write`, {
-      hint: 'Rerun with --force to replace it (see the difference first with --dry-run), or remove the file.',
+      hint: 'Rerun with --force to replace it (see what it would write first with --dry-run), or remove the file.',
     })
   }
 
   // reconcile() already turns SDK failures into errors with a next step.
   const awsChanges = role.apply ? await role.apply() : []
   if (!dryRun && file !== 'unchanged') await writeAtomically(path, content)
-  const fileChange = workflowChange(file, force)
+  const fileChange = workflowChange(file, force, needsForce)
   deps.onChange?.(fileChange)
 
   const result: InitResult = {
@@ -263,6 +275,8 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
     tokenParameter,
     schedule: { cron, timezone: timezone ?? null },
     packageVersion: options.packageVersion,
+    packageSpec,
+    needsForce,
     github:
       create && role.plan
         ? {
@@ -287,7 +301,13 @@ export function nextSteps(result: InitResult): string[] {
   const rerun = result.github
     ? `garmin-s3 init github-actions --create-role --repo ${result.github.repo}`
     : 'garmin-s3 init github-actions'
-  if (result.dryRun) steps.push(`Rerun without --dry-run to apply this plan (${rerun} ...).`)
+  if (result.dryRun) {
+    steps.push(
+      result.needsForce
+        ? `${result.relativePath} differs from this: rerun without --dry-run and with --force to replace it (${rerun} ... --force).`
+        : `Rerun without --dry-run to apply this plan (${rerun} ...).`,
+    )
+  }
   if (!result.github) {
     steps.push(
       `Make sure the role ${result.roleArn} trusts GitHub's OIDC provider for this repository's default branch and may use s3://${result.bucket}/${result.prefix} and the SSM parameter ${result.tokenParameter} (or let garmin-s3 set it up: rerun with --create-role --repo owner/name).`,

@@ -149,3 +149,39 @@ export function validateBranch(branch: string): string {
   }
   return value
 }
+
+const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/
+const TARBALL_URL = /^https:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/[A-Za-z0-9._~/%+=@-]*\.tgz$/
+const GITHUB_REF = /^[A-Za-z0-9._/-]+$/
+
+/**
+ * What the workflow installs with npx: `garmin-s3@x.y.z` (the default, once published), an https URL of
+ * a packed tarball (`npm pack`, e.g. a GitHub release asset), or `github:owner/repo#tag`, so the
+ * workflow works before the package is on npm. Only characters that are inert in YAML and bash.
+ */
+export function validatePackageSpec(spec: string): string {
+  const value = spec.trim()
+  const hint =
+    'Use garmin-s3@x.y.z, an https://.../garmin-s3-x.y.z.tgz tarball URL, or github:owner/repo#tag.'
+  const version = /^garmin-s3@(.+)$/.exec(value)?.[1]
+  if (version !== undefined) {
+    if (SEMVER.test(version)) return value
+    throw new UsageError(`--package "${spec}" must pin an exact version (garmin-s3@x.y.z)`, { hint })
+  }
+  if (value.startsWith('github:')) {
+    const [repo = '', ref, ...rest] = value.slice('github:'.length).split('#')
+    const [owner = '', name = '', ...more] = repo.split('/')
+    const ok =
+      rest.length === 0 &&
+      more.length === 0 &&
+      OWNER.test(owner) &&
+      REPO_NAME.test(name) &&
+      ref !== undefined &&
+      GITHUB_REF.test(ref) &&
+      !ref.includes('..')
+    if (ok) return value
+    throw new UsageError(`--package "${spec}" is not github:owner/repo#tag`, { hint })
+  }
+  if (TARBALL_URL.test(value)) return value
+  throw new UsageError(`--package "${spec}" is not a garmin-s3 package spec`, { hint })
+}

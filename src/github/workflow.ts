@@ -14,8 +14,13 @@ export const SYNC_MAX_DURATION = '50m'
 export const JOB_TIMEOUT_MINUTES = 60
 
 export interface SyncWorkflowInput {
-  /** The garmin-s3 version the workflow runs (`npx garmin-s3@<version>`), normally this package's. */
+  /** The garmin-s3 version that wrote the workflow, normally this package's. */
   packageVersion: string
+  /**
+   * What npx installs (validatePackageSpec): `garmin-s3@<version>` when absent, else a tarball URL or
+   * `github:owner/repo#tag`.
+   */
+  packageSpec?: string | undefined
   /** The deployment name (`--name`): names the concurrency group. */
   name: string
   bucket: string
@@ -64,10 +69,12 @@ export function syncCommandLines(input: SyncWorkflowInput): string[] {
     ...(input.domain && input.domain !== 'garmin.com' ? [['--domain', input.domain]] : []),
     ['--max-duration', SYNC_MAX_DURATION],
   ]
-  return [
-    `npx --yes garmin-s3@${input.packageVersion} sync`,
-    ...args.map(([flag, value]) => `  ${flag} ${shellQuote(value ?? '')}`),
-  ]
+  const spec = input.packageSpec ?? `garmin-s3@${input.packageVersion}`
+  // A registry spec names the package itself; a tarball or a git spec needs --package and the bin name.
+  const npx = spec.startsWith('garmin-s3@')
+    ? `npx --yes ${spec} sync`
+    : `npx --yes --package ${shellQuote(spec)} garmin-s3 sync`
+  return [npx, ...args.map(([flag, value]) => `  ${flag} ${shellQuote(value ?? '')}`)]
 }
 
 export function renderSyncWorkflow(input: SyncWorkflowInput): string {

@@ -89,6 +89,57 @@ describe('init github-actions --role-arn', () => {
     expect(await readFile(join(repo, FILE), 'utf8')).toContain('name: garmin-s3 sync')
   })
 
+  it('--dry-run over a different workflow shows what --force would write instead of failing', async () => {
+    await mkdir(join(repo, '.github/workflows'), { recursive: true })
+    await writeFile(join(repo, FILE), 'name: my own\n')
+    const refused = await runInit(base())
+    expect(refused.stderr).toContain('see what it would write first with --dry-run')
+
+    const plan = await runInit([...base(), '--dry-run'])
+    expect(plan.exitCode).toBe(0)
+    expect(plan.stdout).toContain(`Would replace ${join(repo, FILE)}:`)
+    expect(plan.stdout).toContain('name: garmin-s3 sync')
+    expect(plan.stdout).toMatch(/1\. .*rerun without --dry-run and with --force to replace it/)
+    expect(await readFile(join(repo, FILE), 'utf8')).toBe('name: my own\n')
+  })
+
+  it('--package puts a tarball URL or a GitHub tag in the workflow, so it runs before publication', async () => {
+    const cases: [string, string][] = [
+      ['garmin-s3@1.2.3', 'npx --yes garmin-s3@1.2.3 sync'],
+      [
+        'https://github.com/octocat/garmin-s3/releases/download/v0.1.0/garmin-s3-0.1.0.tgz',
+        'npx --yes --package https://github.com/octocat/garmin-s3/releases/download/v0.1.0/garmin-s3-0.1.0.tgz garmin-s3 sync',
+      ],
+      [
+        'github:octocat/garmin-s3#v0.1.0',
+        "npx --yes --package 'github:octocat/garmin-s3#v0.1.0' garmin-s3 sync",
+      ],
+    ]
+    for (const [spec, command] of cases) {
+      const run = await runInit([...base(), '--package', spec, '--force', '--json'])
+      expect(run.exitCode, spec).toBe(0)
+      expect(run.json?.packageSpec).toBe(spec)
+      expect(readWorkflow(await readFile(join(repo, FILE), 'utf8')).jobs.sync?.steps.at(-1)?.run).toContain(
+        command,
+      )
+    }
+    const bad = [
+      'garmin-s3@latest',
+      'garmin-s3@^1.0.0',
+      'left-pad@1.0.0',
+      'http://example.invalid/garmin-s3.tgz',
+      'https://example.invalid/$(id).tgz',
+      'github:octocat/garmin-s3',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a template literal
+      'github:octocat/garmin-s3#${{ github.ref }}',
+    ]
+    for (const spec of bad) {
+      const run = await runInit([...base(), '--package', spec, '--force'])
+      expect(run.exitCode, spec).toBe(2)
+      expect(run.stderr, spec).toContain('github:owner/repo#tag')
+    }
+  })
+
   it('--dry-run shows the workflow and writes nothing', async () => {
     const run = await runInit([...base(), '--dry-run'])
     expect(run.exitCode).toBe(0)

@@ -78,6 +78,10 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
     }),
     dir: Flags.string({ description: 'Root of the repository to write the workflow into.', default: '.' }),
     force: Flags.boolean({ description: 'Replace an existing, different workflow file.' }),
+    package: Flags.string({
+      description:
+        'What the workflow installs with npx (default garmin-s3@<this version>): garmin-s3@x.y.z, an https tarball URL (npm pack), or github:owner/repo#tag, until the package is published.',
+    }),
     adopt: Flags.boolean({
       description:
         'With --create-role: take over a same-named role or parameter garmin-s3 did not make; lists the foreign policies it detaches.',
@@ -131,6 +135,7 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
           createRole:
             flags['create-role'] && flags.repo ? { repo: flags.repo, branch: flags.branch } : undefined,
           packageVersion: this.config.version,
+          packageSpec: flags.package,
         },
         {
           clients: () => {
