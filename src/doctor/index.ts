@@ -135,15 +135,15 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
         ? { result: 'ok', detail: `the access token expires ${when}: a refresh is due`, next: null }
         : { result: 'ok', detail: `the access token is valid until ${when}`, next: null }
     })
-    const refresh =
-      expiry.result === 'fail'
-        ? (skip('refresh', 'needs tokens for this domain'), undefined)
-        : due || options.refresh
-          ? await stage('refresh', async () => {
-              const fresh = await deps.garmin.refresh()
-              return { result: 'ok', detail: `refreshed; valid until ${fresh.expiresAt}`, next: null }
-            })
-          : (skip('refresh', 'not due (pass --refresh to try one)'), undefined)
+    let refresh: StageReport | undefined
+    if (expiry.result === 'fail') skip('refresh', 'needs tokens for this domain')
+    else if (!due && !options.refresh) skip('refresh', 'not due (pass --refresh to try one)')
+    else {
+      refresh = await stage('refresh', async () => {
+        const fresh = await deps.garmin.refresh()
+        return { result: 'ok', detail: `refreshed; valid until ${fresh.expiresAt}`, next: null }
+      })
+    }
     if (refresh?.result === 'fail' || expiry.result === 'fail') {
       skip('profile', 'needs a working token')
       skip('list', 'needs a working token')
