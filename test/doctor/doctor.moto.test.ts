@@ -25,7 +25,6 @@ import {
   motoClients,
 } from '../deploy/helpers.js'
 import { runCommand } from '../helpers/command.js'
-import { testS3Client } from '../helpers/s3.js'
 import { type Simulator, startSimulator } from '../sim/server.js'
 
 const BUCKET = 'doctor-deploy-lake'
@@ -36,11 +35,8 @@ let tokenPath: string
 
 beforeAll(async () => {
   const endpoint = inject('motoEndpoint')
-  const account = await freshMotoAccount(endpoint)
-  ;({ clients } = motoClients(endpoint, account))
-  const s3 = testS3Client(endpoint, { credentials: account.credentials })
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
-  s3.destroy()
+  clients = motoClients(endpoint, await freshMotoAccount(endpoint)).clients
+  await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
   const deps = {
     clients,
     tokenStore: new MemoryTokenStore(fixtureTokens()),
