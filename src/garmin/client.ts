@@ -217,7 +217,11 @@ export class GarminClient implements ActivitySource {
     try {
       const profile = await this.fetchProfile(refreshAllowed)
       const current = this.session ?? tokens
-      const done: StoredTokens = { ...current, displayName: profile.displayName }
+      const done: StoredTokens = {
+        ...current,
+        displayName: profile.displayName,
+        profileId: profile.profileId,
+      }
       this.deferSaving = false
       await this.persist(done)
       this.session = done

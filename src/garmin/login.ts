@@ -110,7 +110,8 @@ export async function runLogout(
 
 function describe(tokens: StoredTokens, location: string, source: LoginResult['source']): LoginResult {
   return {
-    displayName: tokens.displayName,
+    // An account without a display name is named by its profile id.
+    displayName: tokens.displayName || (tokens.profileId === undefined ? '' : `profile ${tokens.profileId}`),
     domain: tokens.domain,
     tokenStore: location,
     accessTokenExpiresAt: tokens.expiresAt,

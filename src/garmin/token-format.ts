@@ -36,8 +36,13 @@ function storedTokensProblem(value: unknown): string | undefined {
   const t = value as Record<string, unknown>
   if (t.version !== 1) return `unknown format version ${JSON.stringify(t.version ?? null)}`
   if (typeof t.domain !== 'string' || !isGarminDomain(t.domain)) return 'unknown domain'
-  for (const field of ['clientId', 'accessToken', 'refreshToken', 'displayName'] as const) {
+  for (const field of ['clientId', 'accessToken', 'refreshToken'] as const) {
     if (!nonEmpty(t[field])) return `missing ${field}`
+  }
+  // An account without a display name is stored with an empty one (and its profile id).
+  if (typeof t.displayName !== 'string') return 'missing displayName'
+  if (t.profileId !== undefined && !(Number.isSafeInteger(t.profileId) && (t.profileId as number) > 0)) {
+    return 'invalid profileId'
   }
   for (const field of ['expiresAt', 'obtainedAt'] as const) {
     if (!isoDate(t[field])) return `missing or invalid ${field}`

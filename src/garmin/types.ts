@@ -11,7 +11,10 @@ export interface StoredTokens {
   refreshToken: string
   /** ISO 8601: when the access token expires (the JWT `exp`). */
   expiresAt: string
+  /** Empty for an account that never chose one (then only the paths that need it fail). */
   displayName: string
+  /** Garmin's profile id; stands in for the display name in messages when there is none. */
+  profileId?: number
   /** ISO 8601: when these tokens were obtained (login or last refresh). */
   obtainedAt: string
   /** ISO 8601: when the refresh token last changed (login or rotation). Optional in older files. */

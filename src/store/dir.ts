@@ -181,6 +181,17 @@ export class DirStore implements Store {
     return { ...this.info(key, found.bytes, found.mtime), body: found.bytes }
   }
 
+  async delete(key: string): Promise<void> {
+    const path = keyToPath(this.root, key)
+    this.count('DeleteObject')
+    try {
+      await this.fs.unlink(path)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw this.fail(error, 'delete', path)
+    }
+  }
+
   async head(key: string): Promise<ObjectInfo | undefined> {
     const path = keyToPath(this.root, key)
     this.count('HeadObject')

@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -187,6 +188,16 @@ export class S3Store implements Store {
     } catch (error) {
       if (isMissingKey(error)) return undefined
       throw await this.fail(error, 'GetObject', key)
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key)
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }))
+    } catch (error) {
+      if (isMissingKey(error)) return
+      throw await this.fail(error, 'DeleteObject', key)
     }
   }
 

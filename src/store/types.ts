@@ -39,6 +39,11 @@ export interface Store {
     contentType: string,
     expectedEtag: string | null,
   ): Promise<CasResult>
+  /**
+   * Removes one object; nothing happens when it does not exist. Only for objects garmin-s3 made for
+   * itself (doctor's write probe): data objects are write-once and never deleted.
+   */
+  delete(key: string): Promise<void>
   /** Undefined when the key does not exist. */
   get(key: string): Promise<StoredObject | undefined>
   head(key: string): Promise<ObjectInfo | undefined>

@@ -4,10 +4,17 @@
  * marked done, and everything else is stored. A renamed display name is read again once per run; an
  * account without one loses only the paths that need it, and the report says so.
  */
+
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
 import { FakeClock } from '../../src/clock.js'
 import { EXIT } from '../../src/errors.js'
+import { GarminClient } from '../../src/garmin/client.js'
+import { resolveEndpoints } from '../../src/garmin/endpoints.js'
 import { ItemRefusedError } from '../../src/garmin/errors.js'
+import { FileTokenStore } from '../../src/garmin/tokens.js'
 import { readDatasetState } from '../../src/sync/dataset-state.js'
 import { type DailyDataset, dailyKey, datasetPrefix, datasetSpec } from '../../src/sync/datasets.js'
 import { addDays } from '../../src/sync/time.js'
@@ -99,7 +106,17 @@ it('an account without a display name signs in (profile id) and loses only the p
   const s = await account({ noDisplayName: true })
   const store = new MemoryStore()
   const clock = new FakeClock(NOW)
-  const garmin = await signedInClient(s, clock)
+  // A token file, as a user has: what login stored must load again in the next run.
+  const tokenStore = new FileTokenStore(
+    join(await mkdtemp(join(tmpdir(), 'garmin-s3-noname-')), 'tokens.json'),
+  )
+  const endpoints = resolveEndpoints({ env: { GARMIN_S3_GARMIN_URL: s.url } })
+  await new GarminClient({ tokenStore, endpoints, clock }).login({
+    email: s.user.email,
+    password: s.user.password,
+  })
+  expect(await tokenStore.load()).toMatchObject({ displayName: '', profileId: s.user.profileId })
+  const garmin = new GarminClient({ tokenStore, endpoints, clock, random: () => 0.5 })
   const { sync } = syncer(garmin, store, clock)
   s.resetStats()
 

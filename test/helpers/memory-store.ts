@@ -16,7 +16,7 @@ import type {
   StoreStats,
 } from '../../src/store/types.js'
 
-export type StoreOp = 'putIfAbsent' | 'putIfMatch' | 'get' | 'head' | 'list'
+export type StoreOp = 'putIfAbsent' | 'putIfMatch' | 'get' | 'head' | 'list' | 'delete'
 
 const S3_NAME: Record<StoreOp, string> = {
   putIfAbsent: 'PutObject',
@@ -24,6 +24,7 @@ const S3_NAME: Record<StoreOp, string> = {
   get: 'GetObject',
   head: 'HeadObject',
   list: 'ListObjectsV2',
+  delete: 'DeleteObject',
 }
 
 export interface FailureRule {
@@ -185,6 +186,11 @@ export class MemoryStore implements Store {
       body: e.body,
       contentType: e.contentType,
     }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.request('delete', key)
+    this.objects.delete(key)
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

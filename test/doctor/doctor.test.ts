@@ -1,0 +1,167 @@
+/**
+ * `garmin-s3 doctor` as a user runs it (in process, real flag parsing and output) against the
+ * simulator and a folder: a healthy setup passes every stage, and each stage that fails says so with
+ * its own next step and the exit code used everywhere else.
+ */
+import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import Doctor from '../../src/commands/doctor.js'
+import { EXIT } from '../../src/errors.js'
+import { GarminClient } from '../../src/garmin/client.js'
+import { resolveEndpoints } from '../../src/garmin/endpoints.js'
+import { FileTokenStore } from '../../src/garmin/tokens.js'
+import { runCommand } from '../helpers/command.js'
+import { type SimOptions, type Simulator, startSimulator } from '../sim/server.js'
+
+let sim: Simulator
+let dir: string
+let tokenPath: string
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'garmin-s3-doctor-'))
+  tokenPath = join(dir, 'tokens.json')
+})
+afterEach(() => sim?.close())
+
+async function signedIn(options: SimOptions = {}): Promise<void> {
+  sim = await startSimulator({ activities: 3, ...options })
+  const client = new GarminClient({
+    tokenStore: new FileTokenStore(tokenPath),
+    endpoints: resolveEndpoints({ env: { GARMIN_S3_GARMIN_URL: sim.url } }),
+  })
+  await client.login({ email: sim.user.email, password: sim.user.password })
+}
+
+interface Stage {
+  stage: string
+  result: string
+  ms: number
+  detail: string
+  next: string | null
+  exitCode: number
+}
+
+async function doctor(extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  const environment = { HOME: dir, GARMIN_S3_GARMIN_URL: sim.url, ...env }
+  class TestDoctor extends Doctor {
+    protected override env(): NodeJS.ProcessEnv {
+      return environment
+    }
+  }
+  const out = join(dir, 'lake')
+  const json = await runCommand(TestDoctor, ['--out', out, '--token-store', tokenPath, '--json', ...extra])
+  const text = await runCommand(TestDoctor, ['--out', out, '--token-store', tokenPath, ...extra])
+  const stages = (json.json as { stages: Stage[] }).stages
+  return { json, text, stages, byName: (name: string) => stages.find((s) => s.stage === name)! }
+}
+
+it('passes every stage of a healthy setup, and the store probe leaves nothing behind', async () => {
+  await signedIn()
+  const { json, text, stages } = await doctor()
+  expect(json.exitCode).toBe(EXIT.ok)
+  expect(json.json).toMatchObject({ exitCode: 0 })
+  expect(stages.map((s) => [s.stage, s.result])).toEqual([
+    ['token-file', 'ok'],
+    ['token-expiry', 'ok'],
+    ['refresh', 'skipped'],
+    ['profile', 'ok'],
+    ['list', 'ok'],
+    ['store', 'ok'],
+    ['deployment', 'skipped'],
+  ])
+  for (const s of stages) {
+    expect(s.next).toBeNull()
+    expect(s.ms).toBeGreaterThanOrEqual(0)
+  }
+  expect(text.exitCode).toBe(0)
+  expect(text.stdout.split('\n')[0]).toMatch(/^STAGE\s+RESULT\s+TIME\s+DETAIL$/)
+  expect(text.stdout).toContain('signed in as runner_1')
+  // The probe went under the control prefix and was deleted: no data key, no leftover.
+  expect(await readdir(join(dir, 'lake', 'raw-data', '_garmin-s3'))).toEqual([])
+  expect(await readdir(join(dir, 'lake', 'raw-data'))).toEqual(['_garmin-s3'])
+  // Nothing secret in what a user attaches to a bug report.
+  for (const secret of sim.secrets()) expect(`${json.stdout}${text.stdout}`).not.toContain(secret)
+})
+
+it('stage 1, no tokens: exit 3, next step login; the Garmin stages are skipped', async () => {
+  sim = await startSimulator({ activities: 1 })
+  const { json, byName, stages } = await doctor()
+  expect(json.exitCode).toBe(EXIT.auth)
+  expect(byName('token-file')).toMatchObject({
+    result: 'fail',
+    next: expect.stringContaining('garmin-s3 login'),
+  })
+  expect(stages.filter((s) => s.result === 'skipped').map((s) => s.stage)).toEqual([
+    'token-expiry',
+    'refresh',
+    'profile',
+    'list',
+    'deployment',
+  ])
+  // The store is still checked: one problem does not hide another.
+  expect(byName('store').result).toBe('ok')
+})
+
+it('stage 1, a token file others can read: exit 1, next step chmod 600', async () => {
+  await signedIn()
+  await chmod(tokenPath, 0o644)
+  const { json, byName } = await doctor()
+  expect(json.exitCode).toBe(EXIT.failure)
+  expect(byName('token-file')).toMatchObject({ result: 'fail', next: expect.stringContaining('chmod 600') })
+})
+
+it('stage 2, tokens of another Garmin domain: exit 2, next step --domain or login', async () => {
+  await signedIn()
+  const { json, byName } = await doctor(['--domain', 'garmin.cn'])
+  expect(json.exitCode).toBe(EXIT.usage)
+  expect(byName('token-expiry')).toMatchObject({
+    result: 'fail',
+    next: expect.stringContaining('--domain garmin.com'),
+  })
+})
+
+it('stage 3, a refresh token Garmin no longer accepts (--refresh): exit 3, next step login', async () => {
+  await signedIn()
+  sim.revokeRefreshTokens()
+  const { json, byName } = await doctor(['--refresh'])
+  expect(json.exitCode).toBe(EXIT.auth)
+  expect(byName('refresh')).toMatchObject({
+    result: 'fail',
+    next: expect.stringContaining('garmin-s3 login'),
+  })
+  expect(byName('profile').result).toBe('skipped')
+})
+
+it('stage 4, the profile behind a bot challenge: exit 4, next step wait', async () => {
+  await signedIn()
+  sim.addFault({ route: 'socialProfile', fault: { kind: 'html' } })
+  const { json, byName } = await doctor()
+  expect(json.exitCode).toBe(EXIT.unavailable)
+  expect(byName('profile')).toMatchObject({ result: 'fail', next: expect.stringMatching(/wait/i) })
+  expect(byName('list').result).toBe('skipped')
+})
+
+it('stage 5, a list answer that is not JSON: exit 1, next step update or report', async () => {
+  await signedIn()
+  sim.addFault({ route: 'activityList', fault: { kind: 'malformed' } })
+  const { json, byName } = await doctor()
+  expect(json.exitCode).toBe(EXIT.failure)
+  expect(byName('list')).toMatchObject({
+    result: 'fail',
+    next: expect.stringMatching(/update garmin-s3|report/),
+  })
+})
+
+it('stage 6, a store that cannot be written: exit 1, with the store error and its next step', async () => {
+  await signedIn()
+  // `lake` is a file, so nothing can be created below it.
+  await writeFile(join(dir, 'lake'), 'not a folder')
+  const { json, byName } = await doctor()
+  expect(json.exitCode).toBe(EXIT.failure)
+  const store = byName('store')
+  expect(store.result).toBe('fail')
+  expect(store.next).toEqual(expect.any(String))
+  expect(store.next).not.toBe('')
+})
