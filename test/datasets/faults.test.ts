@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import { FakeClock } from '../../src/clock.js'
 import { dailyGaps, readDatasetState } from '../../src/sync/dataset-state.js'
 import { dailyKey, datasetPrefix, perActivityKey } from '../../src/sync/datasets.js'
@@ -9,14 +9,21 @@ import type { Fault, SimRoute } from '../sim/faults.js'
 import { type Simulator, startSimulator } from '../sim/server.js'
 import { DAILY, NOW, PER_ACTIVITY, PREFIX, prefixOf, signedInClient, syncer, TODAY } from './helpers.js'
 
-let sim: Simulator
-
-beforeAll(async () => {
-  sim = await startSimulator({ activities: 30, years: 1, seed: 11, now: () => NOW, gapDays: 8 })
+// Each test has its own simulator: a test that runs long must not leave traffic in another's stats.
+const sims: Simulator[] = []
+async function account(): Promise<Simulator> {
+  const sim = await startSimulator({ activities: 90, years: 1, seed: 11, now: () => NOW, gapDays: 8 })
+  sims.push(sim)
+  return sim
+}
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((sim) => sim.close()))
 })
-afterAll(() => sim.close())
 
-const SINCE = addDays(TODAY, -364)
+// Four months of every dataset, five runs over them: enough days for every fault to fire many times,
+// small enough that the scenario stays a few seconds of CPU on a loaded machine (all waits are on the
+// fake clock).
+const SINCE = addDays(TODAY, -119)
 const EVERY_DATASET = [...PER_ACTIVITY, ...DAILY]
 
 /** What a run without faults stores: key -> bytes, in every dataset prefix (state files aside). */
@@ -29,21 +36,22 @@ function contents(store: MemoryStore): Map<string, string> {
   return out
 }
 
-it('a year of backfill of every dataset under 5xx, 429s, a 429 storm and 204s degrades to partial reports; the next clean run fills every gap', async () => {
+it('a four-month backfill of every dataset under 5xx, 429s, a 429 storm and 204s degrades to partial reports; the next clean run fills every gap', async () => {
+  const sim = await account()
   const store = new MemoryStore()
   const clock = new FakeClock(NOW)
   const { sync } = syncer(await signedInClient(sim, clock), store, clock)
   // Flaky servers on every data route, a 429 storm on one that outlasts the rate-limit budget, and
   // 204s on the account's gap days.
   const flaky: [SimRoute, Fault, number][] = [
-    ['sleep', { kind: 'status', status: 503 }, 0.3],
-    ['stress', { kind: 'status', status: 500 }, 0.3],
+    ['sleep', { kind: 'status', status: 503 }, 0.5],
+    ['stress', { kind: 'status', status: 500 }, 0.5],
     ['heartRate', { kind: 'status', status: 429, retryAfter: 1 }, 0.2],
     ['dailySummary', { kind: 'status', status: 502 }, 0.2],
-    ['bodyBattery', { kind: 'status', status: 503 }, 0.3],
+    ['bodyBattery', { kind: 'status', status: 503 }, 0.5],
     ['bodyComposition', { kind: 'status', status: 500 }, 0.3],
     ['trainingReadiness', { kind: 'status', status: 429 }, 0.1],
-    ['download', { kind: 'status', status: 502 }, 0.3],
+    ['download', { kind: 'status', status: 502 }, 0.5],
     ['activityDetails', { kind: 'status', status: 500 }, 0.3],
     ['activitySplits', { kind: 'status', status: 503 }, 0.3],
   ]
@@ -53,8 +61,10 @@ it('a year of backfill of every dataset under 5xx, 429s, a 429 storm and 204s de
   const first = await sync({ since: SINCE })
   expect(first).toMatchObject({ exitCode: 5, partial: true })
   const failedDatasets = EVERY_DATASET.filter((spec) => (first.datasets?.[spec.name]?.failed ?? 0) > 0)
-  expect(failedDatasets.length).toBeGreaterThan(2)
-  expect(first.datasets?.sleep?.created).toBeGreaterThan(300)
+  // Which days fail depends on the order of requests in flight, not on the seed alone; at p = 0.5 a
+  // day fails all its attempts often enough that the three daily routes each lose several.
+  expect(failedDatasets.length).toBeGreaterThanOrEqual(2)
+  expect(first.datasets?.sleep?.created).toBeGreaterThan(80)
   const afterFirst = contents(store)
 
   // Then a 429 storm that outlasts the rate-limit budget: the run stops early, with the reason.
@@ -98,6 +108,7 @@ it('a year of backfill of every dataset under 5xx, 429s, a 429 storm and 204s de
 })
 
 it('an interrupted backfill checkpoints what it did; the next run fetches only the rest', async () => {
+  const sim = await account()
   const since = addDays(TODAY, -119)
   const store = new MemoryStore()
   const clock = new FakeClock(NOW)

@@ -157,11 +157,11 @@ describe('generated account', () => {
     }
   })
 
-  it('generates 10,000 activities quickly', () => {
-    const started = performance.now()
-    expect(generate(10_000, 3, 8)).toHaveLength(10_000)
-    // "Well under a second" on an idle machine; generous here because the test machine is shared.
-    expect(performance.now() - started).toBeLessThan(2500)
+  // How fast it is belongs in `npm run bench`, not in a verdict that depends on the machine's load.
+  it('generates 10,000 activities with distinct ids', () => {
+    const list = generate(10_000, 3, 8)
+    expect(list).toHaveLength(10_000)
+    expect(new Set(list.map((e) => e.activityId)).size).toBe(10_000)
   })
 })
 

@@ -70,11 +70,13 @@ async function failure(promise: Promise<unknown>): Promise<StoreError> {
 describe('S3Store error translation', () => {
   it('says the bucket does not exist and how to create it (moto)', async () => {
     const store = new S3Store({ bucket: 'no-such-lake', client: testS3Client(inject('motoEndpoint')) })
+    // Each call starts only when the previous one has been awaited: a promise made early would
+    // reject while nobody is listening yet (an unhandled rejection).
     for (const attempt of [
-      store.get('raw/a.json'),
-      store.putIfAbsent('raw/a.json', '{}', 'application/json'),
+      () => store.get('raw/a.json'),
+      () => store.putIfAbsent('raw/a.json', '{}', 'application/json'),
     ]) {
-      const error = await failure(attempt)
+      const error = await failure(attempt())
       expect(error.message).toBe('bucket no-such-lake does not exist')
       expect(error.hint).toMatch(/aws s3 mb s3:\/\/no-such-lake --region us-east-1/)
       expect(error.exitCode).toBe(1)
