@@ -156,7 +156,7 @@ describe('endpoints', () => {
       'http://localhost:9000',
     )
     for (const bad of [
-      'http://10.0.0.1:80',
+      'http://garmin-elsewhere.invalid:80',
       'https://sso.garmin.com.evil.example',
       'http://127.0.0.1.nip.io',
       'not a url',
