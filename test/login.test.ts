@@ -271,7 +271,11 @@ describe('garmin-s3 login', () => {
 
   it('refuses a non-loopback GARMIN_S3_GARMIN_URL and unknown domains', async () => {
     const r = await run('login', ['--token-store', freshStore()], {
-      env: { GARMIN_S3_GARMIN_URL: 'http://garmin-elsewhere.invalid:80', GARMIN_EMAIL: 'a@b.c', GARMIN_PASSWORD: 'x' },
+      env: {
+        GARMIN_S3_GARMIN_URL: 'http://garmin-elsewhere.invalid:80',
+        GARMIN_EMAIL: 'a@b.c',
+        GARMIN_PASSWORD: 'x',
+      },
     })
     expect(r.exitCode).toBe(2)
     expect(r.stderr).toContain('loopback')

@@ -1,11 +1,14 @@
 /**
- * The flags that choose where the data is (`--bucket` / `--out`, `--prefix`, and the S3 connection
- * flags), defined once so that every command that reads or writes the data spells them the same.
+ * Every flag more than one command takes, defined once so that each command spells, checks and
+ * defaults it the same: where the data is (`--bucket` / `--out`, `--prefix`, the S3 connection
+ * flags), where the Garmin tokens are (`--token-store`, `--domain`) and which deployment
+ * (`--name`, `--region`, `--profile`, `--dry-run`, `--adopt`, `--yes`). A command passes only the
+ * words that say what it does with the flag.
  */
 import { Flags } from '@oclif/core'
-import { DEFAULT_OUT_DIR, type TargetOptions } from '../store/target.js'
-
-export const DEFAULT_PREFIX = 'raw-data/garmin-json/'
+import { DEFAULT_NAME } from '../deploy/options.js'
+import { GARMIN_DOMAINS } from '../garmin/endpoints.js'
+import { DEFAULT_OUT_DIR, DEFAULT_PREFIX, type TargetOptions } from '../store/target.js'
 
 /** `verb` completes "S3 bucket to ..." and "Local folder to ..." (e.g. "copy into", "inspect"). */
 export function targetFlags(verb: string) {
@@ -60,4 +63,65 @@ export function scheduledTargetFlags(writer: string) {
       default: DEFAULT_PREFIX,
     }),
   }
+}
+
+/**
+ * `--token-store`: `what` starts the description, e.g. "Where to keep the tokens". The store itself
+ * is opened by `openTokenStore` (src/garmin/tokens.ts), which applies the defaults named here.
+ */
+export function tokenStoreFlag(what = 'Where the Garmin tokens are') {
+  return Flags.string({
+    description: `${what}: a file path or ssm:/<parameter> (default: GARMIN_S3_TOKEN_STORE, else ~/.config/garmin-s3/tokens.json).`,
+  })
+}
+
+/** `--domain`; `fallback` is what applies without it, e.g. "GARMIN_DOMAIN, else garmin.com". */
+export function domainFlag(fallback = 'GARMIN_DOMAIN, else garmin.com') {
+  return Flags.string({
+    description: `Garmin domain (default: ${fallback}).`,
+    options: [...GARMIN_DOMAINS],
+  })
+}
+
+/** `--name` of the deployment a command makes, changes or removes; default `DEFAULT_NAME`. */
+export function deploymentNameFlag(description: string) {
+  return Flags.string({ description, default: DEFAULT_NAME })
+}
+
+/**
+ * `--name` of a deployment to check, without a default: the command tells "not given" (check it only
+ * when the target is a bucket) from "given", and applies `DEFAULT_NAME` itself.
+ */
+export function checkedDeploymentNameFlag(description: string) {
+  return Flags.string({ description })
+}
+
+/** `--region` of the AWS resources. */
+export function awsRegionFlag(description = 'AWS region (default: AWS_REGION or the profile).') {
+  return Flags.string({ description })
+}
+
+/** `--bucket-region`, for a bucket in another region than the other resources. */
+export function bucketRegionFlag(description: string) {
+  return Flags.string({ description })
+}
+
+/** `--profile` for the AWS credentials. */
+export function awsProfileFlag(description = 'AWS profile (default: AWS_PROFILE).') {
+  return Flags.string({ description })
+}
+
+/** `--dry-run`: `description` says what is shown instead of done. */
+export function dryRunFlag(description: string) {
+  return Flags.boolean({ description })
+}
+
+/** `--adopt`: take over, or delete, same-named resources garmin-s3 did not make. */
+export function adoptFlag(description: string) {
+  return Flags.boolean({ description })
+}
+
+/** `--yes` / `-y`. */
+export function yesFlag(description: string) {
+  return Flags.boolean({ char: 'y', description })
 }

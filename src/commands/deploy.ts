@@ -1,11 +1,20 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base.js'
-import { scheduledTargetFlags } from '../cli/flags.js'
+import {
+  adoptFlag,
+  awsProfileFlag,
+  awsRegionFlag,
+  bucketRegionFlag,
+  deploymentNameFlag,
+  dryRunFlag,
+  scheduledTargetFlags,
+  tokenStoreFlag,
+  yesFlag,
+} from '../cli/flags.js'
 import {
   type AwsClientFactory,
   createAwsClients,
   DEFAULT_MEMORY_MB,
-  DEFAULT_NAME,
   DEFAULT_RUNTIME,
   DEFAULT_SCHEDULE,
   DEFAULT_TIMEOUT_S,
@@ -43,15 +52,10 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
         'What the function copies, a comma list or all (default activities); the IAM policy covers exactly their prefixes. See the README, "More than activity summaries".',
     }),
     'days-back': Flags.integer({ description: 'Limit each run to activities of the last N days.', min: 1 }),
-    name: Flags.string({
-      description: 'Prefix of every AWS resource, so deployments can coexist.',
-      default: DEFAULT_NAME,
-    }),
-    region: Flags.string({ description: 'AWS region (default: AWS_REGION or the profile).' }),
-    'bucket-region': Flags.string({
-      description: "The bucket's region, when it is not the function's (--region).",
-    }),
-    profile: Flags.string({ description: 'AWS profile (default: AWS_PROFILE).' }),
+    name: deploymentNameFlag('Prefix of every AWS resource, so deployments can coexist.'),
+    region: awsRegionFlag(),
+    'bucket-region': bucketRegionFlag("The bucket's region, when it is not the function's (--region)."),
+    profile: awsProfileFlag(),
     runtime: Flags.string({
       description: 'Lambda runtime: nodejs22.x or nodejs24.x.',
       default: DEFAULT_RUNTIME,
@@ -71,22 +75,13 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
       options: ['schedule', 'rule'],
       default: 'schedule',
     }),
-    'token-store': Flags.string({
-      description:
-        'Local tokens to seed the parameter from (default: GARMIN_S3_TOKEN_STORE, else the login file).',
-    }),
-    'dry-run': Flags.boolean({
-      description: 'Print the plan (create / update / unchanged) and change nothing.',
-    }),
+    'token-store': tokenStoreFlag('Local tokens to seed the parameter from'),
+    'dry-run': dryRunFlag('Print the plan (create / update / unchanged) and change nothing.'),
     invoke: Flags.boolean({ description: 'Run the function once after deploying and print its report.' }),
-    adopt: Flags.boolean({
-      description:
-        'Take over same-named resources garmin-s3 did not make (no managed-by=garmin-s3 tag for this --name); lists the foreign policies it detaches.',
-    }),
-    yes: Flags.boolean({
-      char: 'y',
-      description: 'Accepted for scripts that pass it to deploy and destroy alike; deploy never asks.',
-    }),
+    adopt: adoptFlag(
+      'Take over same-named resources garmin-s3 did not make (no managed-by=garmin-s3 tag for this --name); lists the foreign policies it detaches.',
+    ),
+    yes: yesFlag('Accepted for scripts that pass it to deploy and destroy alike; deploy never asks.'),
   }
 
   /** Seams for tests: the AWS clients and the local token store. */

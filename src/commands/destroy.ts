@@ -1,9 +1,15 @@
-import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base.js'
+import {
+  adoptFlag,
+  awsProfileFlag,
+  awsRegionFlag,
+  deploymentNameFlag,
+  dryRunFlag,
+  yesFlag,
+} from '../cli/flags.js'
 import {
   type AwsClientFactory,
   createAwsClients,
-  DEFAULT_NAME,
   type DestroyResult,
   destroy,
   destroyClients,
@@ -24,18 +30,14 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
   ]
 
   static override flags = {
-    name: Flags.string({
-      description: 'The deployment to remove (its --name at deploy time).',
-      default: DEFAULT_NAME,
-    }),
-    region: Flags.string({ description: 'AWS region (default: AWS_REGION or the profile).' }),
-    profile: Flags.string({ description: 'AWS profile (default: AWS_PROFILE).' }),
-    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.' }),
-    'dry-run': Flags.boolean({ description: 'Print what would be removed and change nothing.' }),
-    adopt: Flags.boolean({
-      description:
-        'Also delete same-named resources garmin-s3 did not make (without it, destroy refuses, exit 2); lists the foreign policies on them.',
-    }),
+    name: deploymentNameFlag('The deployment to remove (its --name at deploy time).'),
+    region: awsRegionFlag(),
+    profile: awsProfileFlag(),
+    yes: yesFlag('Do not ask for confirmation.'),
+    'dry-run': dryRunFlag('Print what would be removed and change nothing.'),
+    adopt: adoptFlag(
+      'Also delete same-named resources garmin-s3 did not make (without it, destroy refuses, exit 2); lists the foreign policies on them.',
+    ),
   }
 
   /** Seams for tests. */

@@ -1,7 +1,13 @@
 import { Flags } from '@oclif/core'
 import type { AwsClientFactory, AwsClients } from '../aws/clients.js'
 import { BaseCommand } from '../cli/base.js'
-import { targetFlags, targetOptions } from '../cli/flags.js'
+import {
+  checkedDeploymentNameFlag,
+  domainFlag,
+  targetFlags,
+  targetOptions,
+  tokenStoreFlag,
+} from '../cli/flags.js'
 import { systemClock } from '../clock.js'
 import { DEFAULT_NAME, validateName } from '../deploy/options.js'
 import { type DoctorReport, renderDoctor, runDoctor } from '../doctor/index.js'
@@ -28,18 +34,12 @@ Exit codes: the first failing stage's, as everywhere else: 0 ok, 1 failure, 2 us
 
   static override flags = {
     ...targetFlags('check'),
-    name: Flags.string({
-      description: `The deployment to check (default ${DEFAULT_NAME}); checked when the target is a bucket or --name is given.`,
-    }),
+    name: checkedDeploymentNameFlag(
+      `The deployment to check (default ${DEFAULT_NAME}); checked when the target is a bucket or --name is given.`,
+    ),
     refresh: Flags.boolean({ description: 'Refresh the access token even when it is not due.' }),
-    'token-store': Flags.string({
-      description:
-        'Where the Garmin tokens are: a file path or ssm:/<parameter> (default: GARMIN_S3_TOKEN_STORE, else ~/.config/garmin-s3/tokens.json).',
-    }),
-    domain: Flags.string({
-      description: 'Garmin domain (default: GARMIN_DOMAIN, else garmin.com).',
-      options: ['garmin.com', 'garmin.cn'],
-    }),
+    'token-store': tokenStoreFlag(),
+    domain: domainFlag(),
   }
 
   /** Seams for tests: the environment, the AWS clients. */

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base.js'
+import { domainFlag, tokenStoreFlag } from '../cli/flags.js'
 import { type LoginIo, type LoginResult, runLogin } from '../garmin/login.js'
 import { TRANSPORTS } from '../garmin/transport.js'
 
@@ -29,14 +30,8 @@ Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge
         "Use existing tokens instead of signing in: python-garminconnect's garmin_tokens.json (or its folder), a garmin-s3 tokens.json, or - for stdin.",
       exclusive: ['email', 'mfa-code', 'transport'],
     }),
-    'token-store': Flags.string({
-      description:
-        'Where to keep the tokens: a file path or ssm:/<parameter> (default: GARMIN_S3_TOKEN_STORE, else ~/.config/garmin-s3/tokens.json).',
-    }),
-    domain: Flags.string({
-      description: 'Garmin domain (default: GARMIN_DOMAIN, else garmin.com).',
-      options: ['garmin.com', 'garmin.cn'],
-    }),
+    'token-store': tokenStoreFlag('Where to keep the tokens'),
+    domain: domainFlag(),
     transport: Flags.string({
       description:
         'HTTP client for the sign-in: fetch (built in) or impit (browser-like TLS; optional dependency).',

@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base.js'
+import { tokenStoreFlag } from '../cli/flags.js'
 import { runLogout } from '../garmin/login.js'
 
 export default class Logout extends BaseCommand {
@@ -10,10 +10,7 @@ export default class Logout extends BaseCommand {
   ]
 
   static override flags = {
-    'token-store': Flags.string({
-      description:
-        'Where the tokens are kept: a file path or ssm:/<parameter> (default: GARMIN_S3_TOKEN_STORE, else ~/.config/garmin-s3/tokens.json).',
-    }),
+    'token-store': tokenStoreFlag('Where the tokens are kept'),
   }
 
   /** The environment; tests replace it. */

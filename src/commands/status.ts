@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import type { AwsClientFactory, AwsClients } from '../aws/clients.js'
 import { BaseCommand } from '../cli/base.js'
-import { targetFlags, targetOptions } from '../cli/flags.js'
+import { checkedDeploymentNameFlag, targetFlags, targetOptions, tokenStoreFlag } from '../cli/flags.js'
 import { DEFAULT_NAME, validateName } from '../deploy/options.js'
 import { openTokenStore } from '../garmin/tokens.js'
 import { gatherStatus, type StatusReport } from '../status/index.js'
@@ -30,18 +30,15 @@ Exit codes: 0 OK or WARN, 1 FAIL (or the storage could not be read), 2 bad usage
 
   static override flags = {
     ...targetFlags('inspect'),
-    name: Flags.string({
-      description: `The deployment to check (as given to deploy --name; default ${DEFAULT_NAME}). Checked when the target is a bucket or --name is given.`,
-    }),
+    name: checkedDeploymentNameFlag(
+      `The deployment to check (as given to deploy --name; default ${DEFAULT_NAME}). Checked when the target is a bucket or --name is given.`,
+    ),
     deep: Flags.boolean({
       description:
         'List the prefix: per year and type, keys off the layout, drift between state and listing.',
     }),
     repair: Flags.boolean({ description: 'With --deep (implied): rewrite the state from the listing.' }),
-    'token-store': Flags.string({
-      description:
-        'Where the Garmin tokens are: a file path or ssm:/<parameter> (default: GARMIN_S3_TOKEN_STORE, else ~/.config/garmin-s3/tokens.json).',
-    }),
+    'token-store': tokenStoreFlag(),
   }
 
   /** Seams for tests: the environment, the AWS clients, colour. */

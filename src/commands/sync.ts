@@ -1,12 +1,13 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base.js'
-import { DEFAULT_PREFIX, targetFlags, targetOptions } from '../cli/flags.js'
+import { domainFlag, targetFlags, targetOptions, tokenStoreFlag } from '../cli/flags.js'
 import { SyncProgress, summaryLines } from '../cli/progress.js'
+import { type Clock, systemClock } from '../clock.js'
 import { UsageError } from '../errors.js'
 import { GarminClient } from '../garmin/client.js'
 import { resolveEndpoints } from '../garmin/endpoints.js'
 import { openTokenStore } from '../garmin/tokens.js'
-import { DEFAULT_OUT_DIR, openStore, validatePrefix } from '../store/target.js'
+import { DEFAULT_OUT_DIR, DEFAULT_PREFIX, openStore, validatePrefix } from '../store/target.js'
 import {
   DATASET_NAMES,
   DEFAULT_REVISE_DAYS,
@@ -16,8 +17,6 @@ import {
   type SyncReport,
   validateSyncOptions,
 } from '../sync/index.js'
-
-export { DEFAULT_PREFIX }
 
 /** `90s`, `10m`, `1h`, `500ms` or plain seconds -> milliseconds. */
 export function parseDuration(text: string): number {
@@ -87,19 +86,18 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     'max-duration': Flags.string({
       description: 'Stop cleanly and checkpoint before this much time (90s, 10m, 1h).',
     }),
-    'token-store': Flags.string({
-      description:
-        'Where the Garmin tokens are: a file path or ssm:/<parameter> (default: GARMIN_S3_TOKEN_STORE, else ~/.config/garmin-s3/tokens.json).',
-    }),
-    domain: Flags.string({
-      description: 'Garmin domain (default: GARMIN_DOMAIN, else garmin.com).',
-      options: ['garmin.com', 'garmin.cn'],
-    }),
+    'token-store': tokenStoreFlag(),
+    domain: domainFlag(),
   }
 
   /** The environment; tests replace it. */
   protected env(): NodeJS.ProcessEnv {
     return process.env
+  }
+
+  /** The clock the run's deadline and timings are measured on; tests replace it. */
+  protected clock(): Clock {
+    return systemClock
   }
 
   /** Where progress goes (stderr, so stdout stays clean for --json); tests replace it. */
@@ -125,7 +123,8 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     const maxDurationMs =
       flags['max-duration'] === undefined ? undefined : parseDuration(flags['max-duration'])
     const datasets = parseDatasets(flags.data ?? env.DATASETS)
-    const startedAt = Date.now()
+    const clock = this.clock()
+    const startedAt = clock.now()
     const options: SyncOptions = {
       prefix: validatePrefix(flags.prefix),
       ...(flags.since === undefined ? {} : { since: flags.since.trim() }),
@@ -148,6 +147,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     const garmin = new GarminClient({
       tokenStore,
       endpoints: resolveEndpoints({ ...(flags.domain ? { domain: flags.domain } : {}), env }),
+      clock,
     })
     if (env.GARMIN_EMAIL && env.GARMIN_PASSWORD && !(await tokenStore.load())) {
       this.logToStderr(
@@ -174,6 +174,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       report = await runSyncWithDatasets(options, {
         garmin,
         store,
+        clock,
         signal: interrupt.signal,
         ...(progress ? { log: progress.onEvent } : {}),
       })

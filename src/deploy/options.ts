@@ -6,7 +6,6 @@ import { UsageError } from '../errors.js'
 import { validatePolicyPrefix } from '../store/target.js'
 
 export const DEFAULT_NAME = 'garmin-s3'
-export const DEFAULT_PREFIX = 'raw-data/garmin-json/'
 export const DEFAULT_SCHEDULE = 'cron(0 6 * * ? *)'
 export const DEFAULT_TIMEZONE = 'America/Chicago'
 export const DEFAULT_RUNTIME = 'nodejs22.x'

@@ -15,6 +15,7 @@ import type { GarminDomain, StoredTokens, TokenStore } from '../garmin/types.js'
 import { checkDeployment, type StatusAwsClients } from '../status/deployment.js'
 import type { Store } from '../store/types.js'
 import { controlPrefixFor } from '../sync/state.js'
+import { messageOf } from '../unknown.js'
 
 export const DOCTOR_STAGES = [
   'token-file',
@@ -247,7 +248,7 @@ function failed(stage: DoctorStage, error: unknown): StageReport {
     stage,
     result: 'fail',
     ms: 0,
-    detail: error instanceof Error ? error.message : String(error),
+    detail: messageOf(error),
     next: 'Rerun with DEBUG=garmin-s3 and report it.',
     exitCode: EXIT.failure,
   }

@@ -4,6 +4,7 @@
  * whose answer was lost may already have rotated the refresh token.
  */
 import type { Clock } from '../clock.js'
+import { isRecord } from '../unknown.js'
 import { CookieJar } from './cookies.js'
 import { type GarminEndpoints, loginServiceUrl } from './endpoints.js'
 import {
@@ -166,7 +167,7 @@ async function ssoPost(
   const parsed = parseJsonBody(response)
   const body = parsed.ok && isRecord(parsed.value) ? parsed.value : undefined
   if (body && isRecord(body.error) && String(body.error['status-code']) === '429') {
-    throw loginRateLimited(response)
+    throw loginRateLimited(ctx, response)
   }
   if (response.status >= 500) {
     throw new GarminUnavailableError(`Garmin's sign-in answered HTTP ${response.status}.`, {
@@ -313,7 +314,7 @@ function tokenHeaders(clientId: string): Record<string, string> {
 
 /** Any 429, 403 or HTML page on a login step ends the login at once. */
 function refuseChallenges(ctx: AuthContext, response: HttpResponse, step: string): void {
-  if (response.status === 429) throw loginRateLimited(response)
+  if (response.status === 429) throw loginRateLimited(ctx, response)
   // A 502/503 page from a proxy is HTML too, but it is an outage, not a challenge.
   if (response.status === 403 || (response.status < 500 && looksLikeHtml(response))) {
     throw botChallenge(
@@ -325,8 +326,8 @@ function refuseChallenges(ctx: AuthContext, response: HttpResponse, step: string
   }
 }
 
-function loginRateLimited(response: HttpResponse): RateLimitedError {
-  const retryAfter = parseRetryAfter(response.headers.get('retry-after'), Date.now())
+function loginRateLimited(ctx: AuthContext, response: HttpResponse): RateLimitedError {
+  const retryAfter = parseRetryAfter(response.headers.get('retry-after'), ctx.clock.now())
   return new RateLimitedError('Garmin is rate-limiting sign-ins for this account or network (HTTP 429).', {
     hint: LOGIN_RATE_LIMITED_HINT,
     retryAfterMs: retryAfter ?? 0,
@@ -352,8 +353,4 @@ async function sendOnce(ctx: AuthContext, transport: Transport, url: string, ini
     }
     throw error
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -5,6 +5,7 @@
  */
 import { type Clock, systemClock } from '../clock.js'
 import { GarminS3Error } from '../errors.js'
+import { isRecord } from '../unknown.js'
 import {
   type AuthContext,
   type DiTokens,
@@ -631,8 +632,4 @@ function activityIdText(id: number): string {
 
 function isDailyDataset(name: string): name is DailyDataset {
   return Object.hasOwn(DAILY_PATHS, name)
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -3,12 +3,12 @@
  * expects them back on the MFA step. One jar serves one login against one SSO host, so domain and path
  * matching are not needed; expiry and deletion are honoured.
  */
-import type { Clock } from '../clock.js'
+import { type Clock, systemClock } from '../clock.js'
 
 export class CookieJar {
   private readonly cookies = new Map<string, { value: string; expiresAt: number | undefined }>()
 
-  constructor(private readonly clock: Pick<Clock, 'now'> = { now: () => Date.now() }) {}
+  constructor(private readonly clock: Pick<Clock, 'now'> = systemClock) {}
 
   /** Takes every `Set-Cookie` header of a response. */
   storeFrom(headers: Headers): void {

@@ -3,6 +3,7 @@
  * once per cold start: a missing or malformed variable is named in the error.
  */
 import { GarminS3Error } from '../errors.js'
+import { DEFAULT_PREFIX } from '../store/target.js'
 import { parseDatasets } from '../sync/datasets.js'
 
 export interface HandlerConfig {
@@ -21,8 +22,6 @@ export interface HandlerConfig {
 }
 
 export class ConfigError extends GarminS3Error {}
-
-const DEFAULT_PREFIX = 'raw-data/garmin-json/'
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, problems: string[]): number | undefined {
   const text = env[name]?.trim()

@@ -11,6 +11,7 @@ import type { AwsClients } from '../aws/clients.js'
 import { awsErrorName, isAccessDenied, isNoCredentials, isNoRegion, isNotFound } from '../aws/errors.js'
 import { resourceNames } from '../deploy/options.js'
 import { validateStoredTokens } from '../garmin/token-format.js'
+import { messageOf } from '../unknown.js'
 import { notChecked } from './not-checked.js'
 import { nextRuns } from './schedule.js'
 import { summarizeTokens, unknownTokens } from './tokens.js'
@@ -28,10 +29,6 @@ type Probe<T> =
   | { ok: true; value: T }
   | { ok: false; absent: true }
   | { ok: false; absent: false; reason: string; fatal?: 'no-credentials' | 'no-region' }
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
 
 /** One read: its value, "absent", or why it could not be read. */
 async function probe<T>(what: string, read: () => Promise<T>): Promise<Probe<T>> {

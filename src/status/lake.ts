@@ -14,6 +14,7 @@ import {
   stateKeyFor,
 } from '../sync/index.js'
 import { parseStateFile } from '../sync/state.js'
+import { messageOf } from '../unknown.js'
 import type { ActivitySummary, DeepSummary, RunSummary, StateSummary } from './types.js'
 
 const EXAMPLES = 10
@@ -25,10 +26,6 @@ export interface StateRead {
   dataset: DatasetState | undefined
   /** The object as read, for a compare-and-swap rewrite (`--repair`). */
   object: { text: string; etag: string } | undefined
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
 
 /** One GET of the state object. A state this version cannot read is reported, not thrown. */

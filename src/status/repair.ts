@@ -15,6 +15,7 @@ import { type CatalogEntry, decodeCatalog, encodeCatalog } from '../sync/catalog
 import { type Interval, mergeIntervals } from '../sync/coverage.js'
 import { SORT_SLACK_MS } from '../sync/index.js'
 import { formatGmt, parseGmt } from '../sync/time.js'
+import { isRecord } from '../unknown.js'
 import type { StateRead } from './lake.js'
 import type { RepairSummary } from './types.js'
 
@@ -39,10 +40,6 @@ function yearStretch(year: string): [string, string] {
   // Catalog years are local years; a day either side covers every time zone.
   const y = Number(year)
   return [formatGmt(Date.UTC(y, 0, 1) - DAY_MS), formatGmt(Date.UTC(y + 1, 0, 1) + DAY_MS)]
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 export async function repairState(

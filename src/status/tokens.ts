@@ -4,6 +4,7 @@
  */
 import { accessTokenExpiry } from '../garmin/jwt.js'
 import type { StoredTokens, TokenStore } from '../garmin/types.js'
+import { messageOf } from '../unknown.js'
 import type { TokenSummary } from './types.js'
 
 function iso(ms: number | undefined): string | null {
@@ -58,6 +59,6 @@ export async function readTokenSummary(store: TokenStore, now: number): Promise<
   try {
     return summarizeTokens(store.location, await store.load(), now)
   } catch (error) {
-    return unknownTokens(store.location, error instanceof Error ? error.message : String(error))
+    return unknownTokens(store.location, messageOf(error))
   }
 }

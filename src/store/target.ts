@@ -21,6 +21,9 @@ export interface TargetOptions {
 /** Where data goes when neither --bucket nor --out is given (relative to the working directory). */
 export const DEFAULT_OUT_DIR = './garmin-data'
 
+/** The activity prefix when none is given (the original Python Lambda's): every command and the function. */
+export const DEFAULT_PREFIX = 'raw-data/garmin-json/'
+
 /**
  * The bucket name to use, or a UsageError. `s3://bucket` (with an optional trailing slash) is
  * accepted and stripped, because people paste it; `s3://bucket/path` is refused with a pointer to

@@ -6,6 +6,7 @@
 import { EXIT, isGarminS3Error, StoreError } from '../errors.js'
 import { BotChallengeError, RateLimitedError, TokenStoreError } from '../garmin/errors.js'
 import type { Store } from '../store/types.js'
+import { messageOf } from '../unknown.js'
 import type { DatasetStateKeeper, ExtraDatasetState, Writer } from './dataset-state.js'
 import type { DatasetSource } from './datasets.js'
 import type { WriteGate } from './gate.js'
@@ -39,10 +40,6 @@ export function severityOf(error: unknown): Severity {
   // Garmin asks us to back off: stop calling it for this run, resume next time.
   if (error instanceof RateLimitedError || error instanceof BotChallengeError) return 'stop'
   return 'item'
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
 
 export function emptyCounts(): DatasetCounts {

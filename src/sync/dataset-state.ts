@@ -6,6 +6,7 @@
  */
 import { StoreError } from '../errors.js'
 import type { Store } from '../store/types.js'
+import { isRecord } from '../unknown.js'
 import { controlPrefixFor } from './state.js'
 import { addDays, isIsoDate } from './time.js'
 
@@ -103,10 +104,6 @@ export function daysBetween(from: string, to: string): string[] {
   const out: string[] = []
   for (let d = from; d <= to; d = addDays(d, 1)) out.push(d)
   return out
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 const strings = (v: unknown): string[] =>

@@ -1,3 +1,4 @@
+import { messageOf } from '../unknown.js'
 import type { StopReason, SyncEvent } from './types.js'
 
 /**
@@ -55,6 +56,6 @@ export function describeStop(reason: StopReason, fatal?: unknown): string {
     case 'interrupted':
       return 'stopped on request; the next run resumes here'
     case 'fatal':
-      return `stopped: ${fatal instanceof Error ? fatal.message : String(fatal)}`
+      return `stopped: ${messageOf(fatal)}`
   }
 }

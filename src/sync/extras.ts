@@ -6,9 +6,10 @@
  */
 import { type Clock, systemClock } from '../clock.js'
 import { EXIT, type ExitCode, isGarminS3Error, UsageError } from '../errors.js'
+import { messageOf } from '../unknown.js'
 import { decodeCatalog } from './catalog.js'
 import { syncDaily } from './daily.js'
-import { DatasetContext, emptyCounts, Limiter, messageOf } from './dataset-context.js'
+import { DatasetContext, emptyCounts, Limiter } from './dataset-context.js'
 import { DatasetStateKeeper } from './dataset-state.js'
 import {
   ACTIVITIES,

@@ -15,6 +15,7 @@ import { type Clock, systemClock } from '../clock.js'
 import { EXIT, type ExitCode, isGarminS3Error, StoreError } from '../errors.js'
 import type { ActivityEntry } from '../garmin/types.js'
 import type { Store } from '../store/types.js'
+import { messageOf } from '../unknown.js'
 import { type CatalogEntry, catalogEntryOf } from './catalog.js'
 import { ChainTracker, type Interval, intervalContaining } from './coverage.js'
 import { describeStop } from './describe.js'
@@ -101,10 +102,6 @@ interface Item {
 /** Stops everything: Garmin auth / rate limit / unavailable / bad answers, storage that cannot be used. */
 function isFatalWriteError(error: unknown): boolean {
   return error instanceof StoreError && (error as { retryable?: boolean }).retryable !== true
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
 
 function exitCodeOf(error: unknown): ExitCode {

@@ -7,6 +7,7 @@
  */
 import { StoreError } from '../errors.js'
 import type { Store } from '../store/types.js'
+import { isRecord } from '../unknown.js'
 import { type Catalog, type CatalogEntry, isCatalog, mergeCatalog } from './catalog.js'
 import { type Interval, isInterval, mergeIntervals } from './coverage.js'
 import { DAY_MS, formatGmt, parseGmt } from './time.js'
@@ -76,10 +77,6 @@ export interface StateFile {
   version: typeof STATE_VERSION
   updatedAt: string
   datasets: Record<string, DatasetState>
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function isLastRun(value: unknown): value is LastRun {

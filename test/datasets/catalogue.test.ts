@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from '../../src/clock.js'
 import { type DeployOptions, resourceNames } from '../../src/deploy/options.js'
 import { executionPolicy } from '../../src/deploy/policy.js'
 import { functionEnvironment } from '../../src/deploy/resources.js'
@@ -10,6 +9,7 @@ import { loadConfig } from '../../src/lambda/config.js'
 import { decodeDays, encodeDays } from '../../src/sync/dataset-state.js'
 import { DATASET_NAMES, datasetPrefix, datasetPrefixes, parseDatasets } from '../../src/sync/datasets.js'
 import { fixtureTokens } from '../deploy/helpers.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 
 describe('--data', () => {
   it('defaults to activities, takes a comma list or all, and brings activities along for per-activity data', () => {

@@ -14,9 +14,9 @@ import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aw
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler'
 import { GetParameterCommand } from '@aws-sdk/client-ssm'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { FakeClock } from '../../src/clock.js'
 import { codeSha256, zipBundle } from '../../src/deploy/bundle.js'
 import { type AwsClients, type Change, type DeployOptions, deploy, destroy } from '../../src/deploy/index.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { testS3Client } from '../helpers/s3.js'
 import { TEST_REGION } from '../helpers/servers.js'
 import {

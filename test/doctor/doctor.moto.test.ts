@@ -9,7 +9,6 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { DeleteScheduleCommand } from '@aws-sdk/client-scheduler'
 import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import type { AwsClients } from '../../src/aws/clients.js'
-import { FakeClock } from '../../src/clock.js'
 import Doctor from '../../src/commands/doctor.js'
 import { deploy } from '../../src/deploy/index.js'
 import { EXIT } from '../../src/errors.js'
@@ -25,6 +24,7 @@ import {
   motoClients,
 } from '../deploy/helpers.js'
 import { runCommand } from '../helpers/command.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { type Simulator, startSimulator } from '../sim/server.js'
 
 const BUCKET = 'doctor-deploy-lake'

@@ -7,11 +7,11 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
-import { FakeClock } from '../../src/clock.js'
 import { DomainMismatchError } from '../../src/garmin/errors.js'
 import type { Transport } from '../../src/garmin/http.js'
 import { issuerDomain } from '../../src/garmin/jwt.js'
 import { type LoginIo, runLogin } from '../../src/garmin/login.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { fakeJwt } from './helpers.js'
 
 const chinaToken = fakeJwt({ iss: 'https://diauth.garmin.cn', client_id: 'GARMIN_CONNECT_MOBILE_ANDROID_DI' })

@@ -3,10 +3,10 @@
  * simulator), not from Garmin; without it, errors never mention the variable.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { FakeClock } from '../../src/clock.js'
 import { GarminClient } from '../../src/garmin/client.js'
 import { type GarminEndpoints, resolveEndpoints } from '../../src/garmin/endpoints.js'
 import type { Transport } from '../../src/garmin/http.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { type Simulator, startSimulator } from '../sim/server.js'
 import { MemoryTokenStore } from './helpers.js'
 

@@ -1,7 +1,6 @@
 /** Pure pieces of the Garmin client: JWT expiry, retry policy, endpoints, cookies, token formats. */
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from '../../src/clock.js'
 import { type GarminS3Error, UsageError } from '../../src/errors.js'
 import { activityProblem } from '../../src/garmin/client.js'
 import { CookieJar } from '../../src/garmin/cookies.js'
@@ -17,6 +16,7 @@ import {
 } from '../../src/garmin/retry.js'
 import { parseTokenImport, validateStoredTokens } from '../../src/garmin/token-format.js'
 import { loadTransport } from '../../src/garmin/transport.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { fakeJwt, sequence, storedTokens } from './helpers.js'
 
 describe('JWT expiry', () => {

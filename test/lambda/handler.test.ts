@@ -3,12 +3,12 @@
  * the sync, what it logs, when it returns and when it throws, and that no token reaches a log line.
  */
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from '../../src/clock.js'
 import type { ActivitySource, TokenStore } from '../../src/garmin/types.js'
 import { createHandler, deadlineMargin, type HandlerDeps } from '../../src/lambda/handler.js'
 import type { Store } from '../../src/store/types.js'
 import type { SyncOptions, SyncReport } from '../../src/sync/types.js'
 import { fixtureTokens, MemoryTokenStore } from '../deploy/helpers.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 
 const ENV = {
   BUCKET: 'my-lake',

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { FakeClock } from '../../src/clock.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { DI_CLIENT_IDS, SERVICE_TICKET_GRANT } from './auth.js'
 import { DEFAULT_USER, type Simulator, startSimulator } from './server.js'
 import {

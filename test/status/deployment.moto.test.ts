@@ -10,7 +10,6 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { SchedulerClient } from '@aws-sdk/client-scheduler'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { FakeClock } from '../../src/clock.js'
 import { type AwsClients, type DeployOptions, deploy } from '../../src/deploy/index.js'
 import { checkDeployment } from '../../src/status/deployment.js'
 import { gatherStatus, type StatusAwsClients } from '../../src/status/index.js'
@@ -21,6 +20,7 @@ import {
   MemoryTokenStore,
   motoClients,
 } from '../deploy/helpers.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { MemoryStore } from '../helpers/memory-store.js'
 import { startCannedS3, testS3Client } from '../helpers/s3.js'
 import { TEST_REGION } from '../helpers/servers.js'

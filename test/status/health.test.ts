@@ -3,12 +3,12 @@
  * store) produce the state, a FakeClock decides how much time has passed, and status judges it.
  */
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from '../../src/clock.js'
 import { AuthError } from '../../src/garmin/errors.js'
 import type { StoredTokens } from '../../src/garmin/types.js'
 import { gatherStatus, type StatusReport } from '../../src/status/index.js'
 import { runSync } from '../../src/sync/index.js'
 import { MemoryTokenStore } from '../deploy/helpers.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { MemoryStore } from '../helpers/memory-store.js'
 import { FakeGarmin } from '../sync/fake-garmin.js'
 import { PREFIX, SKIP_AWS, tokensRotatedAt } from './helpers.js'

@@ -9,10 +9,10 @@ import { hostname, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { FakeClock } from '../../src/clock.js'
 import { StoreError } from '../../src/errors.js'
 import { type DirFs, DirStore, lockPathFor } from '../../src/store/dir.js'
 import { InvalidKeyError } from '../../src/store/keys.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 
 const realFs = nodeFs as unknown as DirFs
 let parent: string

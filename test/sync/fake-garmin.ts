@@ -3,9 +3,10 @@
  * 11-digit ids, emoji names and time zones all over the world, served newest first with the same
  * `start`/`limit`/`startDate`/`endDate` semantics as Garmin (dates are local dates, inclusive).
  */
-import type { FakeClock } from '../../src/clock.js'
+
 import type { ActivityEntry, GarminRequestStats, ListActivitiesQuery } from '../../src/garmin/types.js'
 import type { SyncSource } from '../../src/sync/types.js'
+import type { FakeClock } from '../helpers/fake-clock.js'
 import { mulberry32 } from '../sim/prng.js'
 
 const HOUR = 3_600_000

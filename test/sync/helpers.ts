@@ -1,8 +1,8 @@
 import { expect } from 'vitest'
-import { FakeClock } from '../../src/clock.js'
 import type { ActivityEntry } from '../../src/garmin/types.js'
 import { runSync } from '../../src/sync/index.js'
 import type { SyncEvent, SyncOptions, SyncReport } from '../../src/sync/types.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { MemoryStore } from '../helpers/memory-store.js'
 import { FakeGarmin, type FakeGarminOptions } from './fake-garmin.js'
 

@@ -1,12 +1,21 @@
 import { relative } from 'node:path'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base.js'
-import { scheduledTargetFlags } from '../../cli/flags.js'
+import {
+  adoptFlag,
+  awsProfileFlag,
+  awsRegionFlag,
+  bucketRegionFlag,
+  deploymentNameFlag,
+  domainFlag,
+  dryRunFlag,
+  scheduledTargetFlags,
+  tokenStoreFlag,
+} from '../../cli/flags.js'
 import {
   type AwsClientFactory,
   type AwsClients,
   createAwsClients,
-  DEFAULT_NAME,
   destroyClients,
 } from '../../deploy/index.js'
 import { changeLine } from '../../deploy/render.js'
@@ -49,18 +58,14 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
       description: "With --create-role: the repository's default branch, the only one trusted.",
       default: 'main',
     }),
-    name: Flags.string({
-      description: 'Deployment name: picks the token parameter /<name>/tokens, as for deploy.',
-      default: DEFAULT_NAME,
-    }),
-    region: Flags.string({
-      description:
-        'AWS region of the bucket and the token parameter (default: AWS_REGION; with --create-role, also the profile).',
-    }),
-    'bucket-region': Flags.string({
-      description: "The bucket's region, when it is not --region (the token parameter's).",
-    }),
-    profile: Flags.string({ description: 'With --create-role: AWS profile (default: AWS_PROFILE).' }),
+    name: deploymentNameFlag('Deployment name: picks the token parameter /<name>/tokens, as for deploy.'),
+    region: awsRegionFlag(
+      'AWS region of the bucket and the token parameter (default: AWS_REGION; with --create-role, also the profile).',
+    ),
+    'bucket-region': bucketRegionFlag(
+      "The bucket's region, when it is not --region (the token parameter's).",
+    ),
+    profile: awsProfileFlag('With --create-role: AWS profile (default: AWS_PROFILE).'),
     cron: Flags.string({
       description: 'When to run: five-field cron (UTC unless --timezone).',
       default: DEFAULT_CRON,
@@ -68,27 +73,18 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
     timezone: Flags.string({
       description: 'IANA time zone for --cron, e.g. America/Chicago (default: UTC).',
     }),
-    domain: Flags.string({
-      description: 'Garmin domain (default: from your login, else garmin.com).',
-      options: ['garmin.com', 'garmin.cn'],
-    }),
-    'token-store': Flags.string({
-      description:
-        'With --create-role: local tokens to upload (default: GARMIN_S3_TOKEN_STORE, else the login file).',
-    }),
+    domain: domainFlag('from your login, else garmin.com'),
+    'token-store': tokenStoreFlag('With --create-role: local tokens to upload'),
     dir: Flags.string({ description: 'Root of the repository to write the workflow into.', default: '.' }),
     force: Flags.boolean({ description: 'Replace an existing, different workflow file.' }),
     package: Flags.string({
       description:
         'What the workflow installs with npx (default garmin-s3@<this version>): garmin-s3@x.y.z, an https tarball URL (npm pack), or github:owner/repo#tag, until the package is published.',
     }),
-    adopt: Flags.boolean({
-      description:
-        'With --create-role: take over a same-named role or parameter garmin-s3 did not make; lists the foreign policies it detaches.',
-    }),
-    'dry-run': Flags.boolean({
-      description: 'Print the plan and the workflow; write nothing, change nothing in AWS.',
-    }),
+    adopt: adoptFlag(
+      'With --create-role: take over a same-named role or parameter garmin-s3 did not make; lists the foreign policies it detaches.',
+    ),
+    'dry-run': dryRunFlag('Print the plan and the workflow; write nothing, change nothing in AWS.'),
   }
 
   /** Seams for tests: the AWS clients and the local token store. */
