@@ -100,7 +100,7 @@ export function noCredentialsHint(profile: string | undefined): string {
 }
 
 /** What the user must do about an error any AWS call can meet, or undefined for the others. */
-export function commonAwsError(
+function commonAwsError(
   error: unknown,
   context: { what: string; profile?: string | undefined },
 ): GarminS3Error | undefined {

@@ -13,12 +13,12 @@ const MAX_DRY_RUN_LINES = 50
 
 const number = new Intl.NumberFormat('en-US')
 
-export function formatCount(n: number): string {
+function formatCount(n: number): string {
   return number.format(n)
 }
 
 /** `1.2 s`, `3 min 5 s`, `1 h 2 min`. */
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   if (ms < 10_000) return `${(Math.max(0, ms) / 1000).toFixed(1)} s`
   const s = Math.round(ms / 1000)
   if (s < 3600) return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`
@@ -26,14 +26,14 @@ export function formatDuration(ms: number): string {
 }
 
 /** `[██████░░░░░░]` for done/total; an empty bar when the total is unknown. */
-export function progressBar(done: number, total: number, width = 20): string {
+function progressBar(done: number, total: number, width = 20): string {
   const ratio = total > 0 ? Math.min(1, done / total) : 0
   const full = Math.round(ratio * width)
   return `[${'█'.repeat(full)}${'░'.repeat(width - full)}]`
 }
 
 /** The bar's text: `[████░░░░] 120/1,000 · 85/s · ETA 11 s`. */
-export function progressText(done: number, total: number, elapsedMs: number): string {
+function progressText(done: number, total: number, elapsedMs: number): string {
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
   const parts = [`${progressBar(done, total)} ${formatCount(done)}/${formatCount(Math.max(done, total))}`]
   if (rate > 0) parts.push(`${rate >= 10 ? Math.round(rate) : rate.toFixed(1)}/s`)

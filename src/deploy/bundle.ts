@@ -25,7 +25,7 @@ function bundleCandidates(): string[] {
 }
 
 /** GARMIN_S3_LAMBDA_BUNDLE points at another build of the bundle (tests, custom builds). */
-export async function locateBundle(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+async function locateBundle(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const override = env.GARMIN_S3_LAMBDA_BUNDLE?.trim()
   for (const path of override ? [override] : bundleCandidates()) {
     try {

@@ -30,7 +30,7 @@ export interface Change {
 export type Ownership = 'ours' | 'ours-untagged' | 'foreign'
 
 /** How a top-level resource tells who made it and how it is made ours. */
-export interface Owned<Current> {
+interface Owned<Current> {
   owner(current: Current): Ownership
   /** Writes our tags; when adopting, also takes off the foreign policies `foreignPolicies` lists. */
   claim(current: Current, adopting: boolean): Promise<void>
@@ -86,8 +86,8 @@ interface Step {
 /** Erases `Current` by closing over it, so resources of different shapes fit in one list. */
 export type AnyResource = () => Promise<Step>
 
-export const ADOPTED = 'adopted (--adopt)'
-export const NAME_TAG_FIELD = 'deployment tag'
+const ADOPTED = 'adopted (--adopt)'
+const NAME_TAG_FIELD = 'deployment tag'
 
 export function resource<Current>(r: Resource<Current>): AnyResource {
   return async () => {

@@ -3,7 +3,7 @@
  * cosmetic differences IAM introduces (URL-encoding, a string where we wrote a one-item list, order).
  */
 
-export interface PolicyStatement {
+interface PolicyStatement {
   Sid?: string
   Effect: 'Allow' | 'Deny'
   Principal?: Record<string, string | string[]>

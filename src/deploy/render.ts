@@ -24,7 +24,7 @@ export function isAbsentNoop(change: Change): boolean {
   return change.action === 'unchanged' && change.note === 'absent'
 }
 
-export function countActions(changes: Change[]): Record<Action, number> {
+function countActions(changes: Change[]): Record<Action, number> {
   const counts: Record<Action, number> = { create: 0, update: 0, delete: 0, unchanged: 0 }
   for (const change of changes) if (!isAbsentNoop(change)) counts[change.action]++
   return counts

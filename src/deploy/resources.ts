@@ -112,10 +112,10 @@ export interface ResourceContext {
 }
 
 export const MANAGED_BY_TAG = { Key: 'managed-by', Value: 'garmin-s3' } as const
-export const DEPLOYMENT_TAG_KEY = 'garmin-s3:deployment'
+const DEPLOYMENT_TAG_KEY = 'garmin-s3:deployment'
 
 /** The tags garmin-s3 puts on what it makes for the deployment `name`. */
-export function ourTags(name: string): { Key: string; Value: string }[] {
+function ourTags(name: string): { Key: string; Value: string }[] {
   return [MANAGED_BY_TAG, { Key: DEPLOYMENT_TAG_KEY, Value: name }]
 }
 
@@ -129,16 +129,16 @@ function tagRecord(tags: { Key?: string | undefined; Value?: string | undefined 
 }
 
 /** Ours for `name`, ours from before the name tag, or someone else's (see Ownership). */
-export function ownershipOf(tags: Record<string, string | undefined>, name: string): Ownership {
+function ownershipOf(tags: Record<string, string | undefined>, name: string): Ownership {
   if (tags[MANAGED_BY_TAG.Key] !== MANAGED_BY_TAG.Value) return 'foreign'
   const deployment = tags[DEPLOYMENT_TAG_KEY]
   if (deployment === undefined) return 'ours-untagged'
   return deployment === name ? 'ours' : 'foreign'
 }
-export const ARCHITECTURE: Architecture = 'arm64'
-export const RESERVED_CONCURRENCY = 1
-export const ASYNC_MAX_RETRIES = 2
-export const ASYNC_MAX_EVENT_AGE_S = 3600
+const ARCHITECTURE: Architecture = 'arm64'
+const RESERVED_CONCURRENCY = 1
+const ASYNC_MAX_RETRIES = 2
+const ASYNC_MAX_EVENT_AGE_S = 3600
 
 export function arns(account: AwsAccount, names: ResourceNames) {
   const { partition: p, region: r, accountId: a } = account

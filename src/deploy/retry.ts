@@ -13,7 +13,7 @@ import type { Clock } from '../clock.js'
 import { GarminS3Error } from '../errors.js'
 
 /** A role created seconds ago is not yet visible to Lambda or Scheduler. */
-export function isRolePropagationError(error: unknown): boolean {
+function isRolePropagationError(error: unknown): boolean {
   return (
     awsErrorIs(error, 'InvalidParameterValueException', 'ValidationException') &&
     /assume|role/i.test(awsShape(error).message ?? '')
@@ -21,7 +21,7 @@ export function isRolePropagationError(error: unknown): boolean {
 }
 
 /** Lambda refuses a second change while one is still being applied. */
-export function isUpdateInProgress(error: unknown): boolean {
+function isUpdateInProgress(error: unknown): boolean {
   // The same exception also means "already exists" (CreateFunction, AddPermission): not worth a wait.
   return (
     awsErrorIs(error, 'ResourceConflictException') && !/already exist/i.test(awsShape(error).message ?? '')
@@ -55,7 +55,7 @@ export function sdkWaiters(lambda: LambdaClient): FunctionWaiters {
 }
 
 /** IAM usually propagates within 10 s; these sum to about 90 s. */
-export const PROPAGATION_DELAYS_MS = [2000, 4000, 6000, 8000, 10_000, 10_000, 15_000, 15_000, 20_000]
+const PROPAGATION_DELAYS_MS = [2000, 4000, 6000, 8000, 10_000, 10_000, 15_000, 15_000, 20_000]
 const MAX_CONFLICT_WAITS = 5
 
 export interface RetryDeps {

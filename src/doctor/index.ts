@@ -17,7 +17,7 @@ import type { Store } from '../store/types.js'
 import { controlPrefixFor } from '../sync/state.js'
 import { messageOf } from '../unknown.js'
 
-export const DOCTOR_STAGES = [
+const DOCTOR_STAGES = [
   'token-file',
   'token-expiry',
   'refresh',
@@ -26,10 +26,10 @@ export const DOCTOR_STAGES = [
   'store',
   'deployment',
 ] as const
-export type DoctorStage = (typeof DOCTOR_STAGES)[number]
-export type StageResult = 'ok' | 'warn' | 'fail' | 'skipped'
+type DoctorStage = (typeof DOCTOR_STAGES)[number]
+type StageResult = 'ok' | 'warn' | 'fail' | 'skipped'
 
-export interface StageReport {
+interface StageReport {
   stage: DoctorStage
   result: StageResult
   /** Milliseconds the stage took on the injected clock's wall (0 when skipped). */

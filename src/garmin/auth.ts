@@ -29,7 +29,7 @@ import {
 import { accessTokenExpiry } from './jwt.js'
 import { parseRetryAfter } from './retry.js'
 
-export const DI_CLIENT_IDS = [
+const DI_CLIENT_IDS = [
   'GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2',
   'GARMIN_CONNECT_MOBILE_ANDROID_DI_2024Q4',
   'GARMIN_CONNECT_MOBILE_ANDROID_DI',

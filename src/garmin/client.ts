@@ -95,10 +95,10 @@ const DAILY_PATHS = {
   trainingReadiness: (d) => [`/metrics-service/metrics/trainingreadiness/${d}`, {}],
 } satisfies Record<string, (date: string, displayName: string) => [string, Record<string, string>]>
 
-export type DailyDataset = keyof typeof DAILY_PATHS
+type DailyDataset = keyof typeof DAILY_PATHS
 /** The daily paths that carry the account's display name (and fail without one). */
 const NAMED_DAILY: ReadonlySet<DailyDataset> = new Set(['dailySummary', 'sleep', 'heartRate'])
-export const DAILY_DATASETS = Object.keys(DAILY_PATHS) as DailyDataset[]
+const DAILY_DATASETS = Object.keys(DAILY_PATHS) as DailyDataset[]
 
 const PROFILE_PATH = '/userprofile-service/socialProfile'
 const LIST_PATH = '/activitylist-service/activities/search/activities'

@@ -6,7 +6,7 @@ import { EXIT, GarminS3Error, type GarminS3ErrorOptions, UsageError } from '../e
 
 type Options = Omit<GarminS3ErrorOptions, 'exitCode'>
 
-export const LOGIN_AGAIN = 'Run `garmin-s3 login` to sign in again.'
+const LOGIN_AGAIN = 'Run `garmin-s3 login` to sign in again.'
 export const LOGIN_BACKOFF =
   'Wait about an hour before the next login and do not retry in a loop: every attempt extends the block.'
 

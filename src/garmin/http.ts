@@ -58,7 +58,7 @@ function describeNetworkError(error: unknown): string {
   return 'connection failed'
 }
 
-export function bodyText(response: HttpResponse): string {
+function bodyText(response: HttpResponse): string {
   return new TextDecoder().decode(response.body)
 }
 

@@ -39,7 +39,7 @@ export function issuerDomain(token: string): GarminDomain | undefined {
 }
 
 /** Refresh this long before the access token expires (garmin-protocol.md). */
-export const REFRESH_MARGIN_MS = 15 * 60 * 1000
+const REFRESH_MARGIN_MS = 15 * 60 * 1000
 
 /**
  * When an access token expires, in epoch ms: the JWT `exp` when present, else `now + expiresInSeconds`,

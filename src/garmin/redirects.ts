@@ -11,7 +11,7 @@ import type { GarminEndpoints } from './endpoints.js'
 import type { Transport } from './http.js'
 
 /** At most this many redirects are followed for one request. */
-export const MAX_REDIRECTS = 3
+const MAX_REDIRECTS = 3
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
 /** Headers that carry credentials or describe a body; never sent on a followed redirect. */
@@ -30,7 +30,7 @@ export class RedirectRefusedError extends GarminS3Error {
 }
 
 /** The origins (scheme, host and port) a redirect may lead to: the configured sso, diauth and connectapi. */
-export function garminOrigins(endpoints: GarminEndpoints): Set<string> {
+function garminOrigins(endpoints: GarminEndpoints): Set<string> {
   return new Set([endpoints.sso, endpoints.diauth, endpoints.connectapi].map((base) => new URL(base).origin))
 }
 

@@ -296,7 +296,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
 }
 
 /** What the user still has to do, in order. */
-export function nextSteps(result: InitResult): string[] {
+function nextSteps(result: InitResult): string[] {
   const steps: string[] = []
   const rerun = result.github
     ? `garmin-s3 init github-actions --create-role --repo ${result.github.repo}`

@@ -26,25 +26,25 @@ import {
 import type { StoredTokens } from '../garmin/types.js'
 import type { GitHubRepo } from './validate.js'
 
-export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com'
-export const GITHUB_OIDC_URL = `https://${GITHUB_OIDC_HOST}`
-export const STS_AUDIENCE = 'sts.amazonaws.com'
+const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com'
+const GITHUB_OIDC_URL = `https://${GITHUB_OIDC_HOST}`
+const STS_AUDIENCE = 'sts.amazonaws.com'
 
 /** The `sub` claim GitHub puts in the OIDC token of a job running on `branch` (schedules run on the default branch). */
-export function githubSubject(repo: GitHubRepo, branch: string): string {
+function githubSubject(repo: GitHubRepo, branch: string): string {
   return `repo:${repo.owner}/${repo.name}:ref:refs/heads/${branch}`
 }
 
-export function oidcProviderArn(account: Pick<AwsAccount, 'partition' | 'accountId'>): string {
+function oidcProviderArn(account: Pick<AwsAccount, 'partition' | 'accountId'>): string {
   return `arn:${account.partition}:iam::${account.accountId}:oidc-provider/${GITHUB_OIDC_HOST}`
 }
 
 /** The role GitHub Actions assumes: `garmin-s3-github` for the default `--name`. */
-export function githubRoleName(name: string): string {
+function githubRoleName(name: string): string {
   return `${name}-github`
 }
 
-export function roleArn(account: Pick<AwsAccount, 'partition' | 'accountId'>, roleName: string): string {
+function roleArn(account: Pick<AwsAccount, 'partition' | 'accountId'>, roleName: string): string {
   return `arn:${account.partition}:iam::${account.accountId}:role/${roleName}`
 }
 
@@ -82,7 +82,7 @@ export interface GitHubRoleOptions {
   branch: string
 }
 
-export interface GitHubRoleClients {
+interface GitHubRoleClients {
   iam: IAMClient
   ssm: SSMClient
 }

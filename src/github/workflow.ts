@@ -8,10 +8,10 @@ import { CONFIGURE_AWS_CREDENTIALS, SETUP_NODE, uses } from './actions.js'
 export const WORKFLOW_PATH = '.github/workflows/garmin-s3-sync.yml'
 export const WORKFLOW_FILE = 'garmin-s3-sync.yml'
 export const DEFAULT_CRON = '0 6 * * *'
-export const NODE_VERSION = 22
+const NODE_VERSION = 22
 /** Stops the sync cleanly before the one-hour AWS session from configure-aws-credentials ends. */
-export const SYNC_MAX_DURATION = '50m'
-export const JOB_TIMEOUT_MINUTES = 60
+const SYNC_MAX_DURATION = '50m'
+const JOB_TIMEOUT_MINUTES = 60
 
 export interface SyncWorkflowInput {
   /** The garmin-s3 version that wrote the workflow, normally this package's. */
@@ -41,7 +41,7 @@ export interface SyncWorkflowInput {
 }
 
 /** Quotes a word for bash only when it needs it. */
-export function shellQuote(word: string): string {
+function shellQuote(word: string): string {
   if (/^[A-Za-z0-9@%+=:,./_-]+$/.test(word)) return word
   return `'${word.replaceAll("'", `'\\''`)}'`
 }
@@ -60,7 +60,7 @@ function describeCron(cron: string): string {
 }
 
 /** The sync command of the workflow's last step, one argument per line. */
-export function syncCommandLines(input: SyncWorkflowInput): string[] {
+function syncCommandLines(input: SyncWorkflowInput): string[] {
   const args = [
     ['--bucket', input.bucket],
     ['--prefix', input.prefix],

@@ -21,7 +21,7 @@ export interface HandlerConfig {
   datasets?: string[]
 }
 
-export class ConfigError extends GarminS3Error {}
+class ConfigError extends GarminS3Error {}
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, problems: string[]): number | undefined {
   const text = env[name]?.trim()

@@ -75,7 +75,7 @@ export async function peekData(store: Store, prefix: string): Promise<boolean> {
   return false
 }
 
-export function runSummary(run: LastRun): RunSummary {
+function runSummary(run: LastRun): RunSummary {
   const started = Date.parse(run.startedAt)
   const finished = Date.parse(run.finishedAt)
   return {

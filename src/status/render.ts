@@ -25,14 +25,14 @@ const RESULTS: Record<number, string> = {
 const number = (n: number) => n.toLocaleString('en-US')
 
 /** `2026-11-28 06:00Z` */
-export function shortTime(iso: string | null): string {
+function shortTime(iso: string | null): string {
   if (!iso) return 'unknown'
   const ms = Date.parse(iso)
   return Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')}Z` : iso
 }
 
 /** `3 h ago`, `12 days ago`, `in 5 h` */
-export function relative(iso: string | null, now: number): string {
+function relative(iso: string | null, now: number): string {
   if (!iso) return ''
   const diff = now - Date.parse(iso)
   if (!Number.isFinite(diff)) return ''

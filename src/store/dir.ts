@@ -21,7 +21,7 @@ import { checkListPrefix, compareKeys, keyToPath, pathProblem, RESERVED_NAME_PRE
 import type { CasResult, ObjectInfo, PutResult, Store, StoredObject, StoreStats } from './types.js'
 
 /** The file handle operations DirStore uses; a FileHandle satisfies it. */
-export interface DirFileHandle {
+interface DirFileHandle {
   writeFile(data: Uint8Array | string): Promise<void>
   sync(): Promise<void>
   close(): Promise<void>
@@ -69,7 +69,7 @@ export function lockPathFor(root: string, key: string): string {
   return join(dirname(keyToPath(root, key)), `${LOCK_PREFIX}${createHash('sha1').update(key).digest('hex')}`)
 }
 
-export function contentEtag(bytes: Uint8Array): string {
+function contentEtag(bytes: Uint8Array): string {
   return `"${createHash('md5').update(bytes).digest('hex')}"`
 }
 

@@ -56,7 +56,7 @@ export interface S3StoreOptions extends S3ClientOptions {
 }
 
 /** The custom endpoint in effect: the option, else the environment variables the SDK reads. */
-export function customEndpoint(options: S3ClientOptions): string | undefined {
+function customEndpoint(options: S3ClientOptions): string | undefined {
   const env = options.env ?? process.env
   return options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined
 }
