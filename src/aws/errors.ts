@@ -124,7 +124,7 @@ export function explainAwsError(error: unknown, what: string): GarminS3Error {
   const message = awsShape(error).message ?? String(error)
   if (isAccessDenied(error)) {
     return new GarminS3Error(`AWS denied access while trying to ${what}: ${message}`, {
-      hint: 'The AWS identity running deploy needs IAM, Lambda, EventBridge Scheduler and SSM permissions (see the README, "The IAM policy it writes"); check --profile.',
+      hint: 'The AWS identity running deploy needs IAM, Lambda, EventBridge Scheduler and SSM permissions (see docs/iam.md); check --profile.',
       cause: error,
     })
   }

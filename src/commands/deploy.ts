@@ -49,7 +49,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     ...scheduledTargetFlags('the function writes to'),
     data: Flags.string({
       description:
-        'What the function copies, a comma list or all (default activities); the IAM policy covers exactly their prefixes. See the README, "More than activity summaries".',
+        'What the function copies, a comma list or all (default activities); the IAM policy covers exactly their prefixes. See docs/layout.md.',
     }),
     'days-back': Flags.integer({ description: 'Limit each run to activities of the last N days.', min: 1 }),
     name: deploymentNameFlag('Prefix of every AWS resource, so deployments can coexist.'),

@@ -78,7 +78,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     }),
     concurrency: Flags.integer({ description: 'Parallel writes.', default: 4, min: 1, max: 64 }),
     data: Flags.string({
-      description: `What to copy, a comma list or all (default: DATASETS, else activities): ${DATASET_NAMES.join(', ')}. See the README, "More than activity summaries".`,
+      description: `What to copy, a comma list or all (default: DATASETS, else activities): ${DATASET_NAMES.join(', ')}. See docs/layout.md.`,
     }),
     'revise-days': Flags.integer({
       description: `Daily datasets: fetch the last N days again every run, Garmin revises them (default ${DEFAULT_REVISE_DAYS}).`,

@@ -1,6 +1,6 @@
 import type { DatasetStatus } from '../sync/dataset-status.js'
 /**
- * The `status --json` object (documented in the README). Stable: fields are only ever added. Times are ISO 8601
+ * The `status --json` object (documented in docs/json.md). Stable: fields are only ever added. Times are ISO 8601
  * UTC strings, activity times Garmin's `YYYY-MM-DD HH:MM:SS` (UTC); what could not be learned is
  * `null` (with a `reason` where there is one), never left out.
  */

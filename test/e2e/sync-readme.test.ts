@@ -30,8 +30,8 @@ afterAll(async () => {
 
 async function walkthrough(): Promise<string> {
   const doc = await readFile(join(ROOT, 'README.md'), 'utf8')
-  const block = /<!-- try-it -->\s*```sh\n([\s\S]*?)```/.exec(doc)?.[1]
-  if (!block) throw new Error('README.md has no ```sh block after <!-- try-it -->')
+  const block = /<!-- try-it -->\s*```(?:sh|bash)\n([\s\S]*?)```/.exec(doc)?.[1]
+  if (!block) throw new Error('README.md has no ```bash block after <!-- try-it -->')
   return block
 }
 

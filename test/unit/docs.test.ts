@@ -1,0 +1,112 @@
+/**
+ * The README is for people and stays short; the reference lives in docs/*.md. Every relative link in
+ * them must lead somewhere: to a file that exists and, with a #fragment, to a heading in it.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const ROOT = join(import.meta.dirname, '../..')
+const README = join(ROOT, 'README.md')
+const DOCS = join(ROOT, 'docs')
+const PAGES = [
+  README,
+  ...readdirSync(DOCS)
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => join(DOCS, name)),
+]
+
+/** The lines of a Markdown file outside fenced code blocks (where `#` is a comment, not a heading). */
+function proseLines(text: string): string[] {
+  let fence: string | null = null
+  const out: string[] = []
+  for (const line of text.split('\n')) {
+    const marker = /^\s*(```|~~~)/.exec(line)?.[1]
+    if (marker) {
+      if (fence === null) fence = marker
+      else if (fence === marker) fence = null
+      continue
+    }
+    if (fence === null) out.push(line)
+  }
+  return out
+}
+
+/** The anchors GitHub gives a file's headings: lower case, punctuation dropped, spaces to hyphens, -1 -2 for repeats. */
+function anchors(text: string): Set<string> {
+  const seen = new Map<string, number>()
+  const out = new Set<string>()
+  for (const line of proseLines(text)) {
+    const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line)?.[1]
+    if (heading === undefined) continue
+    const plain = heading.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[`*]/g, '')
+    const slug = plain
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M}_\- ]/gu, '')
+      .replace(/ /g, '-')
+    const count = seen.get(slug) ?? 0
+    seen.set(slug, count + 1)
+    out.add(count === 0 ? slug : `${slug}-${count}`)
+  }
+  return out
+}
+
+/** Relative link targets of a Markdown file, outside code: `[text](target)` without a scheme. */
+function relativeLinks(text: string): string[] {
+  const links: string[] = []
+  for (const line of proseLines(text)) {
+    const prose = line.replace(/`[^`]*`/g, '``')
+    for (const m of prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+      const target = m[1]!
+      if (!/^[a-z][a-z0-9+.-]*:/i.test(target)) links.push(target)
+    }
+  }
+  return links
+}
+
+describe('README.md and docs/', () => {
+  it('the README stays under 25 KB: the reference belongs in docs/', () => {
+    expect(statSync(README).size).toBeLessThan(25 * 1024)
+  })
+
+  it('every relative link in README.md and docs/*.md leads to a file, and every #anchor to a heading', () => {
+    const broken: string[] = []
+    for (const page of PAGES) {
+      const text = readFileSync(page, 'utf8')
+      for (const link of relativeLinks(text)) {
+        const [path = '', fragment] = link.split('#', 2)
+        const target = path === '' ? page : join(dirname(page), decodeURI(path))
+        const where = `${relative(ROOT, page)}: ${link}`
+        if (!existsSync(target)) {
+          broken.push(`${where} (no such file)`)
+          continue
+        }
+        if (fragment === undefined || !target.endsWith('.md')) continue
+        if (!anchors(readFileSync(target, 'utf8')).has(decodeURIComponent(fragment))) {
+          broken.push(`${where} (no such heading in ${relative(ROOT, target)})`)
+        }
+      }
+    }
+    expect(broken).toEqual([])
+  })
+
+  it('turns headings into the anchors GitHub makes', () => {
+    const text = [
+      '# garmin-s3',
+      '## Syncing: `garmin-s3 sync`',
+      '## `status --json` (schema version 1)',
+      '## Removing it',
+      '## Removing it',
+      '```sh',
+      '# a comment, not a heading',
+      '```',
+    ].join('\n')
+    expect([...anchors(text)]).toEqual([
+      'garmin-s3',
+      'syncing-garmin-s3-sync',
+      'status---json-schema-version-1',
+      'removing-it',
+      'removing-it-1',
+    ])
+  })
+})
