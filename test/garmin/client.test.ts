@@ -41,7 +41,8 @@ const recordingFetch: typeof fetch = async (input, init) => {
 }
 
 async function start(options: SimOptions = {}): Promise<Simulator> {
-  sim = await startSimulator({ activities: 30, now: () => clock.now(), ...options })
+  // These tests were written for Garmin's old day-long access tokens.
+  sim = await startSimulator({ activities: 30, now: () => clock.now(), accessTokenTtlSeconds: 86_400, ...options })
   return sim
 }
 
@@ -131,7 +132,7 @@ describe('sign-in', () => {
   })
 
   it('keeps the session cookie for the MFA step and asks the prompt for the code', async () => {
-    await start({ user: { email: 'mfa@example.com', password: 'pw-mfa-1', mfaCode: '482913' } })
+    await start({ user: { email: 'mfa@example.com', password: 'pw-mfa-1', mfa: 'email' } })
     const asked: string[] = []
     const store = new MemoryTokenStore()
     const tokens = await client(store).login({
@@ -139,7 +140,7 @@ describe('sign-in', () => {
       password: 'pw-mfa-1',
       promptMfa: async (method) => {
         asked.push(method)
-        return '482913'
+        return sim.inbox().at(-1)?.code ?? ''
       },
     })
     expect(asked).toEqual(['email'])
@@ -148,7 +149,7 @@ describe('sign-in', () => {
   })
 
   it('ends with MfaRequiredError (exit 3) when there is no code and no prompt, storing nothing', async () => {
-    await start({ user: { email: 'mfa@example.com', password: 'pw-mfa-1', mfaCode: '482913' } })
+    await start({ user: { email: 'mfa@example.com', password: 'pw-mfa-1', mfa: 'email' } })
     const store = new MemoryTokenStore()
     const error = await failure(client(store).login({ email: 'mfa@example.com', password: 'pw-mfa-1' }))
     expect(error.name).toBe('MfaRequiredError')
