@@ -19,7 +19,6 @@ const USER = { email: 'mfa@example.com', password: 'mfa pass phrase 7', mfa: 'em
 let tmp: string
 let sim: Simulator
 
-
 beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist', 'commands', 'login.js'))) throw new Error('run `npm run build` first')
   tmp = await mkdtemp(join(tmpdir(), 'garmin-s3-mfa-'))
@@ -31,17 +30,21 @@ afterAll(async () => {
 })
 
 function login(store: string, args: string[] = []) {
-  return runProcess(process.execPath, [CLI, 'login', '--token-store', store, '--transport', 'fetch', ...args], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: tmp,
-      NO_COLOR: '1',
-      GARMIN_S3_GARMIN_URL: sim.garminUrl,
-      GARMIN_EMAIL: USER.email,
-      GARMIN_PASSWORD: USER.password,
+  return runProcess(
+    process.execPath,
+    [CLI, 'login', '--token-store', store, '--transport', 'fetch', ...args],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: tmp,
+        NO_COLOR: '1',
+        GARMIN_S3_GARMIN_URL: sim.garminUrl,
+        GARMIN_EMAIL: USER.email,
+        GARMIN_PASSWORD: USER.password,
+      },
     },
-  })
+  )
 }
 
 const newestCode = () => sim.inbox().at(-1)?.code ?? 'none sent'

@@ -42,7 +42,12 @@ const recordingFetch: typeof fetch = async (input, init) => {
 
 async function start(options: SimOptions = {}): Promise<Simulator> {
   // These tests were written for Garmin's old day-long access tokens.
-  sim = await startSimulator({ activities: 30, now: () => clock.now(), accessTokenTtlSeconds: 86_400, ...options })
+  sim = await startSimulator({
+    activities: 30,
+    now: () => clock.now(),
+    accessTokenTtlSeconds: 86_400,
+    ...options,
+  })
   return sim
 }
 
@@ -163,7 +168,9 @@ describe('sign-in', () => {
     await start()
     sim.addFault({ route: 'socialProfile', fault: { kind: 'status', status: 401 }, times: 1 })
     const store = new MemoryTokenStore()
-    const error = await failure(client(store).login({ email: sim.user.email, password: sim.user.password }))
+    // One strategy: the chain's moving on is test/login.test.ts's business.
+    const mobileOnly = client(store, { signinStrategies: ['mobile'] })
+    const error = await failure(mobileOnly.login({ email: sim.user.email, password: sim.user.password }))
     expect(error).toBeInstanceOf(AuthError)
     expect(error.message).toContain('Token is not active')
     expect(store.saved).toEqual([])
@@ -174,7 +181,10 @@ describe('sign-in', () => {
     await start()
     sim.addFault({ route: 'token', fault: { kind: 'status', status: 429, retryAfter: 3600 } })
     const error = await failure(
-      client(new MemoryTokenStore()).login({ email: sim.user.email, password: sim.user.password }),
+      client(new MemoryTokenStore(), { signinStrategies: ['mobile'] }).login({
+        email: sim.user.email,
+        password: sim.user.password,
+      }),
     )
     expect(error).toBeInstanceOf(RateLimitedError)
     expect(error.hint).toMatch(/do not retry in a loop/)

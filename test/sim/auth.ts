@@ -229,7 +229,10 @@ export class AuthService {
       return badRequest('service is not the one this clientId signs in for on this domain')
     }
     if (!/^application\/json\b/i.test(req.contentType)) return badRequest('Content-Type must be JSON')
-    if (req.origin !== req.ssoOrigin) return badRequest('Origin must be the SSO host')
+    // The SSO's own origin: this listener's, or Garmin's for a client that was pointed here some other way.
+    if (req.origin !== req.ssoOrigin && req.origin !== `https://sso.${this.options.domain}`) {
+      return badRequest('Origin must be the SSO host')
+    }
     return undefined
   }
 
