@@ -299,6 +299,22 @@ describe('refresh', () => {
     expect(sim.stats().byRoute.token?.['400']).toBeUndefined()
   })
 
+  it('reports a 403 challenge page on the refresh alone as a bot block (exit 4), keeping the tokens', async () => {
+    await start()
+    const store = new MemoryTokenStore()
+    const c = await loggedIn(store)
+    const before = (await c.tokens()).refreshToken
+    sim.addFault({ route: 'refresh', fault: { kind: 'html' } })
+    const error = await failure(c.refresh())
+    expect(error.name).toBe('BotChallengeError')
+    expect(error.exitCode).toBe(4)
+    expect(error.message).toContain('bot protection blocked the token refresh')
+    expect((await store.load())?.refreshToken).toBe(before)
+    // Only refreshes are blocked: a new sign-in's ticket exchange still goes through.
+    await client(new MemoryTokenStore()).login({ email: sim.user.email, password: sim.user.password })
+    expect(sim.stats().byRoute.token).toEqual({ 403: 1, 200: 1 })
+  })
+
   it('asks for a new login (exit 3) when Garmin answers invalid_grant', async () => {
     await start()
     const c = await loggedIn()
