@@ -430,6 +430,48 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     ])
   })
 
+  it('finishes an MFA sign-in in the widget’s session when the mobile login is rate-limited, in a later run too', async () => {
+    const s = await sim({ user: MFA_USER })
+    s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
+    const store = freshStore()
+    const env = envFor(s)
+    const first = await run('login', ['--token-store', store, '--transport', 'impit'], { env })
+    expect(first.exitCode).toBe(3)
+    expect(strategyLines(first).at(-1)).toMatch(/^sign-in: widget \(impit\): verification code sent by email/)
+    const pending = JSON.parse(await readFile(join(dirname(store), 'signin-pending.json'), 'utf8'))
+    expect(pending).toMatchObject({ strategy: 'widget (impit)', state: { csrf: expect.any(String) } })
+    const wrong = await run(
+      'login',
+      ['--token-store', store, '--transport', 'impit', '--mfa-code', wrongCode(s)()],
+      { env },
+    )
+    expect(wrong.exitCode).toBe(3)
+    const right = await run(
+      'login',
+      ['--token-store', store, '--transport', 'impit', '--mfa-code', newestCode(s)()],
+      { env },
+    )
+    expect(right.exitCode).toBe(0)
+    expect(s.stats().byRoute).toMatchObject({
+      widgetLogin: { 200: 1 },
+      widgetMfa: { 200: 2 },
+      token: { 200: 1 },
+    })
+    expect(s.inbox()).toHaveLength(1)
+  })
+
+  it('keeps the pending sign-in of an SSM token store in the local config folder', async () => {
+    const s = await sim({ user: MFA_USER })
+    const home = join(tmp, 'ssm-home')
+    const r = await run('login', ['--token-store', 'ssm:/garmin-s3/tokens'], {
+      env: { ...envFor(s), HOME: home, AWS_REGION: 'eu-west-1' },
+    })
+    expect(r.exitCode).toBe(3)
+    const pending = join(home, '.config', 'garmin-s3', 'signin-pending.json')
+    expect((await stat(pending)).mode & 0o777).toBe(0o600)
+    expect(JSON.parse(await readFile(pending, 'utf8'))).toMatchObject({ tokenStore: 'ssm:/garmin-s3/tokens' })
+  })
+
   it('tries the next app client id on any answer but 200 from the token exchange, except 429', async () => {
     const s = await sim()
     s.addFault({ route: 'exchange', fault: { kind: 'status', status: 500 }, times: 1 })

@@ -99,6 +99,8 @@ export async function signInWithChain(options: ChainOptions, input: LoginInput):
       if (started.kind === 'ticket') {
         const tokens = await finish(options, strategy, started)
         record(options, strategy, 'signed in')
+        // An older sign-in that waited for its code is of no use any more.
+        await options.pending?.store.clear()
         return tokens
       }
     } catch (error) {
