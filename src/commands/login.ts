@@ -13,7 +13,7 @@ Sign-in tries Garmin's ways in turn, as python-garminconnect does: the mobile ap
 
 When Garmin asks for a verification code, garmin-s3 prompts for it in a terminal (3 tries). Without a terminal it keeps the sign-in pending (a 0600 file beside the token file, never the password) and exits 3: run \`garmin-s3 login --mfa-code <code>\` within 10 minutes, with the code Garmin sent, to finish it.
 
-Tokens are stored in ~/.config/garmin-s3/tokens.json (mode 0600; $XDG_CONFIG_HOME is honoured) or wherever --token-store / GARMIN_S3_TOKEN_STORE points, including an SSM parameter (ssm:/garmin-s3/tokens). The access token lasts about a day and is refreshed automatically; the refresh token lasts about a month and is renewed by use.
+Tokens are stored in ~/.config/garmin-s3/tokens.json (mode 0600; $XDG_CONFIG_HOME is honoured) or wherever --token-store / GARMIN_S3_TOKEN_STORE points, including an SSM parameter (ssm:/garmin-s3/tokens). The access token lasts a few hours and is refreshed automatically; the refresh token lasts about a month and is renewed by use.
 
 Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge, wait an hour rather than retrying.`
 

@@ -144,7 +144,6 @@ export class GarminClient implements ActivitySource {
   private readonly policy: RetryPolicy
   private readonly auth: AuthContext
   private readonly signin: Pick<ChainOptions, 'strategies' | 'note' | 'pending' | 'log'>
-  private readonly impersonated: Transport | undefined
   private readonly report: SigninReport = { strategies: [] }
   private readonly counts: Record<string, number> = {}
   /** One rate-limit budget for all concurrent calls of this client (a 429 backs everything off). */
@@ -171,7 +170,7 @@ export class GarminClient implements ActivitySource {
       ...options.retryPolicy,
       ...(options.rateLimitBudgetMs === undefined ? {} : { rateLimitBudgetMs: options.rateLimitBudgetMs }),
     }
-    this.impersonated = options.impersonatedTransport
+    const impersonated = options.impersonatedTransport
       ? guardRedirects(options.impersonatedTransport, this.endpoints)
       : undefined
     this.auth = {
@@ -182,19 +181,18 @@ export class GarminClient implements ActivitySource {
       random: this.random,
       count: (kind) => this.count(kind),
       // Without the impersonating transport, suggest it.
-      botChallengeAdvice:
-        options.botChallengeAdvice ?? botChallengeAdvice(this.impersonated ? 'impit' : 'fetch'),
+      botChallengeAdvice: options.botChallengeAdvice ?? botChallengeAdvice(impersonated ? 'impit' : 'fetch'),
     }
     const plain = options.loginTransport
       ? guardRedirects(options.loginTransport, this.endpoints)
       : this.transport
     const flows = options.signinStrategies
-    const chosen: Strategy[] = strategies(plain, this.impersonated).filter(
+    const chosen: Strategy[] = strategies(plain, impersonated).filter(
       (s) => !flows || flows.includes(s.flow.name),
     )
     this.signin = {
       strategies: chosen,
-      note: this.impersonated
+      note: impersonated
         ? undefined
         : `${options.impersonationNote ?? 'no browser-like TLS (impit)'}: skipping ${IMPERSONATED_LABELS.join(', ')}`,
       pending: options.pendingSignins
@@ -222,7 +220,7 @@ export class GarminClient implements ActivitySource {
    * undefined when none is pending.
    */
   async resumeLogin(code: string): Promise<StoredTokens | undefined> {
-    return resumePending(this.chainOptions(), code, this.impersonated).catch(this.overridden)
+    return resumePending(this.chainOptions(), code).catch(this.overridden)
   }
 
   /** Which strategies the sign-in tried and how each ended. */

@@ -157,11 +157,7 @@ async function completeMfa(
  * `login --mfa-code` after a login that stopped at the code: goes on in that session. Undefined when
  * there is no pending sign-in (the caller then signs in afresh with the code).
  */
-export async function resumePending(
-  options: ChainOptions,
-  code: string,
-  impersonated: Transport | undefined,
-): Promise<StoredTokens | undefined> {
+export async function resumePending(options: ChainOptions, code: string): Promise<StoredTokens | undefined> {
   const { ctx } = options
   const store = options.pending?.store
   const pending = await store?.load()
@@ -185,8 +181,7 @@ export async function resumePending(
   const strategy = options.strategies.find(
     (s) => s.flow.name === pending.flow && s.impersonated === pending.impersonated,
   )
-  const transport = strategy?.transport ?? (pending.impersonated ? impersonated : undefined)
-  if (!strategy || !transport) {
+  if (!strategy) {
     throw new AuthError(
       `The pending sign-in used ${pending.flow}${pending.impersonated ? ' over impit' : ''}, which is not available in this run.`,
       {
@@ -194,7 +189,10 @@ export async function resumePending(
       },
     )
   }
-  const session: SsoSession = { transport, jar: CookieJar.from(pending.cookies, ctx.clock) }
+  const session: SsoSession = {
+    transport: strategy.transport,
+    jar: CookieJar.from(pending.cookies, ctx.clock),
+  }
   const state = { ...pending.state }
   let result: Ticket | { kind: 'wrong' }
   try {
