@@ -460,6 +460,18 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     expect(s.inbox()).toHaveLength(1)
   })
 
+  it('sends the code to the portal’s verifyCode when the mobile one answers 429, in the same session', async () => {
+    const s = await sim({ user: MFA_USER })
+    s.addFault({ route: 'mfa', fault: { kind: 'status', status: 429 } })
+    const r = await run('login', ['--token-store', freshStore()], {
+      env: envFor(s),
+      interactive: true,
+      answers: { mfa: [newestCode(s)] },
+    })
+    expect(r.exitCode).toBe(0)
+    expect(s.stats().byRoute).toMatchObject({ login: { 200: 1 }, mfa: { 429: 1 }, portalMfa: { 200: 1 } })
+  })
+
   it('keeps the pending sign-in of an SSM token store in the local config folder', async () => {
     const s = await sim({ user: MFA_USER })
     const home = join(tmp, 'ssm-home')
