@@ -135,7 +135,7 @@ export function readSsoAnswer(ctx: AuthContext, response: HttpResponse, url: str
     throw new UnexpectedResponseError(endpoint, `HTTP ${response.status} without a responseStatus`)
   }
   if (status === 'CAPTCHA_REQUIRED') throw botChallenge(ctx, 'Garmin asks for a captcha before signing in')
-  if (status === 'INVALID_USERNAME_PASSWORD') throw wrongPassword()
+  if (status === 'INVALID_USERNAME_PASSWORD') throw new WrongPasswordError()
   return { type: status, body, endpoint }
 }
 
@@ -147,10 +147,6 @@ export class WrongPasswordError extends AuthError {
     })
     this.name = 'AuthError'
   }
-}
-
-export function wrongPassword(): WrongPasswordError {
-  return new WrongPasswordError()
 }
 
 export function mfaMethod(body: Record<string, unknown>): string {

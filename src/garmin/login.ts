@@ -89,6 +89,7 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
     tokenStore,
     endpoints,
     // The browser-like TLS strategies run on impit; the plain ones on fetch.
+    loginTransport: await loadTransport('fetch'),
     ...(transportName === 'impit'
       ? { impersonatedTransport: await loadTransport('impit') }
       : { impersonationNote: 'impit is not in use (--transport fetch)' }),

@@ -4,7 +4,7 @@
  * token bound to them), a human's pause, then the form; the answer is a page titled "Success" that
  * carries the ticket, or the MFA page.
  */
-import { type AuthContext, ssoRequest, wrongPassword } from '../auth.js'
+import { type AuthContext, ssoRequest, WrongPasswordError } from '../auth.js'
 import { UnexpectedResponseError } from '../errors.js'
 import type { HttpResponse } from '../http.js'
 import {
@@ -93,7 +93,7 @@ function readPage(
     if (!ticket) throw new UnexpectedResponseError(endpoint, 'a Success page without a service ticket')
     return { kind: 'ticket', ticket, service: urls(ctx).embed }
   }
-  if (CREDENTIAL_TITLES.some((hint) => lower.includes(hint))) throw wrongPassword()
+  if (CREDENTIAL_TITLES.some((hint) => lower.includes(hint))) throw new WrongPasswordError()
   const method = /var\s+mfaMethod\s*=\s*"([^"]*)"/.exec(html)?.[1]
   if (method) return { kind: 'mfa', method, state: { csrf: csrfOf(html) ?? '' } }
   return { kind: 'other', title }
