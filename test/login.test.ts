@@ -6,15 +6,19 @@
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import Login from '../src/commands/login.js'
 import Logout from '../src/commands/logout.js'
 import type { LoginIo } from '../src/garmin/login.js'
 import { type CommandRun, runCommand } from './helpers/command.js'
+import { FakeClock } from './helpers/fake-clock.js'
+import { DI_CLIENT_IDS } from './sim/auth.js'
 import { type SimOptions, type Simulator, startSimulator } from './sim/server.js'
 
-const MFA_USER = { email: 'mfa@example.com', password: 'mfa pass phrase 7', mfaCode: '246810' }
+const MFA_USER = { email: 'mfa@example.com', password: 'mfa pass phrase 7', mfa: 'email' as const }
+/** One clock for the simulators and the commands: MFA expiry and the anti-bot pauses cost no time. */
+const clock = new FakeClock()
 
 let tmp: string
 const sims: Simulator[] = []
@@ -28,7 +32,8 @@ interface Run extends CommandRun {
 interface Scenario {
   env?: Record<string, string>
   interactive?: boolean
-  answers?: { email?: string; password?: string; mfa?: string }
+  /** `mfa`: the answers to the code prompt, one per question (a function reads the sim's inbox then). */
+  answers?: { email?: string; password?: string; mfa?: (string | (() => string))[] }
   stdin?: string
 }
 
@@ -47,10 +52,12 @@ async function run(command: 'login' | 'logout', argv: string[], scenario: Scenar
       return scenario.answers?.password ?? ''
     },
     promptMfa: async (method) => {
+      const answer = scenario.answers?.mfa?.[prompts.filter((p) => p.startsWith('mfa:')).length] ?? ''
       prompts.push(`mfa:${method}`)
-      return scenario.answers?.mfa ?? ''
+      return typeof answer === 'function' ? answer() : answer
     },
     readStdin: async () => scenario.stdin ?? '',
+    clock,
   }
   class TestLogin extends Login {
     protected override io(): LoginIo {
@@ -67,13 +74,18 @@ async function run(command: 'login' | 'logout', argv: string[], scenario: Scenar
 }
 
 async function sim(options: SimOptions = {}): Promise<Simulator> {
-  const s = await startSimulator({ activities: 5, ...options })
+  const s = await startSimulator({ activities: 5, now: () => clock.now(), ...options })
   sims.push(s)
   return s
 }
 
+/** The newest code the simulator sent. */
+const newestCode = (s: Simulator) => () => s.inbox().at(-1)?.code ?? 'none sent'
+const wrongCode = (s: Simulator) => () => ((s.inbox().at(-1)?.code ?? '') === '000000' ? '000001' : '000000')
+
+/** The per-host listeners: a request sent to the wrong Garmin host fails, as it would at Garmin. */
 const envFor = (s: Simulator, extra: Record<string, string> = {}) => ({
-  GARMIN_S3_GARMIN_URL: s.url,
+  GARMIN_S3_GARMIN_URL: s.garminUrl,
   GARMIN_EMAIL: s.user.email,
   GARMIN_PASSWORD: s.user.password,
   ...extra,
@@ -128,6 +140,8 @@ describe('garmin-s3 login', () => {
       accessTokenExpiresAt: expect.any(String),
       refreshDueAt: expect.any(String),
       source: 'login',
+      requests: 3,
+      strategies: [{ strategy: 'mobile', outcome: 'signed in' }],
     })
     expect(
       Date.parse(r.json!.accessTokenExpiresAt as string) - Date.parse(r.json!.refreshDueAt as string),
@@ -137,42 +151,91 @@ describe('garmin-s3 login', () => {
   it('asks for the password (hidden prompt) and the MFA code on a terminal', async () => {
     const s = await sim({ user: MFA_USER })
     const r = await run('login', ['--token-store', freshStore(), '--email', MFA_USER.email], {
-      env: { GARMIN_S3_GARMIN_URL: s.url },
+      env: { GARMIN_S3_GARMIN_URL: s.garminUrl },
       interactive: true,
-      answers: { password: MFA_USER.password, mfa: MFA_USER.mfaCode },
+      answers: { password: MFA_USER.password, mfa: [newestCode(s)] },
     })
     expect(r.exitCode).toBe(0)
     expect(r.prompts).toEqual(['password', 'mfa:email'])
     expect(s.stats().byRoute).toMatchObject({ login: { 200: 1 }, mfa: { 200: 1 } })
   })
 
-  it('takes the MFA code from --mfa-code without a terminal', async () => {
+  it('lets the terminal prompt try a code three times in the same session', async () => {
     const s = await sim({ user: MFA_USER })
-    const r = await run('login', ['--token-store', freshStore(), '--mfa-code', MFA_USER.mfaCode], {
+    const ok = await run('login', ['--token-store', freshStore()], {
       env: envFor(s),
+      interactive: true,
+      answers: { mfa: [wrongCode(s), wrongCode(s), newestCode(s)] },
     })
-    expect(r.exitCode).toBe(0)
-    expect(r.prompts).toEqual([])
-    expect(s.stats().byRoute).toMatchObject({ login: { 200: 1 }, mfa: { 200: 1 } })
+    expect(ok.exitCode).toBe(0)
+    expect(ok.prompts).toEqual(['mfa:email', 'mfa:email', 'mfa:email'])
+    expect(s.stats().byRoute).toMatchObject({ login: { 200: 1 }, mfa: { 200: 3 } })
+    expect(s.inbox()).toHaveLength(1)
+    const three = await run('login', ['--token-store', freshStore()], {
+      env: envFor(s),
+      interactive: true,
+      answers: { mfa: [wrongCode(s), wrongCode(s), wrongCode(s), newestCode(s)] },
+    })
+    expect(three.exitCode).toBe(3)
+    expect(three.prompts).toHaveLength(3)
+    expect(three.stderr).toContain('did not accept the verification code')
   })
 
-  it('exits 3 when MFA is needed and there is neither a terminal nor a code', async () => {
+  it('without a terminal, keeps the MFA session in a private pending file (no password) and exits 3', async () => {
     const s = await sim({ user: MFA_USER })
     const store = freshStore()
     const r = await run('login', ['--token-store', store], { env: envFor(s) })
     expect(r.exitCode).toBe(3)
-    expect(r.stderr).toMatch(/verification code/)
-    expect(r.stderr).toMatch(/rerun interactively or pass --mfa-code/i)
+    expect(r.stderr).toContain(
+      'a code was sent by email; run garmin-s3 login --mfa-code <code> within 10 minutes',
+    )
     expect(s.stats().byRoute).toEqual({ login: { 200: 1 } })
     await expect(stat(store)).rejects.toThrow()
+    const pending = join(dirname(store), 'signin-pending.json')
+    expect((await stat(pending)).mode & 0o777).toBe(0o600)
+    const text = await readFile(pending, 'utf8')
+    expect(text).not.toContain(MFA_USER.password)
+    expect(JSON.parse(text)).toMatchObject({
+      strategy: 'mobile',
+      method: 'email',
+      cookies: expect.any(Array),
+    })
   })
 
-  it('exits 3 on a wrong MFA code', async () => {
+  it('resumes that session with --mfa-code: a wrong code leaves it pending, the right one signs in', async () => {
     const s = await sim({ user: MFA_USER })
-    const r = await run('login', ['--token-store', freshStore(), '--mfa-code', '111111'], { env: envFor(s) })
-    expect(r.exitCode).toBe(3)
-    expect(r.stderr).toContain('did not accept the verification code')
-    expect(s.stats().byRoute).toEqual({ login: { 200: 1 }, mfa: { 200: 1 } })
+    const store = freshStore()
+    const env = envFor(s)
+    expect((await run('login', ['--token-store', store], { env })).exitCode).toBe(3)
+    const wrong = await run('login', ['--token-store', store, '--mfa-code', wrongCode(s)()], { env })
+    expect(wrong.exitCode).toBe(3)
+    expect(wrong.stderr).toContain('did not accept the verification code')
+    expect(wrong.stderr).toContain('--mfa-code')
+    const right = await run('login', ['--token-store', store, '--mfa-code', newestCode(s)(), '--json'], {
+      env,
+    })
+    expect(right.exitCode).toBe(0)
+    expect(right.json).toMatchObject({ displayName: 'runner_1', source: 'login' })
+    // One sign-in, one code sent: the second and third runs went on with the first run's session.
+    expect(s.stats().byRoute).toMatchObject({ login: { 200: 1 }, mfa: { 200: 2 }, token: { 200: 1 } })
+    expect(s.inbox()).toHaveLength(1)
+    await expect(stat(join(dirname(store), 'signin-pending.json'))).rejects.toThrow()
+    expect((await stat(store)).mode & 0o777).toBe(0o600)
+  })
+
+  it('says when the pending session has expired (exit 3), and sends nothing to Garmin', async () => {
+    const s = await sim({ user: MFA_USER })
+    const store = freshStore()
+    const env = envFor(s)
+    expect((await run('login', ['--token-store', store], { env })).exitCode).toBe(3)
+    const code = newestCode(s)()
+    clock.advance(11 * 60_000)
+    s.resetStats()
+    const late = await run('login', ['--token-store', store, '--mfa-code', code], { env })
+    expect(late.exitCode).toBe(3)
+    expect(late.stderr).toMatch(/pending sign-in expired/i)
+    expect(late.stderr).toContain('Run `garmin-s3 login` again')
+    expect(s.stats().total).toBe(0)
   })
 
   it('exits 3 on a wrong password, without retrying', async () => {
@@ -224,21 +287,29 @@ describe('garmin-s3 login', () => {
     },
   ] as const
   for (const c of blocked) {
-    it(`exits ${c.exit} on ${c.name}, once, with advice`, async () => {
+    it(`exits ${c.exit} on ${c.name} from every sign-in, trying each once, with advice`, async () => {
       const s = await sim()
       s.addFault({ route: 'login', fault: c.fault })
-      const r = await run('login', ['--token-store', freshStore()], { env: envFor(s) })
+      s.addFault({ route: 'portalLogin', fault: c.fault })
+      const r = await run('login', ['--token-store', freshStore(), '--transport', 'fetch'], {
+        env: envFor(s),
+      })
       expect(r.exitCode).toBe(c.exit)
-      const [message, hint] = r.stderr.split('\n')
+      const [message, hint] = r.stderr.trim().split('\n').slice(-2)
       expect(message).toMatch(c.says)
       expect(hint).toMatch(c.hint)
-      expect(s.stats().total).toBe(1)
+      const requests = Object.entries(s.stats().byRoute).map(([route, byStatus]) => [
+        route,
+        Object.values(byStatus ?? {}).reduce((x, y) => x + y, 0),
+      ])
+      expect(Object.fromEntries(requests)).toEqual({ login: 1, portalPage: 1, portalLogin: 1 })
     })
   }
 
   it('reports errors as JSON with --json', async () => {
     const s = await sim()
     s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
+    s.addFault({ route: 'portalLogin', fault: { kind: 'status', status: 429 } })
     const r = await run('login', ['--json', '--token-store', freshStore()], { env: envFor(s) })
     expect(r.exitCode).toBe(4)
     expect(r.json).toEqual({
@@ -257,12 +328,178 @@ describe('garmin-s3 login', () => {
     expect(r.exitCode).toBe(0)
     expect(r.stdout).toContain('as runner_1')
   })
+})
+
+/** The strategy lines a login printed (stderr), e.g. "sign-in: mobile (impit): rate-limited (HTTP 429)". */
+const strategyLines = (r: Run) => r.stderr.split('\n').filter((line) => line.startsWith('sign-in: '))
+
+describe('garmin-s3 login: the sign-in strategies', () => {
+  it('gets past the bot check with the impit transport', async () => {
+    const s = await sim({ botCheck: { answer: 'captcha' } })
+    const r = await run('login', ['--token-store', freshStore(), '--transport', 'impit', '--json'], {
+      env: envFor(s),
+    })
+    expect(r.exitCode).toBe(0)
+    expect(r.json).toMatchObject({
+      displayName: 'runner_1',
+      requests: 3,
+      strategies: [{ strategy: 'mobile (impit)', outcome: 'signed in' }],
+    })
+    expect(s.stats().byRoute).toEqual({ login: { 200: 1 }, token: { 200: 1 }, socialProfile: { 200: 1 } })
+  })
+
+  it('exits 4 with the challenge message when only fetch is allowed, saying the impersonated ways were skipped', async () => {
+    const s = await sim({ botCheck: { answer: 'captcha' } })
+    const r = await run('login', ['--token-store', freshStore(), '--transport', 'fetch'], { env: envFor(s) })
+    expect(r.exitCode).toBe(4)
+    const lines = strategyLines(r)
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^sign-in: .*--transport fetch.* skipping mobile \(impit\), widget \(impit\), portal \(impit\)/,
+      ),
+      expect.stringMatching(/^sign-in: mobile: bot challenge/),
+      expect.stringMatching(/^sign-in: portal: bot challenge/),
+    ])
+    expect(r.stderr).toMatch(/bot protection|captcha/)
+    expect(r.stderr).toMatch(/--transport impit/)
+  })
+
+  it('with 429 on the mobile login only (and the bot check on), moves on and signs in through the embed widget', async () => {
+    const s = await sim({ botCheck: { answer: 'html' } })
+    s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
+    const r = await run('login', ['--token-store', freshStore(), '--transport', 'impit'], { env: envFor(s) })
+    expect(r.exitCode).toBe(0)
+    expect(strategyLines(r)).toEqual([
+      expect.stringMatching(/^sign-in: mobile \(impit\): rate-limited \(HTTP 429\)/),
+      // Cloudflare stands in front of the rate limit: plain TLS meets the challenge first.
+      expect.stringMatching(/^sign-in: mobile: bot challenge \(challenge page\)/),
+      expect.stringMatching(/^sign-in: widget \(impit\): signed in/),
+    ])
+    expect(s.stats().byRoute).toMatchObject({
+      login: { 429: 1, 403: 1 },
+      widgetEmbed: { 200: 1 },
+      widgetPage: { 200: 1 },
+      widgetLogin: { 200: 1 },
+      token: { 200: 1 },
+    })
+    expect(clock.sleeps.some((ms) => ms >= 3000 && ms <= 8000)).toBe(true)
+  })
+
+  it('with 429 on the mobile login and fetch only, signs in through the portal', async () => {
+    const s = await sim()
+    s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
+    const r = await run('login', ['--token-store', freshStore(), '--transport', 'fetch', '--json'], {
+      env: envFor(s),
+    })
+    expect(r.exitCode).toBe(0)
+    expect(r.json).toMatchObject({
+      strategies: [
+        { strategy: 'mobile', outcome: 'rate-limited (HTTP 429)' },
+        { strategy: 'portal', outcome: 'signed in' },
+      ],
+    })
+    expect(s.stats().byRoute).toMatchObject({
+      login: { 429: 1 },
+      portalPage: { 200: 1 },
+      portalLogin: { 200: 1 },
+    })
+  })
+
+  it('stops at once on a wrong password: exactly one login request, exit 3', async () => {
+    const s = await sim({ botCheck: { answer: 'captcha' } })
+    const r = await run('login', ['--token-store', freshStore(), '--transport', 'impit'], {
+      env: envFor(s, { GARMIN_PASSWORD: 'not it' }),
+    })
+    expect(r.exitCode).toBe(3)
+    expect(r.stderr).toContain('rejected the email or password')
+    expect(s.stats().byRoute).toEqual({ login: { 200: 1 } })
+    expect(strategyLines(r)).toEqual([
+      expect.stringMatching(/^sign-in: mobile \(impit\): wrong email or password/),
+    ])
+  })
+
+  it('moves on when the API does not accept the token a strategy got', async () => {
+    const s = await sim()
+    s.addFault({ route: 'socialProfile', fault: { kind: 'status', status: 401 }, times: 1 })
+    const r = await run('login', ['--token-store', freshStore(), '--transport', 'fetch'], { env: envFor(s) })
+    expect(r.exitCode).toBe(0)
+    expect(strategyLines(r)).toEqual([
+      expect.stringMatching(/skipping mobile \(impit\)/),
+      expect.stringMatching(/^sign-in: mobile: token refused by the API/),
+      expect.stringMatching(/^sign-in: portal: signed in/),
+    ])
+  })
+
+  it('finishes an MFA sign-in in the widget’s session when the mobile login is rate-limited, in a later run too', async () => {
+    const s = await sim({ user: MFA_USER })
+    s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
+    const store = freshStore()
+    const env = envFor(s)
+    const first = await run('login', ['--token-store', store, '--transport', 'impit'], { env })
+    expect(first.exitCode).toBe(3)
+    expect(strategyLines(first).at(-1)).toMatch(/^sign-in: widget \(impit\): verification code sent by email/)
+    const pending = JSON.parse(await readFile(join(dirname(store), 'signin-pending.json'), 'utf8'))
+    expect(pending).toMatchObject({ strategy: 'widget (impit)', state: { csrf: expect.any(String) } })
+    const wrong = await run(
+      'login',
+      ['--token-store', store, '--transport', 'impit', '--mfa-code', wrongCode(s)()],
+      { env },
+    )
+    expect(wrong.exitCode).toBe(3)
+    const right = await run(
+      'login',
+      ['--token-store', store, '--transport', 'impit', '--mfa-code', newestCode(s)()],
+      { env },
+    )
+    expect(right.exitCode).toBe(0)
+    expect(s.stats().byRoute).toMatchObject({
+      widgetLogin: { 200: 1 },
+      widgetMfa: { 200: 2 },
+      token: { 200: 1 },
+    })
+    expect(s.inbox()).toHaveLength(1)
+  })
+
+  it('sends the code to the portal’s verifyCode when the mobile one answers 429, in the same session', async () => {
+    const s = await sim({ user: MFA_USER })
+    s.addFault({ route: 'mfa', fault: { kind: 'status', status: 429 } })
+    const r = await run('login', ['--token-store', freshStore()], {
+      env: envFor(s),
+      interactive: true,
+      answers: { mfa: [newestCode(s)] },
+    })
+    expect(r.exitCode).toBe(0)
+    expect(s.stats().byRoute).toMatchObject({ login: { 200: 1 }, mfa: { 429: 1 }, portalMfa: { 200: 1 } })
+  })
+
+  it('keeps the pending sign-in of an SSM token store in the local config folder', async () => {
+    const s = await sim({ user: MFA_USER })
+    const home = join(tmp, 'ssm-home')
+    const r = await run('login', ['--token-store', 'ssm:/garmin-s3/tokens'], {
+      env: { ...envFor(s), HOME: home, AWS_REGION: 'eu-west-1' },
+    })
+    expect(r.exitCode).toBe(3)
+    const pending = join(home, '.config', 'garmin-s3', 'signin-pending.json')
+    expect((await stat(pending)).mode & 0o777).toBe(0o600)
+    expect(JSON.parse(await readFile(pending, 'utf8'))).toMatchObject({ tokenStore: 'ssm:/garmin-s3/tokens' })
+  })
+
+  it('tries the next app client id on any answer but 200 from the token exchange, except 429', async () => {
+    const s = await sim()
+    s.addFault({ route: 'exchange', fault: { kind: 'status', status: 500 }, times: 1 })
+    s.addFault({ route: 'exchange', fault: { kind: 'html' }, times: 1 })
+    const store = freshStore()
+    const r = await run('login', ['--token-store', store, '--transport', 'fetch'], { env: envFor(s) })
+    expect(r.exitCode).toBe(0)
+    expect(s.stats().byRoute.token).toEqual({ 500: 1, 403: 1, 200: 1 })
+    expect(JSON.parse(await readFile(store, 'utf8'))).toMatchObject({ clientId: DI_CLIENT_IDS[2] })
+  })
 
   it('never takes a password from a flag, and needs one from somewhere', async () => {
     const s = await sim()
     await expect(run('login', ['--password', 'x'], { env: envFor(s) })).rejects.toThrow(/Nonexistent flag/)
     const r = await run('login', ['--token-store', freshStore()], {
-      env: { GARMIN_S3_GARMIN_URL: s.url, GARMIN_EMAIL: s.user.email },
+      env: { GARMIN_S3_GARMIN_URL: s.garminUrl, GARMIN_EMAIL: s.user.email },
     })
     expect(r.exitCode).toBe(2)
     expect(r.stderr).toContain('GARMIN_PASSWORD')
@@ -306,7 +543,7 @@ describe('garmin-s3 login --import', () => {
     s.resetStats()
     const store = freshStore()
     const r = await run('login', ['--import', '~/.garminconnect', '--token-store', store, '--json'], {
-      env: { GARMIN_S3_GARMIN_URL: s.url },
+      env: { GARMIN_S3_GARMIN_URL: s.garminUrl },
     })
     expect(r.exitCode).toBe(0)
     expect(r.json).toMatchObject({
@@ -326,7 +563,7 @@ describe('garmin-s3 login --import', () => {
     const source = freshStore()
     await run('login', ['--token-store', source], { env: envFor(s) })
     const r = await run('login', ['--import', '-', '--token-store', freshStore()], {
-      env: { GARMIN_S3_GARMIN_URL: s.url },
+      env: { GARMIN_S3_GARMIN_URL: s.garminUrl },
       stdin: await readFile(source, 'utf8'),
     })
     expect(r.exitCode).toBe(0)
@@ -340,7 +577,7 @@ describe('garmin-s3 login --import', () => {
       'login',
       ['--import', join(import.meta.dirname, 'fixtures/garminconnect_tokens.json'), '--token-store', store],
       {
-        env: { GARMIN_S3_GARMIN_URL: s.url },
+        env: { GARMIN_S3_GARMIN_URL: s.garminUrl },
       },
     )
     expect(r.exitCode).toBe(3)

@@ -7,9 +7,13 @@ import { TRANSPORTS } from '../garmin/transport.js'
 export default class Login extends BaseCommand {
   static override summary = 'Sign in to Garmin Connect once and store the tokens garmin-s3 runs on.'
   static override description =
-    `The password comes from GARMIN_PASSWORD or a hidden prompt, never from a flag. When Garmin asks for a verification code, garmin-s3 prompts for it in a terminal, or takes --mfa-code.
+    `The password comes from GARMIN_PASSWORD or a hidden prompt, never from a flag.
 
-Tokens are stored in ~/.config/garmin-s3/tokens.json (mode 0600; $XDG_CONFIG_HOME is honoured) or wherever --token-store / GARMIN_S3_TOKEN_STORE points, including an SSM parameter (ssm:/garmin-s3/tokens). The access token lasts about a day and is refreshed automatically; the refresh token lasts about a month and is renewed by use.
+Sign-in tries Garmin's ways in turn, as python-garminconnect does: the mobile app's, the SSO widget's and the web portal's, with browser-like TLS (impit) first where it is in use. A 429 or a bot challenge moves on to the next; a wrong password stops at once. One line per way goes to stderr; --json reports them and the request count.
+
+When Garmin asks for a verification code, garmin-s3 prompts for it in a terminal (3 tries). Without a terminal it keeps the sign-in pending (a 0600 file beside the token file, never the password) and exits 3: run \`garmin-s3 login --mfa-code <code>\` within 10 minutes, with the code Garmin sent, to finish it.
+
+Tokens are stored in ~/.config/garmin-s3/tokens.json (mode 0600; $XDG_CONFIG_HOME is honoured) or wherever --token-store / GARMIN_S3_TOKEN_STORE points, including an SSM parameter (ssm:/garmin-s3/tokens). The access token lasts a few hours and is refreshed automatically; the refresh token lasts about a month and is renewed by use.
 
 Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge, wait an hour rather than retrying.`
 
@@ -23,7 +27,8 @@ Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge
   static override flags = {
     email: Flags.string({ description: 'Garmin account email (default: GARMIN_EMAIL, else a prompt).' }),
     'mfa-code': Flags.string({
-      description: 'The verification code Garmin sent, when there is no terminal to ask.',
+      description:
+        'The verification code Garmin sent: finishes the pending sign-in (no password needed), or is used for the next one.',
     }),
     import: Flags.string({
       description:
@@ -34,7 +39,7 @@ Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge
     domain: domainFlag(),
     transport: Flags.string({
       description:
-        'HTTP client for the sign-in: fetch (built in) or impit (browser-like TLS; optional dependency).',
+        'impit: browser-like TLS for the impersonated sign-in ways (optional dependency), fetch for the others; fetch: Node only, the impersonated ways are skipped.',
       options: [...TRANSPORTS],
       default: 'fetch',
     }),
@@ -78,7 +83,8 @@ Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge
         domain: flags.domain,
         transport: flags.transport as (typeof TRANSPORTS)[number],
       },
-      this.io(),
+      // The strategy lines go to stderr, so that stdout stays clean for --json.
+      { log: (line) => this.logToStderr(line), ...this.io() },
     )
     const how = result.source === 'login' ? 'Signed in to' : 'Imported tokens for'
     this.log(`${how} Garmin Connect (${result.domain}) as ${result.displayName}.`)

@@ -1,18 +1,18 @@
 /**
- * Garmin's mobile sign-in and token service (garmin-protocol.md "Login" and "Refresh"). Nothing here is
- * retried: a failed login retried in a loop is what gets accounts rate-limited for hours, and a refresh
- * whose answer was lost may already have rotated the refresh token.
+ * What every way of signing in shares (garmin-protocol.md "Login" and "Refresh"): the JSON answers of
+ * Garmin's SSO, the ticket exchange and the token refresh. The strategies themselves live in signin/.
+ * Nothing here is retried: a failed login retried in a loop is what gets accounts rate-limited for
+ * hours, and a refresh whose answer was lost may already have rotated the refresh token.
  */
 import type { Clock } from '../clock.js'
 import { isRecord } from '../unknown.js'
-import { CookieJar } from './cookies.js'
-import { type GarminEndpoints, loginServiceUrl } from './endpoints.js'
+import type { CookieJar } from './cookies.js'
+import type { GarminEndpoints } from './endpoints.js'
 import {
   AuthError,
   BotChallengeError,
   GarminUnavailableError,
   LOGIN_BACKOFF,
-  MfaRequiredError,
   RateLimitedError,
   UnexpectedResponseError,
 } from './errors.js'
@@ -36,9 +36,6 @@ const DI_CLIENT_IDS = [
   'GARMIN_CONNECT_MOBILE_IOS_DI',
 ] as const
 
-const SSO_CLIENT_ID = 'GCM_IOS_DARK'
-const IOS_LOGIN_USER_AGENT =
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148'
 const SERVICE_TICKET_GRANT = 'https://connectapi.garmin.com/di-oauth2-service/oauth/grant/service_ticket'
 const TOKEN_PATH = '/di-oauth2-service/oauth/token'
 
@@ -57,12 +54,12 @@ export const MOBILE_APP_HEADERS: Readonly<Record<string, string>> = {
 
 export interface AuthContext {
   endpoints: GarminEndpoints
-  /** For the login steps and the ticket exchange (may be the TLS-impersonating one). */
-  loginTransport: Transport
-  /** For refreshes. */
+  /** For refreshes (the sign-in strategies bring their own). */
   transport: Transport
   timeoutMs: number
   clock: Clock
+  /** In [0, 1): how long the human-like pauses of the browser flows are. */
+  random: () => number
   count(kind: string): void
   /** Added to bot-challenge hints, e.g. "or try --transport impit". */
   botChallengeAdvice?: string | undefined
@@ -80,90 +77,47 @@ export interface DiTokens {
 export interface LoginInput {
   email: string
   password: string
+  /** A code given up front (--mfa-code without a pending sign-in, e.g. from an authenticator app). */
   mfaCode?: string | undefined
   promptMfa?: ((method: string) => Promise<string>) | undefined
 }
 
 const LOGIN_RATE_LIMITED_HINT = `${LOGIN_BACKOFF} Meanwhile, tokens from python-garminconnect can be used with \`garmin-s3 login --import\`.`
 
-/** Steps 1-3 of the mobile login: credentials (and MFA) -> service ticket -> DI tokens. */
-export async function signIn(ctx: AuthContext, input: LoginInput): Promise<DiTokens> {
-  const jar = new CookieJar(ctx.clock)
-  const service = loginServiceUrl(ctx.endpoints.domain)
-  const query = new URLSearchParams({ clientId: SSO_CLIENT_ID, locale: 'en-US', service }).toString()
-
-  let answer = await ssoPost(ctx, jar, 'login', `${ctx.endpoints.sso}/mobile/api/login?${query}`, {
-    username: input.email,
-    password: input.password,
-    rememberMe: true,
-    captchaToken: '',
-  })
-  if (answer.type === 'MFA_REQUIRED') {
-    const method = mfaMethod(answer.body)
-    let code = input.mfaCode?.trim()
-    if (!code) {
-      if (!input.promptMfa) throw new MfaRequiredError(method)
-      code = (await input.promptMfa(method)).trim()
-    }
-    if (!/^\d{4,10}$/.test(code)) {
-      throw new AuthError('The verification code should be the digits Garmin sent you.', {
-        hint: 'Run `garmin-s3 login` again and enter the newest code.',
-      })
-    }
-    answer = await ssoPost(ctx, jar, 'mfa', `${ctx.endpoints.sso}/mobile/api/mfa/verifyCode?${query}`, {
-      mfaMethod: method,
-      mfaVerificationCode: code,
-      rememberMyBrowser: true,
-      reconsentList: [],
-      mfaSetup: false,
-    })
-    if (answer.type !== 'SUCCESSFUL') {
-      throw new AuthError(`Garmin did not accept the verification code (${answer.type}).`, {
-        hint: 'Run `garmin-s3 login` again and enter the newest code Garmin sent.',
-      })
-    }
-  }
-  if (answer.type !== 'SUCCESSFUL') throw unexpectedLoginStatus(answer.type)
-  const ticket = answer.body.serviceTicketId
-  if (typeof ticket !== 'string' || ticket === '') {
-    throw new UnexpectedResponseError(
-      answer.endpoint,
-      'the sign-in succeeded but no service ticket came back',
-    )
-  }
-  return exchangeTicket(ctx, ticket, service)
-}
-
-interface SsoAnswer {
+export interface SsoAnswer {
   type: string
   body: Record<string, unknown>
   endpoint: string
 }
 
-async function ssoPost(
+/**
+ * One request of a sign-in, sent once with the strategy's transport and cookie jar. A 429, a 403 or an
+ * HTML page where none belongs ends it with RateLimitedError or BotChallengeError.
+ */
+export async function ssoRequest(
   ctx: AuthContext,
+  transport: Transport,
   jar: CookieJar,
-  kind: 'login' | 'mfa',
+  kind: string,
   url: string,
-  payload: unknown,
-): Promise<SsoAnswer> {
-  const endpoint = endpointOf(url)
-  const headers: Record<string, string> = {
-    'User-Agent': IOS_LOGIN_USER_AGENT,
-    Accept: 'application/json, text/plain, */*',
-    'Content-Type': 'application/json',
-    Origin: ctx.endpoints.sso,
-  }
+  init: RequestInit & { headers: Record<string, string> },
+  what: string,
+  options: { htmlExpected?: boolean } = {},
+): Promise<HttpResponse> {
+  const headers = { ...init.headers }
   const cookie = jar.header()
   if (cookie) headers.Cookie = cookie
   ctx.count(kind)
-  const response = await sendOnce(ctx, ctx.loginTransport, url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify(payload),
-  })
+  const response = await sendOnce(ctx, transport, url, { ...init, headers })
   jar.storeFrom(response.headers)
-  refuseChallenges(ctx, response, 'sign-in')
+  if (options.htmlExpected && response.status === 200) return response
+  refuseChallenges(ctx, response, what)
+  return response
+}
+
+/** The `responseStatus` answer of the JSON sign-in APIs (mobile and portal), or the error it means. */
+export function readSsoAnswer(ctx: AuthContext, response: HttpResponse, url: string): SsoAnswer {
+  const endpoint = endpointOf(url)
   const parsed = parseJsonBody(response)
   const body = parsed.ok && isRecord(parsed.value) ? parsed.value : undefined
   if (body && isRecord(body.error) && String(body.error['status-code']) === '429') {
@@ -181,32 +135,60 @@ async function ssoPost(
     throw new UnexpectedResponseError(endpoint, `HTTP ${response.status} without a responseStatus`)
   }
   if (status === 'CAPTCHA_REQUIRED') throw botChallenge(ctx, 'Garmin asks for a captcha before signing in')
-  if (status === 'INVALID_USERNAME_PASSWORD') {
-    throw new AuthError('Garmin rejected the email or password.', {
-      hint: 'Check GARMIN_EMAIL / GARMIN_PASSWORD (or what you typed) and try once more; repeated failures lock the account for a while.',
-    })
-  }
+  if (status === 'INVALID_USERNAME_PASSWORD') throw new WrongPasswordError()
   return { type: status, body, endpoint }
 }
 
-function mfaMethod(body: Record<string, unknown>): string {
+/** The one sign-in failure that stops every strategy at once. */
+export class WrongPasswordError extends AuthError {
+  constructor() {
+    super('Garmin rejected the email or password.', {
+      hint: 'Check GARMIN_EMAIL / GARMIN_PASSWORD (or what you typed) and try once more; repeated failures lock the account for a while.',
+    })
+    this.name = 'AuthError'
+  }
+}
+
+export function mfaMethod(body: Record<string, unknown>): string {
   const info = body.customerMfaInfo
   const method = isRecord(info) ? info.mfaLastMethodUsed : undefined
   return typeof method === 'string' && method !== '' ? method : 'email'
 }
 
-function unexpectedLoginStatus(type: string): AuthError {
+export function unexpectedLoginStatus(type: string): AuthError {
   return new AuthError(`Garmin refused the sign-in (${type}).`, {
     hint: 'Sign in at connect.garmin.com in a browser to see what Garmin wants (locked account, new terms), then run `garmin-s3 login` again.',
   })
 }
 
-/** Step 3: trades the service ticket for DI OAuth2 tokens, trying each known app client id in order. */
-async function exchangeTicket(ctx: AuthContext, ticket: string, service: string): Promise<DiTokens> {
+/** The service ticket of a SUCCESSFUL answer. */
+export function ticketOf(answer: SsoAnswer): string {
+  const ticket = answer.body.serviceTicketId
+  if (typeof ticket !== 'string' || ticket === '') {
+    throw new UnexpectedResponseError(
+      answer.endpoint,
+      'the sign-in succeeded but no service ticket came back',
+    )
+  }
+  return ticket
+}
+
+/**
+ * Step 3: trades the service ticket for DI OAuth2 tokens, trying each known app client id in order. Any
+ * answer but 200 moves on to the next id (Garmin retires ids, and one id's outage or challenge says
+ * nothing of the next), except 429: every further try would extend the block.
+ */
+export async function exchangeTicket(
+  ctx: AuthContext,
+  transport: Transport,
+  ticket: string,
+  service: string,
+): Promise<DiTokens> {
   const url = `${ctx.endpoints.diauth}${TOKEN_PATH}`
+  const refused: number[] = []
   for (const clientId of DI_CLIENT_IDS) {
     ctx.count('token')
-    const response = await sendOnce(ctx, ctx.loginTransport, url, {
+    const response = await sendOnce(ctx, transport, url, {
       method: 'POST',
       headers: tokenHeaders(clientId),
       body: new URLSearchParams({
@@ -216,17 +198,23 @@ async function exchangeTicket(ctx: AuthContext, ticket: string, service: string)
         service_url: service,
       }).toString(),
     })
-    refuseChallenges(ctx, response, 'token exchange')
-    if (response.status >= 500) {
-      throw new GarminUnavailableError(`Garmin's token service answered HTTP ${response.status}.`, {
-        hint: `Try again later. ${LOGIN_BACKOFF}`,
-      })
+    if (response.status === 429) throw loginRateLimited(ctx, response)
+    if (response.status === 200) {
+      try {
+        return readTokenAnswer(ctx, response, clientId, TOKEN_PATH)
+      } catch (error) {
+        if (!(error instanceof UnexpectedResponseError)) throw error
+      }
     }
-    // A client id Garmin has retired answers 400/401; the next one may still work.
-    if (response.status === 400 || response.status === 401) continue
-    return readTokenAnswer(ctx, response, clientId, TOKEN_PATH)
+    refused.push(response.status)
   }
-  throw new AuthError('Garmin’s token service refused every app client id garmin-s3 knows.', {
+  const answers = refused.map((status) => `HTTP ${status}`).join(', ')
+  if (refused.every((status) => status >= 500)) {
+    throw new GarminUnavailableError(`Garmin's token service answered ${answers} for every app client id.`, {
+      hint: `Try again later. ${LOGIN_BACKOFF}`,
+    })
+  }
+  throw new AuthError(`Garmin’s token service refused every app client id garmin-s3 knows (${answers}).`, {
     hint: 'Update garmin-s3 (Garmin may have changed its app ids), or import python-garminconnect tokens with `garmin-s3 login --import`.',
   })
 }
@@ -312,7 +300,7 @@ function tokenHeaders(clientId: string): Record<string, string> {
   }
 }
 
-/** Any 429, 403 or HTML page on a login step ends the login at once. */
+/** Any 429, 403 or HTML page on a login step ends that strategy at once. */
 function refuseChallenges(ctx: AuthContext, response: HttpResponse, step: string): void {
   if (response.status === 429) throw loginRateLimited(ctx, response)
   // A 502/503 page from a proxy is HTML too, but it is an outage, not a challenge.

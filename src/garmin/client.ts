@@ -12,7 +12,6 @@ import {
   type LoginInput,
   MOBILE_APP_HEADERS,
   refreshTokens,
-  signIn,
 } from './auth.js'
 import { type GarminEndpoints, noteOverride } from './endpoints.js'
 import {
@@ -44,6 +43,17 @@ import {
   type RetryPolicy,
   withRetries,
 } from './retry.js'
+import {
+  type ChainOptions,
+  IMPERSONATED_LABELS,
+  resumePending,
+  type SigninReport,
+  type Strategy,
+  signInWithChain,
+  strategies,
+} from './signin/chain.js'
+import type { FlowName } from './signin/flow.js'
+import type { PendingStore } from './signin/pending.js'
 import type { ImportedTokens } from './token-format.js'
 import { botChallengeAdvice } from './transport.js'
 import type {
@@ -60,8 +70,20 @@ export interface GarminClientOptions {
   endpoints: GarminEndpoints
   /** For data calls and refreshes; `fetch` by default. */
   transport?: Transport
-  /** For the sign-in steps only (e.g. the TLS-impersonating impit transport); `transport` by default. */
+  /** For the plain sign-in strategies (Node's TLS); `transport` by default. */
   loginTransport?: Transport
+  /**
+   * The browser-like TLS transport (impit) for the impersonated strategies; without it they are
+   * skipped, and `impersonationNote` (why) is logged once.
+   */
+  impersonatedTransport?: Transport
+  impersonationNote?: string
+  /** Only these flows (default all three), e.g. to test one strategy in isolation. */
+  signinStrategies?: FlowName[]
+  /** Where a sign-in waiting for its code is kept; without one a code can only come from the prompt. */
+  pendingSignins?: PendingStore
+  /** One line per sign-in strategy and its outcome (never a secret). */
+  log?: (line: string) => void
   clock?: Clock
   /** In [0, 1): the jitter of retry back-off. */
   random?: () => number
@@ -121,6 +143,8 @@ export class GarminClient implements ActivitySource {
   private readonly timeoutMs: number
   private readonly policy: RetryPolicy
   private readonly auth: AuthContext
+  private readonly signin: Pick<ChainOptions, 'strategies' | 'note' | 'pending' | 'log'>
+  private readonly report: SigninReport = { strategies: [] }
   private readonly counts: Record<string, number> = {}
   /** One rate-limit budget for all concurrent calls of this client (a 429 backs everything off). */
   private readonly rateGate = new RateLimitGate()
@@ -146,18 +170,35 @@ export class GarminClient implements ActivitySource {
       ...options.retryPolicy,
       ...(options.rateLimitBudgetMs === undefined ? {} : { rateLimitBudgetMs: options.rateLimitBudgetMs }),
     }
+    const impersonated = options.impersonatedTransport
+      ? guardRedirects(options.impersonatedTransport, this.endpoints)
+      : undefined
     this.auth = {
       endpoints: this.endpoints,
-      loginTransport: options.loginTransport
-        ? guardRedirects(options.loginTransport, this.endpoints)
-        : this.transport,
       transport: this.transport,
       timeoutMs: this.timeoutMs,
       clock: this.clock,
+      random: this.random,
       count: (kind) => this.count(kind),
-      // Without a chosen login transport this is plain fetch, so suggest the impersonating one.
-      botChallengeAdvice:
-        options.botChallengeAdvice ?? (options.loginTransport ? undefined : botChallengeAdvice('fetch')),
+      // Without the impersonating transport, suggest it.
+      botChallengeAdvice: options.botChallengeAdvice ?? botChallengeAdvice(impersonated ? 'impit' : 'fetch'),
+    }
+    const plain = options.loginTransport
+      ? guardRedirects(options.loginTransport, this.endpoints)
+      : this.transport
+    const flows = options.signinStrategies
+    const chosen: Strategy[] = strategies(plain, impersonated).filter(
+      (s) => !flows || flows.includes(s.flow.name),
+    )
+    this.signin = {
+      strategies: chosen,
+      note: impersonated
+        ? undefined
+        : `${options.impersonationNote ?? 'no browser-like TLS (impit)'}: skipping ${IMPERSONATED_LABELS.join(', ')}`,
+      pending: options.pendingSignins
+        ? { store: options.pendingSignins, tokenStore: this.store.location }
+        : undefined,
+      log: options.log ?? (() => {}),
     }
   }
 
@@ -167,11 +208,31 @@ export class GarminClient implements ActivitySource {
   }
 
   /**
-   * Signs in (one attempt, never retried), checks the new token with `socialProfile` and stores the
-   * tokens. Nothing is stored when any step fails.
+   * Signs in through the strategy chain (one pass, never retried), checks each new token with
+   * `socialProfile` and stores the first the API accepts. Nothing is stored when every strategy fails.
    */
   async login(input: LoginInput): Promise<StoredTokens> {
-    const di = await signIn(this.auth, input).catch(this.overridden)
+    return signInWithChain(this.chainOptions(), input).catch(this.overridden)
+  }
+
+  /**
+   * Finishes a sign-in that stopped at its verification code (`login --mfa-code` in a new process);
+   * undefined when none is pending.
+   */
+  async resumeLogin(code: string): Promise<StoredTokens | undefined> {
+    return resumePending(this.chainOptions(), code).catch(this.overridden)
+  }
+
+  /** Which strategies the sign-in tried and how each ended. */
+  signinReport(): SigninReport {
+    return structuredClone(this.report)
+  }
+
+  private chainOptions(): ChainOptions {
+    return { ctx: this.auth, ...this.signin, report: this.report, adopt: (di) => this.adoptLogin(di) }
+  }
+
+  private adoptLogin(di: DiTokens): Promise<StoredTokens> {
     const now = new Date(this.clock.now()).toISOString()
     return this.adopt(
       {

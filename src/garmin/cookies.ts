@@ -5,6 +5,13 @@
  */
 import { type Clock, systemClock } from '../clock.js'
 
+export interface SavedCookie {
+  name: string
+  value: string
+  /** Epoch ms; absent for a session cookie. */
+  expiresAt?: number | undefined
+}
+
 export class CookieJar {
   private readonly cookies = new Map<string, { value: string; expiresAt: number | undefined }>()
 
@@ -38,6 +45,21 @@ export class CookieJar {
     }
     if (expiresAt !== undefined && expiresAt <= this.clock.now()) this.cookies.delete(name)
     else this.cookies.set(name, { value, expiresAt })
+  }
+
+  /** The cookies, to keep a session between processes (a pending sign-in). */
+  toJSON(): SavedCookie[] {
+    return [...this.cookies].map(([name, c]) => ({
+      name,
+      value: c.value,
+      ...(c.expiresAt === undefined ? {} : { expiresAt: c.expiresAt }),
+    }))
+  }
+
+  static from(saved: readonly SavedCookie[], clock: Pick<Clock, 'now'> = systemClock): CookieJar {
+    const jar = new CookieJar(clock)
+    for (const c of saved) jar.cookies.set(c.name, { value: c.value, expiresAt: c.expiresAt })
+    return jar
   }
 
   /** The `Cookie` request header, or undefined when the jar is empty. */

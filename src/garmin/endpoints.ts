@@ -1,7 +1,8 @@
 /**
  * Where Garmin lives. Production accepts only Garmin's own domains, so credentials can never be sent
- * elsewhere by a typo or a hostile environment; tests and benchmarks may point every host at one
- * loopback URL (the simulator) through GARMIN_S3_GARMIN_URL.
+ * elsewhere by a typo or a hostile environment; tests and benchmarks may point the hosts at loopback
+ * URLs (the simulator) through GARMIN_S3_GARMIN_URL: one base for all three hosts, or one each as
+ * `sso=URL,diauth=URL,connectapi=URL`.
  */
 import { isIP } from 'node:net'
 import { UsageError } from '../errors.js'
@@ -13,7 +14,7 @@ export interface GarminEndpoints {
   sso: string
   diauth: string
   connectapi: string
-  /** Set when GARMIN_S3_GARMIN_URL points every host at a simulator: errors then say so. */
+  /** Set when GARMIN_S3_GARMIN_URL points the hosts at a simulator: errors then say so. */
   override?: string
 }
 
@@ -33,8 +34,11 @@ export function resolveEndpoints(input: { domain?: string; env?: NodeJS.ProcessE
   }
   const override = env.GARMIN_S3_GARMIN_URL?.trim()
   if (override) {
-    const base = loopbackBase(override)
-    return { domain: domainText, sso: base, diauth: base, connectapi: base, override: base }
+    if (!override.includes('=')) {
+      const base = loopbackBase(override)
+      return { domain: domainText, sso: base, diauth: base, connectapi: base, override: base }
+    }
+    return { domain: domainText, ...perHostOverride(override), override }
   }
   return {
     domain: domainText,
@@ -58,6 +62,27 @@ export function noteOverride(endpoints: GarminEndpoints, error: unknown): unknow
 /** The service the mobile app logs in for; an identifier Garmin checks, not a host we call. */
 export function loginServiceUrl(domain: GarminDomain): string {
   return `https://mobile.integration.${domain}/gcm/ios`
+}
+
+const HOSTS = ['sso', 'diauth', 'connectapi'] as const
+
+/** `sso=URL,diauth=URL,connectapi=URL`: each host on a loopback URL of its own. */
+function perHostOverride(text: string): Record<(typeof HOSTS)[number], string> {
+  const bases = new Map<string, string>()
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=')
+    bases.set(part.slice(0, eq).trim(), loopbackBase(part.slice(eq + 1).trim()))
+  }
+  const names = [...bases.keys()]
+  if (names.length !== HOSTS.length || !HOSTS.every((host) => bases.has(host))) {
+    throw new UsageError(
+      `GARMIN_S3_GARMIN_URL names ${names.join(', ')}; it needs exactly sso, diauth and connectapi.`,
+      {
+        hint: 'Set it to one base URL, or to sso=URL,diauth=URL,connectapi=URL.',
+      },
+    )
+  }
+  return { sso: bases.get('sso')!, diauth: bases.get('diauth')!, connectapi: bases.get('connectapi')! }
 }
 
 function loopbackBase(text: string): string {

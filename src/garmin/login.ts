@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Clock } from '../clock.js'
 import { UsageError } from '../errors.js'
 import { GarminClient } from './client.js'
@@ -13,10 +13,11 @@ import { resolveEndpoints } from './endpoints.js'
 import { TokenStoreError } from './errors.js'
 import type { Transport } from './http.js'
 import { issuerDomain, refreshDueAt } from './jwt.js'
+import { FilePendingStore, PENDING_FILE } from './signin/pending.js'
 import { type ImportedTokens, parseTokenImport } from './token-format.js'
-import { openTokenStore } from './tokens.js'
-import { botChallengeAdvice, loadTransport, type TransportName } from './transport.js'
-import type { StoredTokens } from './types.js'
+import { defaultTokenPath, FileTokenStore, openTokenStore } from './tokens.js'
+import { loadTransport, type TransportName } from './transport.js'
+import type { StoredTokens, TokenStore } from './types.js'
 
 export interface LoginOptions {
   email?: string | undefined
@@ -40,6 +41,8 @@ export interface LoginIo {
   clock?: Clock
   /** Replaces the data transport (tests); the login transport still follows `--transport`. */
   transport?: Transport
+  /** One line per sign-in strategy (stderr); never a secret. */
+  log?: (line: string) => void
 }
 
 export interface LoginResult {
@@ -53,6 +56,10 @@ export interface LoginResult {
   refreshDueAt: string
   /** How the tokens were obtained. */
   source: 'login' | 'import:python-garminconnect' | 'import:garmin-s3'
+  /** HTTP requests this command sent to Garmin. */
+  requests: number
+  /** Sign-in only: each strategy tried, in order, and how it ended. */
+  strategies?: { strategy: string; outcome: string }[]
 }
 
 export async function runLogin(options: LoginOptions, io: LoginIo): Promise<LoginResult> {
@@ -74,29 +81,53 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
       ...(io.clock ? { clock: io.clock } : {}),
     })
     const tokens = await client.importTokens(imported)
-    return describe(tokens, tokenStore.location, `import:${imported.format}`)
+    return describe(tokens, tokenStore.location, `import:${imported.format}`, requestsOf(client))
   }
 
   const endpoints = resolveEndpoints({ domain: options.domain, env: io.env })
-  const email = options.email?.trim() || io.env.GARMIN_EMAIL?.trim() || (await askEmail(io))
-  const password = io.env.GARMIN_PASSWORD || (await askPassword(io))
-  const loginTransport = await loadTransport(transportName)
   const client = new GarminClient({
     tokenStore,
     endpoints,
-    loginTransport,
-    botChallengeAdvice: botChallengeAdvice(transportName),
+    // The browser-like TLS strategies run on impit; the plain ones on fetch.
+    loginTransport: await loadTransport('fetch'),
+    ...(transportName === 'impit'
+      ? { impersonatedTransport: await loadTransport('impit') }
+      : { impersonationNote: 'impit is not in use (--transport fetch)' }),
+    pendingSignins: new FilePendingStore(pendingSigninPath(tokenStore, io.env)),
+    ...(io.log ? { log: io.log } : {}),
     ...(io.transport ? { transport: io.transport } : {}),
     ...(io.clock ? { clock: io.clock } : {}),
   })
-  const tokens = await client.login({
-    email,
-    password,
-    mfaCode: options.mfaCode,
-    // Without a terminal there is nobody to ask: the client then ends with MfaRequiredError (exit 3).
-    promptMfa: io.interactive ? (method) => io.promptMfa(method) : undefined,
-  })
-  return describe(tokens, tokenStore.location, 'login')
+  // A code given for a sign-in that waits for it goes on in that session: no new code, no password.
+  let tokens = options.mfaCode === undefined ? undefined : await client.resumeLogin(options.mfaCode)
+  if (!tokens) {
+    const email = options.email?.trim() || io.env.GARMIN_EMAIL?.trim() || (await askEmail(io))
+    const password = io.env.GARMIN_PASSWORD || (await askPassword(io))
+    tokens = await client.login({
+      email,
+      password,
+      mfaCode: options.mfaCode,
+      // Without a terminal there is nobody to ask: the session is kept for `login --mfa-code` (exit 3).
+      promptMfa: io.interactive ? (method) => io.promptMfa(method) : undefined,
+    })
+  }
+  return {
+    ...describe(tokens, tokenStore.location, 'login', requestsOf(client)),
+    strategies: client.signinReport().strategies,
+  }
+}
+
+/**
+ * Where a sign-in waiting for its code is kept: beside a token file, or, for an SSM token store, in the
+ * local config folder (the code is entered on this machine; the parameter is for the scheduled runs).
+ */
+function pendingSigninPath(store: TokenStore, env: NodeJS.ProcessEnv): string {
+  const beside = store instanceof FileTokenStore ? store.path : defaultTokenPath(env)
+  return join(dirname(beside), PENDING_FILE)
+}
+
+function requestsOf(client: GarminClient): number {
+  return Object.values(client.stats().requests).reduce((a, b) => a + b, 0)
 }
 
 export async function runLogout(
@@ -108,7 +139,12 @@ export async function runLogout(
   return { tokenStore: store.location, removed }
 }
 
-function describe(tokens: StoredTokens, location: string, source: LoginResult['source']): LoginResult {
+function describe(
+  tokens: StoredTokens,
+  location: string,
+  source: LoginResult['source'],
+  requests: number,
+): LoginResult {
   return {
     // An account without a display name is named by its profile id.
     displayName: tokens.displayName || (tokens.profileId === undefined ? '' : `profile ${tokens.profileId}`),
@@ -117,6 +153,7 @@ function describe(tokens: StoredTokens, location: string, source: LoginResult['s
     accessTokenExpiresAt: tokens.expiresAt,
     refreshDueAt: new Date(refreshDueAt(Date.parse(tokens.expiresAt))).toISOString(),
     source,
+    requests,
   }
 }
 

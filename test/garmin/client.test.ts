@@ -41,7 +41,13 @@ const recordingFetch: typeof fetch = async (input, init) => {
 }
 
 async function start(options: SimOptions = {}): Promise<Simulator> {
-  sim = await startSimulator({ activities: 30, now: () => clock.now(), ...options })
+  // These tests were written for Garmin's old day-long access tokens.
+  sim = await startSimulator({
+    activities: 30,
+    now: () => clock.now(),
+    accessTokenTtlSeconds: 86_400,
+    ...options,
+  })
   return sim
 }
 
@@ -131,7 +137,7 @@ describe('sign-in', () => {
   })
 
   it('keeps the session cookie for the MFA step and asks the prompt for the code', async () => {
-    await start({ user: { email: 'mfa@example.com', password: 'pw-mfa-1', mfaCode: '482913' } })
+    await start({ user: { email: 'mfa@example.com', password: 'pw-mfa-1', mfa: 'email' } })
     const asked: string[] = []
     const store = new MemoryTokenStore()
     const tokens = await client(store).login({
@@ -139,7 +145,7 @@ describe('sign-in', () => {
       password: 'pw-mfa-1',
       promptMfa: async (method) => {
         asked.push(method)
-        return '482913'
+        return sim.inbox().at(-1)?.code ?? ''
       },
     })
     expect(asked).toEqual(['email'])
@@ -148,7 +154,7 @@ describe('sign-in', () => {
   })
 
   it('ends with MfaRequiredError (exit 3) when there is no code and no prompt, storing nothing', async () => {
-    await start({ user: { email: 'mfa@example.com', password: 'pw-mfa-1', mfaCode: '482913' } })
+    await start({ user: { email: 'mfa@example.com', password: 'pw-mfa-1', mfa: 'email' } })
     const store = new MemoryTokenStore()
     const error = await failure(client(store).login({ email: 'mfa@example.com', password: 'pw-mfa-1' }))
     expect(error.name).toBe('MfaRequiredError')
@@ -162,7 +168,9 @@ describe('sign-in', () => {
     await start()
     sim.addFault({ route: 'socialProfile', fault: { kind: 'status', status: 401 }, times: 1 })
     const store = new MemoryTokenStore()
-    const error = await failure(client(store).login({ email: sim.user.email, password: sim.user.password }))
+    // One strategy: the chain's moving on is test/login.test.ts's business.
+    const mobileOnly = client(store, { signinStrategies: ['mobile'] })
+    const error = await failure(mobileOnly.login({ email: sim.user.email, password: sim.user.password }))
     expect(error).toBeInstanceOf(AuthError)
     expect(error.message).toContain('Token is not active')
     expect(store.saved).toEqual([])
@@ -173,7 +181,10 @@ describe('sign-in', () => {
     await start()
     sim.addFault({ route: 'token', fault: { kind: 'status', status: 429, retryAfter: 3600 } })
     const error = await failure(
-      client(new MemoryTokenStore()).login({ email: sim.user.email, password: sim.user.password }),
+      client(new MemoryTokenStore(), { signinStrategies: ['mobile'] }).login({
+        email: sim.user.email,
+        password: sim.user.password,
+      }),
     )
     expect(error).toBeInstanceOf(RateLimitedError)
     expect(error.hint).toMatch(/do not retry in a loop/)
@@ -286,6 +297,22 @@ describe('refresh', () => {
     const sentTokens = refreshTokensSent()
     expect(sentTokens).toEqual([original.refreshToken, rotated.refreshToken])
     expect(sim.stats().byRoute.token?.['400']).toBeUndefined()
+  })
+
+  it('reports a 403 challenge page on the refresh alone as a bot block (exit 4), keeping the tokens', async () => {
+    await start()
+    const store = new MemoryTokenStore()
+    const c = await loggedIn(store)
+    const before = (await c.tokens()).refreshToken
+    sim.addFault({ route: 'refresh', fault: { kind: 'html' } })
+    const error = await failure(c.refresh())
+    expect(error.name).toBe('BotChallengeError')
+    expect(error.exitCode).toBe(4)
+    expect(error.message).toContain('bot protection blocked the token refresh')
+    expect((await store.load())?.refreshToken).toBe(before)
+    // Only refreshes are blocked: a new sign-in's ticket exchange still goes through.
+    await client(new MemoryTokenStore()).login({ email: sim.user.email, password: sim.user.password })
+    expect(sim.stats().byRoute.token).toEqual({ 403: 1, 200: 1 })
   })
 
   it('asks for a new login (exit 3) when Garmin answers invalid_grant', async () => {

@@ -163,6 +163,19 @@ describe('endpoints', () => {
     ]) {
       expect(() => resolveEndpoints({ env: { GARMIN_S3_GARMIN_URL: bad } })).toThrow(/GARMIN_S3_GARMIN_URL/)
     }
+    const perHost = 'sso=http://127.0.0.1:1001,diauth=http://127.0.0.1:1002/,connectapi=http://localhost:1003'
+    expect(resolveEndpoints({ env: { GARMIN_S3_GARMIN_URL: perHost } })).toMatchObject({
+      sso: 'http://127.0.0.1:1001',
+      diauth: 'http://127.0.0.1:1002',
+      connectapi: 'http://localhost:1003',
+    })
+    for (const bad of [
+      'sso=http://127.0.0.1:1,diauth=http://127.0.0.1:2',
+      'sso=http://127.0.0.1:1,diauth=http://127.0.0.1:2,connectapi=http://attacker.invalid',
+      'sso=http://127.0.0.1:1,diauth=http://127.0.0.1:2,connectapi=http://127.0.0.1:3,other=http://127.0.0.1:4',
+    ]) {
+      expect(() => resolveEndpoints({ env: { GARMIN_S3_GARMIN_URL: bad } })).toThrow(/GARMIN_S3_GARMIN_URL/)
+    }
     expect(isLoopback('127.8.9.10')).toBe(true)
     expect(isLoopback('128.0.0.1')).toBe(false)
   })

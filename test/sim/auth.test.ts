@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FakeClock } from '../helpers/fake-clock.js'
-import { DI_CLIENT_IDS, SERVICE_TICKET_GRANT } from './auth.js'
+import { DI_CLIENT_IDS, MFA_TRIES, SERVICE_TICKET_GRANT } from './auth.js'
 import { DEFAULT_USER, type Simulator, startSimulator } from './server.js'
 import {
   exchangeTicket,
@@ -21,7 +21,7 @@ beforeAll(async () => {
     startSimulator({
       activities: 5,
       now: () => clock.now(),
-      user: { email: 'mfa@example.com', password: 'pw-mfa', mfaCode: '123456' },
+      user: { email: 'mfa@example.com', password: 'pw-mfa', mfa: 'email' },
     }),
   ])
 })
@@ -46,16 +46,22 @@ interface SsoAnswer {
 async function login(s: Simulator, username: string, password: string) {
   const res = await fetch(loginUrl(s.url), {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', origin: s.url },
     body: JSON.stringify({ username, password, rememberMe: true, captchaToken: '' }),
   })
   return { res, body: (await res.json()) as SsoAnswer }
 }
 
+const MOBILE_QUERY = new URLSearchParams({
+  clientId: 'GCM_IOS_DARK',
+  locale: 'en-US',
+  service: SIM_SERVICE_URL,
+})
+
 async function verify(s: Simulator, code: string, cookie?: string) {
-  const res = await fetch(`${s.url}/mobile/api/mfa/verifyCode?clientId=GCM_IOS_DARK&service=x`, {
+  const res = await fetch(`${s.url}/mobile/api/mfa/verifyCode?${MOBILE_QUERY}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    headers: { 'content-type': 'application/json', origin: s.url, ...(cookie ? { cookie } : {}) },
     body: JSON.stringify({
       mfaMethod: 'email',
       mfaVerificationCode: code,
@@ -105,8 +111,43 @@ describe('login', () => {
   it('refuses a login without clientId/service or JSON credentials', async () => {
     const noQuery = await fetch(`${sim.url}/mobile/api/login`, { method: 'POST', body: '{}' })
     expect(noQuery.status).toBe(400)
-    const notJson = await fetch(loginUrl(sim.url), { method: 'POST', body: 'username=a' })
+    const notJson = await fetch(loginUrl(sim.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: sim.url },
+      body: 'username=a',
+    })
     expect(notJson.status).toBe(400)
+  })
+
+  it('checks the request shape: clientId, the service URL for its domain, JSON content type and Origin', async () => {
+    const body = JSON.stringify({ username: DEFAULT_USER.email, password: DEFAULT_USER.password })
+    const post = (query: URLSearchParams, headers: Record<string, string>) =>
+      fetch(`${sim.url}/mobile/api/login?${query}`, { method: 'POST', headers, body }).then(async (r) => ({
+        status: r.status,
+        message: ((await r.json()) as { error?: { message?: string } }).error?.message,
+      }))
+    const good = { 'content-type': 'application/json', origin: sim.url }
+    const query = (changes: Record<string, string>) =>
+      new URLSearchParams({ ...Object.fromEntries(MOBILE_QUERY), ...changes })
+    expect(await post(query({ clientId: 'GarminConnect' }), good)).toEqual({
+      status: 400,
+      message: expect.stringMatching(/clientId/),
+    })
+    expect(
+      await post(query({ service: 'https://mobile.integration.garmin.cn/gcm/ios' }), good),
+    ).toMatchObject({ status: 400, message: expect.stringMatching(/service/) })
+    expect(await post(MOBILE_QUERY, { ...good, 'content-type': 'text/plain' })).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/Content-Type/),
+    })
+    expect(await post(MOBILE_QUERY, { 'content-type': 'application/json' })).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/Origin/),
+    })
+    expect(await post(MOBILE_QUERY, { ...good, origin: 'https://attacker.invalid' })).toMatchObject({
+      status: 400,
+    })
+    expect((await post(MOBILE_QUERY, good)).status).toBe(200)
   })
 
   it('can be made to ask for a CAPTCHA, rate limit (status or JSON body) or serve a Cloudflare page', async () => {
@@ -133,45 +174,90 @@ describe('login', () => {
 })
 
 describe('MFA', () => {
-  it('asks for a code, then needs the login cookie and the right code', async () => {
+  const newestCode = () => mfaSim.inbox().at(-1)?.code ?? ''
+
+  it('sends a fresh code to the inbox, then needs the login cookie and that code', async () => {
     const { res, body } = await login(mfaSim, 'mfa@example.com', 'pw-mfa')
     expect(body.responseStatus.type).toBe('MFA_REQUIRED')
     expect(body.customerMfaInfo?.mfaLastMethodUsed).toBe('email')
     expect(body.serviceTicketId).toBeUndefined()
     const cookie = cookiesOf(res)
     expect(cookie).toMatch(/SESSION=/)
+    const code = newestCode()
+    expect(code).toMatch(/^\d{6}$/)
+    const inbox = (await (await fetch(`${mfaSim.url}/__sim/inbox`)).json()) as {
+      messages: { code: string; method: string }[]
+    }
+    expect(inbox.messages.at(-1)).toMatchObject({ code, method: 'email', to: 'm***@example.com' })
 
-    expect((await verify(mfaSim, '123456')).status).toBe(401)
-    expect((await verify(mfaSim, '123456', 'SESSION=forged')).status).toBe(401)
-    const wrong = await verify(mfaSim, '000000', cookie)
+    expect((await verify(mfaSim, code)).status).toBe(401)
+    expect((await verify(mfaSim, code, 'SESSION=forged')).status).toBe(401)
+    const wrong = await verify(mfaSim, code === '000000' ? '000001' : '000000', cookie)
     expect(wrong.body.responseStatus.type).toBe('INVALID_MFA_CODE')
-    const right = await verify(mfaSim, '123456', cookie)
+    const right = await verify(mfaSim, code, cookie)
     expect(right.body.responseStatus.type).toBe('SUCCESSFUL')
     expect(right.body.serviceTicketId).toMatch(/^ST-/)
     // The MFA session is used up.
-    expect((await verify(mfaSim, '123456', cookie)).status).toBe(401)
+    expect((await verify(mfaSim, code, cookie)).status).toBe(401)
     expect((await exchangeTicket(mfaSim.url, right.body.serviceTicketId ?? '', OK_CLIENT)).status).toBe(200)
+  })
+
+  it('binds each code to its session: a new login sends a new code and the older one stops working', async () => {
+    const first = await login(mfaSim, 'mfa@example.com', 'pw-mfa')
+    const firstCode = newestCode()
+    const second = await login(mfaSim, 'mfa@example.com', 'pw-mfa')
+    const secondCode = newestCode()
+    expect(mfaSim.inbox().length).toBeGreaterThanOrEqual(2)
+    // The first session's code is dead, and the second session does not take the first code.
+    expect((await verify(mfaSim, firstCode, cookiesOf(first.res))).status).toBe(401)
+    if (firstCode !== secondCode) {
+      expect((await verify(mfaSim, firstCode, cookiesOf(second.res))).body.responseStatus.type).toBe(
+        'INVALID_MFA_CODE',
+      )
+    }
+    expect((await verify(mfaSim, secondCode, cookiesOf(second.res))).body.responseStatus.type).toBe(
+      'SUCCESSFUL',
+    )
+  })
+
+  it(`allows ${MFA_TRIES - 1} wrong codes in a session, then closes it`, async () => {
+    const first = await login(mfaSim, 'mfa@example.com', 'pw-mfa')
+    const code = newestCode()
+    const wrongCode = code === '000000' ? '000001' : '000000'
+    for (let i = 0; i < MFA_TRIES - 1; i++) {
+      expect((await verify(mfaSim, wrongCode, cookiesOf(first.res))).body.responseStatus.type).toBe(
+        'INVALID_MFA_CODE',
+      )
+    }
+    expect((await verify(mfaSim, code, cookiesOf(first.res))).body.responseStatus.type).toBe('SUCCESSFUL')
+    const second = await login(mfaSim, 'mfa@example.com', 'pw-mfa')
+    for (let i = 0; i < MFA_TRIES; i++) await verify(mfaSim, wrongCode, cookiesOf(second.res))
+    expect((await verify(mfaSim, newestCode(), cookiesOf(second.res))).status).toBe(401)
   })
 
   it('accepts the portal path too and expires the pending session with the sim clock', async () => {
     const first = await login(mfaSim, 'mfa@example.com', 'pw-mfa')
     clock.advance(11 * 60_000)
-    expect((await verify(mfaSim, '123456', cookiesOf(first.res))).status).toBe(401)
+    expect((await verify(mfaSim, newestCode(), cookiesOf(first.res))).status).toBe(401)
     const second = await login(mfaSim, 'mfa@example.com', 'pw-mfa')
-    const res = await fetch(`${mfaSim.url}/portal/api/mfa/verifyCode?clientId=x&service=y`, {
+    const portal = new URLSearchParams({
+      clientId: 'GarminConnect',
+      locale: 'en-US',
+      service: 'https://connect.garmin.com/app',
+    })
+    const res = await fetch(`${mfaSim.url}/portal/api/mfa/verifyCode?${portal}`, {
       method: 'POST',
-      headers: { cookie: cookiesOf(second.res) },
-      body: JSON.stringify({ mfaVerificationCode: '123456' }),
+      headers: { cookie: cookiesOf(second.res), 'content-type': 'application/json', origin: mfaSim.url },
+      body: JSON.stringify({ mfaVerificationCode: newestCode() }),
     })
     expect(((await res.json()) as SsoAnswer).responseStatus.type).toBe('SUCCESSFUL')
-    expect(mfaSim.stats().byRoute.mfa?.['200']).toBeGreaterThanOrEqual(1)
+    expect(mfaSim.stats().byRoute.portalMfa?.['200']).toBe(1)
   })
 
   it('works end to end through the session helper', async () => {
     const tokens = await loginToSim(mfaSim.url, {
       email: 'mfa@example.com',
       password: 'pw-mfa',
-      mfaCode: '123456',
       clientId: OK_CLIENT,
     })
     expect((await getProfile(mfaSim, tokens.accessToken)).status).toBe(200)
@@ -188,7 +274,7 @@ describe('token exchange', () => {
     expect(status).toBe(200)
     expect(body).toMatchObject({
       token_type: 'bearer',
-      expires_in: 86_400,
+      expires_in: 3 * 3600,
       refresh_token_expires_in: 2_592_000,
     })
     expect(typeof body.scope).toBe('string')
@@ -196,7 +282,8 @@ describe('token exchange', () => {
     expect(access.split('.')).toHaveLength(3)
     const payload = jwtPayload(access)
     expect(payload.client_id).toBe(OK_CLIENT)
-    expect(payload.exp).toBe(Math.floor(clock.now() / 1000) + 86_400)
+    expect(payload.exp).toBe(Math.floor(clock.now() / 1000) + 3 * 3600)
+    expect(payload.iss).toBe('https://diauth.garmin.com')
     expect(payload.iat).toBe(Math.floor(clock.now() / 1000))
     expect(typeof body.refresh_token).toBe('string')
   })
@@ -290,7 +377,7 @@ describe('Bearer check on data calls', () => {
     const ok = await getProfile(sim, t.accessToken)
     expect(ok.status).toBe(200)
     expect(await ok.json()).toMatchObject({ displayName: 'runner_1', userName: DEFAULT_USER.email })
-    clock.advance(86_400_000 - 1000)
+    clock.advance(3 * 3_600_000 - 1000)
     expect((await getProfile(sim, t.accessToken)).status).toBe(200)
     clock.advance(1000)
     const expired = await getProfile(sim, t.accessToken)

@@ -82,7 +82,9 @@ describe('command-line options', () => {
       '--years=2',
       '--user=a@b.c',
       '--password=pw',
-      '--mfa=123456',
+      '--mfa=sms',
+      '--domain=garmin.cn',
+      '--bot-check=html:diauth',
       '--activities-file=list.json',
       '--latency-ms=50',
       '--reject-client-id=A',
@@ -98,7 +100,9 @@ describe('command-line options', () => {
       latencyMs: 50,
       rejectedClientIds: ['A', 'B'],
       accessTokenTtlSeconds: 60,
-      user: { email: 'a@b.c', password: 'pw', mfaCode: '123456', displayName: DEFAULT_USER.displayName },
+      domain: 'garmin.cn',
+      botCheck: { answer: 'html', diauth: true },
+      user: { email: 'a@b.c', password: 'pw', mfa: 'sms', displayName: DEFAULT_USER.displayName },
     })
     expect(config.faults).toEqual([{ route: 'download', fault: { kind: 'reset' }, probability: 0.5 }])
   })
@@ -106,6 +110,8 @@ describe('command-line options', () => {
   it('refuse nonsense and document every option in --help', () => {
     expect(() => parseCli(['--activities=many'])).toThrow(/--activities must be an integer/)
     expect(() => parseCli(['--nope'])).toThrow()
+    expect(() => parseCli(['--mfa=123456'])).toThrow(/--mfa must be one of email, sms/)
+    expect(() => parseCli(['--bot-check=tls'])).toThrow(/--bot-check must be one of captcha, html/)
     expect(parseCli(['-h']).help).toBe(true)
     for (const option of [
       '--port',
@@ -114,7 +120,10 @@ describe('command-line options', () => {
       '--user',
       '--password',
       '--mfa',
+      '--bot-check',
+      '--domain',
       '--activities-file',
+      '/__sim/inbox',
       '--fault',
       '/__sim/stats',
     ]) {

@@ -21,10 +21,13 @@ Account
 User
   --user EMAIL             login email (default ${DEFAULT_USER.email})
   --password PW            login password (default "${DEFAULT_USER.password}")
-  --mfa CODE               require MFA with this code
+  --mfa METHOD             MFA on: each sign-in sends a fresh code by email or sms (GET /__sim/inbox)
   --display-name NAME      displayName in socialProfile and wellness paths (default ${DEFAULT_USER.displayName})
+  --domain DOMAIN          garmin.com (default) or garmin.cn: service URLs and the tokens' iss
+  --bot-check ANSWER       refuse requests with Node fetch's fingerprint on sso: captcha or html
+                             (captcha:diauth / html:diauth: on the token service too)
 Tokens
-  --token-ttl SECONDS      access token lifetime (default 86400)
+  --token-ttl SECONDS      access token lifetime (default 10800)
   --token-max-calls K      every access token answers 401 after K data calls
   --reject-client-id ID    the token endpoint refuses this client id (repeatable)
 Faults and timing
@@ -43,7 +46,7 @@ Faults and timing
 Control routes (not counted): GET /__sim/stats, POST /__sim/reset, GET|POST /__sim/faults
 ({"route","fault",...} or {"clear":true}), GET|POST /__sim/activities ({"count":N}),
 POST /__sim/tokens ({"revokeRefreshTokens":true} | {"expireAccessTokensAfter":K}),
-GET|POST /__sim/clock ({"advanceMs":N}), GET /__sim/gaps.
+GET|POST /__sim/clock ({"advanceMs":N}), GET /__sim/gaps, GET /__sim/inbox (the MFA codes sent).
 `
 
 export interface CliConfig {
@@ -58,6 +61,12 @@ function int(value: string | undefined, name: string, min = 0): number | undefin
   if (value === undefined) return undefined
   if (!/^\d+$/.test(value) || Number(value) < min) throw new Error(`--${name} must be an integer >= ${min}`)
   return Number(value)
+}
+
+function oneOf<T extends string>(value: string, name: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value))
+    throw new Error(`--${name} must be one of ${allowed.join(', ')}`)
+  return value as T
 }
 
 export function parseCli(argv: string[]): CliConfig {
@@ -76,6 +85,8 @@ export function parseCli(argv: string[]): CliConfig {
       user: { type: 'string' },
       password: { type: 'string' },
       mfa: { type: 'string' },
+      domain: { type: 'string' },
+      'bot-check': { type: 'string' },
       'display-name': { type: 'string' },
       'token-ttl': { type: 'string' },
       'token-max-calls': { type: 'string' },
@@ -106,8 +117,18 @@ export function parseCli(argv: string[]): CliConfig {
     options.user = {
       email: values.user ?? DEFAULT_USER.email,
       password: values.password ?? DEFAULT_USER.password,
-      ...(values.mfa === undefined ? {} : { mfaCode: values.mfa }),
+      ...(values.mfa === undefined ? {} : { mfa: oneOf(values.mfa, 'mfa', ['email', 'sms'] as const) }),
       displayName: values['display-name'] ?? DEFAULT_USER.displayName,
+    }
+  }
+  if (values.domain !== undefined)
+    options.domain = oneOf(values.domain, 'domain', ['garmin.com', 'garmin.cn'] as const)
+  if (values['bot-check'] !== undefined) {
+    const [answer = '', where] = values['bot-check'].split(':')
+    if (where !== undefined && where !== 'diauth') throw new Error('--bot-check takes captcha|html[:diauth]')
+    options.botCheck = {
+      answer: oneOf(answer, 'bot-check', ['captcha', 'html'] as const),
+      diauth: where === 'diauth',
     }
   }
   return {
@@ -143,7 +164,8 @@ async function main(): Promise<void> {
   })
   for (const rule of config.faults) sim.addFault(rule)
   process.stdout.write(`garmin-sim listening on ${sim.url}\n`)
-  const mfa = sim.user.mfaCode === undefined ? '' : ', MFA on'
+  process.stdout.write(`per-host listeners: GARMIN_S3_GARMIN_URL=${sim.garminUrl}\n`)
+  const mfa = sim.user.mfa === undefined ? '' : `, MFA by ${sim.user.mfa}`
   process.stdout.write(
     `account: ${sim.listAll().length} activities; user ${sim.user.email} (displayName ${sim.user.displayName}${mfa})\n`,
   )

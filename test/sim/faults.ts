@@ -4,6 +4,13 @@ import type { Rng } from './prng.js'
 export const SIM_ROUTES = [
   'login',
   'mfa',
+  'portalPage',
+  'portalLogin',
+  'portalMfa',
+  'widgetEmbed',
+  'widgetPage',
+  'widgetLogin',
+  'widgetMfa',
   'token',
   'socialProfile',
   'activityList',
@@ -22,6 +29,9 @@ export const SIM_ROUTES = [
   'trainingReadiness',
 ] as const
 export type SimRoute = (typeof SIM_ROUTES)[number]
+/** Narrower scopes a fault may target: the token route's two grants (stats still count both as `token`). */
+export const FAULT_SCOPES = ['exchange', 'refresh'] as const
+export type FaultScope = (typeof FAULT_SCOPES)[number]
 
 const STATUSES = [429, 500, 502, 503, 403, 401, 404] as const
 export type FaultStatus = (typeof STATUSES)[number]
@@ -40,7 +50,7 @@ export type Fault =
   | { kind: 'redirect'; status: RedirectStatus; location: string } // a 3xx pointing elsewhere
 
 export interface FaultRule {
-  route: SimRoute | '*'
+  route: SimRoute | FaultScope | '*'
   fault: Fault
   /** Only the next K matching requests. */
   times?: number
@@ -74,8 +84,14 @@ function nonNegative(value: unknown, what: string): number {
 export function validateFaultRule(input: unknown): FaultRule {
   if (!isRecord(input)) throw new Error('a fault rule is an object {route, fault, times?, probability?}')
   const { route, fault, times, probability } = input
-  if (route !== '*' && !SIM_ROUTES.includes(route as SimRoute)) {
-    throw new Error(`unknown route ${JSON.stringify(route)}; one of *, ${SIM_ROUTES.join(', ')}`)
+  if (
+    route !== '*' &&
+    !SIM_ROUTES.includes(route as SimRoute) &&
+    !FAULT_SCOPES.includes(route as FaultScope)
+  ) {
+    throw new Error(
+      `unknown route ${JSON.stringify(route)}; one of *, ${[...SIM_ROUTES, ...FAULT_SCOPES].join(', ')}`,
+    )
   }
   if (!isRecord(fault) || !KINDS.includes(fault.kind as (typeof KINDS)[number])) {
     throw new Error(`fault.kind must be one of ${KINDS.join(', ')}`)
@@ -109,7 +125,7 @@ export function validateFaultRule(input: unknown): FaultRule {
     default:
       checked = { kind: fault.kind as 'reset' }
   }
-  const rule: FaultRule = { route: route as SimRoute | '*', fault: checked }
+  const rule: FaultRule = { route: route as FaultRule['route'], fault: checked }
   if (times !== undefined) {
     if (!Number.isInteger(times) || (times as number) < 1) throw new Error('times must be an integer >= 1')
     rule.times = times as number
@@ -203,12 +219,15 @@ export class FaultBook {
    * What happens to one request on `route`: the total extra latency of every matching latency rule, and the
    * first matching failure (rules with `times` are used up as they fire).
    */
-  take(route: SimRoute): { delayMs: number; failure?: Exclude<Fault, { kind: 'latency' }> } {
+  take(
+    route: SimRoute,
+    scope?: FaultScope,
+  ): { delayMs: number; failure?: Exclude<Fault, { kind: 'latency' }> } {
     let delayMs = 0
     let failure: Exclude<Fault, { kind: 'latency' }> | undefined
     for (const slot of this.rules) {
       const { rule } = slot
-      if (rule.route !== '*' && rule.route !== route) continue
+      if (rule.route !== '*' && rule.route !== route && rule.route !== scope) continue
       if (rule.fault.kind !== 'latency' && failure) continue
       if (rule.probability !== undefined && !(this.random() < rule.probability)) continue
       if (slot.left !== undefined) slot.left -= 1

@@ -1,13 +1,28 @@
 /**
- * A Garmin Connect simulator on node:http: SSO login (+ MFA), DI token exchange and refresh with rotation,
- * the data paths of ../shared/garmin-protocol.md over a generated account, fault injection per route, and
- * request counts. See README.md beside this file.
+ * A Garmin Connect simulator on node:http: SSO sign-in (mobile, portal and embed widget; MFA with an inbox),
+ * DI token exchange and refresh with rotation, the data paths of ../shared/garmin-protocol.md over a
+ * generated account, fault injection per route, an optional bot check, and request counts. sso, diauth and
+ * connectapi each get a listener of their own that answers only its own routes. See README.md beside this file.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ActivityEntry } from '../../src/garmin/types.js'
-import { AuthService } from './auth.js'
-import { type Fault, FaultBook, type FaultRule, type SimRoute, validateFaultRule } from './faults.js'
+import {
+  type AuthAnswer,
+  AuthService,
+  type InboxMessage,
+  type MfaMethod,
+  type SimDomain,
+  type SsoRequest,
+} from './auth.js'
+import {
+  type Fault,
+  FaultBook,
+  type FaultRule,
+  type FaultScope,
+  type SimRoute,
+  validateFaultRule,
+} from './faults.js'
 import { originalZip } from './fit.js'
 import { type AccountOwner, ActivityGenerator, loadActivitiesFile } from './generator.js'
 import { mixSeed, mulberry32, rngFor } from './prng.js'
@@ -34,10 +49,20 @@ export interface SimOptions {
   now?: () => number
   /** A JSON array of activity-list entries to serve instead of a generated account. */
   activitiesFile?: string
-  user?: { email: string; password: string; mfaCode?: string; displayName?: string }
+  /** `mfa`: the account has MFA on; each sign-in sends a fresh code by that method to the inbox. */
+  user?: { email: string; password: string; mfa?: MfaMethod; displayName?: string }
+  /** The Garmin domain the sim stands for (default garmin.com): service URLs and the tokens' `iss`. */
+  domain?: SimDomain
+  /**
+   * Stands in for Cloudflare's TLS fingerprinting, which a simulator on plain HTTP cannot do: requests
+   * that carry Node's fetch (undici) fingerprint are refused on the SSO routes (and the token route
+   * with `diauth: true`), with `CAPTCHA_REQUIRED` on the JSON sign-ins (`answer: 'captcha'`) or a 403
+   * challenge page. See `looksLikeNodeFetch`.
+   */
+  botCheck?: { answer: 'captcha' | 'html'; diauth?: boolean }
   latencyMs?: number
   latencyJitterMs?: number
-  /** Default 86400. */
+  /** Default 10800 (three hours). */
   accessTokenTtlSeconds?: number
   /** Default 2592000 (30 days). */
   refreshTokenTtlSeconds?: number
@@ -73,7 +98,14 @@ export interface SimStats {
 }
 
 export interface Simulator {
+  /** One listener for every route of every host (lenient: for tests of the data path). */
   url: string
+  /** A listener per Garmin host, each answering only its own routes (404 to any other). */
+  hosts: Record<SimHost, string>
+  /** The GARMIN_S3_GARMIN_URL value that points the client at the per-host listeners. */
+  garminUrl: string
+  /** Every MFA code sent so far, oldest first (also `GET /__sim/inbox`). */
+  inbox(): InboxMessage[]
   close(): Promise<void>
   stats(): SimStats
   resetStats(): void
@@ -99,8 +131,11 @@ export interface Simulator {
   nullDaily(route: SimRoute, date: string): void
   /** The user renames their display name: the old one now answers 403 on the name paths. */
   renameDisplayName(name: string): void
-  readonly user: { email: string; password: string; mfaCode?: string; displayName: string; profileId: number }
+  readonly user: { email: string; password: string; mfa?: MfaMethod; displayName: string; profileId: number }
 }
+
+export type SimHost = 'sso' | 'diauth' | 'connectapi'
+type Listener = SimHost | 'all'
 
 export const DEFAULT_USER = {
   email: 'runner@example.com',
@@ -116,6 +151,27 @@ interface Answer {
   status: number
   headers?: Record<string, string | string[]>
   body?: string | Buffer
+}
+
+const HTML_TYPE = 'text/html; charset=UTF-8'
+
+function fromAuth(a: AuthAnswer, headers: Record<string, string | string[]> = {}): Answer {
+  if (a.html !== undefined) {
+    return {
+      status: a.status,
+      headers: { 'content-type': HTML_TYPE, ...headers, ...a.headers },
+      body: a.html,
+    }
+  }
+  return json(a.status, a.body, { ...headers, ...a.headers })
+}
+
+/**
+ * Node's fetch (undici) writes `Host` as its first header and always sends `sec-fetch-mode: cors`,
+ * whatever the caller sets; browsers and impit do neither. That is the stand-in for a TLS fingerprint.
+ */
+export function looksLikeNodeFetch(req: IncomingMessage): boolean {
+  return req.rawHeaders[0]?.toLowerCase() === 'host' && req.headers['sec-fetch-mode'] === 'cors'
 }
 
 const JSON_TYPE = 'application/json;charset=UTF-8'
@@ -143,13 +199,25 @@ function gatewayHtml(status: number): string {
 interface Matched {
   route: SimRoute
   method: 'GET' | 'POST'
+  host: SimHost
   param?: string
 }
 
-const PATTERNS: [RegExp, SimRoute, 'GET' | 'POST'][] = [
+const SSO_ROUTES: [RegExp, SimRoute, 'GET' | 'POST'][] = [
   [/^\/mobile\/api\/login$/, 'login', 'POST'],
-  [/^\/(?:mobile|portal)\/api\/mfa\/verifyCode$/, 'mfa', 'POST'],
-  [/^\/di-oauth2-service\/oauth\/token$/, 'token', 'POST'],
+  [/^\/mobile\/api\/mfa\/verifyCode$/, 'mfa', 'POST'],
+  [/^\/portal\/sso\/en-US\/sign-in$/, 'portalPage', 'GET'],
+  [/^\/portal\/api\/login$/, 'portalLogin', 'POST'],
+  [/^\/portal\/api\/mfa\/verifyCode$/, 'portalMfa', 'POST'],
+  [/^\/sso\/embed$/, 'widgetEmbed', 'GET'],
+  [/^\/sso\/signin$/, 'widgetPage', 'GET'],
+  [/^\/sso\/signin$/, 'widgetLogin', 'POST'],
+  [/^\/sso\/verifyMFA\/loginEnterMfaCode$/, 'widgetMfa', 'POST'],
+]
+/** The JSON sign-ins, where the bot check can answer CAPTCHA_REQUIRED. */
+const JSON_LOGINS: ReadonlySet<SimRoute> = new Set(['login', 'portalLogin'])
+
+const DATA_ROUTES: [RegExp, SimRoute, 'GET' | 'POST'][] = [
   [/^\/userprofile-service\/socialProfile$/, 'socialProfile', 'GET'],
   [/^\/activitylist-service\/activities\/search\/activities$/, 'activityList', 'GET'],
   [/^\/activitylist-service\/activities\/count$/, 'activityCount', 'GET'],
@@ -167,12 +235,28 @@ const PATTERNS: [RegExp, SimRoute, 'GET' | 'POST'][] = [
   [/^\/metrics-service\/metrics\/trainingreadiness\/([^/]+)$/, 'trainingReadiness', 'GET'],
 ]
 
-function match(pathname: string): Matched | undefined {
-  for (const [re, route, method] of PATTERNS) {
+const PATTERNS: (readonly [RegExp, SimRoute, 'GET' | 'POST', SimHost])[] = [
+  ...SSO_ROUTES.map(([re, route, method]) => [re, route, method, 'sso'] as const),
+  [/^\/di-oauth2-service\/oauth\/token$/, 'token', 'POST', 'diauth'] as const,
+  ...DATA_ROUTES.map(([re, route, method]) => [re, route, method, 'connectapi'] as const),
+]
+
+/** The route for this path and method; a path known only for another method matches with that method (405). */
+function match(pathname: string, method: string): Matched | undefined {
+  let other: Matched | undefined
+  for (const [re, route, routeMethod, host] of PATTERNS) {
     const m = re.exec(pathname)
-    if (m) return { route, method, ...(m[1] === undefined ? {} : { param: safeDecode(m[1]) }) }
+    if (!m) continue
+    const found = {
+      route,
+      method: routeMethod,
+      host,
+      ...(m[1] === undefined ? {} : { param: safeDecode(m[1]) }),
+    }
+    if (routeMethod === method) return found
+    other ??= found
   }
-  return undefined
+  return other
 }
 
 function safeDecode(value: string): string {
@@ -198,16 +282,23 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
   return sim
 }
 
+const LISTENERS: readonly Listener[] = ['all', 'sso', 'diauth', 'connectapi']
+
 class SimServer implements Simulator {
   url = ''
+  hosts: Record<SimHost, string> = { sso: '', diauth: '', connectapi: '' }
+  garminUrl = ''
   readonly user: Simulator['user']
-  private readonly server = createServer((req, res) => {
-    this.handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { 'content-type': JSON_TYPE }).end(JSON.stringify({ message: String(error) }))
-      }
-    })
-  })
+  private readonly servers = LISTENERS.map((listener) => ({
+    listener,
+    server: createServer((req, res) => {
+      this.handle(req, res, listener).catch((error: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { 'content-type': JSON_TYPE }).end(JSON.stringify({ message: String(error) }))
+        }
+      })
+    }),
+  }))
   private readonly seed: number
   private readonly owner: AccountOwner
   private readonly generator: ActivityGenerator
@@ -243,8 +334,9 @@ class SimServer implements Simulator {
     this.auth = new AuthService({
       email: this.user.email,
       password: this.user.password,
-      ...(this.user.mfaCode === undefined ? {} : { mfaCode: this.user.mfaCode }),
-      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 86_400,
+      ...(this.user.mfa === undefined ? {} : { mfa: this.user.mfa }),
+      domain: options.domain ?? 'garmin.com',
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 10_800,
       refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 2_592_000,
       rejectedClientIds: options.rejectedClientIds ?? [],
       ...(options.accessTokenMaxCalls === undefined
@@ -267,21 +359,36 @@ class SimServer implements Simulator {
     while (this.gaps.size < wanted) this.gaps.add(today - 1 - Math.floor(r() * 30))
   }
 
-  listen(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(port, '127.0.0.1', () => {
-        this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
-        resolve()
+  async listen(port: number): Promise<void> {
+    for (const { listener, server } of this.servers) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        // `port` is for the all-routes listener; the per-host ones take free ports.
+        server.listen(listener === 'all' ? port : 0, '127.0.0.1', () => {
+          const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+          if (listener === 'all') this.url = url
+          else this.hosts[listener] = url
+          resolve()
+        })
       })
-    })
+    }
+    this.garminUrl = `sso=${this.hosts.sso},diauth=${this.hosts.diauth},connectapi=${this.hosts.connectapi}`
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve())
-      this.server.closeAllConnections()
-    })
+    return Promise.all(
+      this.servers.map(
+        ({ server }) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve())
+            server.closeAllConnections()
+          }),
+      ),
+    ).then(() => undefined)
+  }
+
+  inbox(): InboxMessage[] {
+    return this.auth.inbox()
   }
 
   private now(): number {
@@ -371,7 +478,7 @@ class SimServer implements Simulator {
     this.counts.byRoute[route] = byStatus
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse, listener: Listener): Promise<void> {
     const started = Date.now()
     const url = new URL(req.url ?? '/', 'http://sim.invalid')
     const body = await readBody(req)
@@ -379,7 +486,9 @@ class SimServer implements Simulator {
       send(res, this.control(req.method ?? 'GET', url.pathname, body))
       return
     }
-    const matched = match(url.pathname)
+    const found = match(url.pathname, req.method ?? 'GET')
+    // A host's own listener knows nothing of the other hosts' routes, as Garmin's hosts do not.
+    const matched = found && (listener === 'all' || found.host === listener) ? found : undefined
     const finish = (status: number | 'reset') => {
       this.count(matched?.route, status)
       this.options.onRequest?.({
@@ -395,10 +504,16 @@ class SimServer implements Simulator {
       send(res, message(404, `no simulated route for ${req.method} ${url.pathname}`))
       return
     }
-    const { delayMs, failure } = this.faultBook.take(matched.route)
+    const { delayMs, failure } = this.faultBook.take(matched.route, tokenScope(matched.route, body))
     const wait = delayMs + this.latency()
     if (wait > 0) await this.sleep(wait)
     if (res.destroyed) return
+    const blocked = this.botCheck(matched, req)
+    if (blocked) {
+      finish(blocked.status)
+      send(res, blocked)
+      return
+    }
     if (failure && failure.kind !== 'truncated') {
       if (failure.kind === 'reset') {
         finish('reset')
@@ -425,17 +540,44 @@ class SimServer implements Simulator {
     send(res, answer)
   }
 
+  /** The bot check's answer to a request that looks like Node's fetch, or undefined to let it through. */
+  private botCheck(m: Matched, req: IncomingMessage): Answer | undefined {
+    const check = this.options.botCheck
+    if (!check || !(m.host === 'sso' || (m.host === 'diauth' && check.diauth))) return undefined
+    if (!looksLikeNodeFetch(req)) return undefined
+    if (check.answer === 'captcha' && JSON_LOGINS.has(m.route)) return faultAnswer({ kind: 'captcha' })
+    return faultAnswer({ kind: 'html' })
+  }
+
   private route(m: Matched, query: URLSearchParams, req: IncomingMessage, body: string): Answer {
     const authorization = req.headers.authorization
+    const sso: SsoRequest = {
+      query,
+      body,
+      cookie: req.headers.cookie,
+      contentType: req.headers['content-type'] ?? '',
+      origin: req.headers.origin,
+      ssoOrigin: `http://${req.headers.host ?? ''}`,
+    }
     switch (m.route) {
-      case 'login': {
-        const a = this.auth.login(query, body)
-        return json(a.status, a.body, a.headers)
-      }
-      case 'mfa': {
-        const a = this.auth.verifyMfa(req.headers.cookie, body)
-        return json(a.status, a.body, a.headers)
-      }
+      case 'login':
+        return fromAuth(this.auth.mobileLogin(sso))
+      case 'mfa':
+        return fromAuth(this.auth.verifyMfa('mobile', sso))
+      case 'portalPage':
+        return fromAuth(this.auth.portalPage(sso))
+      case 'portalLogin':
+        return fromAuth(this.auth.portalLogin(sso))
+      case 'portalMfa':
+        return fromAuth(this.auth.verifyMfa('portal', sso))
+      case 'widgetEmbed':
+        return fromAuth(this.auth.widgetEmbed(sso))
+      case 'widgetPage':
+        return fromAuth(this.auth.widgetPage(sso))
+      case 'widgetLogin':
+        return fromAuth(this.auth.widgetLogin(sso))
+      case 'widgetMfa':
+        return fromAuth(this.auth.widgetVerifyMfa(sso))
       case 'token': {
         const a = this.auth.token(authorization, body)
         return json(a.status, a.body, { 'cache-control': 'no-store', ...a.headers })
@@ -714,10 +856,18 @@ class SimServer implements Simulator {
       }
       case 'GET /__sim/gaps':
         return json(200, { dates: this.gapDates() })
+      case 'GET /__sim/inbox':
+        return json(200, { messages: this.inbox() })
       default:
         return message(404, `no control route ${key}`)
     }
   }
+}
+
+/** Which grant a token request is for, so that a fault can target refreshes (or exchanges) only. */
+function tokenScope(route: SimRoute, body: string): FaultScope | undefined {
+  if (route !== 'token') return undefined
+  return new URLSearchParams(body).get('grant_type') === 'refresh_token' ? 'refresh' : 'exchange'
 }
 
 function parseIntParam(value: string | null, fallback: number): number | undefined {

@@ -49,14 +49,21 @@ export async function refreshTokens(base: string, refreshToken: string, clientId
   return tokenRequest(base, clientId, { grant_type: 'refresh_token', refresh_token: refreshToken })
 }
 
-/** Full login (password, MFA when asked, ticket exchange); throws on anything but success. */
+/** The newest MFA code the simulator sent (its inbox), or undefined when none was sent. */
+export async function latestMfaCode(base: string): Promise<string | undefined> {
+  const res = await fetch(`${base}/__sim/inbox`)
+  const { messages } = (await res.json()) as { messages: { code: string }[] }
+  return messages.at(-1)?.code
+}
+
+/** Full login (password, the inbox's MFA code when asked, ticket exchange); throws on anything but success. */
 export async function loginToSim(
   base: string,
-  credentials: { email: string; password: string; mfaCode?: string; clientId?: string },
+  credentials: { email: string; password: string; clientId?: string },
 ): Promise<SimTokens> {
   const res = await fetch(loginUrl(base), {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', origin: base },
     body: JSON.stringify({
       username: credentials.email,
       password: credentials.password,
@@ -73,10 +80,10 @@ export async function loginToSim(
     const q = new URLSearchParams({ clientId: 'GCM_IOS_DARK', locale: 'en-US', service: SIM_SERVICE_URL })
     const mfa = await fetch(`${base}/mobile/api/mfa/verifyCode?${q}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', cookie },
+      headers: { 'content-type': 'application/json', origin: base, cookie },
       body: JSON.stringify({
         mfaMethod: 'email',
-        mfaVerificationCode: credentials.mfaCode ?? '',
+        mfaVerificationCode: (await latestMfaCode(base)) ?? '',
         rememberMyBrowser: true,
         reconsentList: [],
         mfaSetup: false,
