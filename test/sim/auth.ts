@@ -141,6 +141,20 @@ function htmlAnswer(status: number, html: string, headers: Record<string, string
   return { status, body: undefined, html, headers }
 }
 
+/** The query of the widget's `/sso/signin` (garmin-protocol.md), for an SSO at `ssoOrigin`. */
+export function widgetSigninQuery(ssoOrigin: string): URLSearchParams {
+  const embed = `${ssoOrigin}/sso/embed`
+  return new URLSearchParams({
+    id: 'gauth-widget',
+    embedWidget: 'true',
+    gauthHost: embed,
+    service: embed,
+    source: embed,
+    redirectAfterAccountLoginUrl: embed,
+    redirectAfterAccountCreationUrl: embed,
+  })
+}
+
 export class AuthService {
   private readonly tickets = new Map<string, { service: string; expMs: number }>()
   private readonly sessions = new Map<string, SsoSession>()
@@ -324,19 +338,8 @@ export class AuthService {
   }
 
   private widgetQueryProblem(req: SsoRequest): AuthAnswer | undefined {
-    const embed = `${req.ssoOrigin}/sso/embed`
-    const q = req.query
-    const expected: Record<string, string> = {
-      id: 'gauth-widget',
-      embedWidget: 'true',
-      gauthHost: embed,
-      service: embed,
-      source: embed,
-      redirectAfterAccountLoginUrl: embed,
-      redirectAfterAccountCreationUrl: embed,
-    }
-    for (const [key, value] of Object.entries(expected)) {
-      if (q.get(key) !== value) return badRequest(`${key} must be ${value}`)
+    for (const [key, value] of widgetSigninQuery(req.ssoOrigin)) {
+      if (req.query.get(key) !== value) return badRequest(`${key} must be ${value}`)
     }
     return undefined
   }

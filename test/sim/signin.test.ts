@@ -6,7 +6,7 @@
 import { Impit } from 'impit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FakeClock } from '../helpers/fake-clock.js'
-import { DI_CLIENT_IDS, SERVICE_TICKET_GRANT } from './auth.js'
+import { DI_CLIENT_IDS, SERVICE_TICKET_GRANT, widgetSigninQuery } from './auth.js'
 import { DEFAULT_USER, type SimOptions, type Simulator, startSimulator } from './server.js'
 import { basicAuth, loginToSim, loginUrl, refreshTokens } from './session.js'
 
@@ -116,15 +116,7 @@ describe('the SSO embed widget', () => {
   it('needs the embed cookie and the form’s CSRF token, and answers a Success page with the ticket', async () => {
     const base = plain.hosts.sso
     const embed = `${base}/sso/embed`
-    const signinQuery = new URLSearchParams({
-      id: 'gauth-widget',
-      embedWidget: 'true',
-      gauthHost: embed,
-      service: embed,
-      source: embed,
-      redirectAfterAccountLoginUrl: embed,
-      redirectAfterAccountCreationUrl: embed,
-    })
+    const signinQuery = widgetSigninQuery(base)
     const first = await fetch(
       `${embed}?id=gauth-widget&embedWidget=true&gauthHost=${encodeURIComponent(`${base}/sso`)}`,
     )

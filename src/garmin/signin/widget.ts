@@ -44,39 +44,33 @@ const text = (response: HttpResponse) => new TextDecoder().decode(response.body)
 const titleOf = (html: string) => /<title>([^<]*)<\/title>/i.exec(html)?.[1]?.trim() ?? ''
 const csrfOf = (html: string) => /name="_csrf"\s+value="([^"]+)"/.exec(html)?.[1]
 
-function page(ctx: AuthContext, session: SsoSession, kind: string, url: string, referer?: string) {
-  return ssoRequest(
-    ctx,
-    session.transport,
-    session.jar,
-    kind,
-    url,
-    { method: 'GET', headers: { ...BROWSER_PAGE_HEADERS, ...(referer ? { Referer: referer } : {}) } },
-    'sign-in page',
-    { htmlExpected: true },
-  )
-}
-
-function postForm(
+/** A GET of a page, or (with `fields`) a form post; both answer HTML, which is no challenge here. */
+function widgetRequest(
   ctx: AuthContext,
   session: SsoSession,
   kind: string,
   url: string,
-  fields: Record<string, string>,
+  options: { referer?: string; fields?: Record<string, string> } = {},
 ) {
+  const headers: Record<string, string> = { ...BROWSER_PAGE_HEADERS }
+  if (options.referer) headers.Referer = options.referer
+  const init: RequestInit & { headers: Record<string, string> } = { method: 'GET', headers }
+  if (options.fields) {
+    headers['Content-Type'] = 'application/x-www-form-urlencoded'
+    headers.Referer = url
+    Object.assign(init, { method: 'POST', body: new URLSearchParams(options.fields).toString() })
+  }
   return ssoRequest(
     ctx,
     session.transport,
     session.jar,
     kind,
     url,
+    init,
+    options.fields ? 'sign-in form' : 'sign-in page',
     {
-      method: 'POST',
-      headers: { ...BROWSER_PAGE_HEADERS, 'Content-Type': 'application/x-www-form-urlencoded', Referer: url },
-      body: new URLSearchParams(fields).toString(),
+      htmlExpected: true,
     },
-    'sign-in form',
-    { htmlExpected: true },
   )
 }
 
@@ -103,16 +97,13 @@ export const widgetFlow: Flow = {
   name: 'widget',
   async start(ctx, session, credentials) {
     const u = urls(ctx)
-    await page(ctx, session, 'page', u.embedPage)
-    const form = text(await page(ctx, session, 'page', u.signin, u.embed))
+    await widgetRequest(ctx, session, 'page', u.embedPage)
+    const form = text(await widgetRequest(ctx, session, 'page', u.signin, { referer: u.embed }))
     const csrf = csrfOf(form)
     if (!csrf) throw new UnexpectedResponseError('/sso/signin', 'the sign-in form has no CSRF token')
     await humanPause(ctx, ...PAUSE_MS)
-    const answer = await postForm(ctx, session, 'login', u.signin, {
-      username: credentials.email,
-      password: credentials.password,
-      embed: 'true',
-      _csrf: csrf,
+    const answer = await widgetRequest(ctx, session, 'login', u.signin, {
+      fields: { username: credentials.email, password: credentials.password, embed: 'true', _csrf: csrf },
     })
     const read = readPage(ctx, text(answer), '/sso/signin')
     if (read.kind === 'other') {
@@ -121,11 +112,8 @@ export const widgetFlow: Flow = {
     return read
   },
   async verify(ctx, session, state, code) {
-    const answer = await postForm(ctx, session, 'mfa', urls(ctx).verify, {
-      'mfa-code': code,
-      embed: 'true',
-      _csrf: state.csrf ?? '',
-      fromPage: 'setupEnterMfaCode',
+    const answer = await widgetRequest(ctx, session, 'mfa', urls(ctx).verify, {
+      fields: { 'mfa-code': code, embed: 'true', _csrf: state.csrf ?? '', fromPage: 'setupEnterMfaCode' },
     })
     const read = readPage(ctx, text(answer), '/sso/verifyMFA/loginEnterMfaCode')
     if (read.kind === 'ticket') return read
