@@ -13,6 +13,7 @@ import Logout from '../src/commands/logout.js'
 import type { LoginIo } from '../src/garmin/login.js'
 import { type CommandRun, runCommand } from './helpers/command.js'
 import { FakeClock } from './helpers/fake-clock.js'
+import { impitLoads } from './helpers/impit.js'
 import { DI_CLIENT_IDS } from './sim/auth.js'
 import { type SimOptions, type Simulator, startSimulator } from './sim/server.js'
 
@@ -35,6 +36,8 @@ interface Scenario {
   /** `mfa`: the answers to the code prompt, one per question (a function reads the sim's inbox then). */
   answers?: { email?: string; password?: string; mfa?: (string | (() => string))[] }
   stdin?: string
+  /** Stands in for `import('impit')`: a platform where impit cannot load. */
+  importImpit?: () => Promise<unknown>
 }
 
 async function run(command: 'login' | 'logout', argv: string[], scenario: Scenario = {}): Promise<Run> {
@@ -58,6 +61,7 @@ async function run(command: 'login' | 'logout', argv: string[], scenario: Scenar
     },
     readStdin: async () => scenario.stdin ?? '',
     clock,
+    ...(scenario.importImpit ? { importImpit: scenario.importImpit } : {}),
   }
   class TestLogin extends Login {
     protected override io(): LoginIo {
@@ -90,6 +94,9 @@ const envFor = (s: Simulator, extra: Record<string, string> = {}) => ({
   GARMIN_PASSWORD: s.user.password,
   ...extra,
 })
+
+/** The first sign-in strategy of the default transport: browser-like TLS wherever impit loads. */
+const FIRST = impitLoads ? 'mobile (impit)' : 'mobile'
 
 let storeCount = 0
 const freshStore = () => join(tmp, `store-${++storeCount}`, 'tokens.json')
@@ -141,7 +148,7 @@ describe('garmin-s3 login', () => {
       refreshDueAt: expect.any(String),
       source: 'login',
       requests: 3,
-      strategies: [{ strategy: 'mobile', outcome: 'signed in' }],
+      strategies: [{ strategy: FIRST, outcome: 'signed in' }],
     })
     expect(
       Date.parse(r.json!.accessTokenExpiresAt as string) - Date.parse(r.json!.refreshDueAt as string),
@@ -196,7 +203,7 @@ describe('garmin-s3 login', () => {
     const text = await readFile(pending, 'utf8')
     expect(text).not.toContain(MFA_USER.password)
     expect(JSON.parse(text)).toMatchObject({
-      strategy: 'mobile',
+      strategy: FIRST,
       method: 'email',
       cookies: expect.any(Array),
     })
@@ -308,8 +315,9 @@ describe('garmin-s3 login', () => {
 
   it('reports errors as JSON with --json', async () => {
     const s = await sim()
-    s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
-    s.addFault({ route: 'portalLogin', fault: { kind: 'status', status: 429 } })
+    for (const route of ['login', 'widgetLogin', 'portalLogin'] as const) {
+      s.addFault({ route, fault: { kind: 'status', status: 429 } })
+    }
     const r = await run('login', ['--json', '--token-store', freshStore()], { env: envFor(s) })
     expect(r.exitCode).toBe(4)
     expect(r.json).toEqual({
@@ -322,11 +330,23 @@ describe('garmin-s3 login', () => {
     })
   })
 
-  it('signs in through the impit transport', async () => {
+  it.runIf(impitLoads)('signs in through the impit transport', async () => {
     const s = await sim()
     const r = await run('login', ['--token-store', freshStore(), '--transport', 'impit'], { env: envFor(s) })
     expect(r.exitCode).toBe(0)
     expect(r.stdout).toContain('as runner_1')
+  })
+
+  it('where impit cannot load, --transport impit exits 2 saying how to get it, and sends nothing', async () => {
+    const s = await sim()
+    const r = await run('login', ['--token-store', freshStore(), '--transport', 'impit'], {
+      env: envFor(s),
+      importImpit: () => Promise.reject(new Error("Cannot find package 'impit'")),
+    })
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toMatch(/optional package "impit"/)
+    expect(r.stderr).toMatch(/optional dependencies/)
+    expect(s.stats().byRoute).toEqual({})
   })
 })
 
@@ -334,7 +354,32 @@ describe('garmin-s3 login', () => {
 const strategyLines = (r: Run) => r.stderr.split('\n').filter((line) => line.startsWith('sign-in: '))
 
 describe('garmin-s3 login: the sign-in strategies', () => {
-  it('gets past the bot check with the impit transport', async () => {
+  it.runIf(impitLoads)(
+    'gets past the bot check with the default transport (impit where it loads)',
+    async () => {
+      const s = await sim({ botCheck: { answer: 'captcha' } })
+      const r = await run('login', ['--token-store', freshStore()], { env: envFor(s) })
+      expect(r.exitCode).toBe(0)
+      expect(strategyLines(r)).toEqual([expect.stringMatching(/^sign-in: mobile \(impit\): signed in/)])
+    },
+  )
+
+  it('where impit cannot load, the default transport says so once and signs in with fetch', async () => {
+    const s = await sim()
+    const r = await run('login', ['--token-store', freshStore()], {
+      env: envFor(s),
+      importImpit: () => Promise.reject(new Error("Cannot find package 'impit'")),
+    })
+    expect(r.exitCode).toBe(0)
+    expect(strategyLines(r)).toEqual([
+      expect.stringMatching(
+        /^sign-in: impit \(browser-like TLS\) could not be loaded here \(Cannot find package 'impit'\): skipping mobile \(impit\), widget \(impit\), portal \(impit\)$/,
+      ),
+      expect.stringMatching(/^sign-in: mobile: signed in/),
+    ])
+  })
+
+  it.runIf(impitLoads)('gets past the bot check with the impit transport', async () => {
     const s = await sim({ botCheck: { answer: 'captcha' } })
     const r = await run('login', ['--token-store', freshStore(), '--transport', 'impit', '--json'], {
       env: envFor(s),
@@ -364,26 +409,31 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     expect(r.stderr).toMatch(/--transport impit/)
   })
 
-  it('with 429 on the mobile login only (and the bot check on), moves on and signs in through the embed widget', async () => {
-    const s = await sim({ botCheck: { answer: 'html' } })
-    s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
-    const r = await run('login', ['--token-store', freshStore(), '--transport', 'impit'], { env: envFor(s) })
-    expect(r.exitCode).toBe(0)
-    expect(strategyLines(r)).toEqual([
-      expect.stringMatching(/^sign-in: mobile \(impit\): rate-limited \(HTTP 429\)/),
-      // Cloudflare stands in front of the rate limit: plain TLS meets the challenge first.
-      expect.stringMatching(/^sign-in: mobile: bot challenge \(challenge page\)/),
-      expect.stringMatching(/^sign-in: widget \(impit\): signed in/),
-    ])
-    expect(s.stats().byRoute).toMatchObject({
-      login: { 429: 1, 403: 1 },
-      widgetEmbed: { 200: 1 },
-      widgetPage: { 200: 1 },
-      widgetLogin: { 200: 1 },
-      token: { 200: 1 },
-    })
-    expect(clock.sleeps.some((ms) => ms >= 3000 && ms <= 8000)).toBe(true)
-  })
+  it.runIf(impitLoads)(
+    'with 429 on the mobile login only (and the bot check on), moves on and signs in through the embed widget',
+    async () => {
+      const s = await sim({ botCheck: { answer: 'html' } })
+      s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
+      const r = await run('login', ['--token-store', freshStore(), '--transport', 'impit'], {
+        env: envFor(s),
+      })
+      expect(r.exitCode).toBe(0)
+      expect(strategyLines(r)).toEqual([
+        expect.stringMatching(/^sign-in: mobile \(impit\): rate-limited \(HTTP 429\)/),
+        // Cloudflare stands in front of the rate limit: plain TLS meets the challenge first.
+        expect.stringMatching(/^sign-in: mobile: bot challenge \(challenge page\)/),
+        expect.stringMatching(/^sign-in: widget \(impit\): signed in/),
+      ])
+      expect(s.stats().byRoute).toMatchObject({
+        login: { 429: 1, 403: 1 },
+        widgetEmbed: { 200: 1 },
+        widgetPage: { 200: 1 },
+        widgetLogin: { 200: 1 },
+        token: { 200: 1 },
+      })
+      expect(clock.sleeps.some((ms) => ms >= 3000 && ms <= 8000)).toBe(true)
+    },
+  )
 
   it('with 429 on the mobile login and fetch only, signs in through the portal', async () => {
     const s = await sim()
@@ -405,7 +455,7 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     })
   })
 
-  it('stops at once on a wrong password: exactly one login request, exit 3', async () => {
+  it.runIf(impitLoads)('stops at once on a wrong password: exactly one login request, exit 3', async () => {
     const s = await sim({ botCheck: { answer: 'captcha' } })
     const r = await run('login', ['--token-store', freshStore(), '--transport', 'impit'], {
       env: envFor(s, { GARMIN_PASSWORD: 'not it' }),
@@ -430,35 +480,40 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     ])
   })
 
-  it('finishes an MFA sign-in in the widget’s session when the mobile login is rate-limited, in a later run too', async () => {
-    const s = await sim({ user: MFA_USER })
-    s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
-    const store = freshStore()
-    const env = envFor(s)
-    const first = await run('login', ['--token-store', store, '--transport', 'impit'], { env })
-    expect(first.exitCode).toBe(3)
-    expect(strategyLines(first).at(-1)).toMatch(/^sign-in: widget \(impit\): verification code sent by email/)
-    const pending = JSON.parse(await readFile(join(dirname(store), 'signin-pending.json'), 'utf8'))
-    expect(pending).toMatchObject({ strategy: 'widget (impit)', state: { csrf: expect.any(String) } })
-    const wrong = await run(
-      'login',
-      ['--token-store', store, '--transport', 'impit', '--mfa-code', wrongCode(s)()],
-      { env },
-    )
-    expect(wrong.exitCode).toBe(3)
-    const right = await run(
-      'login',
-      ['--token-store', store, '--transport', 'impit', '--mfa-code', newestCode(s)()],
-      { env },
-    )
-    expect(right.exitCode).toBe(0)
-    expect(s.stats().byRoute).toMatchObject({
-      widgetLogin: { 200: 1 },
-      widgetMfa: { 200: 2 },
-      token: { 200: 1 },
-    })
-    expect(s.inbox()).toHaveLength(1)
-  })
+  it.runIf(impitLoads)(
+    'finishes an MFA sign-in in the widget’s session when the mobile login is rate-limited, in a later run too',
+    async () => {
+      const s = await sim({ user: MFA_USER })
+      s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
+      const store = freshStore()
+      const env = envFor(s)
+      const first = await run('login', ['--token-store', store, '--transport', 'impit'], { env })
+      expect(first.exitCode).toBe(3)
+      expect(strategyLines(first).at(-1)).toMatch(
+        /^sign-in: widget \(impit\): verification code sent by email/,
+      )
+      const pending = JSON.parse(await readFile(join(dirname(store), 'signin-pending.json'), 'utf8'))
+      expect(pending).toMatchObject({ strategy: 'widget (impit)', state: { csrf: expect.any(String) } })
+      const wrong = await run(
+        'login',
+        ['--token-store', store, '--transport', 'impit', '--mfa-code', wrongCode(s)()],
+        { env },
+      )
+      expect(wrong.exitCode).toBe(3)
+      const right = await run(
+        'login',
+        ['--token-store', store, '--transport', 'impit', '--mfa-code', newestCode(s)()],
+        { env },
+      )
+      expect(right.exitCode).toBe(0)
+      expect(s.stats().byRoute).toMatchObject({
+        widgetLogin: { 200: 1 },
+        widgetMfa: { 200: 2 },
+        token: { 200: 1 },
+      })
+      expect(s.inbox()).toHaveLength(1)
+    },
+  )
 
   it('sends the code to the portal’s verifyCode when the mobile one answers 429, in the same session', async () => {
     const s = await sim({ user: MFA_USER })

@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '../clock.js'
 import { UsageError } from '../errors.js'
 import { GarminClient } from '../garmin/client.js'
 import { resolveEndpoints } from '../garmin/endpoints.js'
+import { signinOptions } from '../garmin/login.js'
 import { openTokenStore } from '../garmin/tokens.js'
 import { DEFAULT_OUT_DIR, DEFAULT_PREFIX, openStore, validatePrefix } from '../store/target.js'
 import {
@@ -144,12 +145,15 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     if (defaultLocation) say(`No --bucket or --out given: copying into the folder ${store.location}`)
 
     const tokenStore = openTokenStore(flags['token-store'], env)
+    const signIn = Boolean(env.GARMIN_EMAIL && env.GARMIN_PASSWORD) && !(await tokenStore.load())
     const garmin = new GarminClient({
       tokenStore,
       endpoints: resolveEndpoints({ ...(flags.domain ? { domain: flags.domain } : {}), env }),
       clock,
+      // Signing in here goes through the same strategies, transports and stderr lines as `login`.
+      ...(signIn ? { ...(await signinOptions('auto')), log: (line: string) => this.logToStderr(line) } : {}),
     })
-    if (env.GARMIN_EMAIL && env.GARMIN_PASSWORD && !(await tokenStore.load())) {
+    if (signIn && env.GARMIN_EMAIL && env.GARMIN_PASSWORD) {
       this.logToStderr(
         `warning: no Garmin tokens in ${tokenStore.location}; signing in with GARMIN_EMAIL/GARMIN_PASSWORD. ` +
           'Run `garmin-s3 login` once instead: Garmin rate-limits sign-ins, not token refreshes.',

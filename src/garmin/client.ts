@@ -181,7 +181,7 @@ export class GarminClient implements ActivitySource {
       random: this.random,
       count: (kind) => this.count(kind),
       // Without the impersonating transport, suggest it.
-      botChallengeAdvice: options.botChallengeAdvice ?? botChallengeAdvice(impersonated ? 'impit' : 'fetch'),
+      botChallengeAdvice: options.botChallengeAdvice ?? botChallengeAdvice(impersonated !== undefined),
     }
     const plain = options.loginTransport
       ? guardRedirects(options.loginTransport, this.endpoints)

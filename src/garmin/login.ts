@@ -8,7 +8,7 @@ import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Clock } from '../clock.js'
 import { UsageError } from '../errors.js'
-import { GarminClient } from './client.js'
+import { GarminClient, type GarminClientOptions } from './client.js'
 import { resolveEndpoints } from './endpoints.js'
 import { TokenStoreError } from './errors.js'
 import type { Transport } from './http.js'
@@ -16,7 +16,7 @@ import { issuerDomain, refreshDueAt } from './jwt.js'
 import { FilePendingStore, PENDING_FILE } from './signin/pending.js'
 import { type ImportedTokens, parseTokenImport } from './token-format.js'
 import { defaultTokenPath, FileTokenStore, openTokenStore } from './tokens.js'
-import { loadTransport, type TransportName } from './transport.js'
+import { type ImpitImporter, signinTransports, type TransportName } from './transport.js'
 import type { StoredTokens, TokenStore } from './types.js'
 
 export interface LoginOptions {
@@ -43,6 +43,8 @@ export interface LoginIo {
   transport?: Transport
   /** One line per sign-in strategy (stderr); never a secret. */
   log?: (line: string) => void
+  /** Replaces `import('impit')` (tests: a platform where impit cannot load). */
+  importImpit?: ImpitImporter
 }
 
 export interface LoginResult {
@@ -64,7 +66,6 @@ export interface LoginResult {
 
 export async function runLogin(options: LoginOptions, io: LoginIo): Promise<LoginResult> {
   const tokenStore = openTokenStore(options.tokenStore, io.env)
-  const transportName = options.transport ?? 'fetch'
   if (options.importFrom !== undefined) {
     if (options.mfaCode !== undefined) throw new UsageError('--mfa-code has no use with --import.')
     const imported = await readTokenImport(options.importFrom, io)
@@ -88,11 +89,7 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
   const client = new GarminClient({
     tokenStore,
     endpoints,
-    // The browser-like TLS strategies run on impit; the plain ones on fetch.
-    loginTransport: await loadTransport('fetch'),
-    ...(transportName === 'impit'
-      ? { impersonatedTransport: await loadTransport('impit') }
-      : { impersonationNote: 'impit is not in use (--transport fetch)' }),
+    ...(await signinOptions(options.transport ?? 'auto', io.importImpit)),
     pendingSignins: new FilePendingStore(pendingSigninPath(tokenStore, io.env)),
     ...(io.log ? { log: io.log } : {}),
     ...(io.transport ? { transport: io.transport } : {}),
@@ -114,6 +111,22 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
   return {
     ...describe(tokens, tokenStore.location, 'login', requestsOf(client)),
     strategies: client.signinReport().strategies,
+  }
+}
+
+/**
+ * The client options for the sign-in transports: the browser-like TLS strategies run on impit, the
+ * plain ones on fetch. `auto` uses impit where it loads and otherwise says once that it is skipped.
+ */
+export async function signinOptions(
+  transport: TransportName,
+  importImpit?: ImpitImporter,
+): Promise<Pick<GarminClientOptions, 'loginTransport' | 'impersonatedTransport' | 'impersonationNote'>> {
+  const chosen = await signinTransports(transport, importImpit)
+  return {
+    loginTransport: chosen.plain,
+    ...(chosen.impersonated ? { impersonatedTransport: chosen.impersonated } : {}),
+    ...(chosen.note ? { impersonationNote: chosen.note } : {}),
   }
 }
 

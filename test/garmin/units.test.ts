@@ -15,7 +15,7 @@ import {
   withRetries,
 } from '../../src/garmin/retry.js'
 import { parseTokenImport, validateStoredTokens } from '../../src/garmin/token-format.js'
-import { loadTransport } from '../../src/garmin/transport.js'
+import { signinTransports } from '../../src/garmin/transport.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { fakeJwt, sequence, storedTokens } from './helpers.js'
 
@@ -247,14 +247,27 @@ describe('activity validation', () => {
   })
 })
 
-describe('login transport', () => {
-  it('explains how to get impit when it is missing', async () => {
-    const error = await loadTransport('impit', () => Promise.reject(new Error('Cannot find package'))).catch(
-      (e: unknown) => e,
-    )
+describe('sign-in transports', () => {
+  const missing = () => Promise.reject(new Error("Cannot find package 'impit'"))
+
+  it('--transport impit explains how to get impit when it cannot load', async () => {
+    const error = await signinTransports('impit', missing).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(UsageError)
     expect((error as UsageError).message).toContain('impit')
-    expect((error as UsageError).hint).toMatch(/npm install/)
-    expect(await loadTransport('fetch')).toBe(fetch)
+    expect((error as UsageError).hint).toMatch(/optional dependencies/)
+  })
+
+  it('auto falls back to fetch alone where impit cannot load, and says why', async () => {
+    const chosen = await signinTransports('auto', missing)
+    expect(chosen).toEqual({ plain: fetch, note: expect.stringContaining("Cannot find package 'impit'") })
+  })
+
+  it('fetch never loads impit', async () => {
+    let imported = false
+    const chosen = await signinTransports('fetch', async () => {
+      imported = true
+      return {}
+    })
+    expect([imported, chosen.impersonated, chosen.plain]).toEqual([false, undefined, fetch])
   })
 })

@@ -14,9 +14,9 @@ import { GarminClient } from '../../src/garmin/client.js'
 import { resolveEndpoints } from '../../src/garmin/endpoints.js'
 import type { Transport } from '../../src/garmin/http.js'
 import { RedirectRefusedError } from '../../src/garmin/redirects.js'
-import { loadTransport, type TransportName } from '../../src/garmin/transport.js'
 import { MemoryTokenStore } from '../garmin/helpers.js'
 import { FakeClock } from '../helpers/fake-clock.js'
+import { impitLoads, impitTransport } from '../helpers/impit.js'
 import { REDIRECT_STATUSES, type RedirectStatus, type SimRoute } from '../sim/faults.js'
 import { type Simulator, startSimulator } from '../sim/server.js'
 import { recordFigure } from './figures.js'
@@ -25,7 +25,9 @@ const STAGES = ['login', 'mfa', 'exchange', 'refresh', 'data'] as const
 type Stage = (typeof STAGES)[number]
 const TARGETS = ['same host', 'other loopback', 'outside garmin'] as const
 type Target = (typeof TARGETS)[number]
-const TRANSPORT_NAMES: TransportName[] = ['fetch', 'impit']
+type TransportName = 'fetch' | 'impit'
+/** impit too wherever it loads (everywhere but a run that declares GARMIN_S3_TEST_WITHOUT_IMPIT=1). */
+const TRANSPORT_NAMES: TransportName[] = impitLoads ? ['fetch', 'impit'] : ['fetch']
 
 const ROUTE: Record<Stage, SimRoute> = {
   login: 'login',
@@ -156,7 +158,7 @@ const loaded = new Map<TransportName, Transport>()
 async function transportFor(name: TransportName): Promise<Transport> {
   let t = loaded.get(name)
   if (!t) {
-    t = await loadTransport(name)
+    t = name === 'impit' ? await impitTransport() : fetch
     loaded.set(name, t)
   }
   return t
