@@ -15,6 +15,7 @@ import type { Store } from '../store/types.js'
 import { type runSync, runSyncWithDatasets } from '../sync/index.js'
 import type { SyncEvent, SyncOptions, SyncReport } from '../sync/types.js'
 import { type HandlerConfig, loadConfig } from './config.js'
+import { datasetMetricLine, deploymentName, type RunMetricValues, runMetricFields } from './metrics.js'
 
 declare const __GARMIN_S3_VERSION__: string | undefined
 const TOOL_VERSION = typeof __GARMIN_S3_VERSION__ === 'string' ? __GARMIN_S3_VERSION__ : 'dev'
@@ -110,6 +111,19 @@ export function createHandler(deps: HandlerDeps = {}) {
     configError = error
   }
   let coldStart = true
+  const deployment = deploymentName(env)
+  /** The run's metrics (EMF), merged into its one log line. */
+  const metrics = (exitCode: number, values: Partial<RunMetricValues> = {}) =>
+    runMetricFields(deployment, clock.now(), {
+      runs: 1,
+      successes: exitCode === 0 || exitCode === 5 ? 1 : 0,
+      signInNeeded: exitCode === 3 ? 1 : 0,
+      exitCode,
+      created: 0,
+      failed: 0,
+      durationMs: 0,
+      ...values,
+    })
 
   return async function handler(_event: unknown, context: LambdaContext): Promise<SyncReport> {
     const base = {
@@ -121,7 +135,8 @@ export function createHandler(deps: HandlerDeps = {}) {
     }
     coldStart = false
     if (!config) {
-      writeLine(JSON.stringify({ level: 'error', ...base, error: describeError(configError) }))
+      const error = describeError(configError)
+      writeLine(JSON.stringify({ level: 'error', ...base, error, ...metrics(Number(error.exitCode)) }))
       throw configError
     }
     const tokenStore = new SecretWatchingStore(
@@ -163,7 +178,15 @@ export function createHandler(deps: HandlerDeps = {}) {
       }
       report = await sync(options, { garmin, store, clock, log: onEvent })
     } catch (error) {
-      log({ level: 'error', ...base, durationMs: clock.now() - startedAt, error: describeError(error) })
+      const described = describeError(error)
+      const durationMs = clock.now() - startedAt
+      log({
+        level: 'error',
+        ...base,
+        durationMs,
+        error: described,
+        ...metrics(Number(described.exitCode), { durationMs }),
+      })
       throw sanitized(error, tokenStore.secrets)
     }
     const failed = report.exitCode !== 0 && report.exitCode !== 5
@@ -187,7 +210,15 @@ export function createHandler(deps: HandlerDeps = {}) {
         .slice(0, MAX_LOGGED_MESSAGES)
         .map((e) => ({ activityId: e.activityId, message: e.message })),
       ...(warnings.length > 0 ? { warnings } : {}),
+      ...metrics(report.exitCode, {
+        created: report.created,
+        failed: report.failed,
+        durationMs: report.durationMs,
+      }),
     })
+    for (const [dataset, counts] of Object.entries(report.datasets ?? {})) {
+      log(datasetMetricLine(deployment, clock.now(), dataset, counts))
+    }
     if (failed) {
       const first = report.errors[0]?.message ?? stop?.message ?? 'see the log line above'
       throw new Error(`garmin-s3 sync failed (exit ${report.exitCode}): ${redact(first, tokenStore.secrets)}`)

@@ -1,0 +1,160 @@
+/**
+ * The metrics the function prints, checked against the Embedded Metric Format specification (what
+ * CloudWatch Logs needs to turn a log line into metrics) and for what a user's alarms would see:
+ * a successful run, a run whose Garmin sign-in expired, a run with failed datasets.
+ */
+import { describe, expect, it } from 'vitest'
+import { AuthError } from '../../src/garmin/errors.js'
+import type { ActivitySource } from '../../src/garmin/types.js'
+import { createHandler } from '../../src/lambda/handler.js'
+import type { Store } from '../../src/store/types.js'
+import type { SyncReport } from '../../src/sync/types.js'
+import { fixtureTokens, MemoryTokenStore } from '../deploy/helpers.js'
+import { FakeClock } from '../helpers/fake-clock.js'
+
+const ENV = {
+  BUCKET: 'my-lake',
+  PREFIX: 'raw-data/garmin-json/',
+  TOKEN_PARAMETER: '/nightly/tokens',
+  AWS_LAMBDA_FUNCTION_NAME: 'nightly',
+}
+
+const REPORT: SyncReport = {
+  runId: 'run-1',
+  startedAt: '2026-11-28T12:00:00.000Z',
+  finishedAt: '2026-11-28T12:00:01.000Z',
+  durationMs: 1234,
+  location: 's3://my-lake',
+  prefix: 'raw-data/garmin-json/',
+  created: 2,
+  existing: 40,
+  skipped: 0,
+  failed: 0,
+  partial: false,
+  dryRun: false,
+  requests: { garmin: {}, store: {} },
+  errors: [],
+  exitCode: 0,
+  stopReason: 'caught-up',
+  manifestKey: 'raw-data/_garmin-s3/runs/x.json',
+}
+
+async function run(sync: () => Promise<SyncReport>): Promise<Record<string, unknown>[]> {
+  const lines: Record<string, unknown>[] = []
+  const handler = createHandler({
+    env: ENV,
+    clock: new FakeClock(),
+    writeLine: (line) => lines.push(JSON.parse(line)),
+    tokenStore: () => new MemoryTokenStore(fixtureTokens()),
+    store: () => ({ location: 's3://my-lake' }) as Store,
+    garmin: () => ({ listActivities: async () => [], stats: () => ({ requests: {} }) }) as ActivitySource,
+    runSync: sync,
+  })
+  await handler({}, { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 300_000 }).catch(() => {})
+  return lines
+}
+
+interface Extracted {
+  namespace: string
+  dimensions: Record<string, string>
+  metric: string
+  unit: string
+  value: number
+}
+
+/** What CloudWatch would extract from one line, failing on anything the EMF spec rejects. */
+function extract(line: Record<string, unknown>): Extracted[] {
+  const aws = line._aws as { Timestamp: unknown; CloudWatchMetrics: unknown }
+  expect(Number.isInteger(aws.Timestamp)).toBe(true)
+  expect(Array.isArray(aws.CloudWatchMetrics)).toBe(true)
+  const out: Extracted[] = []
+  for (const directive of aws.CloudWatchMetrics as Record<string, unknown>[]) {
+    const namespace = directive.Namespace as string
+    expect(namespace).toMatch(/^[^:].{0,254}$/)
+    const sets = directive.Dimensions as string[][]
+    const metrics = directive.Metrics as { Name: string; Unit: string }[]
+    expect(metrics.length).toBeLessThanOrEqual(100)
+    for (const set of sets) {
+      expect(set.length).toBeLessThanOrEqual(30)
+      const dimensions: Record<string, string> = {}
+      for (const key of set) {
+        // A dimension must be a top-level string member of the same line.
+        expect(typeof line[key]).toBe('string')
+        dimensions[key] = line[key] as string
+      }
+      for (const { Name, Unit } of metrics) {
+        expect(Name.length).toBeGreaterThan(0)
+        expect(['Count', 'Milliseconds', 'None', 'Seconds']).toContain(Unit)
+        // A metric must be a top-level number member, else CloudWatch drops it silently.
+        expect(typeof line[Name]).toBe('number')
+        out.push({ namespace, dimensions, metric: Name, unit: Unit, value: line[Name] as number })
+      }
+    }
+  }
+  return out
+}
+
+const metricsOf = (lines: Record<string, unknown>[]) => lines.filter((l) => l._aws).flatMap(extract)
+const valueOf = (m: Extracted[], metric: string, dataset?: string) =>
+  m.find((x) => x.metric === metric && x.dimensions.Dataset === dataset)?.value
+
+describe('Lambda metrics (Embedded Metric Format)', () => {
+  it('a successful run: one line that is both the log and the run metrics, by deployment', async () => {
+    const lines = await run(async () => REPORT)
+
+    expect(lines).toHaveLength(1)
+    const m = metricsOf(lines)
+    expect(new Set(m.map((x) => x.namespace))).toEqual(new Set(['garmin-s3']))
+    expect(m.every((x) => x.dimensions.Deployment === 'nightly')).toBe(true)
+    expect(Object.fromEntries(m.map((x) => [x.metric, x.value]))).toEqual({
+      runs: 1,
+      successes: 1,
+      signInNeeded: 0,
+      exitCode: 0,
+      created: 2,
+      failed: 0,
+      durationMs: 1234,
+    })
+    expect(m.find((x) => x.metric === 'durationMs')?.unit).toBe('Milliseconds')
+  })
+
+  it('an expired sign-in (thrown or reported) counts as a run with signInNeeded and no success', async () => {
+    for (const sync of [
+      async () => {
+        throw new AuthError('Garmin refused the refresh token')
+      },
+      async () => ({ ...REPORT, created: 0, exitCode: 3 as const }),
+    ]) {
+      const m = metricsOf(await run(sync))
+      expect(valueOf(m, 'runs')).toBe(1)
+      expect(valueOf(m, 'successes')).toBe(0)
+      expect(valueOf(m, 'signInNeeded')).toBe(1)
+      expect(valueOf(m, 'exitCode')).toBe(3)
+    }
+  })
+
+  it('per dataset: created and failed on lines of their own, with a Dataset dimension', async () => {
+    const counts = { updated: 0, unchanged: 0, existing: 0, noData: 0, requests: 1 }
+    const lines = await run(async () => ({
+      ...REPORT,
+      failed: 1,
+      exitCode: 5,
+      partial: true,
+      datasets: {
+        activities: { ...counts, created: 2, failed: 0 },
+        sleep: { ...counts, created: 3, failed: 1 },
+      },
+    }))
+
+    expect(lines).toHaveLength(3)
+    const m = metricsOf(lines)
+    expect(valueOf(m, 'successes')).toBe(1)
+    expect(valueOf(m, 'failed')).toBe(1)
+    expect(valueOf(m, 'created', 'sleep')).toBe(3)
+    expect(valueOf(m, 'failed', 'sleep')).toBe(1)
+    expect(valueOf(m, 'created', 'activities')).toBe(2)
+    expect(m.filter((x) => x.dimensions.Dataset).every((x) => x.dimensions.Deployment === 'nightly')).toBe(
+      true,
+    )
+  })
+})
