@@ -5,14 +5,14 @@
  * Spec: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 
-export const METRIC_NAMESPACE = 'garmin-s3'
-export const DEPLOYMENT_DIMENSION = 'Deployment'
-export const DATASET_DIMENSION = 'Dataset'
+const METRIC_NAMESPACE = 'garmin-s3'
+const DEPLOYMENT_DIMENSION = 'Deployment'
+const DATASET_DIMENSION = 'Dataset'
 
 type Unit = 'Count' | 'Milliseconds' | 'None'
 
 /** Per run. Field names are those of the run's log line, so one line is both the log and the metrics. */
-export const RUN_METRICS = {
+const RUN_METRICS = {
   runs: 'Count',
   /** 1 when the run did not fail (exit 0, or 5: stopped early, the next run resumes). */
   successes: 'Count',
@@ -28,7 +28,7 @@ export const RUN_METRICS = {
 export type RunMetricValues = Record<keyof typeof RUN_METRICS, number>
 
 /** Per dataset, on a line of its own (a log line carries one value per dimension). */
-export const DATASET_METRICS = { created: 'Count', failed: 'Count' } as const satisfies Record<string, Unit>
+const DATASET_METRICS = { created: 'Count', failed: 'Count' } as const satisfies Record<string, Unit>
 
 function directive(timestamp: number, dimensions: string[], metrics: Record<string, Unit>) {
   return {

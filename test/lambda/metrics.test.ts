@@ -95,7 +95,7 @@ function extract(line: Record<string, unknown>): Extracted[] {
 }
 
 const metricsOf = (lines: Record<string, unknown>[]) => lines.filter((l) => l._aws).flatMap(extract)
-const valueOf = (m: Extracted[], metric: string, dataset?: string) =>
+const metricValue = (m: Extracted[], metric: string, dataset?: string) =>
   m.find((x) => x.metric === metric && x.dimensions.Dataset === dataset)?.value
 
 describe('Lambda metrics (Embedded Metric Format)', () => {
@@ -126,10 +126,10 @@ describe('Lambda metrics (Embedded Metric Format)', () => {
       async () => ({ ...REPORT, created: 0, exitCode: 3 as const }),
     ]) {
       const m = metricsOf(await run(sync))
-      expect(valueOf(m, 'runs')).toBe(1)
-      expect(valueOf(m, 'successes')).toBe(0)
-      expect(valueOf(m, 'signInNeeded')).toBe(1)
-      expect(valueOf(m, 'exitCode')).toBe(3)
+      expect(metricValue(m, 'runs')).toBe(1)
+      expect(metricValue(m, 'successes')).toBe(0)
+      expect(metricValue(m, 'signInNeeded')).toBe(1)
+      expect(metricValue(m, 'exitCode')).toBe(3)
     }
   })
 
@@ -148,11 +148,11 @@ describe('Lambda metrics (Embedded Metric Format)', () => {
 
     expect(lines).toHaveLength(3)
     const m = metricsOf(lines)
-    expect(valueOf(m, 'successes')).toBe(1)
-    expect(valueOf(m, 'failed')).toBe(1)
-    expect(valueOf(m, 'created', 'sleep')).toBe(3)
-    expect(valueOf(m, 'failed', 'sleep')).toBe(1)
-    expect(valueOf(m, 'created', 'activities')).toBe(2)
+    expect(metricValue(m, 'successes')).toBe(1)
+    expect(metricValue(m, 'failed')).toBe(1)
+    expect(metricValue(m, 'created', 'sleep')).toBe(3)
+    expect(metricValue(m, 'failed', 'sleep')).toBe(1)
+    expect(metricValue(m, 'created', 'activities')).toBe(2)
     expect(m.filter((x) => x.dimensions.Dataset).every((x) => x.dimensions.Deployment === 'nightly')).toBe(
       true,
     )
