@@ -74,7 +74,12 @@ export default defineConfig({
     // worker than cores keeps the cores busy.
     maxWorkers: availableParallelism() + 1,
     sequence: { sequencer: SlowFirstSequencer },
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // No update check from a test's CLI run, whatever its terminal (test/cli/conventions.test.ts tests
+    // the check itself, with a registry on loopback).
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      GARMIN_S3_SKIP_NEW_VERSION_CHECK: 'true',
+    },
     // CI's log names every test, so it shows e.g. the S3 smoke suite running on moto AND SeaweedFS.
     reporters: process.env.CI ? ['verbose'] : ['default'],
     projects: [

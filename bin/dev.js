@@ -5,4 +5,9 @@ import { execute } from '@oclif/core'
 // versions that support Node 20 and say so in the README; the warning would only be noise on stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
+// As in bin/run.js: the update check only for a person at a terminal.
+if (process.env.CI || process.argv.includes('--json') || !process.stderr.isTTY) {
+  process.env.GARMIN_S3_SKIP_NEW_VERSION_CHECK ??= 'true'
+}
+
 await execute({ development: true, dir: import.meta.url })

@@ -552,7 +552,10 @@ describe('garmin-s3 login: the sign-in strategies', () => {
 
   it('never takes a password from a flag, and needs one from somewhere', async () => {
     const s = await sim()
-    await expect(run('login', ['--password', 'x'], { env: envFor(s) })).rejects.toThrow(/Nonexistent flag/)
+    const flag = await run('login', ['--password', 'x'], { env: envFor(s) })
+    expect(flag.exitCode).toBe(2)
+    expect(flag.stderr).toMatch(/^Error: Nonexistent flag: --password/)
+    expect(flag.stderr).not.toContain('x\n')
     const r = await run('login', ['--token-store', freshStore()], {
       env: { GARMIN_S3_GARMIN_URL: s.garminUrl, GARMIN_EMAIL: s.user.email },
     })

@@ -1,4 +1,4 @@
-import { Command } from '@oclif/core'
+import { Command, CommandHelp, Errors } from '@oclif/core'
 import { EXIT, type ExitCode, isGarminS3Error } from '../errors.js'
 
 /**
@@ -17,7 +17,21 @@ export abstract class BaseCommand extends Command {
   protected override async catch(
     error: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
-    // oclif's own exits and flag parsing errors (oclif.exit = 2) keep oclif's behaviour.
+    // An unknown flag or argument: oclif would print the error and then the whole help (45 lines);
+    // one line and the usage line say the same.
+    if (error instanceof Errors.CLIError && 'showHelp' in error && error.showHelp === true) {
+      const message = error.message.replace(/\nSee more help with --help$/, '')
+      const usage = this.usageLine()
+      if (this.jsonEnabled()) {
+        this.report({ name: 'UsageError', message, exitCode: EXIT.usage, hint: usage })
+      } else {
+        process.exitCode = EXIT.usage
+        this.logToStderr(`Error: ${message} (${this.config.bin} ${this.displayId()} --help lists every flag)`)
+        this.logToStderr(usage)
+      }
+      return
+    }
+    // oclif's own exits and other flag parsing errors (oclif.exit = 2) keep oclif's behaviour.
     if (!isGarminS3Error(error)) {
       if (error.oclif?.exit !== undefined || error.name === 'ExitError') throw error
       this.report({
@@ -32,6 +46,21 @@ export abstract class BaseCommand extends Command {
     this.report({ name: error.name, message: error.message, exitCode: error.exitCode, hint: error.hint })
   }
 
+  private displayId(): string {
+    return (this.id ?? '').replaceAll(':', this.config.topicSeparator)
+  }
+
+  /** `Usage: garmin-s3 sync [--json] [--bucket <value> | --out <value>] ...`, on one line. */
+  private usageLine(): string {
+    const command = this.id ? this.config.findCommand(this.id) : undefined
+    if (!command) return `Usage: ${this.config.bin} ${this.displayId()}`
+    const flags = new UsageOf(command, this.config, { maxWidth: Number.POSITIVE_INFINITY })
+      .line()
+      .replace('<%= command.id %>', '')
+      .trim()
+    return `Usage: ${this.config.bin} ${this.displayId()} ${flags}`
+  }
+
   private report(e: { name: string; message: string; exitCode: ExitCode; hint?: string | undefined }): void {
     process.exitCode = e.exitCode
     if (this.jsonEnabled()) {
@@ -42,5 +71,12 @@ export abstract class BaseCommand extends Command {
       this.logToStderr(`Error: ${e.message}`)
       if (e.hint) this.logToStderr(`  -> ${e.hint}`)
     }
+  }
+}
+
+/** oclif's usage line of a command (what `--help` prints under USAGE), unwrapped. */
+class UsageOf extends CommandHelp {
+  line(): string {
+    return this.defaultUsage()
   }
 }

@@ -1,0 +1,240 @@
+/**
+ * The conventions every oclif CLI has, through oclif's own plugins, on the built CLI (bin/run.js) as a
+ * user runs it: `help` and `-h`, `-v`/`--version`, "did you mean" for a typo, completion scripts, one
+ * line and the usage for an unknown flag, and the update warning, which only a person at a terminal
+ * sees and which asks only the registry it is pointed at (a loopback server here).
+ */
+import { existsSync, watch } from 'node:fs'
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname, join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { assertBuilt, CLI, ROOT, runCli, tempDir } from '../e2e/sync-helpers.js'
+import { runProcess } from '../helpers/process.js'
+
+const VERSION = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version as string
+
+let home: Awaited<ReturnType<typeof tempDir>>
+let registry: Server
+let registryUrl: string
+const registryRequests: string[] = []
+
+beforeAll(async () => {
+  assertBuilt()
+  home = await tempDir('conventions')
+  // A registry that knows of a newer garmin-s3, on loopback: the update check's only peer here.
+  registry = createServer((request, response) => {
+    registryRequests.push(request.url ?? '')
+    response.writeHead(200, { 'content-type': 'application/json' })
+    response.end(JSON.stringify({ name: 'garmin-s3', 'dist-tags': { latest: '99.0.0' } }))
+  })
+  await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve))
+  registryUrl = `http://127.0.0.1:${(registry.address() as AddressInfo).port}/`
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => registry?.close(resolve))
+  await home?.remove()
+})
+
+/** Nothing inherited: a home and cache of this test's own, the registry on loopback. */
+function env(name: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const dir = join(home.path, name)
+  return {
+    PATH: process.env.PATH,
+    HOME: dir,
+    XDG_CACHE_HOME: join(dir, 'cache'),
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    GARMIN_S3_NPM_REGISTRY: registryUrl,
+    NO_COLOR: '1',
+    ...extra,
+  }
+}
+
+const cli = (args: string[], name = 'plain', extra: NodeJS.ProcessEnv = {}) =>
+  runCli(args, { env: env(name, extra) })
+
+/** The CLI at a terminal: util-linux `script` gives it a pseudo-terminal for stdin, stdout and stderr. */
+function atTerminal(args: string[], environment: NodeJS.ProcessEnv) {
+  const command = [process.execPath, CLI, ...args].map((word) => `'${word}'`).join(' ')
+  return runProcess('script', ['-qec', command, '/dev/null'], { env: environment, cwd: ROOT })
+}
+
+/** Resolves once `file` contains `text`, watching its folder (no polling). */
+function fileSays(file: string, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = async () => {
+      if ((await readFile(file, 'utf8').catch(() => '')).includes(text)) {
+        watcher.close()
+        resolve()
+      }
+    }
+    const watcher = watch(dirname(file), () => void check())
+    void check()
+  })
+}
+
+describe('help and version', () => {
+  it('`help`, `-h` and `--help` print the same help; `help sync` is `sync --help`', async () => {
+    const help = await cli(['help'])
+    expect(help.code).toBe(0)
+    for (const id of ['sync', 'login', 'status', 'deploy', 'destroy', 'doctor', 'init', 'autocomplete']) {
+      expect(help.stdout).toContain(id)
+    }
+    expect((await cli(['-h'])).stdout).toBe(help.stdout)
+    expect((await cli(['--help'])).stdout).toBe(help.stdout)
+    const sync = await cli(['sync', '--help'])
+    expect(sync.code).toBe(0)
+    expect(sync.stdout).toContain('--bucket')
+    expect((await cli(['sync', '-h'])).stdout).toBe(sync.stdout)
+    expect((await cli(['help', 'sync'])).stdout).toBe(sync.stdout)
+  })
+
+  it('`-v` and `--version` print the version', async () => {
+    for (const flag of ['-v', '--version']) {
+      const r = await cli([flag])
+      expect(r.code).toBe(0)
+      expect(r.stdout.trim()).toMatch(new RegExp(`^garmin-s3/${VERSION.replaceAll('.', '\\.')} \\S+ node-v`))
+      expect(r.stderr).toBe('')
+    }
+  })
+})
+
+describe('mistakes', () => {
+  it('a mistyped command suggests the right one and, without a terminal, asks nothing: exit 2', async () => {
+    const r = await cli(['sycn'])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toBe(
+      'Error: sycn is not a garmin-s3 command. Did you mean garmin-s3 sync?\n' +
+        '  -> Run garmin-s3 help for a list of the commands.\n',
+    )
+    const topic = await cli(['init', 'github-actons'])
+    expect(topic.code).toBe(2)
+    expect(topic.stderr).toContain('Did you mean garmin-s3 init github-actions?')
+    const nothingClose = await cli(['backup'])
+    expect(nothingClose.code).toBe(2)
+    expect(nothingClose.stderr).not.toContain('Did you mean')
+    expect(nothingClose.stderr).toContain('garmin-s3 help')
+  })
+
+  it('at a terminal, a mistyped command asks "Did you mean" (and a no ends with exit 2)', async () => {
+    const r = await atTerminal(['sycn'], env('terminal-typo'))
+    expect(r.stdout).toContain('sycn is not a garmin-s3 command')
+    expect(r.stdout).toContain('Did you mean sync?')
+    // stdin is closed: no answer is a no.
+    expect(r.code).toBe(2)
+  })
+
+  it('an unknown flag prints one line and the usage, not the whole help (exit 2)', async () => {
+    const r = await cli(['sync', '--nope'])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    const lines = r.stderr.trimEnd().split('\n')
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toBe('Error: Nonexistent flag: --nope (garmin-s3 sync --help lists every flag)')
+    expect(lines[1]).toMatch(/^Usage: garmin-s3 sync \[--json\] \[--bucket <value> \| --out <value>\] /)
+    const deep = await cli(['init', 'github-actions', '--nope'])
+    expect(deep.stderr.trimEnd().split('\n')).toHaveLength(2)
+    expect(deep.stderr).toContain('Usage: garmin-s3 init github-actions --bucket <value>')
+  })
+
+  it('with --json, an unknown flag is one JSON error with the usage as its hint', async () => {
+    const r = await cli(['deploy', '--nope', '--json'])
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: {
+        name: 'UsageError',
+        message: 'Nonexistent flag: --nope',
+        hint: expect.stringMatching(/^Usage: garmin-s3 deploy --bucket <value> /),
+        exitCode: 2,
+      },
+    })
+    expect(r.stderr).toBe('')
+  })
+})
+
+describe('completion', () => {
+  it('`autocomplete bash` explains the set-up and writes the completion cache under the cache folder', async () => {
+    const r = await cli(['autocomplete', 'bash'], 'completion')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('garmin-s3 autocomplete')
+    expect(r.stdout).toContain('.bashrc')
+    const script = await readFile(
+      join(
+        home.path,
+        'completion',
+        'cache',
+        'garmin-s3',
+        'autocomplete',
+        'functions',
+        'bash',
+        'garmin-s3.bash',
+      ),
+      'utf8',
+    )
+    expect(script).toContain('sync')
+  })
+})
+
+describe('the update warning', () => {
+  /** A cache that already knows of a newer release, checked long ago (so a check would also ask again). */
+  async function staleCache(name: string): Promise<void> {
+    const dir = join(home.path, name, 'cache', 'garmin-s3')
+    await mkdir(dir, { recursive: true })
+    const file = join(dir, 'version')
+    await writeFile(file, JSON.stringify({ latest: '99.0.0', current: VERSION }))
+    const longAgo = new Date('2020-01-01T00:00:00Z')
+    await utimes(file, longAgo, longAgo)
+  }
+
+  it('at a terminal, warns once a newer release is known', async () => {
+    await staleCache('warned')
+    const r = await atTerminal(['--version'], env('warned'))
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(`garmin-s3 99.0.0 is available (you have ${VERSION})`)
+  })
+
+  it('asks the configured registry in the background, and the next run warns', async () => {
+    const before = registryRequests.length
+    const environment = env('learns')
+    const dir = join(home.path, 'learns', 'cache', 'garmin-s3')
+    await mkdir(dir, { recursive: true })
+    // The check runs detached, after the command has ended: wait for what it writes.
+    const learnt = fileSays(join(dir, 'version'), '99.0.0')
+    const first = await atTerminal(['--version'], environment)
+    expect(first.code).toBe(0)
+    expect(first.stdout).not.toContain('is available')
+    await learnt
+    expect(registryRequests.slice(before)).toContain('/garmin-s3')
+    const second = await atTerminal(['--version'], environment)
+    expect(second.stdout).toContain('garmin-s3 99.0.0 is available')
+  })
+
+  it('is silent with CI set, with --json, and when stderr is not a terminal', async () => {
+    await staleCache('ci')
+    const ci = await atTerminal(['--version'], env('ci', { CI: 'true' }))
+    expect(ci.code).toBe(0)
+    expect(ci.stdout).not.toContain('is available')
+
+    await staleCache('json')
+    const json = await atTerminal(
+      ['status', '--json', '--out', join(home.path, 'json', 'nothing')],
+      env('json'),
+    )
+    expect(json.stdout).not.toContain('is available')
+
+    await staleCache('piped')
+    const piped = await cli(['--version'], 'piped')
+    expect(piped.code).toBe(0)
+    expect(piped.stderr).toBe('')
+    // The warning's absence is the proof: the one switch (bin/run.js) skips the warning and the check
+    // alike. And none of them has rewritten the stale version file (yet, at least).
+    for (const name of ['ci', 'json', 'piped']) {
+      const file = join(home.path, name, 'cache', 'garmin-s3', 'version')
+      expect(existsSync(file)).toBe(true)
+      expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ latest: '99.0.0', current: VERSION })
+    }
+  })
+})
