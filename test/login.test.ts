@@ -4,7 +4,7 @@
  * The commands' outside world (environment, terminal, prompts, stdin) is replaced through their `io()`
  * / `env()` hooks, and their output is captured by overriding the log methods.
  */
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -674,5 +674,52 @@ describe('garmin-s3 logout', () => {
     const second = await run('logout', ['--json'], { env: { GARMIN_S3_TOKEN_STORE: store } })
     expect(second.exitCode).toBe(0)
     expect(second.json).toEqual({ tokenStore: store, removed: false })
+  })
+
+  it('refuses to delete a file that holds no tokens (exit 2), unless --force', async () => {
+    const key = join(tmp, 'ssh', 'id_ed25519')
+    await mkdir(dirname(key), { mode: 0o700 })
+    await writeFile(key, '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n', { mode: 0o600 })
+    const refused = await run('logout', ['--token-store', key])
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toContain('not a garmin-s3 token file')
+    expect(refused.stderr).toContain('--force')
+    expect(await readFile(key, 'utf8')).toContain('PRIVATE KEY')
+    expect((await run('logout', ['--token-store', key, '--force'])).exitCode).toBe(0)
+    await expect(stat(key)).rejects.toThrow()
+  })
+})
+
+describe('garmin-s3 login checks the token store before it signs in', () => {
+  it('will not overwrite an unrelated file (exit 2, no request to Garmin), unless --force', async () => {
+    const s = await sim()
+    const config = join(tmp, 'project', 'config.json')
+    await mkdir(dirname(config), { mode: 0o700 })
+    await writeFile(config, '{"editor.tabSize": 2}\n', { mode: 0o600 })
+    const refused = await run('login', ['--token-store', config], { env: envFor(s) })
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toContain('--force')
+    expect(await readFile(config, 'utf8')).toContain('tabSize')
+    expect(s.stats().byRoute.login).toBeUndefined()
+    const forced = await run('login', ['--token-store', config, '--force'], { env: envFor(s) })
+    expect(forced.exitCode).toBe(0)
+    expect(JSON.parse(await readFile(config, 'utf8'))).toMatchObject({ version: 1 })
+  })
+
+  it('refuses a folder at the token path and a folder others can write, before any sign-in', async () => {
+    const s = await sim()
+    const folderAtPath = freshStore()
+    await mkdir(folderAtPath, { recursive: true })
+    const open = join(tmp, 'shared-folder', 'tokens.json')
+    await mkdir(dirname(open), { mode: 0o777 })
+    await chmod(dirname(open), 0o777)
+    for (const [store, says] of [
+      [folderAtPath, 'is a folder, not a file'],
+      [open, `chmod 700 ${dirname(open)}`],
+    ] as const) {
+      const r = await run('login', ['--token-store', store], { env: envFor(s) })
+      expect([r.exitCode, r.stderr]).toEqual([2, expect.stringContaining(says)])
+    }
+    expect(s.stats().total).toBe(0)
   })
 })

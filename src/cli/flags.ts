@@ -125,3 +125,10 @@ export function adoptFlag(description: string) {
 export function yesFlag(description: string) {
   return Flags.boolean({ char: 'y', description })
 }
+
+/** `--force` for login and logout: a file at the token path that holds no garmin-s3 tokens. */
+export function forceTokenFileFlag(action: 'overwrite' | 'delete') {
+  return Flags.boolean({
+    description: `${action === 'overwrite' ? 'Overwrite' : 'Delete'} the file at the token path even if it is not a token file.`,
+  })
+}

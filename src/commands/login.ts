@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base.js'
-import { domainFlag, tokenStoreFlag } from '../cli/flags.js'
+import { domainFlag, forceTokenFileFlag, tokenStoreFlag } from '../cli/flags.js'
 import { type LoginIo, type LoginResult, runLogin } from '../garmin/login.js'
 import { TRANSPORTS } from '../garmin/transport.js'
 
@@ -37,6 +37,7 @@ Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge
     }),
     'token-store': tokenStoreFlag('Where to keep the tokens'),
     domain: domainFlag(),
+    force: forceTokenFileFlag('overwrite'),
     transport: Flags.string({
       description:
         "How the sign-in talks TLS. auto: browser-like TLS (the optional package impit) for the impersonated sign-in ways wherever impit loads, Node's fetch for the others; impit: the same, but fail if impit cannot load; fetch: Node only, the impersonated ways are skipped.",
@@ -81,6 +82,7 @@ Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge
         importFrom: flags.import,
         tokenStore: flags['token-store'],
         domain: flags.domain,
+        force: flags.force,
         transport: flags.transport as (typeof TRANSPORTS)[number],
       },
       // The strategy lines go to stderr, so that stdout stays clean for --json.

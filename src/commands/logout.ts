@@ -1,5 +1,5 @@
 import { BaseCommand } from '../cli/base.js'
-import { tokenStoreFlag } from '../cli/flags.js'
+import { forceTokenFileFlag, tokenStoreFlag } from '../cli/flags.js'
 import { runLogout } from '../garmin/login.js'
 
 export default class Logout extends BaseCommand {
@@ -11,6 +11,7 @@ export default class Logout extends BaseCommand {
 
   static override flags = {
     'token-store': tokenStoreFlag('Where the tokens are kept'),
+    force: forceTokenFileFlag('delete'),
   }
 
   /** The environment; tests replace it. */
@@ -18,14 +19,20 @@ export default class Logout extends BaseCommand {
     return process.env
   }
 
-  async run(): Promise<{ tokenStore: string; removed: boolean }> {
+  async run(): Promise<{ tokenStore: string; removed: boolean; pointer?: string }> {
     const { flags } = await this.parse(Logout)
-    const result = await runLogout({ tokenStore: flags['token-store'] }, this.env())
-    this.log(
-      result.removed
-        ? `Deleted the Garmin tokens in ${result.tokenStore}.`
-        : `No Garmin tokens were stored in ${result.tokenStore}.`,
-    )
+    const result = await runLogout({ tokenStore: flags['token-store'], force: flags.force }, this.env())
+    if (result.pointer) {
+      this.log(
+        `Removed the pointer to ${result.pointer}; the deployment's tokens there stay (garmin-s3 destroy removes them).`,
+      )
+    } else {
+      this.log(
+        result.removed
+          ? `Deleted the Garmin tokens in ${result.tokenStore}.`
+          : `No Garmin tokens were stored in ${result.tokenStore}.`,
+      )
+    }
     return result
   }
 }

@@ -158,6 +158,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
         `warning: no Garmin tokens in ${tokenStore.location}; signing in with GARMIN_EMAIL/GARMIN_PASSWORD. ` +
           'Run `garmin-s3 login` once instead: Garmin rate-limits sign-ins, not token refreshes.',
       )
+      await tokenStore.checkWritable?.()
       await garmin.login({ email: env.GARMIN_EMAIL, password: env.GARMIN_PASSWORD })
     }
 

@@ -14,6 +14,7 @@ import {
   GarminUnavailableError,
   LOGIN_BACKOFF,
   RateLimitedError,
+  RefreshRejectedError,
   UnexpectedResponseError,
 } from './errors.js'
 import {
@@ -257,9 +258,7 @@ export async function refreshTokens(
     })
   }
   if (response.status === 400 || response.status === 401) {
-    throw new AuthError('Garmin no longer accepts the stored refresh token (invalid_grant).', {
-      hint: 'Run `garmin-s3 login` to sign in again.',
-    })
+    throw new RefreshRejectedError()
   }
   if (response.status >= 500) {
     throw new GarminUnavailableError(`Garmin’s token service answered HTTP ${response.status} to a refresh.`)

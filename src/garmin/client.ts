@@ -21,6 +21,7 @@ import {
   GarminUnavailableError,
   ItemRefusedError,
   NotFoundError,
+  RefreshRejectedError,
   TokenStoreError,
   UnexpectedResponseError,
 } from './errors.js'
@@ -486,25 +487,47 @@ export class GarminClient implements ActivitySource {
     if (this.refreshing) return this.refreshing
     if (this.session && this.session.accessToken !== stale.accessToken) return Promise.resolve(this.session)
     this.refreshing = (async () => {
-      const di = await refreshTokens(this.auth, stale).catch(this.overridden)
-      const now = new Date(this.clock.now()).toISOString()
-      const rotated = di.refreshToken !== undefined && di.refreshToken !== stale.refreshToken
-      const next: StoredTokens = {
-        ...stale,
-        accessToken: di.accessToken,
-        refreshToken: di.refreshToken ?? stale.refreshToken,
-        expiresAt: new Date(di.expiresAt).toISOString(),
-        obtainedAt: now,
-        ...(rotated ? { refreshTokenRotatedAt: now } : {}),
-      }
-      // In memory first: even if saving fails, this process never sends the old refresh token again.
+      // Saving defers while a login is being checked: nothing is stored yet to lock or read again.
+      const next =
+        this.deferSaving || !this.store.lockedRefresh
+          ? await this.refreshAndSave(stale)
+          : await this.store.lockedRefresh(stale, (current) => this.refreshAndSave(current))
       this.session = next
-      if (!this.deferSaving) await this.persist(next, rotated)
       return next
     })().finally(() => {
       this.refreshing = undefined
     })
     return this.refreshing
+  }
+
+  /**
+   * One refresh and its save. After invalid_grant the store is read once more: another run holding the
+   * same chain may have rotated it a moment ago, and its newer tokens are then as good as ours.
+   */
+  private async refreshAndSave(stale: StoredTokens): Promise<StoredTokens> {
+    let di: Awaited<ReturnType<typeof refreshTokens>>
+    try {
+      di = await refreshTokens(this.auth, stale).catch(this.overridden)
+    } catch (error) {
+      if (!(error instanceof RefreshRejectedError) || this.deferSaving) throw error
+      const again = await this.store.load()
+      if (again && again.refreshToken !== stale.refreshToken && again.domain === stale.domain) return again
+      throw new RefreshRejectedError(this.store.location)
+    }
+    const now = new Date(this.clock.now()).toISOString()
+    const rotated = di.refreshToken !== undefined && di.refreshToken !== stale.refreshToken
+    const next: StoredTokens = {
+      ...stale,
+      accessToken: di.accessToken,
+      refreshToken: di.refreshToken ?? stale.refreshToken,
+      expiresAt: new Date(di.expiresAt).toISOString(),
+      obtainedAt: now,
+      ...(rotated ? { refreshTokenRotatedAt: now } : {}),
+    }
+    // In memory first: even if saving fails, this process never sends the old refresh token again.
+    this.session = next
+    if (!this.deferSaving) await this.persist(next, rotated)
+    return next
   }
 
   private async persist(tokens: StoredTokens, rotated = true): Promise<void> {

@@ -120,8 +120,27 @@ export class ItemRefusedError extends GarminS3Error {
 
 /** The token store cannot be read or written safely (permissions, symlink, corrupt file, SSM access): exit 1. */
 export class TokenStoreError extends GarminS3Error {
-  constructor(message: string, options: Options = {}) {
-    super(message, { ...options, exitCode: EXIT.failure })
+  /** `unusable`: the store answered, but what it holds are no tokens: sign in again, exit 3. */
+  constructor(message: string, { unusable, ...options }: Options & { unusable?: boolean } = {}) {
+    super(message, { ...options, exitCode: unusable ? EXIT.auth : EXIT.failure })
+  }
+}
+
+/**
+ * Garmin refused the refresh token (invalid_grant), and the store holds no newer one. Besides expiry,
+ * the usual cause is a copy of the same tokens refreshed elsewhere: each refresh rotates the token and
+ * the other copy is logged out. Exit 3.
+ */
+export class RefreshRejectedError extends AuthError {
+  constructor(location?: string) {
+    super(
+      `Garmin no longer accepts the ${location ? `refresh token stored at ${location}` : 'stored refresh token'} (invalid_grant).`,
+      {
+        hint:
+          'Run `garmin-s3 login`. If a copy of these tokens is used elsewhere (a Lambda, CI, another machine), ' +
+          'each refresh logs the other copies out: give every place its own login, or let deploy move the session (README "One sign-in per deployment").',
+      },
+    )
   }
 }
 

@@ -27,6 +27,8 @@ export interface LoginOptions {
   tokenStore?: string | undefined
   domain?: string | undefined
   transport?: TransportName | undefined
+  /** Overwrite a file at the token path that is not a token file. */
+  force?: boolean | undefined
 }
 
 /** Everything login needs from the outside world; the command passes the real ones, tests their own. */
@@ -66,6 +68,8 @@ export interface LoginResult {
 
 export async function runLogin(options: LoginOptions, io: LoginIo): Promise<LoginResult> {
   const tokenStore = openTokenStore(options.tokenStore, io.env)
+  // Before any request: a store that cannot take the tokens must not cost a rate-limited sign-in.
+  await tokenStore.checkWritable?.({ force: options.force === true })
   if (options.importFrom !== undefined) {
     if (options.mfaCode !== undefined) throw new UsageError('--mfa-code has no use with --import.')
     const imported = await readTokenImport(options.importFrom, io)
@@ -144,12 +148,14 @@ function requestsOf(client: GarminClient): number {
 }
 
 export async function runLogout(
-  options: { tokenStore?: string | undefined },
+  options: { tokenStore?: string | undefined; force?: boolean | undefined },
   env: NodeJS.ProcessEnv,
-): Promise<{ tokenStore: string; removed: boolean }> {
+): Promise<{ tokenStore: string; removed: boolean; pointer?: string }> {
   const store = openTokenStore(options.tokenStore, env)
-  const removed = (await store.clear()) !== false
-  return { tokenStore: store.location, removed }
+  // A pointer file is removed; the deployment's tokens it points to stay (destroy removes them).
+  const pointer = (await store.pointer?.())?.store
+  const removed = (await store.clear({ force: options.force === true })) !== false
+  return { tokenStore: store.location, removed, ...(pointer ? { pointer } : {}) }
 }
 
 function describe(

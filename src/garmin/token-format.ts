@@ -5,7 +5,7 @@
  */
 import { isGarminDomain } from './endpoints.js'
 import { TokenStoreError } from './errors.js'
-import type { StoredTokens } from './types.js'
+import type { StoredTokens, TokenPointer } from './types.js'
 
 /** Tokens from elsewhere that still need a `socialProfile` call to become `StoredTokens`. */
 export interface ImportedTokens {
@@ -25,6 +25,7 @@ export function validateStoredTokens(value: unknown, location: string): StoredTo
   const problem = storedTokensProblem(value)
   if (problem) {
     throw new TokenStoreError(`The tokens at ${location} are not usable: ${problem}.`, {
+      unusable: true,
       hint: 'Run `garmin-s3 login` to replace them.',
     })
   }
@@ -34,21 +35,23 @@ export function validateStoredTokens(value: unknown, location: string): StoredTo
 function storedTokensProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object'
   const t = value as Record<string, unknown>
-  if (t.version !== 1) return `unknown format version ${JSON.stringify(t.version ?? null)}`
-  if (typeof t.domain !== 'string' || !isGarminDomain(t.domain)) return 'unknown domain'
+  // Fields are named, never their values: a misplaced token must not reach an error or a log.
+  if (t.version !== 1) return 'the "version" field is not 1'
+  if (typeof t.domain !== 'string' || !isGarminDomain(t.domain))
+    return 'the "domain" field is not a Garmin domain'
   for (const field of ['clientId', 'accessToken', 'refreshToken'] as const) {
-    if (!nonEmpty(t[field])) return `missing ${field}`
+    if (!nonEmpty(t[field])) return `the "${field}" field is missing`
   }
   // An account without a display name is stored with an empty one (and its profile id).
-  if (typeof t.displayName !== 'string') return 'missing displayName'
+  if (typeof t.displayName !== 'string') return 'the "displayName" field is missing'
   if (t.profileId !== undefined && !(Number.isSafeInteger(t.profileId) && (t.profileId as number) > 0)) {
-    return 'invalid profileId'
+    return 'the "profileId" field is not a positive integer'
   }
   for (const field of ['expiresAt', 'obtainedAt'] as const) {
-    if (!isoDate(t[field])) return `missing or invalid ${field}`
+    if (!isoDate(t[field])) return `the "${field}" field is not a date`
   }
   if (t.refreshTokenRotatedAt !== undefined && !isoDate(t.refreshTokenRotatedAt)) {
-    return 'invalid refreshTokenRotatedAt'
+    return 'the "refreshTokenRotatedAt" field is not a date'
   }
   return undefined
 }
@@ -100,4 +103,39 @@ export function parseTokenImport(text: string, source: string): ImportedTokens {
   throw new TokenStoreError(`${source} is not a token file garmin-s3 knows.`, {
     hint: 'Pass python-garminconnect’s garmin_tokens.json (or its folder) or a garmin-s3 tokens.json.',
   })
+}
+
+const POINTER_KIND = 'garmin-s3-token-pointer'
+
+/** What a token file says after `deploy` moved its session into SSM: where the tokens are now. */
+export function makePointer(store: string, region: string | undefined): TokenPointer {
+  return { kind: POINTER_KIND, version: 1, store, ...(region ? { region } : {}) }
+}
+
+/** The pointer a parsed token file holds, if it is one (an SSM store name, nothing else). */
+export function readPointer(value: unknown): TokenPointer | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const p = value as Record<string, unknown>
+  if (p.kind !== POINTER_KIND) return undefined
+  if (p.version !== 1 || typeof p.store !== 'string' || !/^ssm:\/[a-zA-Z0-9_.\-/]+$/.test(p.store)) {
+    throw new TokenStoreError('The token pointer file is not usable: the "store" field is not ssm:/<name>.', {
+      unusable: true,
+      hint: 'Run `garmin-s3 login` to replace it, or `garmin-s3 deploy` to point it at the deployment again.',
+    })
+  }
+  const region = typeof p.region === 'string' && /^[a-z0-9-]{1,30}$/.test(p.region) ? p.region : undefined
+  return makePointer(p.store, region)
+}
+
+/**
+ * Which token file this is, by its fields alone, or undefined for anything else (a file login must
+ * not overwrite and logout must not delete without --force).
+ */
+export function tokenFileKind(value: unknown): 'garmin-s3' | 'python-garminconnect' | 'pointer' | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  const t = value as Record<string, unknown>
+  if (t.kind === POINTER_KIND) return 'pointer'
+  if ('di_token' in t || 'di_refresh_token' in t) return 'python-garminconnect'
+  if (t.version === 1 && 'refreshToken' in t && 'accessToken' in t) return 'garmin-s3'
+  return undefined
 }

@@ -5,15 +5,16 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { chmod, lstat, mkdir, open, rename, unlink } from 'node:fs/promises'
+import { chmod, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { awsErrorName, isNoRegion, noRegionError } from '../aws/errors.js'
+import { type Clock, systemClock } from '../clock.js'
 import { type GarminS3Error, UsageError } from '../errors.js'
 import { TokenStoreError } from './errors.js'
-import { validateStoredTokens } from './token-format.js'
-import type { StoredTokens, TokenStore } from './types.js'
+import { makePointer, readPointer, tokenFileKind, validateStoredTokens } from './token-format.js'
+import type { StoredTokens, TokenPointer, TokenStore, WriteCheck } from './types.js'
 
 /** `$XDG_CONFIG_HOME/garmin-s3/tokens.json`, else `~/.config/garmin-s3/tokens.json`. */
 export function defaultTokenPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -25,32 +26,200 @@ function isErrno(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === code
 }
 
+/** How long a refresh waits for another process's refresh of the same file before giving up. */
+const LOCK_WAIT_MS = 60_000
+/** A lock older than this was left by a killed process (a refresh takes seconds). */
+const LOCK_STALE_MS = 120_000
+const LOCK_POLL_MS = 100
+
+export interface FileTokenStoreOptions {
+  /** Opens the SSM store a pointer file names (tests bind it to their emulator). */
+  openSsm?: (parameterName: string, region: string | undefined) => TokenStore
+  /** Waits between lock polls and dates lock files. */
+  clock?: Clock
+}
+
+/**
+ * A private file. It holds either the tokens or, after `deploy` moved the session into SSM, a pointer
+ * to the parameter that now holds them (token-format.ts), so local commands go on using the one chain.
+ */
 export class FileTokenStore implements TokenStore {
   readonly path: string
-  readonly location: string
+  location: string
+  private readonly openSsm: NonNullable<FileTokenStoreOptions['openSsm']>
+  private readonly clock: Clock
 
-  constructor(path?: string) {
+  constructor(path?: string, options: FileTokenStoreOptions = {}) {
     this.path = resolve(path ?? defaultTokenPath())
     this.location = this.path
+    this.openSsm = options.openSsm ?? ((name, region) => new SsmTokenStore(name, undefined, region))
+    this.clock = options.clock ?? systemClock
   }
 
   async load(): Promise<StoredTokens | undefined> {
-    await this.refuseSymlinkedDirectory()
+    const value = await this.readJson()
+    if (value === undefined) return undefined
+    const pointed = this.followPointer(value)
+    if (pointed) return pointed.load()
+    this.location = this.path
+    return validateStoredTokens(value, this.path)
+  }
+
+  /** The SSM parameter this file points to, when `deploy` moved the session there. */
+  async pointer(): Promise<TokenPointer | undefined> {
+    const value = await this.readJson({ foreignOk: true })
+    return value === undefined || value === FOREIGN ? undefined : readPointer(value)
+  }
+
+  async save(tokens: StoredTokens): Promise<void> {
+    const value = await this.readJson().catch(() => undefined)
+    const pointed = value === undefined ? undefined : this.followPointer(value)
+    if (pointed) {
+      await pointed.save(tokens)
+      return
+    }
+    this.location = this.path
+    await this.writeAtomically(`${JSON.stringify(tokens, null, 2)}\n`)
+  }
+
+  /** Replaces the tokens in this file by a pointer to `store` (`ssm:/...`), where they now live. */
+  async pointTo(store: string, region: string | undefined): Promise<void> {
+    await this.writeAtomically(`${JSON.stringify(makePointer(store, region), null, 2)}\n`)
+  }
+
+  /**
+   * Before anything costs a sign-in: the file may be created or replaced here. Refuses a symlink, a
+   * FIFO or folder at the path, an unsafe folder, and (unless `force`) a file that holds no tokens.
+   */
+  async checkWritable(options: WriteCheck = {}): Promise<void> {
+    await this.checkFolder()
+    const value = await this.readJson({ foreignOk: true })
+    if (value === FOREIGN || (value !== undefined && tokenFileKind(value) === undefined)) {
+      if (!options.force) throw this.foreignError('overwrite')
+    }
+  }
+
+  async clear(options: WriteCheck = {}): Promise<boolean> {
+    await this.checkFolder()
+    const value = await this.readJson({ foreignOk: true })
+    if (value === undefined) return false
+    if (!options.force && (value === FOREIGN || tokenFileKind(value) === undefined)) {
+      throw this.foreignError('delete')
+    }
+    try {
+      await unlink(this.path)
+      return true
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return false
+      throw new TokenStoreError(`Cannot delete the token file ${this.path}: ${(error as Error).message}`, {
+        cause: error,
+      })
+    }
+  }
+
+  /**
+   * One refresh at a time per token file, across processes: a lock file beside it. Inside the lock the
+   * file is read again, and when another process rotated the tokens meanwhile, those are used instead.
+   */
+  async lockedRefresh(stale: StoredTokens, refresh: (current: StoredTokens) => Promise<StoredTokens>) {
+    const value = await this.readJson()
+    const pointed = value === undefined ? undefined : this.followPointer(value)
+    if (pointed?.lockedRefresh) return pointed.lockedRefresh(stale, refresh)
+    const release = await this.lock()
+    try {
+      const current = await this.load()
+      if (current && current.refreshToken !== stale.refreshToken) return current
+      return await refresh(current ?? stale)
+    } finally {
+      await release()
+    }
+  }
+
+  private followPointer(value: unknown): TokenStore | undefined {
+    const pointer = readPointer(value)
+    if (!pointer) return undefined
+    this.location = `${pointer.store} (via ${this.path})`
+    return this.openSsm(pointer.store.slice('ssm:'.length), pointer.region)
+  }
+
+  private async lock(): Promise<() => Promise<void>> {
+    const lockPath = `${this.path}.lock`
+    const deadline = this.clock.now() + LOCK_WAIT_MS
+    for (;;) {
+      try {
+        const handle = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+        try {
+          await handle.writeFile(JSON.stringify({ pid: process.pid, at: this.clock.now() }))
+        } finally {
+          await handle.close()
+        }
+        return () => unlink(lockPath).catch(() => undefined)
+      } catch (error) {
+        if (!isErrno(error, 'EEXIST')) {
+          throw new TokenStoreError(`Cannot lock the token file ${this.path}: ${(error as Error).message}`, {
+            cause: error,
+          })
+        }
+      }
+      if (await this.lockIsStale(lockPath)) {
+        await unlink(lockPath).catch(() => undefined)
+        continue
+      }
+      if (this.clock.now() >= deadline) {
+        throw new TokenStoreError(
+          `Another garmin-s3 process has been refreshing ${this.path} for a minute.`,
+          {
+            hint: `If no other garmin-s3 is running, delete ${lockPath} and run again.`,
+          },
+        )
+      }
+      await this.clock.sleep(LOCK_POLL_MS)
+    }
+  }
+
+  private async lockIsStale(lockPath: string): Promise<boolean> {
+    let holder: { pid?: unknown; at?: unknown }
+    try {
+      holder = JSON.parse(await readFile(lockPath, 'utf8')) as typeof holder
+    } catch (error) {
+      // Gone already (retry at once), or half-written by a process killed between create and write.
+      return isErrno(error, 'ENOENT') || error instanceof SyntaxError
+    }
+    if (typeof holder.at !== 'number' || this.clock.now() - holder.at > LOCK_STALE_MS) return true
+    if (typeof holder.pid !== 'number') return true
+    try {
+      process.kill(holder.pid, 0)
+      return false
+    } catch (error) {
+      return isErrno(error, 'ESRCH')
+    }
+  }
+
+  /**
+   * The parsed file, undefined when there is none. Opened with O_NOFOLLOW (a symlink is refused by the
+   * kernel) and O_NONBLOCK (a FIFO cannot hang the run), then anything but a regular file is refused.
+   * With `foreignOk`, a file that is not JSON answers FOREIGN instead of an error.
+   */
+  private async readJson(options: { foreignOk: true }): Promise<unknown | typeof FOREIGN>
+  private async readJson(): Promise<unknown>
+  private async readJson(options: { foreignOk?: boolean } = {}): Promise<unknown> {
+    await this.checkFolder()
     let handle: Awaited<ReturnType<typeof open>>
     try {
-      // O_NOFOLLOW: a symlink planted at the token path is refused by the kernel, not after the fact.
-      handle = await open(this.path, constants.O_RDONLY | constants.O_NOFOLLOW)
+      handle = await open(this.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined
       if (isErrno(error, 'ELOOP')) throw this.symlinkError(this.path)
+      if (isErrno(error, 'EISDIR')) throw this.notAFileError('a folder')
       throw new TokenStoreError(`Cannot read the token file ${this.path}: ${(error as Error).message}`, {
         cause: error,
       })
     }
     try {
       const info = await handle.stat()
-      if (!info.isFile()) throw new TokenStoreError(`The token path ${this.path} is not a regular file.`)
-      if ((info.mode & 0o077) !== 0) {
+      if (info.isDirectory()) throw this.notAFileError('a folder')
+      if (!info.isFile()) throw this.notAFileError('a pipe, socket or device')
+      if (!options.foreignOk && (info.mode & 0o077) !== 0) {
         throw new TokenStoreError(
           `The token file ${this.path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}).`,
           { hint: `Run \`chmod 600 ${this.path}\`, then run garmin-s3 again.` },
@@ -61,17 +230,52 @@ export class FileTokenStore implements TokenStore {
       try {
         value = JSON.parse(text)
       } catch {
+        if (options.foreignOk) return text.trim() === '' ? undefined : FOREIGN
         throw new TokenStoreError(`The token file ${this.path} is not valid JSON.`, {
-          hint: 'Run `garmin-s3 login` to replace it.',
+          unusable: true,
+          hint: 'Run `garmin-s3 login --force` to replace it.',
         })
       }
-      return validateStoredTokens(value, this.path)
+      return value
     } finally {
       await handle.close()
     }
   }
 
-  async save(tokens: StoredTokens): Promise<void> {
+  /**
+   * The folder holding the tokens: not a symlink (it could be redirected elsewhere), owned by this
+   * user, and writable by no one else (anyone who can write it can swap the file).
+   */
+  private async checkFolder(): Promise<void> {
+    const dir = dirname(this.path)
+    let info: Awaited<ReturnType<typeof lstat>>
+    try {
+      info = await lstat(dir)
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return
+      throw error
+    }
+    if (info.isSymbolicLink()) throw this.symlinkError(dir)
+    if (!info.isDirectory()) {
+      throw new UsageError(`The token path ${this.path} is inside ${dir}, which is not a folder.`, {
+        hint: 'Point --token-store (or GARMIN_S3_TOKEN_STORE) at a file in a private folder.',
+      })
+    }
+    const uid = process.getuid?.()
+    if (uid !== undefined && uid !== 0 && info.uid !== uid) {
+      throw new UsageError(`The folder ${dir} holding the token file belongs to another user.`, {
+        hint: 'Point --token-store (or GARMIN_S3_TOKEN_STORE) at a file in a folder of your own.',
+      })
+    }
+    if ((info.mode & 0o022) !== 0) {
+      throw new UsageError(
+        `The folder ${dir} holding the token file can be written by other users (mode ${(info.mode & 0o777).toString(8)}).`,
+        { hint: `Run \`chmod 700 ${dir}\`, then run garmin-s3 again.` },
+      )
+    }
+  }
+
+  private async writeAtomically(text: string): Promise<void> {
     const dir = dirname(this.path)
     try {
       const created = await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -85,13 +289,12 @@ export class FileTokenStore implements TokenStore {
         },
       )
     }
-    await this.refuseSymlinkedDirectory()
-    await this.refuseSymlinkAtPath()
+    await this.checkWritable({ force: true })
     const temp = join(dir, `.tokens.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
     try {
       const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
       try {
-        await handle.writeFile(`${JSON.stringify(tokens, null, 2)}\n`, 'utf8')
+        await handle.writeFile(text, 'utf8')
         await handle.sync()
       } finally {
         await handle.close()
@@ -106,34 +309,16 @@ export class FileTokenStore implements TokenStore {
     await syncDirectory(dir)
   }
 
-  async clear(): Promise<boolean> {
-    try {
-      await unlink(this.path)
-      return true
-    } catch (error) {
-      if (isErrno(error, 'ENOENT')) return false
-      throw new TokenStoreError(`Cannot delete the token file ${this.path}: ${(error as Error).message}`, {
-        cause: error,
-      })
-    }
+  private foreignError(action: 'overwrite' | 'delete'): UsageError {
+    return new UsageError(`Refusing to ${action} ${this.path}: it is not a garmin-s3 token file.`, {
+      hint: `Check --token-store (or GARMIN_S3_TOKEN_STORE); pass --force to ${action} it anyway.`,
+    })
   }
 
-  private async refuseSymlinkAtPath(): Promise<void> {
-    try {
-      if ((await lstat(this.path)).isSymbolicLink()) throw this.symlinkError(this.path)
-    } catch (error) {
-      if (!isErrno(error, 'ENOENT')) throw error
-    }
-  }
-
-  /** The folder holding the tokens must not be a symlink either (it could be redirected elsewhere). */
-  private async refuseSymlinkedDirectory(): Promise<void> {
-    const dir = dirname(this.path)
-    try {
-      if ((await lstat(dir)).isSymbolicLink()) throw this.symlinkError(dir)
-    } catch (error) {
-      if (!isErrno(error, 'ENOENT')) throw error
-    }
+  private notAFileError(what: string): UsageError {
+    return new UsageError(`The token path ${this.path} is ${what}, not a file.`, {
+      hint: 'Point --token-store (or GARMIN_S3_TOKEN_STORE) at a file in a private folder.',
+    })
   }
 
   private symlinkError(path: string): TokenStoreError {
@@ -142,6 +327,9 @@ export class FileTokenStore implements TokenStore {
     })
   }
 }
+
+/** A file that is not JSON: not ours to overwrite or delete. */
+const FOREIGN = Symbol('foreign')
 
 async function syncDirectory(dir: string): Promise<void> {
   // Makes the rename itself durable; some filesystems refuse fsync on a directory, which is harmless.
@@ -176,6 +364,8 @@ export class SsmTokenStore implements TokenStore {
   constructor(
     readonly parameterName: string,
     client?: SSMClient,
+    /** The parameter's region, when it is not the environment's (a pointer file names it). */
+    private readonly region?: string,
   ) {
     if (!SSM_NAME.test(parameterName) || parameterName.includes('//') || parameterName.endsWith('/')) {
       throw new UsageError(`"${parameterName}" is not a valid SSM parameter name.`, {
@@ -188,7 +378,7 @@ export class SsmTokenStore implements TokenStore {
 
   private async ssm(): Promise<{ sdk: SsmSdk; client: SSMClient }> {
     const sdk = await loadSsmSdk()
-    this.client ??= new sdk.SSMClient({})
+    this.client ??= new sdk.SSMClient(this.region ? { region: this.region } : {})
     return { sdk, client: this.client }
   }
 
@@ -210,6 +400,7 @@ export class SsmTokenStore implements TokenStore {
       value = JSON.parse(text)
     } catch {
       throw new TokenStoreError(`The SSM parameter ${this.parameterName} does not hold JSON tokens.`, {
+        unusable: true,
         hint: 'Run `garmin-s3 login --token-store ssm:...` to replace it.',
       })
     }
@@ -231,6 +422,17 @@ export class SsmTokenStore implements TokenStore {
     } catch (error) {
       throw this.awsError('write', 'ssm:PutParameter (and kms:Encrypt)', error)
     }
+  }
+
+  /**
+   * SSM has no conditional write, so a refresh reads the parameter again first: when another run
+   * (the function, a laptop through its pointer) rotated the tokens meanwhile, those are used instead
+   * of sending a refresh token Garmin has already replaced.
+   */
+  async lockedRefresh(stale: StoredTokens, refresh: (current: StoredTokens) => Promise<StoredTokens>) {
+    const current = await this.load()
+    if (current && current.refreshToken !== stale.refreshToken) return current
+    return refresh(current ?? stale)
   }
 
   async clear(): Promise<boolean> {

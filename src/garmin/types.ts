@@ -30,7 +30,34 @@ export interface TokenStore {
   save(tokens: StoredTokens): Promise<void>
   /** Deletes the stored tokens; idempotent. Resolves true when something was deleted (if the store can tell). */
   // biome-ignore lint/suspicious/noConfusingVoidType: stores that cannot tell what they deleted return nothing
-  clear(): Promise<boolean | void>
+  clear(options?: WriteCheck): Promise<boolean | void>
+  /**
+   * Runs `refresh` so that two runs never rotate the same refresh token: inside, the store is read
+   * again and when it already holds newer tokens than `stale`, those are returned instead.
+   */
+  lockedRefresh?(
+    stale: StoredTokens,
+    refresh: (current: StoredTokens) => Promise<StoredTokens>,
+  ): Promise<StoredTokens>
+  /** Throws when saving would fail or overwrite something that is not ours; called before a sign-in. */
+  checkWritable?(options?: WriteCheck): Promise<void>
+  /** The SSM store this one points to, when `deploy` moved the session there. */
+  pointer?(): Promise<TokenPointer | undefined>
+  /** Makes this store a pointer to `store` (`ssm:/...`), where the tokens now live. */
+  pointTo?(store: string, region: string | undefined): Promise<void>
+}
+
+export interface WriteCheck {
+  /** Overwrite or delete a file that does not look like a token file. */
+  force?: boolean
+}
+
+/** A token file's content after `deploy` moved the session into SSM. */
+export interface TokenPointer {
+  kind: 'garmin-s3-token-pointer'
+  version: 1
+  store: string
+  region?: string
 }
 
 /**

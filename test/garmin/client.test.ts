@@ -299,6 +299,40 @@ describe('refresh', () => {
     expect(sim.stats().byRoute.token?.['400']).toBeUndefined()
   })
 
+  it('two runs on one token file refresh once between them: the lock, then a re-read', async () => {
+    await start()
+    const path = join(tmp, 'shared.json')
+    await loggedIn(new FileTokenStore(path))
+    clock.advance(24 * HOUR)
+    // The stores poll the lock on the real clock (100 ms): a fake one would race real file I/O.
+    const [a, b] = [client(new FileTokenStore(path)), client(new FileTokenStore(path))]
+    const pages = await Promise.all([a, b].map((c) => c.listActivities({ start: 0, limit: 1 })))
+    expect(pages.map((p) => p.length)).toEqual([1, 1])
+    expect(refreshTokensSent()).toHaveLength(1)
+    expect(sim.stats().byRoute.token?.['400']).toBeUndefined()
+  })
+
+  it('after invalid_grant, reads the store again and goes on with what another run rotated', async () => {
+    await start()
+    const path = join(tmp, 'reread.json')
+    const file = new FileTokenStore(path)
+    const original = await (await loggedIn(file)).tokens()
+    // A store without a lock (as a copy elsewhere would be): this run still holds the old tokens.
+    const unlocked: TokenStore = {
+      location: path,
+      load: () => file.load(),
+      save: (t) => file.save(t),
+      clear: () => file.clear(),
+    }
+    const late = client(unlocked)
+    expect((await late.tokens()).refreshToken).toBe(original.refreshToken)
+    clock.advance(24 * HOUR)
+    await client(new FileTokenStore(path)).listActivities({ start: 0, limit: 1 })
+    expect(await late.listActivities({ start: 0, limit: 1 })).toHaveLength(1)
+    expect(sim.stats().byRoute.token).toMatchObject({ 200: 1, 400: 1 })
+    expect(late.stats().requests.refresh).toBe(1)
+  })
+
   it('reports a 403 challenge page on the refresh alone as a bot block (exit 4), keeping the tokens', async () => {
     await start()
     const store = new MemoryTokenStore()

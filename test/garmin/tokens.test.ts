@@ -1,4 +1,6 @@
 /** Token stores: the private file (permissions, symlinks, atomic replace) and SSM through moto_server. */
+
+import { execFileSync } from 'node:child_process'
 import {
   chmod,
   lstat,
@@ -17,6 +19,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { TokenStoreError } from '../../src/garmin/errors.js'
 import { defaultTokenPath, FileTokenStore, openTokenStore, SsmTokenStore } from '../../src/garmin/tokens.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { TEST_CREDENTIALS, TEST_REGION } from '../helpers/servers.js'
 import { storedTokens } from './helpers.js'
 
@@ -80,15 +83,119 @@ describe('FileTokenStore', () => {
     expect((await lstat(linkedFile)).isSymbolicLink()).toBe(true)
   })
 
-  it('rejects a corrupt file with a next step and deletes idempotently', async () => {
+  it('rejects a corrupt file as "sign in again" (exit 3) and deletes it only with force', async () => {
     const path = join(dir, 'corrupt', 'tokens.json')
     await mkdir(join(dir, 'corrupt'), { mode: 0o700 })
     await writeFile(path, '{"version":1', { mode: 0o600 })
     const store = new FileTokenStore(path)
-    await expect(store.load()).rejects.toThrow(/not valid JSON/)
-    expect(await store.clear()).toBe(true)
-    expect(await store.clear()).toBe(false)
+    await expect(store.load()).rejects.toMatchObject({
+      exitCode: 3,
+      message: expect.stringMatching(/not valid JSON/),
+    })
+    await expect(store.clear()).rejects.toMatchObject({
+      exitCode: 2,
+      hint: expect.stringContaining('--force'),
+    })
+    expect(await store.clear({ force: true })).toBe(true)
+    expect(await store.clear({ force: true })).toBe(false)
     await expect(readFile(path)).rejects.toThrow()
+  })
+})
+
+describe('FileTokenStore refuses what is not a private token file before anything is sent', () => {
+  const at = async (name: string, folderMode = 0o700) => {
+    await mkdir(join(dir, name), { mode: folderMode })
+    await chmod(join(dir, name), folderMode)
+    return new FileTokenStore(join(dir, name, 'tokens.json'))
+  }
+
+  it('answers at once for a FIFO at the token path, instead of hanging', async () => {
+    const store = await at('fifo')
+    execFileSync('mkfifo', ['-m', '600', store.path])
+    await expect(store.load()).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/pipe/) })
+    await expect(store.checkWritable()).rejects.toThrow(/pipe/)
+  })
+
+  it('refuses a folder at the token path, and a folder others can write with a chmod 700 hint', async () => {
+    const folderAtPath = await at('folder-at-path')
+    await mkdir(folderAtPath.path)
+    await expect(folderAtPath.checkWritable()).rejects.toThrow(/is a folder, not a file/)
+    const open = await at('world-writable', 0o777)
+    for (const attempt of [open.checkWritable(), open.load(), open.save(storedTokens())]) {
+      await expect(attempt).rejects.toMatchObject({
+        exitCode: 2,
+        hint: expect.stringContaining(`chmod 700 ${join(dir, 'world-writable')}`),
+      })
+    }
+    expect(await readdir(join(dir, 'world-writable'))).toEqual([])
+  })
+
+  it('will not overwrite or delete a file that is no token file, unless forced', async () => {
+    const store = await at('foreign')
+    await writeFile(store.path, '-----BEGIN OPENSSH PRIVATE KEY-----\n', { mode: 0o600 })
+    await expect(store.checkWritable()).rejects.toMatchObject({
+      exitCode: 2,
+      hint: expect.stringContaining('--force'),
+    })
+    await expect(store.clear()).rejects.toThrow(/not a garmin-s3 token file/)
+    expect(await readFile(store.path, 'utf8')).toContain('PRIVATE KEY')
+    await writeFile(store.path, '{"editor.fontSize": 14}', { mode: 0o600 })
+    await expect(store.checkWritable()).rejects.toThrow(/not a garmin-s3 token file/)
+    await store.checkWritable({ force: true })
+    await store.save(storedTokens())
+    await store.checkWritable()
+  })
+
+  it('names the wrong field, never its value (a token pasted into "version")', async () => {
+    const store = await at('version-field')
+    const secret = 'eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.c2ln'
+    await writeFile(store.path, JSON.stringify({ ...storedTokens(), version: secret }), { mode: 0o600 })
+    const error = (await store.load().catch((e: unknown) => e)) as TokenStoreError
+    expect(error).toMatchObject({ exitCode: 3, message: expect.stringContaining('"version" field') })
+    expect(`${error.message} ${error.hint}`).not.toContain(secret)
+  })
+})
+
+describe('FileTokenStore refresh lock', () => {
+  it('waits for another live refresh and then uses the tokens it saved, without refreshing', async () => {
+    const clock = new FakeClock()
+    const store = new FileTokenStore(join(dir, 'locked', 'tokens.json'), { clock })
+    const stale = storedTokens({ refreshToken: 'old' })
+    await store.save(stale)
+    // Another process (this one's pid: alive) holds the lock and rotates the tokens while we wait.
+    await writeFile(`${store.path}.lock`, JSON.stringify({ pid: process.pid, at: clock.now() }))
+    let polls = 0
+    const sleep = clock.sleep.bind(clock)
+    clock.sleep = async (ms: number) => {
+      if (++polls === 3) {
+        await store.save(storedTokens({ refreshToken: 'rotated-elsewhere' }))
+        await rm(`${store.path}.lock`)
+      }
+      await sleep(ms)
+    }
+    let refreshed = 0
+    const got = await store.lockedRefresh(stale, async (t) => {
+      refreshed++
+      return t
+    })
+    expect([got.refreshToken, refreshed, polls]).toEqual(['rotated-elsewhere', 0, 3])
+    expect(await readdir(join(dir, 'locked'))).toEqual(['tokens.json'])
+  })
+
+  it('takes over the lock of a process that died, and gives up after a minute on a live one', async () => {
+    const clock = new FakeClock()
+    const store = new FileTokenStore(join(dir, 'dead-lock', 'tokens.json'), { clock })
+    const stale = storedTokens({ refreshToken: 'old' })
+    await store.save(stale)
+    const dead = Number(execFileSync('sh', ['-c', 'sh -c "echo \\$\\$" ']).toString().trim())
+    await writeFile(`${store.path}.lock`, JSON.stringify({ pid: dead, at: clock.now() }))
+    const fresh = await store.lockedRefresh(stale, async (t) => ({ ...t, refreshToken: 'new' }))
+    expect([fresh.refreshToken, clock.sleeps.length]).toEqual(['new', 0])
+    await writeFile(`${store.path}.lock`, JSON.stringify({ pid: process.pid, at: clock.now() }))
+    await expect(store.lockedRefresh(fresh, async (t) => t)).rejects.toMatchObject({
+      hint: expect.stringContaining(`${store.path}.lock`),
+    })
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(60_000)
   })
 })
 
@@ -130,6 +237,34 @@ describe('SsmTokenStore (moto_server)', () => {
     expect(await store.clear()).toBe(true)
     expect(await store.clear()).toBe(false)
     expect(await store.load()).toBeUndefined()
+    ssm.destroy()
+  })
+
+  it("follows a pointer file: local commands use the deployment's parameter, one chain", async () => {
+    const ssm = client()
+    const name = `/garmin-s3-test/${Date.now()}/pointed`
+    const param = new SsmTokenStore(name, ssm)
+    await param.save(storedTokens({ refreshToken: 'in-ssm' }))
+    await mkdir(join(dir, 'pointer'), { mode: 0o700 })
+    const path = join(dir, 'pointer', 'tokens.json')
+    const opened: (string | undefined)[] = []
+    const local = new FileTokenStore(path, {
+      openSsm: (n, region) => {
+        opened.push(`${n}@${region}`)
+        return new SsmTokenStore(n, ssm)
+      },
+    })
+    await local.save(storedTokens({ refreshToken: 'local' }))
+    await local.pointTo(`ssm:${name}`, TEST_REGION)
+    expect(await readFile(path, 'utf8')).not.toContain('local')
+    expect((await local.load())?.refreshToken).toBe('in-ssm')
+    expect(local.location).toBe(`ssm:${name} (via ${path})`)
+    await local.save(storedTokens({ refreshToken: 'rotated' }))
+    expect((await param.load())?.refreshToken).toBe('rotated')
+    expect(opened[0]).toBe(`${name}@${TEST_REGION}`)
+    await param.clear()
+    expect(await local.load()).toBeUndefined()
+    expect(await local.clear()).toBe(true)
     ssm.destroy()
   })
 

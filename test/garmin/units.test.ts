@@ -227,7 +227,8 @@ describe('token formats', () => {
       }
     })()
     expect(error).toBeInstanceOf(TokenStoreError)
-    expect(error?.message).toContain('missing refreshToken')
+    expect(error?.message).toContain('the "refreshToken" field is missing')
+    expect(error?.exitCode).toBe(3)
     expect(error?.message).not.toContain(ours.accessToken)
     expect(() => parseTokenImport('{"di_token":"x"}', 'f')).toThrow(/di_refresh_token/)
     expect(() => parseTokenImport('<html>', 'f')).toThrow(/not JSON/)
