@@ -101,6 +101,12 @@ const rows = [
     'nothing reaches another host (a capturing server counts); a same-host redirect is followed as a bare GET without body, Authorization or Cookie; the others fail naming the host, before any connection',
     perFile('redirects.test.ts'),
   ],
+  [
+    "One token chain: `deploy`, a local `sync` (CLI process, through the pointer to SSM on moto), the function's run, a local `sync` again, against a simulator that rotates the refresh token on every refresh and refuses the old one; and `--keep-local`",
+    `${f('token-chain runs')} runs, ${f('token-chain refreshes')} rotations`,
+    'every run exits 0, no refresh refused (a copy instead of a move fails the second run with exit 3); `--keep-local` without a login of its own changes nothing, exit 2',
+    perFile('token-chain.test.ts'),
+  ],
 ]
 const table = [
   '| What was tried | How much | What must hold | Result |',

@@ -132,3 +132,11 @@ export function forceTokenFileFlag(action: 'overwrite' | 'delete') {
     description: `${action === 'overwrite' ? 'Overwrite' : 'Delete'} the file at the token path even if it is not a token file.`,
   })
 }
+
+/** `--keep-local` for deploy and init github-actions: do not move the local session into SSM. */
+export function keepLocalFlag() {
+  return Flags.boolean({
+    description:
+      'Keep the local sign-in local instead of moving it into the SSM parameter; then sign the deployment in separately with garmin-s3 login --token-store ssm:/<name>/tokens.',
+  })
+}

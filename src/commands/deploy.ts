@@ -7,6 +7,7 @@ import {
   bucketRegionFlag,
   deploymentNameFlag,
   dryRunFlag,
+  keepLocalFlag,
   scheduledTargetFlags,
   tokenStoreFlag,
   yesFlag,
@@ -26,6 +27,7 @@ import {
   validateRuntime,
 } from '../deploy/index.js'
 import { changeLine, deploySummary, isAbsentNoop } from '../deploy/render.js'
+import { checkSession } from '../garmin/login.js'
 import { openTokenStore } from '../garmin/tokens.js'
 import type { TokenStore } from '../garmin/types.js'
 import { validatePolicyPrefix } from '../store/target.js'
@@ -75,7 +77,8 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
       options: ['schedule', 'rule'],
       default: 'schedule',
     }),
-    'token-store': tokenStoreFlag('Local tokens to seed the parameter from'),
+    'token-store': tokenStoreFlag('Local tokens whose session moves into the parameter'),
+    'keep-local': keepLocalFlag(),
     'dry-run': dryRunFlag('Print the plan (create / update / unchanged) and change nothing.'),
     invoke: Flags.boolean({ description: 'Run the function once after deploying and print its report.' }),
     adopt: adoptFlag(
@@ -84,10 +87,13 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     yes: yesFlag('Accepted for scripts that pass it to deploy and destroy alike; deploy never asks.'),
   }
 
-  /** Seams for tests: the AWS clients and the local token store. */
+  /** Seams for tests: the AWS clients, the local token store and the Garmin check of its tokens. */
   protected awsClientFactory: AwsClientFactory = createAwsClients
   protected tokenStore(spec: string | undefined): TokenStore {
     return openTokenStore(spec)
+  }
+  protected checkTokens(store: TokenStore): Promise<void> {
+    return checkSession(store, process.env)
   }
 
   async run(): Promise<DeployResult> {
@@ -122,11 +128,12 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
         {
           clients,
           tokenStore: this.tokenStore(flags['token-store']),
+          checkTokens: (store) => this.checkTokens(store),
           ...(human
             ? { onChange: (change) => isAbsentNoop(change) || this.log(changeLine(change, dryRun)) }
             : {}),
         },
-        { dryRun, invoke: flags.invoke, adopt: flags.adopt },
+        { dryRun, invoke: flags.invoke, adopt: flags.adopt, keepLocal: flags['keep-local'] },
       )
       if (human) for (const line of deploySummary(result)) this.log(line)
       return result

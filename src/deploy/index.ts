@@ -9,18 +9,21 @@ import type { AwsClients } from '../aws/clients.js'
 import { awsErrorIs, awsStatus, explainAwsError, isAccessDenied } from '../aws/errors.js'
 import { clientRegion } from '../aws/region.js'
 import { type Clock, systemClock } from '../clock.js'
-import { EXIT, GarminS3Error, UsageError } from '../errors.js'
+import { GarminS3Error, UsageError } from '../errors.js'
+import { SsmTokenStore } from '../garmin/tokens.js'
 import type { TokenStore } from '../garmin/types.js'
 import { codeSha256, readBundle, zipBundle } from './bundle.js'
 import { type DeployOptions, resourceNames, validateDeployOptions, validateName } from './options.js'
 import { type Change, reconcile } from './plan.js'
 import { type AwsAccount, arns, deploymentResources, type ResourceContext } from './resources.js'
 import { type FunctionWaiters, sdkWaiters } from './retry.js'
+import { deploymentSession, type SessionMove } from './session.js'
 
 export type { AwsClientConfig, AwsClientFactory, AwsClients } from '../aws/clients.js'
 export { createAwsClients, destroyClients } from '../aws/clients.js'
 export * from './options.js'
 export type { Action, Change } from './plan.js'
+export type { SessionMove } from './session.js'
 
 export interface EngineDeps {
   clients: AwsClients
@@ -32,8 +35,10 @@ export interface EngineDeps {
 }
 
 export interface DeployDeps extends EngineDeps {
-  /** The local token store the parameter is seeded from. */
+  /** The local token store: its session moves into the parameter (see session.ts). */
   tokenStore: TokenStore
+  /** One Garmin call proving the tokens work before they are seeded; none in library tests. */
+  checkTokens?: (store: TokenStore) => Promise<void>
   /** The bundled handler (index.mjs); defaults to the one shipped in dist/lambda. */
   bundle?: Uint8Array
 }
@@ -52,6 +57,8 @@ export interface DeployResult {
   functionName: string
   functionArn: string
   tokenParameter: string
+  /** Where the local commands' tokens are after this run. */
+  session: SessionMove
   trigger:
     | { kind: 'schedule'; name: string; expression: string; timezone: string }
     | { kind: 'rule'; name: string; expression: string; timezone: 'UTC' }
@@ -113,22 +120,25 @@ function context(deps: EngineDeps, account: AwsAccount, name: string): ResourceC
 export async function deploy(
   options: DeployOptions,
   deps: DeployDeps,
-  run: { dryRun?: boolean; invoke?: boolean; adopt?: boolean } = {},
+  run: { dryRun?: boolean; invoke?: boolean; adopt?: boolean; keepLocal?: boolean } = {},
 ): Promise<DeployResult> {
   validateDeployOptions(options)
-  const tokens = await deps.tokenStore.load()
-  if (!tokens) {
-    throw new GarminS3Error(`No Garmin tokens in ${deps.tokenStore.location}: run garmin-s3 login first`, {
-      exitCode: EXIT.auth,
-      hint: 'Run `garmin-s3 login` on this machine; deploy copies the tokens (never the password) to SSM.',
-    })
-  }
+  const names = resourceNames(options.name)
+  // Before any AWS call: no tokens, or tokens Garmin refuses, stop the deploy here.
+  const session = await deploymentSession({
+    local: deps.tokenStore,
+    parameter: names.tokenParameter,
+    keepLocal: run.keepLocal === true,
+    openParameter: () => new SsmTokenStore(names.tokenParameter, deps.clients.ssm),
+    ...(deps.checkTokens ? { check: deps.checkTokens } : {}),
+    command: 'deploy',
+  })
   const zip = await zipBundle(deps.bundle ?? (await readBundle()))
   const sha = codeSha256(zip)
   const account = await discoverAccount(deps.clients)
   await checkBucket(deps.clients, options.bucket, options.bucketRegion ?? account.region)
   const ctx = context(deps, account, options.name)
-  const desired = { options, tokens, zip, codeSha256: sha }
+  const desired = { options, tokens: session.tokens, zip, codeSha256: sha }
   const changes = await reconcile(deploymentResources(ctx, desired), {
     apply: !run.dryRun,
     recovery: `Rerun the same deploy to complete it, or remove what exists with garmin-s3 destroy --name ${options.name}.`,
@@ -136,6 +146,7 @@ export async function deploy(
     adopt: run.adopt === true,
     ...(deps.onChange ? { onChange: deps.onChange } : {}),
   })
+  if (!run.dryRun) await session.finish(account.region)
   const { functionArn } = arns(account, ctx.names)
   const result: DeployResult = {
     name: options.name,
@@ -145,6 +156,7 @@ export async function deploy(
     functionName: ctx.names.functionName,
     functionArn,
     tokenParameter: ctx.names.tokenParameter,
+    session: session.move,
     trigger:
       options.scheduler === 'schedule'
         ? {

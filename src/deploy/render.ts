@@ -1,6 +1,7 @@
 /** Human-readable lines for plans and results (the --json output is the result object itself). */
 import type { DeployResult, DestroyResult } from './index.js'
 import type { Action, Change } from './plan.js'
+import { sessionNote } from './session.js'
 
 const VERB: Record<Action, string> = {
   create: 'create',
@@ -52,6 +53,7 @@ export function deploySummary(result: DeployResult): string[] {
       ? `Runs ${t.expression} in ${t.timezone} (EventBridge Scheduler "${t.name}").`
       : `Runs ${t.expression} in UTC (EventBridge rule "${t.name}").`,
     `Tokens: SSM SecureString ${result.tokenParameter}.`,
+    sessionNote(result.session, result.tokenParameter, result.dryRun),
   )
   if (result.invoke) {
     const report = result.invoke.report as Partial<Record<string, unknown>> | undefined

@@ -147,6 +147,17 @@ function requestsOf(client: GarminClient): number {
   return Object.values(client.stats().requests).reduce((a, b) => a + b, 0)
 }
 
+/**
+ * Proves stored tokens still work with one `socialProfile` call before they are handed to a
+ * deployment (a refresh, if one is due, is saved back where the tokens are). Exit 3 when Garmin
+ * refuses them.
+ */
+export async function checkSession(store: TokenStore, env: NodeJS.ProcessEnv): Promise<void> {
+  const stored = await store.load()
+  const endpoints = resolveEndpoints({ ...(stored ? { domain: stored.domain } : {}), env })
+  await new GarminClient({ tokenStore: store, endpoints }).profile()
+}
+
 export async function runLogout(
   options: { tokenStore?: string | undefined; force?: boolean | undefined },
   env: NodeJS.ProcessEnv,

@@ -74,7 +74,8 @@ export class FileTokenStore implements TokenStore {
   async save(tokens: StoredTokens): Promise<void> {
     const value = await this.readJson().catch(() => undefined)
     const pointed = value === undefined ? undefined : this.followPointer(value)
-    if (pointed) {
+    // A pointer to a parameter that is gone (the deployment was destroyed): the login is local again.
+    if (pointed && (await pointed.load()) !== undefined) {
       await pointed.save(tokens)
       return
     }

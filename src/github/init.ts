@@ -11,7 +11,9 @@ import { regionFromEnv } from '../aws/region.js'
 import { discoverAccount } from '../deploy/index.js'
 import { resourceNames, validateName } from '../deploy/options.js'
 import type { Change } from '../deploy/plan.js'
-import { EXIT, GarminS3Error, UsageError } from '../errors.js'
+import { deploymentSession, type SessionMove } from '../deploy/session.js'
+import { GarminS3Error, UsageError } from '../errors.js'
+import { SsmTokenStore } from '../garmin/tokens.js'
 import type { GarminDomain, TokenStore } from '../garmin/types.js'
 import { validateBucketName, validatePolicyPrefix } from '../store/target.js'
 import { ensureGitHubRole, type GitHubRolePlan, planGitHubRole } from './role.js'
@@ -46,6 +48,8 @@ export interface InitOptions {
   dryRun?: boolean
   /** Take over same-named resources garmin-s3 did not make (`--adopt`). */
   adopt?: boolean
+  /** With --create-role: keep the local session local; the parameter needs a login of its own. */
+  keepLocal?: boolean
   createRole?: { repo: string; branch: string } | undefined
   /** This package's version, written into the workflow's header. */
   packageVersion: string
@@ -56,8 +60,10 @@ export interface InitOptions {
 export interface InitDeps {
   /** AWS clients, built only for --create-role. */
   clients?: () => AwsClients
-  /** The local login uploaded by --create-role. */
+  /** The local login whose session --create-role moves into the parameter. */
   tokenStore?: TokenStore
+  /** One Garmin call proving the tokens work before they are seeded. */
+  checkTokens?: (store: TokenStore) => Promise<void>
   env?: NodeJS.ProcessEnv
   onChange?: (change: Change) => void
 }
@@ -75,6 +81,8 @@ export interface InitResult {
   bucket: string
   prefix: string
   tokenParameter: string
+  /** With --create-role: where the local commands' tokens are after this run (deploy/session.ts). */
+  session: SessionMove | null
   schedule: { cron: string; timezone: string | null }
   packageVersion: string
   /** What the workflow runs with npx. */
@@ -187,27 +195,32 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
   let region: string
   let domain = options.domain
   let role: { arn: string; plan?: GitHubRolePlan; apply?: () => Promise<Change[]> }
+  let sessionMove: SessionMove | undefined
+  let finishSession: () => Promise<void> = async () => {}
   if (create) {
-    const tokens = await deps.tokenStore?.load()
-    if (!tokens) {
-      throw new GarminS3Error(
-        `No Garmin tokens in ${deps.tokenStore?.location ?? 'the token store'}: run garmin-s3 login first`,
-        {
-          exitCode: EXIT.auth,
-          hint: 'Run `garmin-s3 login` on this machine; --create-role copies the tokens (never the password) to SSM.',
-        },
-      )
-    }
+    if (!deps.clients) throw new Error('initGitHubActions: --create-role needs AWS clients')
+    if (!deps.tokenStore) throw new Error('initGitHubActions: --create-role needs the local token store')
+    const clients = deps.clients()
+    // The workflow refreshes the tokens in the parameter: the local session moves there (session.ts).
+    const session = await deploymentSession({
+      local: deps.tokenStore,
+      parameter: tokenParameter,
+      keepLocal: options.keepLocal === true,
+      openParameter: () => new SsmTokenStore(tokenParameter, clients.ssm),
+      ...(deps.checkTokens ? { check: deps.checkTokens } : {}),
+      command: 'init github-actions --create-role',
+    })
+    const tokens = session.tokens
+    sessionMove = session.move
     if (domain && domain !== tokens.domain) {
       throw new UsageError(`--domain ${domain} does not match your login (${tokens.domain})`, {
         hint: 'Leave --domain out: it is taken from the login.',
       })
     }
     domain = tokens.domain
-    if (!deps.clients) throw new Error('initGitHubActions: --create-role needs AWS clients')
-    const clients = deps.clients()
     const account = await discoverAccount(clients)
     region = validateRegion(account.region)
+    finishSession = () => session.finish(account.region)
     const roleOptions = {
       name,
       bucket,
@@ -259,6 +272,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
 
   // reconcile() already turns SDK failures into errors with a next step.
   const awsChanges = role.apply ? await role.apply() : []
+  if (!dryRun) await finishSession()
   if (!dryRun && file !== 'unchanged') await writeAtomically(path, content)
   const fileChange = workflowChange(file, force, needsForce)
   deps.onChange?.(fileChange)
@@ -273,6 +287,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
     bucket,
     prefix,
     tokenParameter,
+    session: sessionMove ?? null,
     schedule: { cron, timezone: timezone ?? null },
     packageVersion: options.packageVersion,
     packageSpec,

@@ -23,7 +23,8 @@ let terminal = { interactive: false, answer: 'n', asked: [] as string[] }
 class TestDeploy extends Deploy {
   protected override tokenStore(): TokenStore {
     return tokens
-  }
+  } /** The fixture tokens are unknown to Garmin; nothing here may call it. */
+  protected override async checkTokens(): Promise<void> {}
 }
 class TestDestroy extends Destroy {
   protected override interactive(): boolean {

@@ -262,8 +262,13 @@ describe('SsmTokenStore (moto_server)', () => {
     await local.save(storedTokens({ refreshToken: 'rotated' }))
     expect((await param.load())?.refreshToken).toBe('rotated')
     expect(opened[0]).toBe(`${name}@${TEST_REGION}`)
+    // The deployment destroyed: nothing there, and the next login is stored locally again.
     await param.clear()
     expect(await local.load()).toBeUndefined()
+    await local.save(storedTokens({ refreshToken: 'new-login' }))
+    expect(await local.pointer()).toBeUndefined()
+    expect((await local.load())?.refreshToken).toBe('new-login')
+    expect(await param.load()).toBeUndefined()
     expect(await local.clear()).toBe(true)
     ssm.destroy()
   })

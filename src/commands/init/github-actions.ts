@@ -9,6 +9,7 @@ import {
   deploymentNameFlag,
   domainFlag,
   dryRunFlag,
+  keepLocalFlag,
   scheduledTargetFlags,
   tokenStoreFlag,
 } from '../../cli/flags.js'
@@ -20,6 +21,7 @@ import {
 } from '../../deploy/index.js'
 import { changeLine } from '../../deploy/render.js'
 import { UsageError } from '../../errors.js'
+import { checkSession } from '../../garmin/login.js'
 import { openTokenStore } from '../../garmin/tokens.js'
 import type { GarminDomain, TokenStore } from '../../garmin/types.js'
 import { type InitResult, initGitHubActions } from '../../github/init.js'
@@ -74,7 +76,8 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
       description: 'IANA time zone for --cron, e.g. America/Chicago (default: UTC).',
     }),
     domain: domainFlag('from your login, else garmin.com'),
-    'token-store': tokenStoreFlag('With --create-role: local tokens to upload'),
+    'token-store': tokenStoreFlag('With --create-role: local tokens whose session moves into SSM'),
+    'keep-local': keepLocalFlag(),
     dir: Flags.string({ description: 'Root of the repository to write the workflow into.', default: '.' }),
     force: Flags.boolean({ description: 'Replace an existing, different workflow file.' }),
     package: Flags.string({
@@ -91,6 +94,9 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
   protected awsClientFactory: AwsClientFactory = createAwsClients
   protected tokenStore(spec: string | undefined): TokenStore {
     return openTokenStore(spec)
+  }
+  protected checkTokens(store: TokenStore): Promise<void> {
+    return checkSession(store, process.env)
   }
 
   async run(): Promise<InitResult> {
@@ -128,6 +134,7 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
           force: flags.force,
           dryRun,
           adopt: flags.adopt,
+          keepLocal: flags['keep-local'],
           createRole:
             flags['create-role'] && flags.repo ? { repo: flags.repo, branch: flags.branch } : undefined,
           packageVersion: this.config.version,
@@ -141,7 +148,12 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
             })
             return clients
           },
-          ...(flags['create-role'] ? { tokenStore: this.tokenStore(flags['token-store']) } : {}),
+          ...(flags['create-role']
+            ? {
+                tokenStore: this.tokenStore(flags['token-store']),
+                checkTokens: (store) => this.checkTokens(store),
+              }
+            : {}),
           ...(human && flags['create-role']
             ? { onChange: (change) => this.log(changeLine(change, dryRun)) }
             : {}),
