@@ -2,7 +2,7 @@
  * One base error for everything the user can be told about. Each error carries the exit code the CLI
  * ends with and a one-line next step (`hint`). Commands print `message` and `hint`, never a stack.
  *
- * Exit codes (DESIGN.md): 0 ok, 1 failure, 2 usage, 3 authentication needed,
+ * Exit codes (ARCHITECTURE.md "Exit codes"): 0 ok, 1 failure, 2 usage, 3 authentication needed,
  * 4 rate limited / Garmin unavailable, 5 partial (resumes next run).
  */
 export type ExitCode = 0 | 1 | 2 | 3 | 4 | 5

@@ -4,7 +4,7 @@ import { EXIT, type ExitCode, isGarminS3Error } from '../errors.js'
 /**
  * Every command extends this: `--json` support (the value `run()` returns is printed as one JSON
  * object on stdout), and one place that turns errors into a one-line message, a next step and the
- * exit code of DESIGN.md, never a stack trace.
+ * exit code of ARCHITECTURE.md "Exit codes", never a stack trace.
  */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true

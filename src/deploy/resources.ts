@@ -65,6 +65,7 @@ import type { AwsClients } from '../aws/clients.js'
 import { awsErrorIs } from '../aws/errors.js'
 import type { Clock } from '../clock.js'
 import type { StoredTokens } from '../garmin/types.js'
+import { encodeEnvironment } from '../lambda/environment.js'
 import { ACTIVITIES, datasetPrefixes } from '../sync/datasets.js'
 import { LAMBDA_HANDLER } from './bundle.js'
 import type { DeployOptions, ResourceNames } from './options.js'
@@ -457,13 +458,15 @@ export function functionEnvironment(
 ): Record<string, string> {
   const { options } = desired
   return {
-    BUCKET: options.bucket,
-    PREFIX: options.prefix,
-    TOKEN_PARAMETER: names.tokenParameter,
-    GARMIN_DOMAIN: desired.tokens.domain,
-    ...(options.daysBack !== undefined ? { DAYS_BACK: String(options.daysBack) } : {}),
-    ...(extraDatasets(options.datasets).length > 0 ? { DATASETS: options.datasets!.join(',') } : {}),
-    ...(options.bucketRegion ? { BUCKET_REGION: options.bucketRegion } : {}),
+    ...encodeEnvironment({
+      bucket: options.bucket,
+      prefix: options.prefix,
+      tokenParameter: names.tokenParameter,
+      garminDomain: desired.tokens.domain,
+      ...(options.daysBack !== undefined ? { daysBack: options.daysBack } : {}),
+      ...(extraDatasets(options.datasets).length > 0 ? { datasets: [...(options.datasets ?? [])] } : {}),
+      ...(options.bucketRegion ? { bucketRegion: options.bucketRegion } : {}),
+    }),
     ...options.environment,
   }
 }

@@ -1,5 +1,5 @@
 /**
- * What every way of signing in shares (garmin-protocol.md "Login" and "Refresh"): the JSON answers of
+ * What every way of signing in shares (docs/garmin-api.md "Login" and "Refresh"): the JSON answers of
  * Garmin's SSO, the ticket exchange and the token refresh. The strategies themselves live in signin/.
  * Nothing here is retried: a failed login retried in a loop is what gets accounts rate-limited for
  * hours, and a refresh whose answer was lost may already have rotated the refresh token.

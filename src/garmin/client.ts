@@ -103,7 +103,7 @@ export interface SocialProfile {
   [field: string]: unknown
 }
 
-/** Daily datasets and how to ask for one day of each (garmin-protocol.md "Data calls"). */
+/** Daily datasets and how to ask for one day of each (docs/garmin-api.md "Data calls"). */
 const DAILY_PATHS = {
   dailySummary: (d, name) => [`/usersummary-service/usersummary/daily/${name}`, { calendarDate: d }],
   sleep: (d, name) => [

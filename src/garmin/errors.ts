@@ -1,5 +1,5 @@
 /**
- * What can go wrong talking to Garmin, each with the exit code of DESIGN.md and one next step for the
+ * What can go wrong talking to Garmin, each with the exit code of ARCHITECTURE.md "Exit codes" and one next step for the
  * user. Messages name endpoints by path only: never a token, a password or a query string.
  */
 import { EXIT, GarminS3Error, type GarminS3ErrorOptions, UsageError } from '../errors.js'

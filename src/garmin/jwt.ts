@@ -38,7 +38,7 @@ export function issuerDomain(token: string): GarminDomain | undefined {
   return GARMIN_DOMAINS.find((domain) => host === domain || host.endsWith(`.${domain}`))
 }
 
-/** Refresh this long before the access token expires (garmin-protocol.md). */
+/** Refresh this long before the access token expires (docs/garmin-api.md). */
 const REFRESH_MARGIN_MS = 15 * 60 * 1000
 
 /**

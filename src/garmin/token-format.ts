@@ -1,5 +1,5 @@
 /**
- * The token formats we read: ours (version 1, garmin-protocol.md "Token store format") and
+ * The token formats we read: ours (version 1, docs/garmin-api.md "Token file") and
  * python-garminconnect's `garmin_tokens.json` (`{"di_token","di_refresh_token","di_client_id"}`), so
  * people who can log in there can reuse their tokens. Only the fields we rely on are checked.
  */

@@ -2,7 +2,7 @@
 
 export type GarminDomain = 'garmin.com' | 'garmin.cn'
 
-/** Our token file format (version 1), see ../shared/garmin-protocol.md "Token store format". */
+/** Our token file format (version 1), see docs/garmin-api.md "Token file". */
 export interface StoredTokens {
   version: 1
   domain: GarminDomain

@@ -14,7 +14,7 @@ import { openStore } from '../store/target.js'
 import type { Store } from '../store/types.js'
 import { type runSync, runSyncWithDatasets } from '../sync/index.js'
 import type { SyncEvent, SyncOptions, SyncReport } from '../sync/types.js'
-import { type HandlerConfig, loadConfig } from './config.js'
+import { type HandlerConfig, loadConfig } from './environment.js'
 import { datasetMetricLine, deploymentName, type RunMetricValues, runMetricFields } from './metrics.js'
 
 declare const __GARMIN_S3_VERSION__: string | undefined

@@ -1,5 +1,5 @@
 /**
- * The sync pipeline (DESIGN.md "What is new"): read state, page the activity list newest first,
+ * The sync pipeline (ARCHITECTURE.md "A sync run"): read state, page the activity list newest first,
  * write each new activity once, checkpoint, write a run manifest.
  *
  * Paging in short: activities within `overlapDays` of the newest stored one are checked by id (late

@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto'
 
-/** The DI client ids the mobile apps use (../shared/garmin-protocol.md), tried in this order by clients. */
+/** The DI client ids the mobile apps use (docs/garmin-api.md), tried in this order by clients. */
 export const DI_CLIENT_IDS = [
   'GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2',
   'GARMIN_CONNECT_MOBILE_ANDROID_DI_2024Q4',
@@ -141,7 +141,7 @@ function htmlAnswer(status: number, html: string, headers: Record<string, string
   return { status, body: undefined, html, headers }
 }
 
-/** The query of the widget's `/sso/signin` (garmin-protocol.md), for an SSO at `ssoOrigin`. */
+/** The query of the widget's `/sso/signin` (docs/garmin-api.md), for an SSO at `ssoOrigin`. */
 export function widgetSigninQuery(ssoOrigin: string): URLSearchParams {
   const embed = `${ssoOrigin}/sso/embed`
   return new URLSearchParams({

@@ -1,6 +1,6 @@
 /**
  * A Garmin Connect simulator on node:http: SSO sign-in (mobile, portal and embed widget; MFA with an inbox),
- * DI token exchange and refresh with rotation, the data paths of ../shared/garmin-protocol.md over a
+ * DI token exchange and refresh with rotation, the data paths of docs/garmin-api.md over a
  * generated account, fault injection per route, an optional bot check, and request counts. sso, diauth and
  * connectapi each get a listener of their own that answers only its own routes. See README.md beside this file.
  */

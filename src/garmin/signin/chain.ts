@@ -1,5 +1,5 @@
 /**
- * The sign-in strategies in python-garminconnect's order (garmin-protocol.md "Sign-in strategies"):
+ * The sign-in strategies in python-garminconnect's order (docs/garmin-api.md "Login"):
  * mobile (impersonated TLS), mobile, the SSO embed widget, portal (impersonated), portal. Each result is
  * checked with socialProfile; a 401/403/429, a challenge or an outage moves on to the next strategy, a
  * wrong password stops at once. One pass per command, one line per strategy, never a secret.

@@ -1,5 +1,5 @@
 /**
- * The mobile and portal sign-ins share one JSON API (garmin-protocol.md "Login"): credentials, then a
+ * The mobile and portal sign-ins share one JSON API (docs/garmin-api.md "Login"): credentials, then a
  * code at `verifyCode` in the same session, each answered with a `responseStatus`.
  */
 import {

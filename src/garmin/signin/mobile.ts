@@ -1,4 +1,4 @@
-/** Strategies 1 and 2: the iOS app's JSON sign-in (garmin-protocol.md "Login (mobile flow)"). */
+/** Strategies 1 and 2: the iOS app's JSON sign-in (docs/garmin-api.md "Login"). */
 import type { Flow } from './flow.js'
 import { mobileApi, portalApi, postCode, postCredentials } from './json-api.js'
 

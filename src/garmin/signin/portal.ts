@@ -1,5 +1,5 @@
 /**
- * Strategies 4 and 5: the desktop browser's sign-in (garmin-protocol.md "Sign-in strategies"): the
+ * Strategies 4 and 5: the desktop browser's sign-in (docs/garmin-api.md "Login"): the
  * sign-in page first (its cookies open the session), a human's pause, then the same JSON API as the
  * mobile app under the GarminConnect client id.
  */

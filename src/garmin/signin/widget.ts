@@ -1,6 +1,6 @@
 /**
  * Strategy 3: the SSO embed widget, an HTML form flow on another rate-limit bucket than the app client
- * ids (garmin-protocol.md "Sign-in strategies"): the embed page (cookies), the sign-in form (a CSRF
+ * ids (docs/garmin-api.md "Login"): the embed page (cookies), the sign-in form (a CSRF
  * token bound to them), a human's pause, then the form; the answer is a page titled "Success" that
  * carries the ticket, or the MFA page.
  */

@@ -1,6 +1,7 @@
 /**
- * The function's configuration, from its environment (set by `garmin-s3 deploy`), read and checked
- * once per cold start: a missing or malformed variable is named in the error.
+ * The function's environment contract, both ends: `encodeEnvironment` is what `garmin-s3 deploy` sets
+ * on the function, `loadConfig` reads and checks it once per cold start (a missing or malformed
+ * variable is named in the error). `loadConfig(encodeEnvironment(c))` gives `c` back (a test checks it).
  */
 import { GarminS3Error } from '../errors.js'
 import { DEFAULT_PREFIX } from '../store/target.js'
@@ -32,6 +33,20 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, problems: string[]): 
     return undefined
   }
   return value
+}
+
+/** The variables for `config`; undefined fields are left out (their defaults apply). */
+export function encodeEnvironment(config: HandlerConfig): Record<string, string> {
+  return {
+    BUCKET: config.bucket,
+    PREFIX: config.prefix,
+    TOKEN_PARAMETER: config.tokenParameter,
+    ...(config.garminDomain ? { GARMIN_DOMAIN: config.garminDomain } : {}),
+    ...(config.daysBack !== undefined ? { DAYS_BACK: String(config.daysBack) } : {}),
+    ...(config.datasets !== undefined ? { DATASETS: config.datasets.join(',') } : {}),
+    ...(config.bucketRegion ? { BUCKET_REGION: config.bucketRegion } : {}),
+    ...(config.concurrency !== undefined ? { CONCURRENCY: String(config.concurrency) } : {}),
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
