@@ -82,7 +82,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       description: `What to copy, a comma list or all (default: DATASETS, else activities): ${DATASET_NAMES.join(', ')}. See docs/layout.md.`,
     }),
     'revise-days': Flags.integer({
-      description: `Daily datasets: fetch the last N days again every run, Garmin revises them (default ${DEFAULT_REVISE_DAYS}).`,
+      description: `Daily datasets: fetch the last N days again every run, Garmin revises them (0 to 60, default ${DEFAULT_REVISE_DAYS}).`,
     }),
     'max-duration': Flags.string({
       description: 'Stop cleanly and checkpoint before this much time (90s, 10m, 1h).',
@@ -166,14 +166,18 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     const stream = this.progressStream()
     const interactive = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && !json
     const progress = json ? undefined : new SyncProgress({ stream, interactive })
-    // Ctrl-C once: finish the writes in flight, save the checkpoint, report (exit 5). Twice: quit now.
+    // Ctrl-C (SIGINT) or SIGTERM (what Lambda, CI runners and `kill` send) once: finish the writes in
+    // flight, save the checkpoint, report (exit 5). A second signal quits at once (128 + its number).
     const interrupt = new AbortController()
-    const onSigint = () => {
-      if (interrupt.signal.aborted) process.exit(130)
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (interrupt.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130)
       interrupt.abort()
-      this.logToStderr('Stopping after the writes in flight (Ctrl-C again to quit at once)...')
+      this.logToStderr(
+        `${signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}: stopping after the writes in flight (a second ${signal} quits at once)...`,
+      )
     }
-    process.on('SIGINT', onSigint)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     let report: SyncReport
     try {
       report = await runSyncWithDatasets(options, {
@@ -184,7 +188,8 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
         ...(progress ? { log: progress.onEvent } : {}),
       })
     } finally {
-      process.off('SIGINT', onSigint)
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
       progress?.stop()
     }
     if (!json) {
