@@ -27,8 +27,6 @@ import { readSyncState } from './state.js'
 import { utcDate } from './time.js'
 import type { DatasetCounts, SyncDeps, SyncOptions, SyncReport, SyncSource } from './types.js'
 
-export const DEFAULT_REVISE_DAYS = 3
-const MAX_REVISE_DAYS = 60
 /** Per dataset. */
 export const DEFAULT_DATASET_CONCURRENCY = 2
 /** Garmin calls in flight across all datasets. */
@@ -51,16 +49,6 @@ function isDatasetSource(value: unknown): value is DatasetSource {
   )
 }
 
-function checkReviseDays(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_REVISE_DAYS
-  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_REVISE_DAYS) {
-    throw new UsageError(`--revise-days must be a whole number from 1 to ${MAX_REVISE_DAYS}, got ${value}`, {
-      hint: 'Garmin revises the last few days; the default of 3 is enough for most accounts.',
-    })
-  }
-  return value
-}
-
 /** runSync plus the datasets of `options.datasets`; with activities only, exactly runSync. */
 export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps): Promise<SyncReport> {
   const datasets = parseDatasets(options.datasets)
@@ -69,7 +57,7 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
 
   const clock: Clock = deps.clock ?? systemClock
   const resolved = resolveOptions(options, clock.now())
-  const reviseDays = checkReviseDays(options.reviseDays)
+  const reviseDays = resolved.reviseDays
   const prefixes = new Map(extras.map((spec) => [spec, datasetPrefix(options.prefix, spec.name)]))
   const source = deps.garmin as SyncSource & Partial<DatasetSource>
   if (!isDatasetSource(source)) throw new UsageError('this Garmin source cannot fetch the extra datasets')

@@ -18,8 +18,12 @@ export {
   parseDatasets,
 } from './datasets.js'
 export { describeEvent } from './describe.js'
-export { DEFAULT_REVISE_DAYS, runSyncWithDatasets } from './extras.js'
-export { type ResolvedOptions, resolveOptions as validateSyncOptions } from './options.js'
+export { runSyncWithDatasets } from './extras.js'
+export {
+  DEFAULT_REVISE_DAYS,
+  type ResolvedOptions,
+  resolveOptions as validateSyncOptions,
+} from './options.js'
 export { activityIdFromKey, activityKey, runSync } from './run.js'
 export {
   controlPrefixFor,

@@ -13,10 +13,14 @@ export interface ResolvedOptions {
   pageSize: number
   maxPageSize: number
   overlapDays: number
+  /** Daily datasets: the last N days fetched again every run (0: a stored day is never fetched again). */
+  reviseDays: number
   original: SyncOptions
 }
 
 const MAX_CONCURRENCY = 64
+export const DEFAULT_REVISE_DAYS = 3
+const MAX_REVISE_DAYS = 60
 /** A century: anything larger reaches before Garmin existed (and past the range of a Date). */
 const MAX_DAYS_BACK = 36_500
 /** Garmin's own cap on `limit` for the activity list. */
@@ -75,6 +79,16 @@ export function resolveOptions(options: SyncOptions, now: number): ResolvedOptio
   ) {
     throw new UsageError(`overlapDays must be 0 or more, got ${options.overlapDays}`)
   }
+  const reviseDays = options.reviseDays ?? DEFAULT_REVISE_DAYS
+  // Checked on every run, not only when a daily dataset is asked for: a bad flag is never ignored.
+  if (!Number.isSafeInteger(reviseDays) || reviseDays < 0 || reviseDays > MAX_REVISE_DAYS) {
+    throw new UsageError(
+      `--revise-days must be a whole number from 0 to ${MAX_REVISE_DAYS}, got ${options.reviseDays}`,
+      {
+        hint: 'Garmin revises the last few days: the default of 3 is enough for most accounts; 0 never fetches a stored day again.',
+      },
+    )
+  }
   const pageSize = positiveInteger(options.pageSize, 100, 'pageSize', MAX_LIST_LIMIT)
   const maxPageSize = Math.max(
     pageSize,
@@ -92,6 +106,7 @@ export function resolveOptions(options: SyncOptions, now: number): ResolvedOptio
     pageSize,
     maxPageSize,
     overlapDays: options.overlapDays ?? 7,
+    reviseDays,
     original: options,
   }
 }

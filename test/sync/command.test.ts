@@ -125,6 +125,13 @@ describe('garmin-s3 sync', () => {
     [['--bucket', 'My_Bucket'], /invalid bucket name/, /existing bucket/],
     [['--max-duration', 'soon'], /--max-duration must be a duration/, /10m/],
     [['--full', '--since', '2024-01-01'], /--full rescans the whole history/, /Drop/],
+    // Refused even when no daily dataset is asked for (issue 19 §7: it used to be ignored then).
+    [['--revise-days', '-1'], /--revise-days must be a whole number from 0 to 60, got -1/, /default of 3/],
+    [
+      ['--revise-days', '61', '--data', 'sleep'],
+      /--revise-days must be a whole number from 0 to 60/,
+      /0 never/,
+    ],
   ])('refuses %j with one line, a next step and exit 2, writing nothing', async (argv, message, hint) => {
     const out = folder()
     sim.resetStats()
