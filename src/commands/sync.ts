@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '../clock.js'
 import { UsageError } from '../errors.js'
 import { GarminClient } from '../garmin/client.js'
 import { resolveEndpoints } from '../garmin/endpoints.js'
+import { AuthError } from '../garmin/errors.js'
 import { signinOptions } from '../garmin/login.js'
 import { openTokenStore } from '../garmin/tokens.js'
 import { DEFAULT_OUT_DIR, DEFAULT_PREFIX, openStore, validatePrefix } from '../store/target.js'
@@ -140,12 +141,21 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       toolVersion: this.config.version,
     }
     validateSyncOptions(options, startedAt)
+
+    // A local mistake never marks the lake: without usable tokens (and no way to sign in) the run stops
+    // here, before the store is opened, so no state or run record says the lake failed.
+    const tokenStore = openTokenStore(flags['token-store'], env)
+    const stored = await tokenStore.load()
+    const signIn = Boolean(env.GARMIN_EMAIL && env.GARMIN_PASSWORD) && !stored
+    if (!stored && !signIn) {
+      throw new AuthError(`No Garmin tokens are stored at ${tokenStore.location}.`, {
+        hint: 'Run `garmin-s3 login` first (or pass the right --token-store); nothing was written.',
+      })
+    }
     const store = await openStore(targetOptions(flags), (message) => this.logToStderr(`warning: ${message}`))
     const defaultLocation = !flags.bucket && !flags.out
     if (defaultLocation) say(`No --bucket or --out given: copying into the folder ${store.location}`)
 
-    const tokenStore = openTokenStore(flags['token-store'], env)
-    const signIn = Boolean(env.GARMIN_EMAIL && env.GARMIN_PASSWORD) && !(await tokenStore.load())
     const garmin = new GarminClient({
       tokenStore,
       endpoints: resolveEndpoints({ ...(flags.domain ? { domain: flags.domain } : {}), env }),

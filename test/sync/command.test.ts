@@ -4,7 +4,7 @@
  * human summary and exit codes. The built-CLI runs against S3 live in test/e2e/sync*.test.ts.
  */
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -157,11 +157,25 @@ describe('garmin-s3 sync', () => {
     expect(result.stdout).toMatch(/0 created · 0 already there · 0 failed/)
   })
 
-  it('with no stored tokens it asks for garmin-s3 login (exit 3)', async () => {
-    const result = await run(['--out', folder()], { GARMIN_S3_TOKEN_STORE: join(tmp, 'none', 'tokens.json') })
+  it('with no stored tokens it asks for garmin-s3 login (exit 3) and leaves the lake untouched', async () => {
+    const out = folder()
+    const result = await run(['--out', out], { GARMIN_S3_TOKEN_STORE: join(tmp, 'none', 'tokens.json') })
     expect(result.exitCode).toBe(3)
     expect(result.stderr).toMatch(/^Error: No Garmin tokens are stored/m)
     expect(result.stderr).toMatch(/^ {2}-> Run `garmin-s3 login`/m)
+    // No state, no run record: status must not call the lake failed for a local mistake.
+    expect(existsSync(out)).toBe(false)
+  })
+
+  it('with an unusable token file it exits 3 and writes nothing to the lake', async () => {
+    const out = folder()
+    const tokens = join(tmp, 'corrupt', 'tokens.json')
+    await mkdir(join(tmp, 'corrupt'), { mode: 0o700 })
+    await writeFile(tokens, '{"version": 1', { mode: 0o600 })
+    const result = await run(['--out', out], { GARMIN_S3_TOKEN_STORE: tokens })
+    expect(result.exitCode).toBe(3)
+    expect(result.stderr).toMatch(/not valid JSON/)
+    expect(existsSync(out)).toBe(false)
   })
 
   it('with no stored tokens but GARMIN_EMAIL/GARMIN_PASSWORD it signs in once, warns and stores the tokens', async () => {
