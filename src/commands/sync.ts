@@ -142,8 +142,10 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     }
     validateSyncOptions(options, startedAt)
 
+    // Bad target flags are usage errors (exit 2) before anything else; opening a store does no I/O.
+    const store = await openStore(targetOptions(flags), (message) => this.logToStderr(`warning: ${message}`))
     // A local mistake never marks the lake: without usable tokens (and no way to sign in) the run stops
-    // here, before the store is opened, so no state or run record says the lake failed.
+    // here, before the store is touched, so no state or run record says the lake failed.
     const tokenStore = openTokenStore(flags['token-store'], env)
     const stored = await tokenStore.load()
     const signIn = Boolean(env.GARMIN_EMAIL && env.GARMIN_PASSWORD) && !stored
@@ -152,7 +154,6 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
         hint: 'Run `garmin-s3 login` first (or pass the right --token-store); nothing was written.',
       })
     }
-    const store = await openStore(targetOptions(flags), (message) => this.logToStderr(`warning: ${message}`))
     const defaultLocation = !flags.bucket && !flags.out
     if (defaultLocation) say(`No --bucket or --out given: copying into the folder ${store.location}`)
 
