@@ -59,115 +59,126 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
   const resolved = resolveOptions(options, clock.now())
   const reviseDays = resolved.reviseDays
   const prefixes = new Map(extras.map((spec) => [spec, datasetPrefix(options.prefix, spec.name)]))
-  const source = deps.garmin as SyncSource & Partial<DatasetSource>
-  if (!isDatasetSource(source)) throw new UsageError('this Garmin source cannot fetch the extra datasets')
+  const candidate = deps.garmin as SyncSource & Partial<DatasetSource>
+  if (!isDatasetSource(candidate)) throw new UsageError('this Garmin source cannot fetch the extra datasets')
+  const source: SyncSource & DatasetSource = candidate
   const garminBefore = { ...source.stats().requests }
   const storeBefore = { ...deps.store.stats().requests }
 
-  const report = await runSync(options, deps)
-  const activityCounts: DatasetCounts = {
-    ...emptyCounts(),
-    created: report.created,
-    existing: report.existing,
-    failed: report.failed,
-    requests: (report.requests.garmin.list ?? 0) + (report.requests.garmin.count ?? 0),
-  }
-  const counts: Record<string, DatasetCounts> = { [ACTIVITIES]: activityCounts }
-  // Without a usable activity run (fatal error, out of time) there is nothing to build on: resume next run.
-  const skip =
-    report.stopReason === 'fatal' || report.stopReason === 'deadline' || report.stopReason === 'interrupted'
-  if (skip) {
-    for (const spec of extras) counts[spec.name] = emptyCounts()
-    return { ...report, datasets: counts }
-  }
+  // One run, one record: the datasets are the run's second phase, inside runSync, which writes lastRun
+  // and the manifest once both phases are done (run.ts `afterActivities`).
+  return runSync(options, {
+    ...deps,
+    afterActivities: (report) => datasetPhase(report),
+  })
 
-  const log = deps.log ?? (() => {})
-  const keeper = new DatasetStateKeeper(deps.store, options.prefix, () => clock.now())
-  const ctx = new DatasetContext(
-    source,
-    deps.store,
-    new WriteGate(resolved.dryRun, log),
-    keeper,
-    new Limiter(MAX_DATASET_CALLS),
-    DEFAULT_DATASET_CONCURRENCY,
-    log,
-    () =>
-      deps.signal?.aborted === true ||
-      (resolved.deadline !== undefined && clock.now() >= resolved.deadline - MIN_DEADLINE_RESERVE_MS),
-  )
-  const onOuterAbort = () => ctx.abort.abort()
-  deps.signal?.addEventListener('abort', onOuterAbort, { once: true })
-
-  try {
-    await keeper.load()
-    const activityState = await readSyncState(deps.store, options.prefix)
-    const today = utcDate(clock.now())
-    const since = resolved.since ?? activityState?.oldestStartTimeGMT?.slice(0, 10) ?? today
-    const perActivity = extras.some((s) => s.kind === 'per-activity')
-    const ids = perActivity ? await knownActivityIds(deps, options.prefix, activityState) : new Set<number>()
-    const results = await Promise.all(
-      extras.map(async (spec) => {
-        const prefix = prefixes.get(spec)!
-        try {
-          return spec.kind === 'daily'
-            ? await syncDaily(spec, prefix, ctx, { today, since, reviseDays })
-            : await syncPerActivity(spec, prefix, ctx, ids)
-        } catch (error) {
-          ctx.failed(error, { dataset: spec.name })
-          return emptyCounts()
-        }
-      }),
-    )
-    const after = source.stats().requests
-    extras.forEach((spec, i) => {
-      const kind = requestKind(spec)
-      counts[spec.name] = { ...results[i]!, requests: (after[kind] ?? 0) - (garminBefore[kind] ?? 0) }
-    })
-  } catch (error) {
-    ctx.failed(error, { dataset: 'datasets' })
-  } finally {
-    deps.signal?.removeEventListener('abort', onOuterAbort)
-  }
-
-  // Merge into the activity report: worst exit code wins; failures and stops make it partial.
-  const errors = [...report.errors]
-  let exitCode: ExitCode = report.exitCode
-  let stopReason = report.stopReason
-  const stop = ctx.stopError
-  if (stop !== undefined) {
-    const hint = isGarminS3Error(stop) ? stop.hint : undefined
-    if (ctx.stopSeverity === 'fatal') {
-      exitCode = isGarminS3Error(stop) && stop.exitCode !== EXIT.ok ? stop.exitCode : EXIT.failure
-      stopReason = 'fatal'
-      errors.unshift({ message: messageOf(stop), ...(hint ? { hint } : {}) })
-    } else {
-      errors.push({
-        message: `stopped the datasets early: ${messageOf(stop)}`,
-        hint: hint ?? 'The next run resumes where this one stopped.',
-      })
+  async function datasetPhase(report: SyncReport): Promise<SyncReport> {
+    const activityCounts: DatasetCounts = {
+      ...emptyCounts(),
+      created: report.created,
+      existing: report.existing,
+      failed: report.failed,
+      requests: (report.requests.garmin.list ?? 0) + (report.requests.garmin.count ?? 0),
     }
-  }
-  errors.push(...ctx.errors)
-  if (deps.signal?.aborted) ctx.deadlineHit = true
-  const extraFailures = ctx.errors.length > 0 || extras.some((s) => (counts[s.name]?.failed ?? 0) > 0)
-  if (exitCode === EXIT.ok && (extraFailures || stop !== undefined || ctx.deadlineHit))
-    exitCode = EXIT.partial
-  if (ctx.deadlineHit && stopReason !== 'fatal')
-    stopReason = deps.signal?.aborted ? 'interrupted' : 'deadline'
-  const finishedAt = clock.now()
-  return {
-    ...report,
-    finishedAt: new Date(finishedAt).toISOString(),
-    durationMs: finishedAt - Date.parse(report.startedAt),
-    partial: exitCode !== EXIT.ok,
-    exitCode,
-    stopReason,
-    errors,
-    requests: {
-      garmin: countsSince(source.stats().requests, garminBefore),
-      store: countsSince(deps.store.stats().requests, storeBefore),
-    },
-    datasets: counts,
+    const counts: Record<string, DatasetCounts> = { [ACTIVITIES]: activityCounts }
+    // Without a usable activity run (fatal error, out of time) there is nothing to build on: resume next run.
+    const skip =
+      report.stopReason === 'fatal' || report.stopReason === 'deadline' || report.stopReason === 'interrupted'
+    if (skip) {
+      for (const spec of extras) counts[spec.name] = emptyCounts()
+      return { ...report, datasets: counts }
+    }
+
+    const log = deps.log ?? (() => {})
+    const keeper = new DatasetStateKeeper(deps.store, options.prefix, () => clock.now())
+    const ctx = new DatasetContext(
+      source,
+      deps.store,
+      new WriteGate(resolved.dryRun, log),
+      keeper,
+      new Limiter(MAX_DATASET_CALLS),
+      DEFAULT_DATASET_CONCURRENCY,
+      log,
+      () =>
+        deps.signal?.aborted === true ||
+        (resolved.deadline !== undefined && clock.now() >= resolved.deadline - MIN_DEADLINE_RESERVE_MS),
+    )
+    const onOuterAbort = () => ctx.abort.abort()
+    deps.signal?.addEventListener('abort', onOuterAbort, { once: true })
+
+    try {
+      await keeper.load()
+      const activityState = await readSyncState(deps.store, options.prefix)
+      const today = utcDate(clock.now())
+      const since = resolved.since ?? activityState?.oldestStartTimeGMT?.slice(0, 10) ?? today
+      const perActivity = extras.some((s) => s.kind === 'per-activity')
+      const ids = perActivity
+        ? await knownActivityIds(deps, options.prefix, activityState)
+        : new Set<number>()
+      const results = await Promise.all(
+        extras.map(async (spec) => {
+          const prefix = prefixes.get(spec)!
+          try {
+            return spec.kind === 'daily'
+              ? await syncDaily(spec, prefix, ctx, { today, since, reviseDays })
+              : await syncPerActivity(spec, prefix, ctx, ids)
+          } catch (error) {
+            ctx.failed(error, { dataset: spec.name })
+            return emptyCounts()
+          }
+        }),
+      )
+      const after = source.stats().requests
+      extras.forEach((spec, i) => {
+        const kind = requestKind(spec)
+        counts[spec.name] = { ...results[i]!, requests: (after[kind] ?? 0) - (garminBefore[kind] ?? 0) }
+      })
+    } catch (error) {
+      ctx.failed(error, { dataset: 'datasets' })
+    } finally {
+      deps.signal?.removeEventListener('abort', onOuterAbort)
+    }
+
+    // Merge into the activity report: worst exit code wins; failures and stops make it partial.
+    const errors = [...report.errors]
+    let exitCode: ExitCode = report.exitCode
+    let stopReason = report.stopReason
+    const stop = ctx.stopError
+    if (stop !== undefined) {
+      const hint = isGarminS3Error(stop) ? stop.hint : undefined
+      if (ctx.stopSeverity === 'fatal') {
+        exitCode = isGarminS3Error(stop) && stop.exitCode !== EXIT.ok ? stop.exitCode : EXIT.failure
+        stopReason = 'fatal'
+        errors.unshift({ message: messageOf(stop), ...(hint ? { hint } : {}) })
+      } else {
+        errors.push({
+          message: `stopped the datasets early: ${messageOf(stop)}`,
+          hint: hint ?? 'The next run resumes where this one stopped.',
+        })
+      }
+    }
+    errors.push(...ctx.errors)
+    if (deps.signal?.aborted) ctx.deadlineHit = true
+    const extraFailures = ctx.errors.length > 0 || extras.some((s) => (counts[s.name]?.failed ?? 0) > 0)
+    if (exitCode === EXIT.ok && (extraFailures || stop !== undefined || ctx.deadlineHit))
+      exitCode = EXIT.partial
+    if (ctx.deadlineHit && stopReason !== 'fatal')
+      stopReason = deps.signal?.aborted ? 'interrupted' : 'deadline'
+    const finishedAt = clock.now()
+    return {
+      ...report,
+      finishedAt: new Date(finishedAt).toISOString(),
+      durationMs: finishedAt - Date.parse(report.startedAt),
+      partial: exitCode !== EXIT.ok,
+      exitCode,
+      stopReason,
+      errors,
+      requests: {
+        garmin: countsSince(source.stats().requests, garminBefore),
+        store: countsSince(deps.store.stats().requests, storeBefore),
+      },
+      datasets: counts,
+    }
   }
 }
 

@@ -48,6 +48,7 @@ export function manifestBody(report: SyncReport, o: ResolvedOptions): string {
     stopReason: report.stopReason,
     requests: report.requests,
     errors: report.errors,
+    ...(report.datasets ? { datasets: report.datasets } : {}),
   }
   return `${JSON.stringify(manifest, null, 2)}\n`
 }

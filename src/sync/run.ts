@@ -185,6 +185,7 @@ class SyncRun {
   private stopReason: StopReason = 'end-of-history'
   private readonly abort = new AbortController()
   private readonly stopSignal: AbortSignal | undefined
+  private readonly afterActivities: SyncDeps['afterActivities']
 
   constructor(
     private readonly o: ResolvedOptions,
@@ -196,6 +197,7 @@ class SyncRun {
     this.log = deps.log ?? (() => {})
     this.gate = new WriteGate(o.dryRun, this.log)
     this.stopSignal = deps.signal
+    this.afterActivities = deps.afterActivities
     this.runId = deps.newRunId?.() ?? randomBytes(4).toString('hex')
     this.startedAt = clock.now()
     this.storeBefore = { ...this.store.stats().requests }
@@ -625,7 +627,7 @@ class SyncRun {
     this.log({ type: 'stop', reason: this.stopReason, message: describeStop(this.stopReason, fatal) })
 
     const finishedAt = this.clock.now()
-    const report = (): SyncReport => ({
+    const activities = (): SyncReport => ({
       runId: this.runId,
       startedAt: new Date(this.startedAt).toISOString(),
       finishedAt: new Date(finishedAt).toISOString(),
@@ -647,7 +649,22 @@ class SyncRun {
       stopReason: this.stopReason,
       manifestKey,
     })
-    const body = manifestBody(report(), this.o)
+    // The datasets run here, after the activity checkpoint they build on, so that the run record below
+    // (lastRun and the manifest) describes the whole run.
+    let final = activities()
+    if (this.afterActivities && !sameStory) {
+      final = await this.afterActivities(final)
+      exitCode = final.exitCode
+      this.recordRun(final)
+      try {
+        this.progress.countRun = false
+        await this.checkpoint()
+      } catch (error) {
+        final.errors.push({ message: `could not save the sync state: ${messageOf(error)}` })
+        if (exitCode === EXIT.ok || exitCode === EXIT.partial) exitCode = exitCodeOf(error)
+      }
+    }
+    const body = manifestBody({ ...final, exitCode, partial: exitCode !== EXIT.ok }, this.o)
     try {
       await this.gate.write(
         'run manifest',
@@ -657,10 +674,39 @@ class SyncRun {
         'created',
       )
     } catch (error) {
-      if (!sameStory)
-        this.errors.push({ message: `could not write the run manifest ${manifestKey}: ${messageOf(error)}` })
+      if (!sameStory) {
+        const problem = { message: `could not write the run manifest ${manifestKey}: ${messageOf(error)}` }
+        this.errors.push(problem)
+        if (this.afterActivities) final.errors.push(problem)
+      }
       if (exitCode === EXIT.ok) exitCode = exitCodeOf(error)
     }
-    return report()
+    return this.afterActivities ? { ...final, exitCode, partial: exitCode !== EXIT.ok } : activities()
+  }
+
+  /** lastRun from the whole run's report (activities and datasets). */
+  private recordRun(report: SyncReport): void {
+    const previous = this.progress.lastRun
+    if (!previous) return
+    const datasets = report.datasets
+      ? Object.fromEntries(
+          Object.entries(report.datasets).map(([name, c]) => [
+            name,
+            { created: c.created, failed: c.failed },
+          ]),
+        )
+      : undefined
+    this.progress.lastRun = {
+      ...previous,
+      finishedAt: report.finishedAt,
+      durationMs: report.durationMs,
+      partial: report.exitCode !== EXIT.ok,
+      exitCode: report.exitCode,
+      stopReason: report.stopReason,
+      ...(datasets ? { datasets } : {}),
+      ...(report.errors[0] && report.exitCode !== EXIT.ok && report.exitCode !== EXIT.partial
+        ? { error: report.errors[0].message }
+        : {}),
+    }
   }
 }

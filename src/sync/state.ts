@@ -49,6 +49,10 @@ export interface LastRun {
   stopReason?: string
   /** The error that stopped the run, when one did (a message for users: never a token). */
   error?: string
+  /** The whole run's duration (absent in states written before it was recorded). */
+  durationMs?: number
+  /** Per-dataset created/failed, for a run with `--data` (the manifest has the full counts). */
+  datasets?: Record<string, { created: number; failed: number }>
 }
 
 /** What the pipeline remembers about one data prefix. */

@@ -146,4 +146,10 @@ export interface SyncDeps {
   signal?: AbortSignal
   /** Run id generator (tests make it deterministic). Default: 8 random hex characters. */
   newRunId?: () => string
+  /**
+   * The rest of the run (the datasets, extras.ts): called after the activity checkpoint and before the
+   * run record, with the activities' report; what it returns is what `lastRun`, the manifest and the
+   * caller get, so the three always agree.
+   */
+  afterActivities?: (report: SyncReport) => Promise<SyncReport>
 }
