@@ -36,19 +36,25 @@ afterAll(async () => {
   await sim.close()
 })
 
+/** A fresh moto account with its SDK clients and an empty bucket, for one deployment. */
+async function freshDeployment(label: string) {
+  const motoEndpoint = inject('motoEndpoint')
+  const account = await freshMotoAccount(motoEndpoint)
+  const clients = awsClients({
+    region: TEST_REGION,
+    endpoint: motoEndpoint,
+    credentials: account.credentials,
+  })
+  const bucket = await createTestBucket(
+    testS3Client(motoEndpoint, { credentials: account.credentials }),
+    label,
+  )
+  return { motoEndpoint, account, clients, bucket }
+}
+
 describe('deploy moves the session into SSM: the laptop and the function share one chain', () => {
   it('deploy, local sync, the function, local sync: every run exits 0 and no refresh is refused', async () => {
-    const motoEndpoint = inject('motoEndpoint')
-    const account = await freshMotoAccount(motoEndpoint)
-    const clients = awsClients({
-      region: TEST_REGION,
-      endpoint: motoEndpoint,
-      credentials: account.credentials,
-    })
-    const bucket = await createTestBucket(
-      testS3Client(motoEndpoint, { credentials: account.credentials }),
-      'token-chain',
-    )
+    const { motoEndpoint, account, clients, bucket } = await freshDeployment('token-chain')
     const tokenPath = join(home.path(), 'config', 'tokens.json')
     await signIn(sim, tokenPath)
     const local = new FileTokenStore(tokenPath, { openSsm: (name) => new SsmTokenStore(name, clients.ssm) })
@@ -111,17 +117,7 @@ describe('deploy moves the session into SSM: the laptop and the function share o
   })
 
   it('with --keep-local, asks for a login of the deployment its own (exit 2) and changes nothing', async () => {
-    const motoEndpoint = inject('motoEndpoint')
-    const account = await freshMotoAccount(motoEndpoint)
-    const clients = awsClients({
-      region: TEST_REGION,
-      endpoint: motoEndpoint,
-      credentials: account.credentials,
-    })
-    const bucket = await createTestBucket(
-      testS3Client(motoEndpoint, { credentials: account.credentials }),
-      'keep-local',
-    )
+    const { clients, bucket } = await freshDeployment('keep-local')
     const own = await startSimulator({ activities: 3 })
     onTestFinished(() => own.close())
     const tokenPath = join(home.path(), 'keep', 'tokens.json')
