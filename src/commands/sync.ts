@@ -9,6 +9,7 @@ import { resolveEndpoints } from '../garmin/endpoints.js'
 import { AuthError } from '../garmin/errors.js'
 import { signinOptions } from '../garmin/login.js'
 import { openTokenStore } from '../garmin/tokens.js'
+import { type NotifyDeps, type NotifyOn, notify, parseNotifyTargets, shouldNotify } from '../notify/index.js'
 import { DEFAULT_OUT_DIR, DEFAULT_PREFIX, openStore, validatePrefix } from '../store/target.js'
 import {
   DATASET_NAMES,
@@ -90,6 +91,21 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     }),
     'token-store': tokenStoreFlag(),
     domain: domainFlag(),
+    notify: Flags.string({
+      description:
+        'Webhook to tell when a run fails (repeatable; default: GARMIN_S3_NOTIFY): ntfy, Slack and Discord URLs get their own format, others JSON.',
+      multiple: true,
+    }),
+    'notify-on': Flags.string({
+      description: 'When to notify: failure (any exit code but 0) or always.',
+      options: ['failure', 'always'],
+      default: 'failure',
+    }),
+  }
+
+  /** How notifications are sent; tests replace it. */
+  protected notifyDeps(): NotifyDeps {
+    return {}
   }
 
   /** The environment; tests replace it. */
@@ -141,6 +157,9 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       toolVersion: this.config.version,
     }
     validateSyncOptions(options, startedAt)
+    const notifyTargets = parseNotifyTargets(
+      flags.notify ?? (env.GARMIN_S3_NOTIFY ? [env.GARMIN_S3_NOTIFY] : []),
+    )
 
     // Bad target flags are usage errors (exit 2) before anything else; opening a store does no I/O.
     const store = await openStore(targetOptions(flags), (message) => this.logToStderr(`warning: ${message}`))
@@ -213,6 +232,28 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       }
     }
     this.setExitCode(report.exitCode)
+    if (notifyTargets.length > 0 && shouldNotify(flags['notify-on'] as NotifyOn, report.exitCode)) {
+      const fatal = report.errors[0]
+      const notifications = await notify(
+        notifyTargets,
+        {
+          exitCode: report.exitCode,
+          stopReason: report.stopReason,
+          created: report.created,
+          failed: report.failed,
+          location: report.location,
+          runId: report.runId,
+          ...(fatal && report.exitCode !== 0
+            ? { error: fatal.message, ...(fatal.hint ? { hint: fatal.hint } : {}) }
+            : {}),
+        },
+        this.notifyDeps(),
+      )
+      // A notification never changes the exit code: a failed one is a warning.
+      for (const n of notifications.filter((r) => !r.ok))
+        this.logToStderr(`warning: could not notify ${n.host} (${n.shape}): ${n.error}`)
+      return { ...report, notifications }
+    }
     return report
   }
 }

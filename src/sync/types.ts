@@ -75,6 +75,8 @@ export interface SyncReport {
   /** The run manifest's key (not written with dryRun). */
   manifestKey: string
   /** Per dataset, when more than activities was asked for (`--data`). */
+  /** `sync --notify`: what each webhook answered (the CLI adds it; hosts only, never a URL). */
+  notifications?: { host: string; shape: string; ok: boolean; status?: number; error?: string }[]
   datasets?: Record<string, DatasetCounts>
 }
 
