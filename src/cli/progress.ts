@@ -181,11 +181,28 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
   if (report.failed > 0 && !report.dryRun) {
     lines.push(pc.yellow(`⚠ ${activities(report.failed)} could not be written; the next run retries them.`))
   }
+  if (report.invalid > 0) {
+    // Older reports (the Lambda's, a manifest read back) may lack the list.
+    const listed = report.quarantined ?? []
+    lines.push(
+      pc.yellow(
+        `⚠ ${formatCount(report.invalid)} list ${report.invalid === 1 ? 'entry' : 'entries'} quarantined: Garmin sent ${report.invalid === 1 ? 'it' : 'them'} in a form that cannot be stored; every run reports ${report.invalid === 1 ? 'it' : 'them'} (exit 5) until Garmin sends a valid version.`,
+      ),
+    )
+    for (const q of listed.slice(0, 5)) lines.push(pc.dim(`  activityId ${q.id}: ${q.reason}`))
+    if (listed.length > 5 || report.invalid > listed.length)
+      lines.push(
+        pc.dim(
+          `  ... and ${formatCount(report.invalid - Math.min(listed.length, 5))} more (see the run manifest)`,
+        ),
+      )
+  }
   const counts = [
     `${formatCount(report.created)} ${report.dryRun ? 'to write' : 'created'}`,
     `${formatCount(report.existing)} already there`,
     ...(report.skipped > 0 ? [`${formatCount(report.skipped)} outside the date range`] : []),
     `${formatCount(report.failed)} failed`,
+    ...(report.invalid > 0 ? [`${formatCount(report.invalid)} quarantined`] : []),
     formatDuration(report.durationMs),
   ]
   lines.push(`  ${counts.join(' · ')}`)

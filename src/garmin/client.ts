@@ -335,10 +335,8 @@ export class GarminClient implements ActivitySource {
     })
     if (!Array.isArray(body))
       throw new UnexpectedResponseError(LIST_PATH, 'expected a JSON array of activities')
-    for (const [index, entry] of body.entries()) {
-      const problem = activityProblem(entry)
-      if (problem) throw new UnexpectedResponseError(LIST_PATH, `entry ${query.start + index} ${problem}`)
-    }
+    // Entries as Garmin sent them: one bad entry must not cost the whole page, so each is checked by
+    // its reader (sync quarantines it: src/sync/quarantine.ts).
     return body as ActivityEntry[]
   }
 
@@ -693,20 +691,6 @@ function requireRefreshToken(di: DiTokens): string {
   if (!di.refreshToken)
     throw new UnexpectedResponseError('/di-oauth2-service/oauth/token', 'no refresh_token in the answer')
   return di.refreshToken
-}
-
-/** What is wrong with a list entry, for the fields we rely on; undefined when it is usable. */
-export function activityProblem(entry: unknown): string | undefined {
-  if (!isRecord(entry)) return 'is not an object'
-  if (
-    typeof entry.activityId !== 'number' ||
-    !Number.isSafeInteger(entry.activityId) ||
-    entry.activityId <= 0
-  ) {
-    return 'has no integer activityId'
-  }
-  if (typeof entry.startTimeGMT !== 'string' || entry.startTimeGMT === '') return 'has no startTimeGMT string'
-  return undefined
 }
 
 function activityIdText(id: number): string {

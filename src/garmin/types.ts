@@ -86,7 +86,10 @@ export interface GarminRequestStats {
 
 /** What the sync pipeline needs from Garmin; `GarminClient` implements it. */
 export interface ActivitySource {
-  /** Newest first. An empty array means the end of the history. */
+  /**
+   * Newest first. An empty array means the end of the history. Entries are as Garmin sent them, not
+   * checked one by one: a reader checks each (sync: src/sync/quarantine.ts), so one bad entry costs itself.
+   */
   listActivities(query: ListActivitiesQuery, signal?: AbortSignal): Promise<ActivityEntry[]>
   stats(): GarminRequestStats
 }

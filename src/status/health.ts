@@ -141,6 +141,16 @@ export function judgeHealth(input: HealthInput): Health {
     }
   }
 
+  const quarantined = input.activities.quarantined ?? 0
+  if (quarantined > 0) {
+    causes.push({
+      code: 'quarantined',
+      level: 'WARN',
+      message: `${quarantined} activity list ${quarantined === 1 ? 'entry is' : 'entries are'} quarantined: Garmin sent ${quarantined === 1 ? 'it' : 'them'} in a form that cannot be stored (each sync exits 5 while any remain).`,
+      next: `The reasons are in the state and in each run manifest${input.lastRun ? ` (${input.lastRun.manifestKey})` : ''}; a valid version from Garmin is stored by the next sync.`,
+    })
+  }
+
   const rotated = input.tokens.refreshTokenRotatedAt ?? input.tokens.obtainedAt
   if (input.tokens.status === 'present' && rotated) {
     const age = now - Date.parse(rotated)

@@ -121,6 +121,7 @@ export function activitySummary(
     newest: dataset?.newestStartTimeGMT ?? null,
     oldest: dataset?.oldestStartTimeGMT ?? null,
     historyComplete: dataset ? dataset.backfillComplete : null,
+    quarantined: dataset ? (dataset.quarantine?.length ?? 0) : null,
     dataPresent,
   }
 }

@@ -230,7 +230,7 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
       a.oldest || a.newest ? `, ${a.oldest?.slice(0, 10) ?? '?'} to ${a.newest?.slice(0, 10) ?? '?'}` : ''
     add(
       'Activities',
-      `${number(a.stored)} stored${range}${a.historyComplete ? ', whole history' : ', history not complete yet'}`,
+      `${number(a.stored)} stored${range}${a.historyComplete ? ', whole history' : ', history not complete yet'}${a.quarantined ? `, ${c.yellow(`${number(a.quarantined)} quarantined`)}` : ''}`,
     )
   } else if (a.dataPresent !== null) {
     add('Activities', a.dataPresent ? 'unknown without state; the prefix holds objects' : 'none')

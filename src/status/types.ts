@@ -17,6 +17,7 @@ export type HealthCode =
   | 'state-unreadable'
   | 'stale'
   | 'last-run-failures'
+  | 'quarantined'
   | 'refresh-token-old'
   | 'drift'
 
@@ -70,6 +71,8 @@ export interface ActivitySummary {
   oldest: string | null
   /** True once the whole history has been copied. */
   historyComplete: boolean | null
+  /** List entries sync quarantined (src/sync/quarantine.ts): not storable, reported by every run. */
+  quarantined: number | null
   /** Only looked at when there is no state: does the data prefix hold anything at all? */
   dataPresent: boolean | null
 }

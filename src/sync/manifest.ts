@@ -42,12 +42,14 @@ export function manifestBody(report: SyncReport, o: ResolvedOptions): string {
       existing: report.existing,
       skipped: report.skipped,
       failed: report.failed,
+      invalid: report.invalid,
     },
     partial: report.partial,
     exitCode: report.exitCode,
     stopReason: report.stopReason,
     requests: report.requests,
     errors: report.errors,
+    quarantined: report.quarantined,
     ...(report.datasets ? { datasets: report.datasets } : {}),
   }
   return `${JSON.stringify(manifest, null, 2)}\n`

@@ -22,6 +22,7 @@ import { describeStop } from './describe.js'
 import { WriteGate } from './gate.js'
 import { manifestBody, manifestKeyFor } from './manifest.js'
 import { type ResolvedOptions, resolveOptions } from './options.js'
+import { checkEntry, nextQuarantine, type QuarantinedEntry } from './quarantine.js'
 import { type DatasetState, type Progress, StateKeeper } from './state.js'
 import { addDays, DAY_MS, formatGmt, parseGmt } from './time.js'
 import type {
@@ -38,6 +39,8 @@ const ACTIVITY_NAME = /^activity_(\d+)\.json$/
 const LOCAL_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/
 const MAX_CONSECUTIVE_WRITE_FAILURES = 10
 const MAX_REPORTED_ERRORS = 100
+/** Quarantined entries listed in a report and manifest (the state keeps up to MAX_QUARANTINED). */
+const MAX_REPORTED_INVALID = 100
 const MIN_DEADLINE_RESERVE_MS = 1000
 const encoder = new TextEncoder()
 
@@ -82,7 +85,7 @@ type Fetched = { ok: true; entries: Listed[] } | { ok: false; error: unknown }
  * V8's old generation, where a 10,000-activity backfill piled up ~100 MB of them before a full GC.
  */
 interface Listed {
-  /** As Garmin sent them: `decide` rejects an entry whose id or start time is unusable. */
+  /** For an entry that passed checkEntry (quarantine.ts); -1 and '' for a quarantined one. */
   activityId: number
   startTimeGMT: string
   /** Only for a usable entry. */
@@ -90,6 +93,8 @@ interface Listed {
   catalog?: CatalogEntry
   /** The list entry exactly as Garmin sent it (JSON.parse then stringify keeps every field and character). */
   body: string
+  /** Why the entry cannot be stored: it is quarantined instead. */
+  invalid?: { id: string; reason: string; fingerprint: string }
 }
 
 interface Item {
@@ -129,21 +134,22 @@ function localDate(entry: ActivityEntry): string {
     : entry.startTimeGMT.slice(0, 10)
 }
 
-function usable(id: unknown, start: unknown): boolean {
-  return (
-    Number.isSafeInteger(id) &&
-    (id as number) >= 0 &&
-    typeof start === 'string' &&
-    parseGmt(start) !== undefined
-  )
-}
-
-function condense(entry: ActivityEntry): Listed {
+/** One entry as Garmin sent it (the client checks only that the page is an array), checked here. */
+function condense(raw: unknown): Listed {
+  const checked = checkEntry(raw)
+  if (!checked.ok) {
+    const { id, reason, fingerprint } = checked
+    return { activityId: -1, startTimeGMT: '', body: '', invalid: { id, reason, fingerprint } }
+  }
+  const entry = raw as ActivityEntry
   const { activityId, startTimeGMT } = entry
-  const body = JSON.stringify(entry)
-  return usable(activityId, startTimeGMT)
-    ? { activityId, startTimeGMT, localDate: localDate(entry), catalog: catalogEntryOf(entry), body }
-    : { activityId, startTimeGMT, body }
+  return {
+    activityId,
+    startTimeGMT,
+    localDate: localDate(entry),
+    catalog: catalogEntryOf(entry),
+    body: checked.body,
+  }
 }
 
 class SyncRun {
@@ -175,6 +181,9 @@ class SyncRun {
   private existing = 0
   private skipped = 0
   private failed = 0
+  /** This run's quarantined entries by id, and the ids it saw valid (which leave the quarantine). */
+  private readonly invalidSeen = new Map<string, QuarantinedEntry>()
+  private readonly validSeen = new Set<string>()
   private writesDone = 0
   private writesPlanned = 0
   private estimate: number | undefined
@@ -270,7 +279,7 @@ class SyncRun {
     return this.garmin.listActivities(query, this.abort.signal).then(
       (entries) => {
         this.slowestListMs = Math.max(this.slowestListMs, this.clock.now() - began)
-        return { ok: true, entries: entries.map(condense) }
+        return { ok: true, entries: (entries as unknown[]).map(condense) }
       },
       (error: unknown) => ({ ok: false, error }),
     )
@@ -302,6 +311,7 @@ class SyncRun {
       const items: Item[] = []
       for (const entry of entries) items.push({ entry, decision: await this.decide(entry) })
       const toWrite = items.filter((i) => i.decision === 'write').length
+      const oldest = entries.findLast((e) => e.localDate !== undefined)?.startTimeGMT
       this.writesPlanned += toWrite
       this.log({
         type: 'page',
@@ -310,7 +320,7 @@ class SyncRun {
         limit,
         received: entries.length,
         toWrite,
-        ...(entries.length > 0 ? { oldest: entries[entries.length - 1]!.startTimeGMT } : {}),
+        ...(oldest ? { oldest } : {}),
       })
 
       const step = this.nextStep(segment, entries, limit)
@@ -359,7 +369,8 @@ class SyncRun {
   private async decide(entry: Listed): Promise<Decision> {
     const id = entry.activityId
     const start = entry.startTimeGMT
-    if (entry.localDate === undefined) return 'invalid'
+    if (entry.invalid || entry.localDate === undefined) return 'invalid'
+    this.validSeen.add(String(id))
     if (this.seenThisRun.has(id)) return 'duplicate'
     this.seenThisRun.add(id)
     if (this.known.has(id)) return 'existing'
@@ -522,8 +533,7 @@ class SyncRun {
           this.chain.gap()
           continue
         case 'invalid':
-          this.failed++
-          this.recordError(undefined, `Garmin listed an activity without a usable activityId/startTimeGMT`)
+          this.quarantine(entry)
           this.chain.gap()
           continue
         case 'write':
@@ -541,6 +551,20 @@ class SyncRun {
       }
     }
     this.emitProgress()
+  }
+
+  /** Recorded, reported and left out: no request is made for it, now or in later runs. */
+  private quarantine(entry: Listed): void {
+    const { id, reason, fingerprint } = entry.invalid ?? {
+      id: 'null',
+      reason: 'unusable entry',
+      fingerprint: '',
+    }
+    if (!this.invalidSeen.has(id)) {
+      const since = new Date(this.clock.now()).toISOString()
+      this.invalidSeen.set(id, { id, reason, fingerprint, since })
+      this.log({ type: 'warning', message: `list entry with activityId ${id} quarantined: ${reason}` })
+    }
   }
 
   private stored(entry: Listed): void {
@@ -598,8 +622,18 @@ class SyncRun {
       })
     }
     const manifestKey = manifestKeyFor(this.o.prefix, this.startedAt, this.runId)
-    let exitCode: ExitCode =
-      fatal !== undefined ? exitCodeOf(fatal) : this.deadlineHit || this.failed > 0 ? EXIT.partial : EXIT.ok
+    // A run that walked the whole list saw every entry still quarantined; one that stopped early keeps
+    // the ones it did not reach. They count until a valid version of them is stored.
+    const complete = this.stopReason === 'caught-up' || this.stopReason === 'end-of-history'
+    const quarantined = nextQuarantine(
+      this.state?.quarantine ?? [],
+      this.invalidSeen,
+      this.validSeen,
+      complete && this.o.since === undefined,
+    )
+    this.progress.quarantine = quarantined
+    const partial = this.deadlineHit || this.failed > 0 || quarantined.length > 0
+    let exitCode: ExitCode = fatal !== undefined ? exitCodeOf(fatal) : partial ? EXIT.partial : EXIT.ok
     // After a storage error the state and manifest usually cannot be written either: the same story.
     const sameStory = fatal instanceof StoreError
 
@@ -612,6 +646,7 @@ class SyncRun {
         created: this.created,
         existing: this.existing,
         failed: this.failed,
+        invalid: quarantined.length,
         partial: exitCode !== EXIT.ok,
         exitCode,
         manifestKey,
@@ -638,6 +673,8 @@ class SyncRun {
       existing: this.existing,
       skipped: this.skipped,
       failed: this.failed,
+      invalid: quarantined.length,
+      quarantined: quarantined.slice(0, MAX_REPORTED_INVALID),
       partial: exitCode !== EXIT.ok,
       dryRun: this.o.dryRun,
       requests: {

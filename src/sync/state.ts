@@ -10,6 +10,7 @@ import type { Store } from '../store/types.js'
 import { isRecord } from '../unknown.js'
 import { type Catalog, type CatalogEntry, isCatalog, mergeCatalog } from './catalog.js'
 import { type Interval, isInterval, mergeIntervals } from './coverage.js'
+import { isQuarantinedEntry, MAX_QUARANTINED, type QuarantinedEntry } from './quarantine.js'
 import { DAY_MS, formatGmt, parseGmt } from './time.js'
 
 export const STATE_VERSION = 1
@@ -42,6 +43,8 @@ export interface LastRun {
   created: number
   existing: number
   failed: number
+  /** List entries quarantined after the run (absent in states written before quarantine). */
+  invalid?: number
   partial: boolean
   exitCode: number
   manifestKey: string
@@ -75,6 +78,8 @@ export interface DatasetState {
   lastSuccessAt?: string
   /** Stored activity ids by year and type (catalog.ts), for `status --deep`. */
   catalog?: Catalog
+  /** List entries that cannot be stored, with their reasons (quarantine.ts). */
+  quarantine?: QuarantinedEntry[]
 }
 
 export interface StateFile {
@@ -119,6 +124,9 @@ function parseDataset(value: unknown): DatasetState | undefined {
     ...(recentRuns ? { recentRuns: recentRuns.slice(0, MAX_RECENT_RUNS) } : {}),
     ...(typeof value.lastSuccessAt === 'string' ? { lastSuccessAt: value.lastSuccessAt } : {}),
     ...(isCatalog(value.catalog) ? { catalog: value.catalog } : {}),
+    ...(Array.isArray(value.quarantine)
+      ? { quarantine: value.quarantine.filter(isQuarantinedEntry).slice(0, MAX_QUARANTINED) }
+      : {}),
   }
 }
 
@@ -173,6 +181,8 @@ export interface Progress {
   countRun: boolean
   /** Year and type of the stored activities seen in this run (for the catalog). */
   catalog?: Map<number, CatalogEntry>
+  /** The quarantine as this run leaves it (set on the final save only). */
+  quarantine?: QuarantinedEntry[]
 }
 
 export function applyProgress(current: DatasetState | undefined, p: Progress): DatasetState {
@@ -202,6 +212,7 @@ export function applyProgress(current: DatasetState | undefined, p: Progress): D
   const lastSuccessAt = succeeded ? p.lastRun?.finishedAt : current?.lastSuccessAt
   const catalog =
     p.catalog && p.catalog.size > 0 ? mergeCatalog(current?.catalog, p.catalog) : current?.catalog
+  const quarantine = p.quarantine ?? current?.quarantine
   return {
     ...(newest ? { newestStartTimeGMT: newest } : {}),
     covered,
@@ -217,6 +228,7 @@ export function applyProgress(current: DatasetState | undefined, p: Progress): D
     ...(recentRuns ? { recentRuns } : {}),
     ...(lastSuccessAt ? { lastSuccessAt } : {}),
     ...(catalog ? { catalog } : {}),
+    ...(quarantine && quarantine.length > 0 ? { quarantine } : {}),
   }
 }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js'
 import type { ExitCode } from '../errors.js'
 import type { ActivitySource } from '../garmin/types.js'
 import type { Store } from '../store/types.js'
+import type { QuarantinedEntry } from './quarantine.js'
 
 export type Runner = 'cli' | 'lambda' | 'github-actions'
 
@@ -62,7 +63,14 @@ export interface SyncReport {
   /** Activities listed but outside the requested range (`since` / `daysBack`). */
   skipped: number
   failed: number
-  /** True when the run stopped early or some activities failed: the next run resumes. */
+  /**
+   * List entries quarantined (quarantine.ts): not stored because they cannot be (no usable id or start
+   * time, nested too deep, over 1 MiB), and reported by every run until Garmin sends a valid version.
+   */
+  invalid: number
+  /** Those entries (the first 100) with their reasons. */
+  quarantined: QuarantinedEntry[]
+  /** True when the run stopped early, some activities failed or some entries are quarantined. */
   partial: boolean
   dryRun: boolean
   /** Requests made during this run, by kind. The store counts include the run manifest's own PUT. */

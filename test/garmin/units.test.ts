@@ -2,7 +2,6 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { type GarminS3Error, UsageError } from '../../src/errors.js'
-import { activityProblem } from '../../src/garmin/client.js'
 import { CookieJar } from '../../src/garmin/cookies.js'
 import { isLoopback, resolveEndpoints } from '../../src/garmin/endpoints.js'
 import { GarminUnavailableError, RateLimitedError, TokenStoreError } from '../../src/garmin/errors.js'
@@ -233,18 +232,6 @@ describe('token formats', () => {
     expect(() => parseTokenImport('{"di_token":"x"}', 'f')).toThrow(/di_refresh_token/)
     expect(() => parseTokenImport('<html>', 'f')).toThrow(/not JSON/)
     expect(() => parseTokenImport('{"hello":1}', 'f')).toThrow(/not a token file/)
-  })
-})
-
-describe('activity validation', () => {
-  it('needs an exact integer activityId and a startTimeGMT string, nothing else', () => {
-    expect(
-      activityProblem({ activityId: 12_345_678_901, startTimeGMT: '2026-01-01 10:00:00', extra: { any: 1 } }),
-    ).toBe(undefined)
-    expect(activityProblem({ activityId: '123', startTimeGMT: '2026-01-01 10:00:00' })).toMatch(/activityId/)
-    expect(activityProblem({ activityId: 1.5, startTimeGMT: '2026-01-01 10:00:00' })).toMatch(/activityId/)
-    expect(activityProblem({ activityId: 2 ** 60, startTimeGMT: 'x' })).toMatch(/activityId/)
-    expect(activityProblem({ activityId: 1 })).toMatch(/startTimeGMT/)
   })
 })
 

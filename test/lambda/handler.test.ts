@@ -29,6 +29,8 @@ function report(overrides: Partial<SyncReport> = {}): SyncReport {
     existing: 40,
     skipped: 0,
     failed: 0,
+    invalid: 0,
+    quarantined: [],
     partial: false,
     dryRun: false,
     requests: { garmin: { list: 1 }, store: { PutObject: 3 } },

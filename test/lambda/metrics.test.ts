@@ -30,6 +30,8 @@ const REPORT: SyncReport = {
   existing: 40,
   skipped: 0,
   failed: 0,
+  invalid: 0,
+  quarantined: [],
   partial: false,
   dryRun: false,
   requests: { garmin: {}, store: {} },

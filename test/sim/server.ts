@@ -116,6 +116,13 @@ export interface Simulator {
   addActivities(count: number): ActivityEntry[]
   /** The whole account, newest first, exactly as served. */
   listAll(): ActivityEntry[]
+  /**
+   * From now on the activity list serves `json` (any text: a hostile id, 10,000 levels of nesting, a
+   * 2 MB entry) in place of this activity's entry, at its position. Throws for an unknown id.
+   */
+  replaceListEntry(activityId: number, json: string): void
+  /** Garmin fixing it: the list serves the activity's own entry again. */
+  restoreListEntry(activityId: number): void
   revokeRefreshTokens(): void
   expireAccessTokensAfter(calls: number): void
   secrets(): string[]
@@ -310,6 +317,8 @@ class SimServer implements Simulator {
   private readonly zips = new Map<number, Buffer>()
   // Serialized list entries: paging 10,000+ activities should cost the benchmarks nothing on this side.
   private readonly entryJson = new WeakMap<ActivityEntry, string>()
+  /** Entries the list serves as other text (replaceListEntry). */
+  private readonly listOverrides = new Map<ActivityEntry, string>()
   private entries: ActivityEntry[]
   private byId = new Map<number, ActivityEntry>()
   private clockOffsetMs = 0
@@ -432,6 +441,17 @@ class SimServer implements Simulator {
 
   listAll(): ActivityEntry[] {
     return this.entries.slice()
+  }
+
+  replaceListEntry(activityId: number, json: string): void {
+    const entry = this.byId.get(activityId)
+    if (!entry) throw new Error(`no activity ${activityId} in the simulated account`)
+    this.listOverrides.set(entry, json)
+  }
+
+  restoreListEntry(activityId: number): void {
+    const entry = this.byId.get(activityId)
+    if (entry) this.listOverrides.delete(entry)
   }
 
   revokeRefreshTokens(): void {
@@ -735,7 +755,7 @@ class SimServer implements Simulator {
     }
     if (query.get('sortOrder') === 'asc') list = list.slice().reverse()
     const page = list.slice(start, start + limit).map((e) => {
-      let text = this.entryJson.get(e)
+      let text = this.listOverrides.get(e) ?? this.entryJson.get(e)
       if (text === undefined) {
         text = JSON.stringify(e)
         this.entryJson.set(e, text)

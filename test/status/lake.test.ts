@@ -110,6 +110,7 @@ describe.each(TARGETS)('status on $name', ({ open }) => {
       newest: expected.newest,
       oldest: expected.oldest,
       historyComplete: true,
+      quarantined: 0,
       dataPresent: null,
     })
     expect(fast.lastRun).toMatchObject({

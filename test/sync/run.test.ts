@@ -283,13 +283,19 @@ describe('failures', () => {
     })
   })
 
-  it('an entry without a usable start time is reported, and the rest is stored', async () => {
+  it('an entry without a usable start time is quarantined with its reason, and the rest is stored', async () => {
     const w = world({ count: 150 })
     const broken = w.garmin.listAll()[149]!
     broken.startTimeGMT = 'yesterday'
     const report = await w.sync()
-    expect(report).toMatchObject({ created: 149, failed: 1, exitCode: 5, partial: true })
-    expect(report.errors[0]!.message).toMatch(/without a usable activityId\/startTimeGMT/)
+    expect(report).toMatchObject({ created: 149, failed: 0, invalid: 1, exitCode: 5, partial: true })
+    expect(report.quarantined).toEqual([
+      expect.objectContaining({
+        id: String(broken.activityId),
+        reason: expect.stringMatching(/startTimeGMT/),
+      }),
+    ])
+    expect(report.errors).toEqual([])
   })
 
   it('stops after 10 failed writes in a row even when each looks retryable', async () => {
