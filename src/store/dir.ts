@@ -1,41 +1,69 @@
 /**
  * DirStore: a local folder as the store (the default target). Keys map to paths under the root.
  *
- * - Create-only writes: the bytes go to a temp file beside the target, then `link()` publishes it;
- *   `link` fails with EEXIST when the target exists, so creation is atomic and a reader never sees
- *   a partial file, even if the process is killed mid-write.
- * - Compare-and-swap: a per-key lock file (exclusive create, safe across processes), then the
- *   current content hash is compared and the new bytes are renamed over the target.
+ * - Create-only writes: the bytes go to a temp file in the store's working folder
+ *   (`<root>/_garmin-s3/tmp/`, outside every data prefix, on the same file system), then `link()`
+ *   publishes it; `link` fails with EEXIST when the target exists, so creation is atomic and a reader
+ *   never sees a partial file, even if the process is killed mid-write.
+ * - Compare-and-swap: a per-key lock file in the working folder (exclusive create, safe across
+ *   processes), then the current content hash is compared and the new bytes are renamed over the target.
+ * - Leftovers of killed writers (temp files, locks) are swept from the working folder once per store
+ *   instance, before its first write: a temp file is stale when its writer (named in the file name)
+ *   is a dead process on this host, or when it is older than `staleTempMs` (clock time).
+ * - No symlinks below the root: every folder between the root and a file must be a real folder and
+ *   the file a regular file, for reads, writes and listings alike. The root itself may be a link (the
+ *   user chose it). Folders are checked once per store instance (one run), so a write costs no extra
+ *   system call once its folder is known.
  * - Etags are the quoted MD5 of the content, the same as S3's for a single-part upload.
  * - No metadata is kept beyond the bytes (no content type).
  */
 import { createHash, randomUUID } from 'node:crypto'
-import type { Dirent } from 'node:fs'
+import { constants, type Dirent } from 'node:fs'
 import * as nodeFs from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { type Clock, systemClock } from '../clock.js'
 import { StoreError } from '../errors.js'
 import { translateFsError } from './errors.js'
-import { checkListPrefix, compareKeys, keyToPath, pathProblem, RESERVED_NAME_PREFIX } from './keys.js'
+import {
+  checkListPrefix,
+  compareKeys,
+  DIR_WORK_FOLDER,
+  keyToPath,
+  pathProblem,
+  RESERVED_NAME_PREFIX,
+} from './keys.js'
 import type { CasResult, ObjectInfo, PutResult, Store, StoredObject, StoreStats } from './types.js'
+
+/** What DirStore reads from a stat: a `Stats` satisfies it. */
+interface DirStat {
+  mtimeMs: number
+  mtime: Date
+  isFile(): boolean
+  isDirectory(): boolean
+  isSymbolicLink(): boolean
+}
 
 /** The file handle operations DirStore uses; a FileHandle satisfies it. */
 interface DirFileHandle {
   writeFile(data: Uint8Array | string): Promise<void>
+  readFile(): Promise<Uint8Array>
+  stat(): Promise<DirStat>
   sync(): Promise<void>
   close(): Promise<void>
 }
 
 /** The subset of `node:fs/promises` DirStore uses, injectable so tests can make writes fail. */
 export interface DirFs {
-  open(path: string, flags: string): Promise<DirFileHandle>
-  mkdir(path: string, options: { recursive: true }): Promise<unknown>
+  open(path: string, flags: string | number): Promise<DirFileHandle>
+  mkdir(path: string, options?: { recursive?: boolean }): Promise<unknown>
   link(existingPath: string, newPath: string): Promise<void>
   rename(oldPath: string, newPath: string): Promise<void>
   unlink(path: string): Promise<void>
   readFile(path: string): Promise<Uint8Array>
-  stat(path: string): Promise<{ mtimeMs: number; mtime: Date }>
+  stat(path: string): Promise<DirStat>
+  lstat(path: string): Promise<DirStat>
+  readlink(path: string): Promise<string>
   readdir(path: string, options: { withFileTypes: true }): Promise<Dirent[]>
 }
 
@@ -46,7 +74,7 @@ export interface DirStoreOptions {
   log?: (message: string) => void
   /** fsync each file before publishing it (default true: a backup should survive a power cut). */
   durable?: boolean
-  /** Temp files older than this are leftovers of a killed writer; list() removes them. */
+  /** Temp files older than this (default one hour) belong to no live writer and are removed. */
   staleTempMs?: number
   /** A lock held longer than this (or by a dead process on this host) is broken. */
   staleLockMs?: number
@@ -58,15 +86,41 @@ const TEMP_PREFIX = `${RESERVED_NAME_PREFIX}tmp-`
 const LOCK_PREFIX = `${RESERVED_NAME_PREFIX}lock-`
 /** link() errors that mean "this file system has no hard links", not "permission denied". */
 const NO_HARD_LINKS = new Set(['ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EPERM', 'EXDEV'])
+/** open() with O_NOFOLLOW fails with these when the path is a symlink (Linux and macOS; FreeBSD). */
+const IS_LINK = new Set(['ELOOP', 'EMLINK'])
+/** Never follows a symlink at the file itself, never hangs on a FIFO. Windows has neither flag. */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)
 const HASH_BATCH = 32
+/** This host, in temp file names: a temp file from a dead process on this host is a leftover. */
+const HOST_TAG = createHash('sha1').update(hostname()).digest('hex').slice(0, 8)
+const TEMP_WRITER = /^\.garmin-s3-tmp-([0-9a-f]{8})-(\d+)-/
 
 function toBytes(body: Uint8Array | string): Uint8Array {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body
 }
 
-/** The lock file guarding compare-and-swap writes of `key` (beside the key's file). */
+function workFolderOf(root: string): string {
+  return join(root, ...DIR_WORK_FOLDER.split('/'))
+}
+
+function isWorkKey(key: string): boolean {
+  return key === DIR_WORK_FOLDER || key.startsWith(`${DIR_WORK_FOLDER}/`)
+}
+
+/** The lock file guarding compare-and-swap writes of `key` (in the store's working folder). */
 export function lockPathFor(root: string, key: string): string {
-  return join(dirname(keyToPath(root, key)), `${LOCK_PREFIX}${createHash('sha1').update(key).digest('hex')}`)
+  return join(workFolderOf(root), `${LOCK_PREFIX}${createHash('sha1').update(key).digest('hex')}`)
+}
+
+/** `.garmin-s3-tmp-<host>-<pid>-<uuid>`: who wrote it, so a sweep can tell a killed writer's leftover. */
+function tempName(): string {
+  return `${TEMP_PREFIX}${HOST_TAG}-${process.pid}-${randomUUID()}`
+}
+
+/** The pid that wrote a temp file on this host; undefined for other hosts and older names. */
+function tempWriterPid(name: string): number | undefined {
+  const match = TEMP_WRITER.exec(name)
+  return match && match[1] === HOST_TAG ? Number(match[2]) : undefined
 }
 
 function contentEtag(bytes: Uint8Array): string {
@@ -82,6 +136,10 @@ function errorCode(error: unknown): string | undefined {
 function isMissing(error: unknown): boolean {
   const code = errorCode(error)
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR'
+}
+
+function fsError(code: string, path: string): Error {
+  return Object.assign(new Error(`${code}: ${path}`), { code })
 }
 
 const ignore = () => {}
@@ -105,8 +163,14 @@ export class DirStore implements Store {
   private readonly staleLockMs: number
   private readonly lockTimeoutMs: number
   private readonly requests: Record<string, number> = {}
-  /** Folders this store made or found: `mkdir -p` once per folder, not once per file. */
-  private readonly madeDirs = new Set<string>()
+  /** `<root>/_garmin-s3/tmp`: temp files and locks. */
+  private readonly work: string
+  /** Folders known to be real folders (no link on the way from the root): checked once, not per file. */
+  private readonly verified = new Set<string>()
+  /** Folders on another file system than the working folder (a mount below the root): temp files go beside. */
+  private readonly besideDirs = new Set<string>()
+  /** The working folder made and swept, once per store instance. */
+  private ready: Promise<void> | undefined
   private warnedNoLinks = false
 
   /** `root` should be absolute; openStore resolves it. */
@@ -115,11 +179,12 @@ export class DirStore implements Store {
     options: DirStoreOptions = {},
   ) {
     this.location = root
+    this.work = workFolderOf(root)
     this.fs = options.fs ?? (nodeFs as unknown as DirFs)
     this.clock = options.clock ?? systemClock
     this.log = options.log ?? ignore
     this.durable = options.durable ?? true
-    this.staleTempMs = options.staleTempMs ?? 10 * 60_000
+    this.staleTempMs = options.staleTempMs ?? 60 * 60_000
     this.staleLockMs = options.staleLockMs ?? 30_000
     this.lockTimeoutMs = options.lockTimeoutMs ?? 30_000
   }
@@ -154,19 +219,13 @@ export class DirStore implements Store {
         ? { ok: true, etag: contentEtag(bytes) }
         : { ok: false }
     }
+    await this.prepare()
     const lock = lockPathFor(this.root, key)
-    if (!(await this.acquireLock(lock, key))) return { ok: false }
+    await this.acquireLock(lock, key)
     try {
       const current = await this.read(path)
       if (current === undefined || contentEtag(current.bytes) !== expectedEtag) return { ok: false }
-      const temp = await this.writeTemp(dirname(path), bytes)
-      this.count('PutObject')
-      try {
-        await this.fs.rename(temp, path)
-      } catch (error) {
-        await this.fs.unlink(temp).catch(ignore)
-        throw this.fail(error, 'write', path)
-      }
+      await this.replace(path, bytes)
       return { ok: true, etag: contentEtag(bytes) }
     } finally {
       await this.fs.unlink(lock).catch(ignore)
@@ -184,6 +243,7 @@ export class DirStore implements Store {
   async delete(key: string): Promise<void> {
     const path = keyToPath(this.root, key)
     this.count('DeleteObject')
+    if (!(await this.checkDir(dirname(path), false))) return
     try {
       await this.fs.unlink(path)
     } catch (error) {
@@ -211,40 +271,168 @@ export class DirStore implements Store {
     return info
   }
 
-  /** The file's bytes and mtime, or undefined when there is no file at `path`. */
+  /** The file's bytes and mtime, or undefined when there is no file at `path`. Never follows a link. */
   private async read(path: string): Promise<{ bytes: Uint8Array; mtime: Date | undefined } | undefined> {
+    if (!(await this.checkDir(dirname(path), false))) return undefined
+    let handle: DirFileHandle
     try {
-      const [bytes, stat] = await Promise.all([
-        this.fs.readFile(path),
-        this.fs.stat(path).catch(() => undefined),
-      ])
-      return { bytes, mtime: stat?.mtime }
+      handle = await this.fs.open(path, READ_FLAGS)
     } catch (error) {
+      if (IS_LINK.has(errorCode(error) ?? '')) throw await this.linkError(path)
       if (isMissing(error)) return undefined
+      throw this.fail(error, 'read', path)
+    }
+    try {
+      const stat = await handle.stat()
+      if (stat.isDirectory()) return undefined
+      if (!stat.isFile()) {
+        throw new StoreError(`${path} is not a regular file`, {
+          hint: `Move it out of ${this.root}: garmin-s3 keeps only plain files and folders there.`,
+        })
+      }
+      return { bytes: await handle.readFile(), mtime: stat.mtime }
+    } catch (error) {
+      throw this.fail(error, 'read', path)
+    } finally {
+      await handle.close().catch(ignore)
+    }
+  }
+
+  /** The error for a symlink found below the root, naming it and where it points. */
+  private async linkError(path: string): Promise<StoreError> {
+    const to = await this.fs.readlink(path).catch(() => undefined)
+    return new StoreError(
+      `${path} is a symbolic link${to === undefined ? '' : ` (to ${to})`}; garmin-s3 does not follow links inside ${this.root}`,
+      {
+        hint: 'Replace the link with the real folder or file it points to, or pass that folder itself as --out (--out may be a link; nothing below it may).',
+      },
+    )
+  }
+
+  private notAFolder(path: string): unknown {
+    return this.fail(fsError('ENOTDIR', path), 'use', path)
+  }
+
+  /** lstat, or undefined when nothing is at `path`. */
+  private async lstat(path: string): Promise<DirStat | undefined> {
+    try {
+      return await this.fs.lstat(path)
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined
       throw this.fail(error, 'read', path)
     }
   }
 
-  private async makeDir(dir: string): Promise<void> {
+  private async makeDir(dir: string, recursive: boolean): Promise<void> {
     try {
-      await this.fs.mkdir(dir, { recursive: true })
+      await this.fs.mkdir(dir, { recursive })
     } catch (error) {
-      throw this.fail(error, 'create folder', dir)
+      if (errorCode(error) !== 'EEXIST') throw this.fail(error, 'create folder', dir)
     }
-    this.madeDirs.add(dir)
   }
 
-  /** Writes `bytes` to a fresh temp file in `dir` and returns its path; removes it on any failure. */
-  private async writeTemp(dir: string, bytes: Uint8Array, retried = false): Promise<string> {
-    const temp = join(dir, `${TEMP_PREFIX}${randomUUID()}`)
+  /** The root folder (it may be a link the user chose): true when it is a folder; made when `create`. */
+  private async checkRoot(create: boolean): Promise<boolean> {
+    const statRoot = () =>
+      this.fs.stat(this.root).catch((error: unknown) => {
+        if (isMissing(error)) return undefined
+        throw this.fail(error, 'open', this.root)
+      })
+    let stat = await statRoot()
+    if (stat === undefined && create) {
+      await this.makeDir(this.root, true)
+      stat = await statRoot()
+    }
+    if (stat === undefined) return false
+    if (!stat.isDirectory()) throw this.notAFolder(this.root)
+    return true
+  }
+
+  /**
+   * True when `dir` (the root or a folder below it) is a real folder, with real folders all the way up
+   * to the root; false when it does not exist (made first when `create`). A symlink on the way is an
+   * error. Checked once per folder per store instance.
+   */
+  private async checkDir(dir: string, create: boolean): Promise<boolean> {
+    if (this.verified.has(dir)) return true
+    if (dir === this.root) {
+      if (!(await this.checkRoot(create))) return false
+    } else {
+      if (dirname(dir) === dir) throw new Error(`bug: ${dir} is not inside ${this.root}`)
+      if (!(await this.checkDir(dirname(dir), create))) return false
+      let stat = await this.lstat(dir)
+      if (stat === undefined && create) {
+        await this.makeDir(dir, false)
+        stat = await this.lstat(dir)
+      }
+      if (stat === undefined) return false
+      if (stat.isSymbolicLink()) throw await this.linkError(dir)
+      if (!stat.isDirectory()) throw this.notAFolder(dir)
+    }
+    this.verified.add(dir)
+    return true
+  }
+
+  /** Forgets what was checked about `dir` and the folders above it (one was removed while in use). */
+  private forget(dir: string): void {
+    for (let d = dir; this.verified.delete(d) && d !== this.root; d = dirname(d));
+  }
+
+  /** Once per store instance, before its first write: the working folder, swept of leftovers. */
+  private prepare(): Promise<void> {
+    this.ready ??= (async () => {
+      await this.checkDir(this.work, true)
+      await this.sweep()
+    })().catch((error: unknown) => {
+      this.ready = undefined
+      throw error
+    })
+    return this.ready
+  }
+
+  /** Removes killed writers' temp files and locks from the working folder. */
+  private async sweep(): Promise<void> {
+    let entries: Dirent[]
+    try {
+      entries = await this.fs.readdir(this.work, { withFileTypes: true })
+    } catch {
+      return // best effort: the writes that follow report a real problem
+    }
+    await Promise.all(
+      entries
+        .filter((entry) => entry.isFile())
+        .map(async ({ name }) => {
+          const path = join(this.work, name)
+          if (name.startsWith(TEMP_PREFIX)) await this.removeTempIfStale(path, name)
+          else if (name.startsWith(LOCK_PREFIX) && (await this.lockIsStale(path)))
+            await this.fs.unlink(path).catch(ignore)
+        }),
+    )
+  }
+
+  /** A temp file is stale when its writer died (on this host) or it is older than `staleTempMs`. */
+  private async removeTempIfStale(path: string, name: string): Promise<void> {
+    const pid = tempWriterPid(name)
+    let stale = pid !== undefined && pid !== process.pid && !pidIsAlive(pid)
+    if (!stale) {
+      const stat = await this.fs.lstat(path).catch(() => undefined)
+      stale = stat !== undefined && this.clock.now() - stat.mtimeMs > this.staleTempMs
+    }
+    if (stale) await this.fs.unlink(path).catch(ignore)
+  }
+
+  /** Writes `bytes` to a fresh temp file in `folder` and returns its path; removes it on any failure. */
+  private async writeTemp(folder: string, bytes: Uint8Array, retried = false): Promise<string> {
+    const temp = join(folder, tempName())
     let handle: DirFileHandle
     try {
       handle = await this.fs.open(temp, 'wx')
     } catch (error) {
       // The folder was there earlier in this run and is gone now (removed by hand): make it again, once.
-      if (retried || !isMissing(error) || !this.madeDirs.delete(dir)) throw this.fail(error, 'write to', dir)
-      await this.makeDir(dir)
-      return this.writeTemp(dir, bytes, true)
+      if (retried || !isMissing(error)) throw this.fail(error, 'write to', folder)
+      this.forget(folder)
+      await this.checkDir(folder, true)
+      return this.writeTemp(folder, bytes, true)
     }
     try {
       await handle.writeFile(bytes)
@@ -253,26 +441,66 @@ export class DirStore implements Store {
     } catch (error) {
       await handle.close().catch(ignore)
       await this.fs.unlink(temp).catch(ignore)
-      throw this.fail(error, 'write to', dir)
+      throw this.fail(error, 'write to', folder)
     }
     return temp
   }
 
+  /** Where temp files for `dir` go: the working folder, unless `dir` is on another file system. */
+  private tempFolderFor(dir: string): string {
+    return this.besideDirs.has(dir) ? dir : this.work
+  }
+
   private async create(path: string, bytes: Uint8Array): Promise<PutResult> {
+    await this.prepare()
     const dir = dirname(path)
-    if (!this.madeDirs.has(dir)) await this.makeDir(dir)
-    const temp = await this.writeTemp(dir, bytes)
+    await this.checkDir(dir, true)
     this.count('PutObject')
-    try {
-      await this.fs.link(temp, path)
-      return 'created'
-    } catch (error) {
-      const code = errorCode(error)
-      if (code === 'EEXIST') return 'exists'
-      if (code && NO_HARD_LINKS.has(code)) return await this.createWithoutLink(temp, path)
-      throw this.fail(error, 'write', path)
-    } finally {
-      await this.fs.unlink(temp).catch(ignore)
+    for (let attempt = 0; ; attempt++) {
+      const temp = await this.writeTemp(this.tempFolderFor(dir), bytes)
+      try {
+        await this.fs.link(temp, path)
+        return 'created'
+      } catch (error) {
+        const code = errorCode(error)
+        if (code === 'EEXIST') return await this.existing(path)
+        if (code === 'EXDEV' && !this.besideDirs.has(dir)) {
+          this.besideDirs.add(dir) // a mount below the root: publish from a temp file beside the target
+        } else if (code === 'ENOENT' && attempt === 0) {
+          this.forget(dir) // the folder was removed while in use: make it again, once
+          await this.checkDir(dir, true)
+        } else if (code && NO_HARD_LINKS.has(code)) {
+          return await this.createWithoutLink(temp, path)
+        } else {
+          throw this.fail(error, 'write', path)
+        }
+      } finally {
+        await this.fs.unlink(temp).catch(ignore)
+      }
+    }
+  }
+
+  /** 'exists' for a file already at `path`; an error if what is there is a link. */
+  private async existing(path: string): Promise<PutResult> {
+    const stat = await this.lstat(path)
+    if (stat?.isSymbolicLink()) throw await this.linkError(path)
+    return 'exists'
+  }
+
+  /** Renames new bytes over `path` (compare-and-swap, under the key's lock). */
+  private async replace(path: string, bytes: Uint8Array): Promise<void> {
+    const dir = dirname(path)
+    this.count('PutObject')
+    for (;;) {
+      const temp = await this.writeTemp(this.tempFolderFor(dir), bytes)
+      try {
+        await this.fs.rename(temp, path)
+        return
+      } catch (error) {
+        await this.fs.unlink(temp).catch(ignore)
+        if (errorCode(error) !== 'EXDEV' || this.besideDirs.has(dir)) throw this.fail(error, 'write', path)
+        this.besideDirs.add(dir)
+      }
     }
   }
 
@@ -284,12 +512,7 @@ export class DirStore implements Store {
         `The folder ${this.root} does not support hard links; writes are still never partial, but two syncs running at once could both write the same file.`,
       )
     }
-    try {
-      await this.fs.stat(path)
-      return 'exists'
-    } catch (error) {
-      if (!isMissing(error)) throw this.fail(error, 'write', path)
-    }
+    if ((await this.lstat(path)) !== undefined) return this.existing(path)
     try {
       await this.fs.rename(temp, path)
     } catch (error) {
@@ -298,10 +521,11 @@ export class DirStore implements Store {
     return 'created'
   }
 
-  /** True once the lock is held; false when the folder does not exist (so neither does the key). */
-  private async acquireLock(lock: string, key: string): Promise<boolean> {
+  /** Returns once the lock is held, or throws after `lockTimeoutMs`. */
+  private async acquireLock(lock: string, key: string): Promise<void> {
     const started = this.clock.now()
     let delay = 1
+    let remade = false
     for (;;) {
       try {
         const handle = await this.fs.open(lock, 'wx')
@@ -310,10 +534,16 @@ export class DirStore implements Store {
         } finally {
           await handle.close()
         }
-        return true
+        return
       } catch (error) {
         const code = errorCode(error)
-        if (code === 'ENOENT' || code === 'ENOTDIR') return false
+        if (isMissing(error) && !remade) {
+          // The working folder was removed while in use: make it again, once.
+          remade = true
+          this.forget(this.work)
+          await this.checkDir(this.work, true)
+          continue
+        }
         if (code !== 'EEXIST') throw this.fail(error, 'lock', lock)
       }
       if (await this.lockIsStale(lock)) {
@@ -341,16 +571,18 @@ export class DirStore implements Store {
     } catch (error) {
       if (isMissing(error)) return false // released meanwhile: just retry
       // Unreadable or half-written lock: judge by its age.
-      const stat = await this.fs.stat(lock).catch(() => undefined)
+      const stat = await this.fs.lstat(lock).catch(() => undefined)
       return stat !== undefined && this.clock.now() - stat.mtimeMs > this.staleLockMs
     }
   }
 
   /** Depth-first walk of the folder for `dirKey`, yielding files whose key starts with `prefix`. */
   private async *walk(dirKey: string, prefix: string): AsyncGenerator<ObjectInfo> {
+    if (isWorkKey(dirKey)) return
     const dirPath = dirKey === '' ? this.root : keyToPath(this.root, dirKey)
     let entries: Dirent[]
     try {
+      if (!(await this.checkDir(dirPath, false))) return
       entries = await this.fs.readdir(dirPath, { withFileTypes: true })
       this.count('ListObjectsV2')
     } catch (error) {
@@ -360,16 +592,26 @@ export class DirStore implements Store {
     // Directories sort as "name/" so the walk yields keys in the same byte order as S3 lists them.
     const items: { key: string; sortKey: string; isDir: boolean }[] = []
     for (const entry of entries) {
+      const path = join(dirPath, entry.name)
       if (entry.name.startsWith(RESERVED_NAME_PREFIX)) {
-        if (entry.name.startsWith(TEMP_PREFIX)) await this.removeIfStale(join(dirPath, entry.name))
+        // Beside the data: written by earlier versions (or on a mount below the root).
+        if (entry.name.startsWith(TEMP_PREFIX)) await this.removeTempIfStale(path, entry.name)
+        else if (entry.name.startsWith(LOCK_PREFIX) && (await this.lockIsStale(path)))
+          await this.fs.unlink(path).catch(ignore)
         continue
       }
       if (pathProblem(entry.name)) continue // not a name a key could have
       const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`
-      if (entry.isDirectory()) {
-        const asDir = `${key}/`
-        if (asDir.startsWith(prefix) || prefix.startsWith(asDir))
+      if (isWorkKey(key)) continue
+      const asDir = `${key}/`
+      const underPrefix = asDir.startsWith(prefix) || prefix.startsWith(asDir)
+      if (entry.isSymbolicLink()) {
+        if (underPrefix || key.startsWith(prefix)) throw await this.linkError(path)
+      } else if (entry.isDirectory()) {
+        if (underPrefix) {
+          this.verified.add(path) // a real folder inside a checked one
           items.push({ key, sortKey: asDir, isDir: true })
+        }
       } else if (entry.isFile() && key.startsWith(prefix)) {
         items.push({ key, sortKey: key, isDir: false })
       }
@@ -396,10 +638,5 @@ export class DirStore implements Store {
   private async fileInfo(key: string): Promise<ObjectInfo | undefined> {
     const found = await this.read(keyToPath(this.root, key))
     return found ? this.info(key, found.bytes, found.mtime) : undefined
-  }
-
-  private async removeIfStale(path: string): Promise<void> {
-    const stat = await this.fs.stat(path).catch(() => undefined)
-    if (stat && this.clock.now() - stat.mtimeMs > this.staleTempMs) await this.fs.unlink(path).catch(ignore)
   }
 }

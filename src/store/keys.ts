@@ -8,6 +8,12 @@ import { StoreError } from '../errors.js'
 /** Names starting with this are the stores' own bookkeeping (temp and lock files), never objects. */
 export const RESERVED_NAME_PREFIX = '.garmin-s3-'
 
+/**
+ * A folder store's own working folder, directly under its root: temp files and locks live there
+ * (src/store/dir.ts), outside every data prefix. No key may point into it; listings never show it.
+ */
+export const DIR_WORK_FOLDER = '_garmin-s3/tmp'
+
 /** S3's own limit on key length, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 1024
 
@@ -56,9 +62,15 @@ export function checkListPrefix(prefix: string): string {
   return prefix
 }
 
-/** The file path for `key` under `root`; throws unless the result is strictly inside `root`. */
+/**
+ * The file path for `key` under `root`; throws unless the result is strictly inside `root` and outside
+ * its working folder.
+ */
 export function keyToPath(root: string, key: string): string {
   checkKey(key)
+  if (key === DIR_WORK_FOLDER || key.startsWith(`${DIR_WORK_FOLDER}/`)) {
+    throw new InvalidKeyError(key, `"${DIR_WORK_FOLDER}/" is the folder store's own working folder`)
+  }
   const path = join(root, ...key.split('/'))
   const rel = relative(root, path)
   // Belt and braces: checkKey already refuses everything that could escape.

@@ -46,6 +46,8 @@ function failingWrites(code: string): DirFs {
           await handle.write(bytes.subarray(0, bytes.byteLength / 2))
           throw fsError(code)
         },
+        readFile: () => handle.readFile(),
+        stat: () => handle.stat(),
         sync: () => handle.sync(),
         close: () => handle.close(),
       }
@@ -84,10 +86,11 @@ describe('DirStore never leaves a partial file', () => {
     child.kill('SIGKILL')
     await exited
 
-    const leftovers = await nodeFs.readdir(join(root, 'raw'))
+    const work = join(root, '_garmin-s3', 'tmp')
+    const leftovers = await nodeFs.readdir(work)
     expect(leftovers).toHaveLength(1)
     expect(leftovers[0]).toMatch(/^\.garmin-s3-tmp-/)
-    expect((await nodeFs.stat(join(root, 'raw', leftovers[0]!))).size).toBe(50_000) // really cut mid-write
+    expect((await nodeFs.stat(join(work, leftovers[0]!))).size).toBe(50_000) // really cut mid-write
 
     const store = new DirStore(root)
     expect(await store.get('raw/activity_1.json')).toBeUndefined()
@@ -139,11 +142,12 @@ describe('DirStore reports folder problems with a next step', () => {
     })
     const error = await store.putIfAbsent('raw/a.json', '{}', 'application/json').catch((e) => e)
     expect(error).toBeInstanceOf(StoreError)
-    expect(error.message).toContain(`permission denied: cannot create folder ${join(root, 'raw')}`)
+    expect(error.message).toContain(`permission denied: cannot create folder ${root}`)
     expect(error.hint).toMatch(/--out/)
   })
 
   it('names a folder it may not read', async () => {
+    await nodeFs.mkdir(root)
     const store = new DirStore(root, {
       fs: { ...realFs, readdir: async () => Promise.reject(fsError('EACCES')) },
     })
@@ -166,7 +170,7 @@ describe('DirStore reports folder problems with a next step', () => {
       fs: {
         ...realFs,
         mkdir: async (path, options) => {
-          made.push(path)
+          if (path === join(root, 'raw')) made.push(path)
           return nodeFs.mkdir(path, options)
         },
       },
