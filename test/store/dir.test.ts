@@ -253,3 +253,31 @@ describe('DirStore compare-and-swap locking', () => {
     expect(await collect(store)).toEqual(['ctl/state.json'])
   })
 })
+
+describe('DirStore refuses symlinks below its root (issue 19)', () => {
+  it('refuses a linked sub-folder for writes, reads and listings, and writes nothing through it', async () => {
+    const elsewhere = join(parent, 'elsewhere')
+    await nodeFs.mkdir(elsewhere)
+    await nodeFs.mkdir(root)
+    await nodeFs.symlink(elsewhere, join(root, 'raw'))
+    const store = new DirStore(root)
+    const write = await store.putIfAbsent('raw/a.json', '{}', 'application/json').catch((e) => e)
+    expect(write).toBeInstanceOf(StoreError)
+    expect(write.message).toContain(`${join(root, 'raw')} is a symbolic link`)
+    expect(write.exitCode).toBe(1)
+    await expect(store.get('raw/a.json')).rejects.toBeInstanceOf(StoreError)
+    await expect(collect(store, 'raw/')).rejects.toBeInstanceOf(StoreError)
+    expect(await nodeFs.readdir(elsewhere)).toEqual([])
+  })
+
+  it('refuses a linked file and keeps temp files in _garmin-s3/tmp only', async () => {
+    const store = new DirStore(root)
+    expect(await store.putIfAbsent('raw/a.json', '{}', 'application/json')).toBe('created')
+    expect(await nodeFs.readdir(join(root, '_garmin-s3', 'tmp'))).toEqual([])
+    await nodeFs.symlink(join(root, 'raw', 'a.json'), join(root, 'raw', 'b.json'))
+    await expect(store.get('raw/b.json')).rejects.toBeInstanceOf(StoreError)
+    await expect(store.putIfAbsent('raw/b.json', '{}', 'application/json')).rejects.toBeInstanceOf(StoreError)
+    expect(await collect(store, 'raw/a')).toEqual(['raw/a.json'])
+    expect(await collect(store, '_garmin-s3/')).toEqual([])
+  })
+})
