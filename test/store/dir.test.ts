@@ -281,3 +281,28 @@ describe('DirStore refuses symlinks below its root (issue 19)', () => {
     expect(await collect(store, '_garmin-s3/')).toEqual([])
   })
 })
+
+describe('DirStore sweeps its working folder before the first write (issue 19)', () => {
+  it('removes temp files of dead writers and ones older than an hour, keeps a live writer’s fresh one', async () => {
+    const work = join(root, '_garmin-s3', 'tmp')
+    await nodeFs.mkdir(work, { recursive: true })
+    const { createHash } = await import('node:crypto')
+    const host = createHash('sha1').update(hostname()).digest('hex').slice(0, 8)
+    const dead = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
+      child.on('exit', () => resolve(child.pid!))
+    })
+    const names = {
+      dead: `.garmin-s3-tmp-${host}-${dead}-x`,
+      live: `.garmin-s3-tmp-${host}-${process.ppid}-x`,
+      old: `.garmin-s3-tmp-${host}-${process.ppid}-y`,
+    }
+    for (const name of Object.values(names)) await nodeFs.writeFile(join(work, name), 'partial')
+    const clock = new FakeClock(Date.now())
+    const hourAgo = new Date(clock.now() - 61 * 60_000)
+    await nodeFs.utimes(join(work, names.old), hourAgo, hourAgo)
+    const store = new DirStore(root, { clock })
+    expect(await store.putIfAbsent('raw/a.json', '{}', 'application/json')).toBe('created')
+    expect(await nodeFs.readdir(work)).toEqual([names.live])
+  })
+})
