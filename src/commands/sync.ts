@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base.js'
 import { domainFlag, targetFlags, targetOptions, tokenStoreFlag } from '../cli/flags.js'
@@ -9,7 +10,14 @@ import { resolveEndpoints } from '../garmin/endpoints.js'
 import { AuthError } from '../garmin/errors.js'
 import { signinOptions } from '../garmin/login.js'
 import { openTokenStore } from '../garmin/tokens.js'
-import { type NotifyDeps, type NotifyOn, notify, parseNotifyTargets, shouldNotify } from '../notify/index.js'
+import {
+  type NotifyDeps,
+  type NotifyOn,
+  type NotifyTarget,
+  notify,
+  parseNotifyTargets,
+  shouldNotify,
+} from '../notify/index.js'
 import { DEFAULT_OUT_DIR, DEFAULT_PREFIX, openStore, validatePrefix } from '../store/target.js'
 import {
   DATASET_NAMES,
@@ -91,6 +99,9 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     }),
     'token-store': tokenStoreFlag(),
     domain: domainFlag(),
+    report: Flags.string({
+      description: 'Also write the run report (what --json prints) to this file, e.g. for a CI summary.',
+    }),
     notify: Flags.string({
       description:
         'Webhook to tell when a run fails (repeatable; default: GARMIN_S3_NOTIFY): ntfy, Slack and Discord URLs get their own format, others JSON.',
@@ -232,7 +243,17 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       }
     }
     this.setExitCode(report.exitCode)
-    if (notifyTargets.length > 0 && shouldNotify(flags['notify-on'] as NotifyOn, report.exitCode)) {
+    const result = await this.notifyAbout(report, notifyTargets, flags['notify-on'] as NotifyOn)
+    if (flags.report) await writeFile(flags.report, `${JSON.stringify(result, null, 2)}\n`)
+    return result
+  }
+
+  private async notifyAbout(
+    report: SyncReport,
+    notifyTargets: NotifyTarget[],
+    on: NotifyOn,
+  ): Promise<SyncReport> {
+    if (notifyTargets.length > 0 && shouldNotify(on, report.exitCode)) {
       const fatal = report.errors[0]
       const notifications = await notify(
         notifyTargets,

@@ -50,6 +50,8 @@ export interface InitOptions {
   adopt?: boolean
   /** With --create-role: keep the local session local; the parameter needs a login of its own. */
   keepLocal?: boolean
+  /** `--no-issue`: the workflow opens no issue when a run fails. */
+  noIssue?: boolean
   createRole?: { repo: string; branch: string } | undefined
   /** This package's version, written into the workflow's header. */
   packageVersion: string
@@ -257,6 +259,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
     cron,
     timezone,
     domain,
+    noIssue: options.noIssue === true,
   }
   const content = renderSyncWorkflow(input)
   const current = await existing(path)

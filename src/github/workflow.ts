@@ -38,7 +38,58 @@ export interface SyncWorkflowInput {
   /** IANA zone, when the user asked for local time; otherwise the cron is UTC. */
   timezone?: string | undefined
   domain?: GarminDomain | undefined
+  /** `--no-issue`: no issue is opened on failure (and the workflow needs no `issues: write`). */
+  noIssue?: boolean | undefined
 }
+
+/** A GitHub Actions expression, `${{ ... }}`, written so that no linter takes it for a template slot. */
+function ghExpr(expression: string): string {
+  return `${'$'}{{ ${expression} }}`
+}
+
+/** The run report the sync step writes and the summary step reads. */
+const REPORT = '"$RUNNER_TEMP/garmin-s3-report.json"'
+/** The summary, also the body of the failure issue. */
+
+/**
+ * The job summary (and the failure issue's body): health, counts and the next step, from the report.
+ * Plain Node, no dependency; it runs even when the sync step failed or wrote no report.
+ */
+const SUMMARY_SCRIPT = [
+  "node - <<'JS'",
+  'const fs = require("fs")',
+  'let r = {}',
+  'try { r = JSON.parse(fs.readFileSync(process.env.REPORT, "utf8")) } catch {}',
+  'const code = typeof r.exitCode === "number" ? r.exitCode : Number(process.env.SYNC_EXIT || 1)',
+  'const e = (r.errors || [])[0]',
+  'const health = code === 0 ? "OK" : code === 5 ? "WARN (partial: the next run resumes)" : "FAIL"',
+  'const next = code === 0 || code === 5 ? "nothing to do" : (e && e.hint) || "read the log of this run"',
+  'const rows = [["health", health], ["created", r.created ?? "?"], ["failed", r.failed ?? "?"], ["exit code", code]]',
+  'const md = ["## garmin-s3 sync", "", "| | |", "|---|---|", ...rows.map(([k, v]) => "| " + k + " | " + v + " |")]',
+  'md.push("", "**Next step:** " + next)',
+  'if (e && code !== 0) md.push("", "Error: " + e.message)',
+  'md.push("", "Run: " + (process.env.RUN_URL || ""))',
+  'fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, md.join("\\n") + "\\n")',
+  'fs.writeFileSync(process.env.SUMMARY_FILE, md.join("\\n") + "\\n")',
+  'JS',
+]
+
+/** Opens one issue labelled garmin-s3 on failure, or comments on the open one. */
+const ISSUE_ON_FAILURE = [
+  'number="$(gh issue list --label garmin-s3 --state open --limit 1 --json number --jq \'.[0].number\')"',
+  'if [ -n "$number" ]; then',
+  '  gh issue comment "$number" --body-file "$SUMMARY_FILE"',
+  'else',
+  '  gh label create garmin-s3 --description "garmin-s3 sync alerts" --force >/dev/null 2>&1 || true',
+  '  gh issue create --title "garmin-s3 sync is failing" --label garmin-s3 --body-file "$SUMMARY_FILE"',
+  'fi',
+]
+
+/** Closes the open garmin-s3 issue once a run succeeds again. */
+const CLOSE_ON_SUCCESS = [
+  'number="$(gh issue list --label garmin-s3 --state open --limit 1 --json number --jq \'.[0].number\')"',
+  'if [ -n "$number" ]; then gh issue close "$number" --comment "The sync succeeded again: $RUN_URL"; fi',
+]
 
 /** Quotes a word for bash only when it needs it. */
 function shellQuote(word: string): string {
@@ -74,7 +125,7 @@ function syncCommandLines(input: SyncWorkflowInput): string[] {
   const npx = spec.startsWith('garmin-s3@')
     ? `npx --yes ${spec} sync`
     : `npx --yes --package ${shellQuote(spec)} garmin-s3 sync`
-  return [npx, ...args.map(([flag, value]) => `  ${flag} ${shellQuote(value ?? '')}`)]
+  return [npx, ...args.map(([flag, value]) => `  ${flag} ${shellQuote(value ?? '')}`), `  --report ${REPORT}`]
 }
 
 export function renderSyncWorkflow(input: SyncWorkflowInput): string {
@@ -113,6 +164,7 @@ export function renderSyncWorkflow(input: SyncWorkflowInput): string {
     'permissions:',
     '  id-token: write # the OIDC token the AWS role trusts',
     '  contents: read',
+    ...(input.noIssue ? [] : ['  issues: write # one issue while the sync fails (init --no-issue: none)']),
     '',
     'jobs:',
     '  sync:',
@@ -132,8 +184,38 @@ export function renderSyncWorkflow(input: SyncWorkflowInput): string {
     `      # cannot write a secret back. --max-duration ${SYNC_MAX_DURATION} stops cleanly (with a checkpoint) before the`,
     '      # one-hour AWS session ends; exit code 5 means partial, and the next run resumes.',
     '      - name: Copy new Garmin data to S3',
+    '        id: sync',
     '        run: |',
     ...runLines,
+    '      # The job summary: health, counts and the next step (also the body of the failure issue).',
+    '      - name: Summary',
+    '        if: always()',
+    '        env:',
+    `          SYNC_EXIT: ${ghExpr("steps.sync.outcome == 'success' && '0' || '1'")}`,
+    `          REPORT: ${ghExpr('runner.temp')}/garmin-s3-report.json`,
+    `          SUMMARY_FILE: ${ghExpr('runner.temp')}/garmin-s3-summary.md`,
+    `          RUN_URL: ${ghExpr('github.server_url')}/${ghExpr('github.repository')}/actions/runs/${ghExpr('github.run_id')}`,
+    '        run: |',
+    ...SUMMARY_SCRIPT.map((line) => `          ${line}`),
+    ...(input.noIssue
+      ? []
+      : [
+          '      # While the sync fails, one issue labelled garmin-s3 (a comment per failed run); closed by a success.',
+          '      - name: Open or update the failure issue',
+          '        if: failure()',
+          '        env:',
+          `          GH_TOKEN: ${ghExpr('github.token')}`,
+          `          SUMMARY_FILE: ${ghExpr('runner.temp')}/garmin-s3-summary.md`,
+          '        run: |',
+          ...ISSUE_ON_FAILURE.map((line) => `          ${line}`),
+          '      - name: Close the failure issue',
+          '        if: success()',
+          '        env:',
+          `          GH_TOKEN: ${ghExpr('github.token')}`,
+          `          RUN_URL: ${ghExpr('github.server_url')}/${ghExpr('github.repository')}/actions/runs/${ghExpr('github.run_id')}`,
+          '        run: |',
+          ...CLOSE_ON_SUCCESS.map((line) => `          ${line}`),
+        ]),
   ]
   return `${lines.join('\n')}\n`
 }

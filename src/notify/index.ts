@@ -103,10 +103,7 @@ function text(s: RunSummary): string {
 }
 
 /** The request for one target: the body and headers its shape needs. */
-function requestFor(
-  target: NotifyTarget,
-  s: RunSummary,
-): { body: string; headers: Record<string, string> } {
+function requestFor(target: NotifyTarget, s: RunSummary): { body: string; headers: Record<string, string> } {
   switch (target.shape) {
     case 'slack':
       return { body: JSON.stringify({ text: text(s) }), headers: { 'content-type': 'application/json' } }

@@ -24,7 +24,10 @@ export const SAMPLE_WORKFLOW_INPUT: SyncWorkflowInput = {
 }
 
 export interface Step {
+  id?: string
   name?: string
+  if?: string
+  env?: Record<string, string>
   uses?: string
   with?: Record<string, unknown>
   run?: string
@@ -98,7 +101,7 @@ export async function npxArguments(script: string): Promise<string[]> {
     )
     await chmod(npx, 0o755)
     const result = spawnSync('bash', ['-e', '-c', script], {
-      env: { PATH: `${dir}:${process.env.PATH}` },
+      env: { PATH: `${dir}:${process.env.PATH}`, RUNNER_TEMP: '/runner/temp' },
       encoding: 'utf8',
     })
     if (result.status !== 0) throw new Error(`bash failed (${result.status}): ${result.stderr}`)
@@ -106,4 +109,9 @@ export async function npxArguments(script: string): Promise<string[]> {
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/** The step that runs `garmin-s3 sync` (id `sync`). */
+export function syncStep(workflow: Workflow): Step | undefined {
+  return workflow.jobs.sync?.steps.find((s) => s.id === 'sync')
 }

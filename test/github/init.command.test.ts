@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { runInit } from './command.js'
-import { expectValidWorkflow, readWorkflow } from './helpers.js'
+import { expectValidWorkflow, readWorkflow, syncStep } from './helpers.js'
 
 const ROLE = 'arn:aws:iam::123456789012:role/garmin-s3-github'
 const FILE = '.github/workflows/garmin-s3-sync.yml'
@@ -51,9 +51,7 @@ describe('init github-actions --role-arn', () => {
     expectValidWorkflow(text)
     const workflow = readWorkflow(text)
     expect(workflow.on.schedule).toEqual([{ cron: '15 7 * * *', timezone: 'America/Chicago' }])
-    expect(workflow.jobs.sync?.steps.at(-1)?.run).toContain(
-      `npx --yes garmin-s3@${run.json?.packageVersion} sync`,
-    )
+    expect(syncStep(workflow)?.run).toContain(`npx --yes garmin-s3@${run.json?.packageVersion} sync`)
   })
 
   it('prints a numbered to-do list for humans; a rerun reports the file unchanged', async () => {
@@ -119,9 +117,7 @@ describe('init github-actions --role-arn', () => {
       const run = await runInit([...base(), '--package', spec, '--force', '--json'])
       expect(run.exitCode, spec).toBe(0)
       expect(run.json?.packageSpec).toBe(spec)
-      expect(readWorkflow(await readFile(join(repo, FILE), 'utf8')).jobs.sync?.steps.at(-1)?.run).toContain(
-        command,
-      )
+      expect(syncStep(readWorkflow(await readFile(join(repo, FILE), 'utf8')))?.run).toContain(command)
     }
     const bad = [
       'garmin-s3@latest',

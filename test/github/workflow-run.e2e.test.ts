@@ -20,7 +20,7 @@ import { type ProcessResult, runProcess } from '../helpers/process.js'
 import { TEST_REGION } from '../helpers/servers.js'
 import { type Simulator, startSimulator } from '../sim/server.js'
 import { runInit } from './command.js'
-import { readWorkflow } from './helpers.js'
+import { readWorkflow, syncStep } from './helpers.js'
 
 const PREFIX = 'raw-data/garmin-json/'
 
@@ -60,7 +60,7 @@ describe('the generated workflow, run as GitHub would run it', () => {
     expect(init.exitCode).toBe(0)
     version = String(init.json?.packageVersion)
     const workflow = readWorkflow(await readFile(String(init.json?.path), 'utf8'))
-    script = workflow.jobs.sync?.steps.at(-1)?.run ?? ''
+    script = syncStep(workflow)?.run ?? ''
   })
 
   afterAll(async () => {
@@ -94,6 +94,7 @@ describe('the generated workflow, run as GitHub would run it', () => {
       GITHUB_REPOSITORY: 'octocat/garmin-data',
       GITHUB_EVENT_NAME: 'schedule',
       RUNNER_OS: 'Linux',
+      RUNNER_TEMP: home.path,
       // What configure-aws-credentials exports after assuming the role.
       AWS_ACCESS_KEY_ID: account.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: account.credentials.secretAccessKey,

@@ -101,7 +101,7 @@ describe('renderSyncWorkflow', () => {
         group: `garmin-s3-sync-${input.name}`,
         'cancel-in-progress': false,
       })
-      expect(workflow.permissions).toEqual({ 'id-token': 'write', contents: 'read' })
+      expect(workflow.permissions).toEqual({ 'id-token': 'write', contents: 'read', issues: 'write' })
 
       const job = workflow.jobs.sync
       expect(job?.['runs-on']).toBe('ubuntu-latest')
@@ -116,7 +116,7 @@ describe('renderSyncWorkflow', () => {
       expect(text).toContain(`uses: ${aws.uses} # ${CONFIGURE_AWS_CREDENTIALS.version}`)
       expect(text).toContain(`uses: ${node.uses} # ${SETUP_NODE.version}`)
       // Credentials come before the command that needs them.
-      const run = steps.at(-1)?.run ?? ''
+      const run = steps.find((s) => s.id === 'sync')?.run ?? ''
       expect(steps.indexOf(aws)).toBeLessThan(steps.length - 1)
 
       // What bash actually hands to npx, quoting resolved.
@@ -127,6 +127,8 @@ describe('renderSyncWorkflow', () => {
         ...args,
         '--max-duration',
         '50m',
+        '--report',
+        '/runner/temp/garmin-s3-report.json',
       ])
     })
   }

@@ -78,6 +78,10 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
     domain: domainFlag('from your login, else garmin.com'),
     'token-store': tokenStoreFlag('With --create-role: local tokens whose session moves into SSM'),
     'keep-local': keepLocalFlag(),
+    'no-issue': Flags.boolean({
+      description:
+        'Do not open an issue when a scheduled run fails (by default one issue labelled garmin-s3, commented on each failure, closed by the next success).',
+    }),
     dir: Flags.string({ description: 'Root of the repository to write the workflow into.', default: '.' }),
     force: Flags.boolean({ description: 'Replace an existing, different workflow file.' }),
     package: Flags.string({
@@ -135,6 +139,7 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
           dryRun,
           adopt: flags.adopt,
           keepLocal: flags['keep-local'],
+          noIssue: flags['no-issue'],
           createRole:
             flags['create-role'] && flags.repo ? { repo: flags.repo, branch: flags.branch } : undefined,
           packageVersion: this.config.version,
