@@ -153,8 +153,6 @@ describe('garmin-s3 sync', () => {
     expect(result.exitCode).toBe(1)
     expect(result.stderr).toMatch(/^Error: .*not-a-folder.*a file is in the way/m)
     expect(result.stderr).toMatch(/^ {2}-> .*--out/m)
-    expect(result.stdout).toMatch(/✖ Stopped early/)
-    expect(result.stdout).toMatch(/0 created · 0 already there · 0 failed/)
   })
 
   it('with no stored tokens it asks for garmin-s3 login (exit 3) and leaves the lake untouched', async () => {
