@@ -96,6 +96,8 @@ describe('a list with 5 poison entries', () => {
     const statusText = await runCli(['status', '--out', out], { env })
     expect(statusText.stdout).toContain('4 quarantined')
     // Nothing was written outside the data and control folders (the hostile id went nowhere).
-    expect((await readdir(out)).sort()).toEqual(['raw-data'])
+    expect((await readdir(out)).sort()).toEqual(['_garmin-s3', 'raw-data'])
+    // The folder store's temporary folder, left empty by the finished runs.
+    expect(await readdir(join(out, '_garmin-s3', 'tmp'))).toEqual([])
   })
 })
