@@ -21,6 +21,7 @@ export const UNIT_FILES = [
   'test/github/role.unit.test.ts',
   'test/github/validate.test.ts',
   'test/github/workflow.test.ts',
+  'test/github/workflow-steps.test.ts',
   'test/lambda/handler.test.ts',
   'test/login.test.ts',
   'test/sim/*.test.ts',
