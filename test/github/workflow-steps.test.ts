@@ -76,15 +76,21 @@ describe('the workflow after the sync step, with a stand-in gh', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  /** The `${{ }}` values a runner substitutes into the steps' `env:`. */
+  /** The `${{ }}` values a runner substitutes into the steps' `env:`; an unknown expression fails the test. */
   function expression(value: string, syncOk: boolean): string {
-    return value
-      .replaceAll("${{ steps.sync.outcome == 'success' && '0' || '1' }}", syncOk ? '0' : '1')
-      .replaceAll('${{ runner.temp }}', dir)
-      .replaceAll('${{ github.token }}', 'ghs_fake-installation-token')
-      .replaceAll('${{ github.server_url }}', 'https://github.com')
-      .replaceAll('${{ github.repository }}', 'octocat/garmin-data')
-      .replaceAll('${{ github.run_id }}', String(day))
+    const values: Record<string, string> = {
+      "steps.sync.outcome == 'success' && '0' || '1'": syncOk ? '0' : '1',
+      'runner.temp': dir,
+      'github.token': 'ghs_fake-installation-token',
+      'github.server_url': 'https://github.com',
+      'github.repository': 'octocat/garmin-data',
+      'github.run_id': String(day),
+    }
+    return value.replace(/\$\{\{ (.+?) \}\}/g, (_, name: string) => {
+      const known = values[name]
+      if (known === undefined) throw new Error(`no runner value for the expression ${name}`)
+      return known
+    })
   }
 
   /**
