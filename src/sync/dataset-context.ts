@@ -7,7 +7,8 @@ import { EXIT, isGarminS3Error, StoreError } from '../errors.js'
 import { BotChallengeError, RateLimitedError, TokenStoreError } from '../garmin/errors.js'
 import type { Store } from '../store/types.js'
 import { messageOf } from '../unknown.js'
-import type { DatasetStateKeeper, ExtraDatasetState, Writer } from './dataset-state.js'
+import type { ConditionalWrite } from './cas-document.js'
+import type { DatasetStateKeeper, ExtraDatasetState } from './dataset-state.js'
 import type { DatasetSource } from './datasets.js'
 import type { WriteGate } from './gate.js'
 import type { DatasetCounts, SyncError, SyncLog } from './types.js'
@@ -103,7 +104,7 @@ export class DatasetContext {
     return true
   }
 
-  writeState: Writer = (key, body, etag) =>
+  writeState: ConditionalWrite = (key, body, etag) =>
     this.gate.write(
       'dataset state',
       key,

@@ -1,17 +1,17 @@
 /**
  * Cursors of the datasets other than activities, in their own control object
  * (`<controlPrefix>datasets.json`) so the activity state keeps its shape. One section per dataset
- * prefix. Saved by compare-and-swap; on a conflict the remote object is re-read and this run's
+ * prefix. Saved by compare-and-swap (cas-document.ts); on a conflict the remote object is re-read and this run's
  * sections replace theirs (a lost section only costs fetching again: writes are idempotent).
  */
 import { StoreError } from '../errors.js'
 import type { Store } from '../store/types.js'
 import { isRecord } from '../unknown.js'
+import { CasDocument, type ConditionalWrite } from './cas-document.js'
 import { controlPrefixFor } from './state.js'
 import { addDays, isIsoDate } from './time.js'
 
 export const DATASET_STATE_VERSION = 1
-const MAX_CAS_ATTEMPTS = 10
 
 /** A per-activity dataset: which activities have it stored, and which Garmin no longer has (404). */
 export interface PerActivityState {
@@ -175,34 +175,26 @@ export function dailyGaps(state: DailyState): { pending: number; noData: number;
   return { pending, noData, stored: Math.max(0, total - pending - noData) }
 }
 
-export type Writer = (
-  key: string,
-  body: string,
-  etag: string | null,
-) => Promise<{ ok: boolean; etag?: string }>
-
 /** Loads once, then saves this run's sections by compare-and-swap; saves are serialised in-process. */
 export class DatasetStateKeeper {
   readonly key: string
-  private etag: string | null = null
+  private readonly doc: CasDocument<DatasetStateFile>
+  /** What was read last (kept when a later read is unreadable: its sections are the best guess). */
   private file: DatasetStateFile = { version: DATASET_STATE_VERSION, updatedAt: '', datasets: {} }
   private readonly mine = new Map<string, ExtraDatasetState>()
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     activityPrefix: string,
     private readonly now: () => number,
   ) {
     this.key = datasetStateKeyFor(activityPrefix)
+    this.doc = new CasDocument(store, this.key, parseDatasetStateFile)
   }
 
   async load(): Promise<DatasetStateFile> {
-    const object = await this.store.get(this.key)
-    this.etag = object?.etag ?? null
-    this.file =
-      (object ? parseDatasetStateFile(new TextDecoder().decode(object.body), this.key) : undefined) ??
-      this.file
+    this.file = (await this.doc.load()).value ?? this.file
     return this.file
   }
 
@@ -211,7 +203,7 @@ export class DatasetStateKeeper {
   }
 
   /** Records a section and saves (in order with other saves of this run). */
-  save(prefix: string, state: ExtraDatasetState, write: Writer): Promise<void> {
+  save(prefix: string, state: ExtraDatasetState, write: ConditionalWrite): Promise<void> {
     const { updatedAt: _, ...current } = this.section(prefix) ?? { updatedAt: '' }
     if (JSON.stringify(current) === JSON.stringify({ ...state, updatedAt: undefined }))
       return this.queue.then(() => {})
@@ -221,23 +213,15 @@ export class DatasetStateKeeper {
     return run
   }
 
-  private async flush(write: Writer): Promise<void> {
-    for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-      const file: DatasetStateFile = {
+  private async flush(write: ConditionalWrite): Promise<void> {
+    const written = await this.doc.update((latest) => {
+      this.file = latest ?? this.file
+      return {
         version: DATASET_STATE_VERSION,
         updatedAt: new Date(this.now()).toISOString(),
         datasets: { ...this.file.datasets, ...Object.fromEntries(this.mine) },
       }
-      const result = await write(this.key, JSON.stringify(file), this.etag)
-      if (result.ok) {
-        this.file = file
-        this.etag = result.etag ?? null
-        return
-      }
-      await this.load()
-    }
-    throw new StoreError(`${this.key} kept changing while saving it (${MAX_CAS_ATTEMPTS} attempts)`, {
-      hint: 'Another sync is probably running against the same location; let it finish, then run again.',
-    })
+    }, write)
+    if (written) this.file = written
   }
 }
