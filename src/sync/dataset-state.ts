@@ -4,10 +4,10 @@
  * prefix. Saved by compare-and-swap (cas-document.ts); on a conflict the remote object is re-read and this run's
  * sections replace theirs (a lost section only costs fetching again: writes are idempotent).
  */
-import { StoreError } from '../errors.js'
 import type { Store } from '../store/types.js'
 import { isRecord } from '../unknown.js'
 import { CasDocument, type ConditionalWrite } from './cas-document.js'
+import { type ControlObject, parseControlObject } from './control-object.js'
 import { controlPrefixFor } from './state.js'
 import { addDays, isIsoDate } from './time.js'
 
@@ -38,11 +38,7 @@ export interface DailyState {
 
 export type ExtraDatasetState = PerActivityState | DailyState
 
-export interface DatasetStateFile {
-  version: number
-  updatedAt: string
-  datasets: Record<string, ExtraDatasetState>
-}
+export type DatasetStateFile = ControlObject<ExtraDatasetState>
 
 export function datasetStateKeyFor(activityPrefix: string): string {
   return `${controlPrefixFor(activityPrefix)}datasets.json`
@@ -135,28 +131,7 @@ function parseSection(value: unknown): ExtraDatasetState | undefined {
 }
 
 export function parseDatasetStateFile(text: string, key: string): DatasetStateFile | undefined {
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  if (!isRecord(raw) || !isRecord(raw.datasets)) return undefined
-  if (typeof raw.version === 'number' && raw.version > DATASET_STATE_VERSION) {
-    throw new StoreError(`${key} was written by a newer garmin-s3 (version ${raw.version})`, {
-      hint: 'Upgrade garmin-s3 (npm install -g garmin-s3@latest) before syncing into this location.',
-    })
-  }
-  const datasets: Record<string, ExtraDatasetState> = {}
-  for (const [prefix, section] of Object.entries(raw.datasets)) {
-    const parsed = parseSection(section)
-    if (parsed) datasets[prefix] = parsed
-  }
-  return {
-    version: DATASET_STATE_VERSION,
-    updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : '',
-    datasets,
-  }
+  return parseControlObject(text, key, DATASET_STATE_VERSION, parseSection)
 }
 
 /** Reads the dataset cursors (for `status`-like readers). */

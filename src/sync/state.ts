@@ -5,11 +5,11 @@
  * merged into it again (progress is a set of facts, so merging is a union), so concurrent runs never
  * lose each other's checkpoints.
  */
-import { StoreError } from '../errors.js'
 import type { Store } from '../store/types.js'
 import { isRecord } from '../unknown.js'
 import { CasDocument, type ConditionalWrite } from './cas-document.js'
 import { type Catalog, type CatalogEntry, isCatalog, mergeCatalog } from './catalog.js'
+import { parseControlObject } from './control-object.js'
 import { type Interval, isInterval, mergeIntervals } from './coverage.js'
 import { isQuarantinedEntry, MAX_QUARANTINED, type QuarantinedEntry } from './quarantine.js'
 import { DAY_MS, formatGmt, parseGmt } from './time.js'
@@ -132,29 +132,7 @@ function parseDataset(value: unknown): DatasetState | undefined {
 
 /** Parses a state object. Throws StoreError for a state written by a newer version (never overwrite it). */
 export function parseStateFile(text: string, key: string): StateFile | undefined {
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  if (!isRecord(raw)) return undefined
-  if (typeof raw.version === 'number' && raw.version > STATE_VERSION) {
-    throw new StoreError(`${key} was written by a newer garmin-s3 (state version ${raw.version})`, {
-      hint: 'Upgrade garmin-s3 (npm install -g garmin-s3@latest) before syncing into this location.',
-    })
-  }
-  if (raw.version !== STATE_VERSION || !isRecord(raw.datasets)) return undefined
-  const datasets: Record<string, DatasetState> = {}
-  for (const [prefix, section] of Object.entries(raw.datasets)) {
-    const parsed = parseDataset(section)
-    if (parsed) datasets[prefix] = parsed
-  }
-  return {
-    version: STATE_VERSION,
-    updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : '',
-    datasets,
-  }
+  return parseControlObject(text, key, STATE_VERSION, parseDataset) as StateFile | undefined
 }
 
 /** Reads the state of one data prefix (for `status`-like readers). Undefined when there is none. */
