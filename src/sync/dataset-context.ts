@@ -7,7 +7,6 @@ import { EXIT, isGarminS3Error, StoreError } from '../errors.js'
 import { BotChallengeError, RateLimitedError, TokenStoreError } from '../garmin/errors.js'
 import type { Store } from '../store/types.js'
 import { messageOf } from '../unknown.js'
-import type { ConditionalWrite } from './cas-document.js'
 import type { DatasetStateKeeper, ExtraDatasetState } from './dataset-state.js'
 import type { DatasetSource } from './datasets.js'
 import type { WriteGate } from './gate.js'
@@ -104,20 +103,8 @@ export class DatasetContext {
     return true
   }
 
-  writeState: ConditionalWrite = (key, body, etag) =>
-    this.gate.write(
-      'dataset state',
-      key,
-      body.length,
-      async (): Promise<{ ok: boolean; etag?: string }> => {
-        const result = await this.store.putIfMatch(key, body, 'application/json', etag)
-        return result.ok ? { ok: true, etag: result.etag } : { ok: false }
-      },
-      { ok: true },
-    )
-
   save(prefix: string, state: ExtraDatasetState): Promise<void> {
-    return this.keeper.save(prefix, state, this.writeState)
+    return this.keeper.save(prefix, state, this.gate.conditionalWrite(this.store, 'dataset state'))
   }
 
   /** Runs `fn` over `items` with the dataset's concurrency until done or stopped. */
