@@ -16,7 +16,7 @@ export const DATASET_STATE_VERSION = 1
 /** A per-activity dataset: which activities have it stored, and which Garmin no longer has (404). */
 export interface PerActivityState {
   kind: 'per-activity'
-  /** Activity ids, sorted, base-36 deltas (encodeIds). */
+  /** Activity ids (an id list, id-list.ts). */
   done: string
   gone: string
   updatedAt?: string
@@ -42,28 +42,6 @@ export type DatasetStateFile = ControlObject<ExtraDatasetState>
 
 export function datasetStateKeyFor(activityPrefix: string): string {
   return `${controlPrefixFor(activityPrefix)}datasets.json`
-}
-
-export function encodeIds(ids: Iterable<number>): string {
-  const sorted = [...new Set(ids)].sort((a, b) => a - b)
-  let previous = 0
-  const parts: string[] = []
-  for (const id of sorted) {
-    parts.push((id - previous).toString(36))
-    previous = id
-  }
-  return parts.join(',')
-}
-
-export function decodeIds(text: string): Set<number> {
-  const out = new Set<number>()
-  let current = 0
-  for (const part of text === '' ? [] : text.split(',')) {
-    if (!/^[0-9a-z]{1,11}$/.test(part)) continue
-    current += Number.parseInt(part, 36)
-    if (Number.isSafeInteger(current)) out.add(current)
-  }
-  return out
 }
 
 /** Days -> sorted ranges. */

@@ -6,8 +6,9 @@
  */
 import { NotFoundError } from '../garmin/errors.js'
 import { type DatasetContext, emptyCounts } from './dataset-context.js'
-import { decodeIds, encodeIds, type PerActivityState } from './dataset-state.js'
+import type { PerActivityState } from './dataset-state.js'
 import { activityIdOfKey, type PerActivityDataset, perActivityKey } from './datasets.js'
+import { decodeIds, encodeIds } from './id-list.js'
 import type { DatasetCounts } from './types.js'
 
 const CHECKPOINT_EVERY = 50
