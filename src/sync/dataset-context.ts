@@ -107,8 +107,43 @@ export class DatasetContext {
     return this.keeper.save(prefix, state, this.gate.conditionalWrite(this.store, 'dataset state'))
   }
 
+  /**
+   * `pool` for one dataset's items, with its progress and checkpoints: each item `fn` settles (answers
+   * true: not cut short by a stop) logs a progress event, and every `job.every` settled items the
+   * dataset's `job.snapshot()` is saved.
+   */
+  async poolWithCheckpoints<T>(
+    items: readonly T[],
+    job: {
+      dataset: string
+      prefix: string
+      every: number
+      counts: DatasetCounts
+      snapshot: () => ExtraDatasetState
+    },
+    fn: (item: T) => Promise<boolean>,
+  ): Promise<void> {
+    let settled = 0
+    let sinceCheckpoint = 0
+    await this.pool(items, async (item) => {
+      if (!(await fn(item))) return
+      settled++
+      this.log({
+        type: 'dataset-progress',
+        dataset: job.dataset,
+        done: settled,
+        total: items.length,
+        ...job.counts,
+      })
+      if (++sinceCheckpoint >= job.every) {
+        sinceCheckpoint = 0
+        await this.save(job.prefix, job.snapshot())
+      }
+    })
+  }
+
   /** Runs `fn` over `items` with the dataset's concurrency until done or stopped. */
-  async pool<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  private async pool<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
     let next = 0
     const worker = async () => {
       while (next < items.length && !this.stopped()) await fn(items[next++] as T)
