@@ -20,7 +20,7 @@ export interface CatalogEntry {
   type: string
 }
 
-export const UNKNOWN_TYPE = 'unknown'
+const UNKNOWN_TYPE = 'unknown'
 const YEAR = /^\d{4}$/
 // Type keys become object keys: only plain names (never `__proto__` and friends).
 const TYPE_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/i

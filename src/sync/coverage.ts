@@ -34,7 +34,7 @@ export function intervalContaining(intervals: readonly Interval[], time: string)
  * The claim a contiguous run of stored activities supports: `lower` is the oldest of them (null when
  * the run reached the beginning of the history), `upper` the newest.
  */
-export function claim(lower: string | null, upper: string): Interval | undefined {
+function claim(lower: string | null, upper: string): Interval | undefined {
   const upperMs = parseGmt(upper)
   if (upperMs === undefined) return undefined
   const to = formatGmt(upperMs - SORT_SLACK_MS)

@@ -33,7 +33,7 @@ export class Limiter {
 /** How an error met by one item affects the run. */
 export type Severity = 'fatal' | 'stop' | 'item'
 
-export function severityOf(error: unknown): Severity {
+function severityOf(error: unknown): Severity {
   if (error instanceof StoreError) return (error as { retryable?: boolean }).retryable ? 'item' : 'fatal'
   if (error instanceof TokenStoreError) return 'fatal'
   if (isGarminS3Error(error) && error.exitCode === EXIT.auth) return 'fatal'

@@ -11,7 +11,7 @@ import { type ControlObject, parseControlObject } from './control-object.js'
 import { controlPrefixFor } from './state.js'
 import { addDays, isIsoDate } from './time.js'
 
-export const DATASET_STATE_VERSION = 1
+const DATASET_STATE_VERSION = 1
 
 /** A per-activity dataset: which activities have it stored, and which Garmin no longer has (404). */
 export interface PerActivityState {
@@ -108,7 +108,7 @@ function parseSection(value: unknown): ExtraDatasetState | undefined {
   return undefined
 }
 
-export function parseDatasetStateFile(text: string, key: string): DatasetStateFile | undefined {
+function parseDatasetStateFile(text: string, key: string): DatasetStateFile | undefined {
   return parseControlObject(text, key, DATASET_STATE_VERSION, parseSection)
 }
 

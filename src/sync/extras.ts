@@ -28,9 +28,9 @@ import { utcDate } from './time.js'
 import type { DatasetCounts, SyncDeps, SyncOptions, SyncReport, SyncSource } from './types.js'
 
 /** Per dataset. */
-export const DEFAULT_DATASET_CONCURRENCY = 2
+const DEFAULT_DATASET_CONCURRENCY = 2
 /** Garmin calls in flight across all datasets. */
-export const MAX_DATASET_CALLS = 8
+const MAX_DATASET_CALLS = 8
 const MIN_DEADLINE_RESERVE_MS = 1000
 
 /** The client's request kind per dataset (GarminClient.stats()), for per-dataset request counts. */

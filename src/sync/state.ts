@@ -17,7 +17,7 @@ import { DAY_MS, formatGmt, parseGmt } from './time.js'
 export const STATE_VERSION = 1
 const MAX_RECENT = 1000
 /** Run summaries kept in the state, newest first, so `status` needs no listing of the run manifests. */
-export const MAX_RECENT_RUNS = 10
+const MAX_RECENT_RUNS = 10
 const MAX_ERROR_CHARS = 300
 
 /**
