@@ -96,7 +96,7 @@ export async function syncDaily(
   const job = { dataset: spec.name, prefix, every: CHECKPOINT_EVERY, counts, snapshot }
   await ctx.poolWithCheckpoints(tasks, job, async (day) => {
     try {
-      const value = await ctx.limiter.run(() => ctx.source.getDaily(spec.garminName, day, ctx.signal))
+      const value = await ctx.limiter.run(() => ctx.source.getDailyAt(spec.route, day, ctx.signal))
       if (spec.isEmpty(value)) {
         empty.add(day)
         counts.noData++
