@@ -16,7 +16,7 @@ export type ConditionalWrite = (
 ) => Promise<{ ok: boolean; etag?: string }>
 
 /** The object changed under every attempt: someone else keeps writing it. */
-class CasConflictError extends StoreError {}
+export class CasConflictError extends StoreError {}
 
 const DEFAULT_ATTEMPTS = 10
 

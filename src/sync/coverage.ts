@@ -111,3 +111,18 @@ export class ChainTracker {
     if (interval) this.done.push(interval)
   }
 }
+
+/** `intervals` without the closed stretch [from, to] (Garmin times). */
+export function cutCoverage(intervals: readonly Interval[], from: string, to: string): Interval[] {
+  const out: Interval[] = []
+  for (const i of intervals) {
+    const startsBefore = i.from === null || i.from < from
+    if (i.to <= from || (i.from !== null && i.from >= to)) {
+      out.push(i)
+      continue
+    }
+    if (startsBefore) out.push({ from: i.from, to: from })
+    if (i.to > to) out.push({ from: to, to: i.to })
+  }
+  return mergeIntervals(out)
+}
