@@ -123,6 +123,26 @@ type DailyDataset = keyof typeof DAILY_PATHS
 const NAMED_DAILY: ReadonlySet<DailyDataset> = new Set(['dailySummary', 'sleep', 'heartRate'])
 const DAILY_DATASETS = Object.keys(DAILY_PATHS) as DailyDataset[]
 
+/** How to ask Garmin for one day of a daily dataset. */
+export interface DailyRoute {
+  /** The request kind in stats() (and in error messages). */
+  kind: string
+  /** Path and query for a date (`YYYY-MM-DD`) and the URI-encoded display name. */
+  path(date: string, displayName: string): [string, Record<string, string>]
+  /** The path carries the account's display name (and fails without one). */
+  needsDisplayName: boolean
+}
+
+/** The route of one of the daily datasets this client knows by name (`sleep`, `hrv`, ...). */
+export function dailyRoute(dataset: string): DailyRoute {
+  if (!isDailyDataset(dataset)) {
+    throw new GarminS3Error(`Unknown daily dataset "${dataset}".`, {
+      hint: `Use one of ${DAILY_DATASETS.join(', ')}.`,
+    })
+  }
+  return { kind: dataset, path: DAILY_PATHS[dataset], needsDisplayName: NAMED_DAILY.has(dataset) }
+}
+
 const PROFILE_PATH = '/userprofile-service/socialProfile'
 const LIST_PATH = '/activitylist-service/activities/search/activities'
 
@@ -391,21 +411,24 @@ export class GarminClient implements ActivitySource {
 
   /** One day of a daily dataset; undefined when Garmin has no data for that day (HTTP 204). */
   async getDaily(dataset: string, date: string, signal?: AbortSignal): Promise<unknown | undefined> {
-    if (!isDailyDataset(dataset)) {
-      throw new GarminS3Error(`Unknown daily dataset "${dataset}".`, {
-        hint: `Use one of ${DAILY_DATASETS.join(', ')}.`,
-      })
-    }
+    return this.getDailyAt(dailyRoute(dataset), date, signal)
+  }
+
+  /**
+   * One day at a daily route (a dataset catalogue entry carries its route: sync/datasets.ts); undefined
+   * when Garmin has no data for that day (HTTP 204). Counted in stats() under `route.kind`.
+   */
+  async getDailyAt(route: DailyRoute, date: string, signal?: AbortSignal): Promise<unknown | undefined> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new GarminS3Error(`"${date}" is not a YYYY-MM-DD date.`)
     const call = (name: string) => {
-      const [path, query] = DAILY_PATHS[dataset](date, encodeURIComponent(name))
-      return this.getJson({ kind: dataset, path, query, signal }, true)
+      const [path, query] = route.path(date, encodeURIComponent(name))
+      return this.getJson({ kind: route.kind, path, query, signal }, true)
     }
     const tokens = await this.freshTokens()
-    if (!NAMED_DAILY.has(dataset)) return call('')
+    if (!route.needsDisplayName) return call('')
     const noName = () =>
       new ItemRefusedError(
-        DAILY_PATHS[dataset](date, '{displayName}')[0],
+        route.path(date, '{displayName}')[0],
         'the account has no display name, and this path needs one',
         'no-display-name',
         {

@@ -1,4 +1,5 @@
 import type { DatasetStatus } from '../sync/dataset-status.js'
+import type { RepairSummary } from '../sync/repair.js'
 /**
  * The `status --json` object (documented in docs/json.md). Stable: fields are only ever added. Times are ISO 8601
  * UTC strings, activity times Garmin's `YYYY-MM-DD HH:MM:SS` (UTC); what could not be learned is
@@ -104,15 +105,6 @@ export interface DriftSummary {
   listedCount: number
   /** Activities the state knows as stored that the listing does not have (first 10 ids as examples). */
   missing: { count: number; examples: number[] }
-}
-
-export interface RepairSummary {
-  written: boolean
-  storedBefore: number | null
-  storedAfter: number | null
-  /** Which checkpoint coverage was dropped so the next sync rechecks it: none, the affected years, or all. */
-  coverageDropped: 'none' | 'years' | 'all'
-  message: string
 }
 
 export type Presence = 'present' | 'absent' | 'unknown'

@@ -5,10 +5,10 @@
  * without downloading every object. It is a set of facts like the rest of the state: merging two
  * runs' catalogs is a union, so it never double counts.
  *
- * Encoded compactly: year -> type -> ids sorted ascending, the first in base 36 and each next one as
- * the base-36 difference to the previous, comma separated (5 to 7 bytes per activity).
+ * Encoded compactly: year -> type -> an id list (id-list.ts, 5 to 7 bytes per activity).
  */
 import type { ActivityEntry } from '../garmin/types.js'
+import { decodeIds, encodeIds } from './id-list.js'
 
 /** `{"2024": {"running": "8x1kq2,3f,1a0"}}` */
 export type Catalog = Record<string, Record<string, string>>
@@ -20,7 +20,7 @@ export interface CatalogEntry {
   type: string
 }
 
-export const UNKNOWN_TYPE = 'unknown'
+const UNKNOWN_TYPE = 'unknown'
 const YEAR = /^\d{4}$/
 // Type keys become object keys: only plain names (never `__proto__` and friends).
 const TYPE_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/i
@@ -33,29 +33,6 @@ export function catalogEntryOf(entry: ActivityEntry): CatalogEntry {
   return { year, type }
 }
 
-function encodeIds(ids: number[]): string {
-  ids.sort((a, b) => a - b)
-  let previous = 0
-  const parts: string[] = []
-  for (const id of ids) {
-    parts.push((id - previous).toString(36))
-    previous = id
-  }
-  return parts.join(',')
-}
-
-function decodeIds(text: string): number[] | undefined {
-  const ids: number[] = []
-  let current = 0
-  for (const part of text === '' ? [] : text.split(',')) {
-    if (!/^[0-9a-z]{1,11}$/.test(part)) return undefined
-    current += Number.parseInt(part, 36)
-    if (!Number.isSafeInteger(current)) return undefined
-    ids.push(current)
-  }
-  return ids
-}
-
 /** id -> year and type. Malformed parts are skipped (a catalog only ever adds knowledge). */
 export function decodeCatalog(catalog: Catalog | undefined): Map<number, CatalogEntry> {
   const out = new Map<number, CatalogEntry>()
@@ -63,7 +40,7 @@ export function decodeCatalog(catalog: Catalog | undefined): Map<number, Catalog
     if (!YEAR.test(year)) continue
     for (const [type, text] of Object.entries(types)) {
       if (!TYPE_KEY.test(type) || typeof text !== 'string') continue
-      for (const id of decodeIds(text) ?? []) out.set(id, { year, type })
+      for (const id of decodeIds(text)) out.set(id, { year, type })
     }
   }
   return out

@@ -34,7 +34,7 @@ export function intervalContaining(intervals: readonly Interval[], time: string)
  * The claim a contiguous run of stored activities supports: `lower` is the oldest of them (null when
  * the run reached the beginning of the history), `upper` the newest.
  */
-export function claim(lower: string | null, upper: string): Interval | undefined {
+function claim(lower: string | null, upper: string): Interval | undefined {
   const upperMs = parseGmt(upper)
   if (upperMs === undefined) return undefined
   const to = formatGmt(upperMs - SORT_SLACK_MS)
@@ -110,4 +110,19 @@ export class ChainTracker {
   private push(interval: Interval | undefined): void {
     if (interval) this.done.push(interval)
   }
+}
+
+/** `intervals` without the closed stretch [from, to] (Garmin times). */
+export function cutCoverage(intervals: readonly Interval[], from: string, to: string): Interval[] {
+  const out: Interval[] = []
+  for (const i of intervals) {
+    const startsBefore = i.from === null || i.from < from
+    if (i.to <= from || (i.from !== null && i.from >= to)) {
+      out.push(i)
+      continue
+    }
+    if (startsBefore) out.push({ from: i.from, to: from })
+    if (i.to > to) out.push({ from: to, to: i.to })
+  }
+  return mergeIntervals(out)
 }

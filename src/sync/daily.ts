@@ -68,16 +68,6 @@ export async function syncDaily(
     }
   }
 
-  let sinceCheckpoint = 0
-  const progress = () =>
-    ctx.log({
-      type: 'dataset-progress',
-      dataset: spec.name,
-      done: settled.size + failed.size,
-      total: tasks.length,
-      ...counts,
-    })
-
   const write = async (key: string, body: Uint8Array, exists: boolean): Promise<Outcome> => {
     if (!exists) {
       const created = await ctx.gate.write(
@@ -103,9 +93,10 @@ export async function syncDaily(
     return current ? 'updated' : 'created'
   }
 
-  await ctx.pool(tasks, async (day) => {
+  const job = { dataset: spec.name, prefix, every: CHECKPOINT_EVERY, counts, snapshot }
+  await ctx.poolWithCheckpoints(tasks, job, async (day) => {
     try {
-      const value = await ctx.limiter.run(() => ctx.source.getDaily(spec.garminName, day, ctx.signal))
+      const value = await ctx.limiter.run(() => ctx.source.getDailyAt(spec.route, day, ctx.signal))
       if (spec.isEmpty(value)) {
         empty.add(day)
         counts.noData++
@@ -120,15 +111,11 @@ export async function syncDaily(
       }
       settled.add(day)
     } catch (error) {
-      if (!ctx.failed(error, { dataset: spec.name, date: day })) return
+      if (!ctx.failed(error, { dataset: spec.name, date: day })) return false
       failed.add(day)
       counts.failed++
     }
-    progress()
-    if (++sinceCheckpoint >= CHECKPOINT_EVERY) {
-      sinceCheckpoint = 0
-      await ctx.save(prefix, snapshot())
-    }
+    return true
   })
   await ctx.save(prefix, snapshot())
   return counts

@@ -7,7 +7,7 @@ import { EXIT, isGarminS3Error, StoreError } from '../errors.js'
 import { BotChallengeError, RateLimitedError, TokenStoreError } from '../garmin/errors.js'
 import type { Store } from '../store/types.js'
 import { messageOf } from '../unknown.js'
-import type { DatasetStateKeeper, ExtraDatasetState, Writer } from './dataset-state.js'
+import type { DatasetStateKeeper, ExtraDatasetState } from './dataset-state.js'
 import type { DatasetSource } from './datasets.js'
 import type { WriteGate } from './gate.js'
 import type { DatasetCounts, SyncError, SyncLog } from './types.js'
@@ -33,7 +33,7 @@ export class Limiter {
 /** How an error met by one item affects the run. */
 export type Severity = 'fatal' | 'stop' | 'item'
 
-export function severityOf(error: unknown): Severity {
+function severityOf(error: unknown): Severity {
   if (error instanceof StoreError) return (error as { retryable?: boolean }).retryable ? 'item' : 'fatal'
   if (error instanceof TokenStoreError) return 'fatal'
   if (isGarminS3Error(error) && error.exitCode === EXIT.auth) return 'fatal'
@@ -103,24 +103,47 @@ export class DatasetContext {
     return true
   }
 
-  writeState: Writer = (key, body, etag) =>
-    this.gate.write(
-      'dataset state',
-      key,
-      body.length,
-      async (): Promise<{ ok: boolean; etag?: string }> => {
-        const result = await this.store.putIfMatch(key, body, 'application/json', etag)
-        return result.ok ? { ok: true, etag: result.etag } : { ok: false }
-      },
-      { ok: true },
-    )
-
   save(prefix: string, state: ExtraDatasetState): Promise<void> {
-    return this.keeper.save(prefix, state, this.writeState)
+    return this.keeper.save(prefix, state, this.gate.conditionalWrite(this.store, 'dataset state'))
+  }
+
+  /**
+   * `pool` for one dataset's items, with its progress and checkpoints: each item `fn` settles (answers
+   * true: not cut short by a stop) logs a progress event, and every `job.every` settled items the
+   * dataset's `job.snapshot()` is saved.
+   */
+  async poolWithCheckpoints<T>(
+    items: readonly T[],
+    job: {
+      dataset: string
+      prefix: string
+      every: number
+      counts: DatasetCounts
+      snapshot: () => ExtraDatasetState
+    },
+    fn: (item: T) => Promise<boolean>,
+  ): Promise<void> {
+    let settled = 0
+    let sinceCheckpoint = 0
+    await this.pool(items, async (item) => {
+      if (!(await fn(item))) return
+      settled++
+      this.log({
+        type: 'dataset-progress',
+        dataset: job.dataset,
+        done: settled,
+        total: items.length,
+        ...job.counts,
+      })
+      if (++sinceCheckpoint >= job.every) {
+        sinceCheckpoint = 0
+        await this.save(job.prefix, job.snapshot())
+      }
+    })
   }
 
   /** Runs `fn` over `items` with the dataset's concurrency until done or stopped. */
-  async pool<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  private async pool<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
     let next = 0
     const worker = async () => {
       while (next < items.length && !this.stopped()) await fn(items[next++] as T)

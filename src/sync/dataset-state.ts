@@ -1,22 +1,22 @@
 /**
  * Cursors of the datasets other than activities, in their own control object
  * (`<controlPrefix>datasets.json`) so the activity state keeps its shape. One section per dataset
- * prefix. Saved by compare-and-swap; on a conflict the remote object is re-read and this run's
+ * prefix. Saved by compare-and-swap (cas-document.ts); on a conflict the remote object is re-read and this run's
  * sections replace theirs (a lost section only costs fetching again: writes are idempotent).
  */
-import { StoreError } from '../errors.js'
 import type { Store } from '../store/types.js'
 import { isRecord } from '../unknown.js'
+import { CasDocument, type ConditionalWrite } from './cas-document.js'
+import { type ControlObject, parseControlObject } from './control-object.js'
 import { controlPrefixFor } from './state.js'
 import { addDays, isIsoDate } from './time.js'
 
-export const DATASET_STATE_VERSION = 1
-const MAX_CAS_ATTEMPTS = 10
+const DATASET_STATE_VERSION = 1
 
 /** A per-activity dataset: which activities have it stored, and which Garmin no longer has (404). */
 export interface PerActivityState {
   kind: 'per-activity'
-  /** Activity ids, sorted, base-36 deltas (encodeIds). */
+  /** Activity ids (an id list, id-list.ts). */
   done: string
   gone: string
   updatedAt?: string
@@ -38,36 +38,10 @@ export interface DailyState {
 
 export type ExtraDatasetState = PerActivityState | DailyState
 
-export interface DatasetStateFile {
-  version: number
-  updatedAt: string
-  datasets: Record<string, ExtraDatasetState>
-}
+export type DatasetStateFile = ControlObject<ExtraDatasetState>
 
 export function datasetStateKeyFor(activityPrefix: string): string {
   return `${controlPrefixFor(activityPrefix)}datasets.json`
-}
-
-export function encodeIds(ids: Iterable<number>): string {
-  const sorted = [...new Set(ids)].sort((a, b) => a - b)
-  let previous = 0
-  const parts: string[] = []
-  for (const id of sorted) {
-    parts.push((id - previous).toString(36))
-    previous = id
-  }
-  return parts.join(',')
-}
-
-export function decodeIds(text: string): Set<number> {
-  const out = new Set<number>()
-  let current = 0
-  for (const part of text === '' ? [] : text.split(',')) {
-    if (!/^[0-9a-z]{1,11}$/.test(part)) continue
-    current += Number.parseInt(part, 36)
-    if (Number.isSafeInteger(current)) out.add(current)
-  }
-  return out
 }
 
 /** Days -> sorted ranges. */
@@ -134,29 +108,8 @@ function parseSection(value: unknown): ExtraDatasetState | undefined {
   return undefined
 }
 
-export function parseDatasetStateFile(text: string, key: string): DatasetStateFile | undefined {
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  if (!isRecord(raw) || !isRecord(raw.datasets)) return undefined
-  if (typeof raw.version === 'number' && raw.version > DATASET_STATE_VERSION) {
-    throw new StoreError(`${key} was written by a newer garmin-s3 (version ${raw.version})`, {
-      hint: 'Upgrade garmin-s3 (npm install -g garmin-s3@latest) before syncing into this location.',
-    })
-  }
-  const datasets: Record<string, ExtraDatasetState> = {}
-  for (const [prefix, section] of Object.entries(raw.datasets)) {
-    const parsed = parseSection(section)
-    if (parsed) datasets[prefix] = parsed
-  }
-  return {
-    version: DATASET_STATE_VERSION,
-    updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : '',
-    datasets,
-  }
+function parseDatasetStateFile(text: string, key: string): DatasetStateFile | undefined {
+  return parseControlObject(text, key, DATASET_STATE_VERSION, parseSection)
 }
 
 /** Reads the dataset cursors (for `status`-like readers). */
@@ -175,34 +128,26 @@ export function dailyGaps(state: DailyState): { pending: number; noData: number;
   return { pending, noData, stored: Math.max(0, total - pending - noData) }
 }
 
-export type Writer = (
-  key: string,
-  body: string,
-  etag: string | null,
-) => Promise<{ ok: boolean; etag?: string }>
-
 /** Loads once, then saves this run's sections by compare-and-swap; saves are serialised in-process. */
 export class DatasetStateKeeper {
   readonly key: string
-  private etag: string | null = null
+  private readonly doc: CasDocument<DatasetStateFile>
+  /** What was read last (kept when a later read is unreadable: its sections are the best guess). */
   private file: DatasetStateFile = { version: DATASET_STATE_VERSION, updatedAt: '', datasets: {} }
   private readonly mine = new Map<string, ExtraDatasetState>()
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     activityPrefix: string,
     private readonly now: () => number,
   ) {
     this.key = datasetStateKeyFor(activityPrefix)
+    this.doc = new CasDocument(store, this.key, parseDatasetStateFile)
   }
 
   async load(): Promise<DatasetStateFile> {
-    const object = await this.store.get(this.key)
-    this.etag = object?.etag ?? null
-    this.file =
-      (object ? parseDatasetStateFile(new TextDecoder().decode(object.body), this.key) : undefined) ??
-      this.file
+    this.file = (await this.doc.load()).value ?? this.file
     return this.file
   }
 
@@ -211,7 +156,7 @@ export class DatasetStateKeeper {
   }
 
   /** Records a section and saves (in order with other saves of this run). */
-  save(prefix: string, state: ExtraDatasetState, write: Writer): Promise<void> {
+  save(prefix: string, state: ExtraDatasetState, write: ConditionalWrite): Promise<void> {
     const { updatedAt: _, ...current } = this.section(prefix) ?? { updatedAt: '' }
     if (JSON.stringify(current) === JSON.stringify({ ...state, updatedAt: undefined }))
       return this.queue.then(() => {})
@@ -221,23 +166,15 @@ export class DatasetStateKeeper {
     return run
   }
 
-  private async flush(write: Writer): Promise<void> {
-    for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-      const file: DatasetStateFile = {
+  private async flush(write: ConditionalWrite): Promise<void> {
+    const written = await this.doc.update((latest) => {
+      this.file = latest ?? this.file
+      return {
         version: DATASET_STATE_VERSION,
         updatedAt: new Date(this.now()).toISOString(),
         datasets: { ...this.file.datasets, ...Object.fromEntries(this.mine) },
       }
-      const result = await write(this.key, JSON.stringify(file), this.etag)
-      if (result.ok) {
-        this.file = file
-        this.etag = result.etag ?? null
-        return
-      }
-      await this.load()
-    }
-    throw new StoreError(`${this.key} kept changing while saving it (${MAX_CAS_ATTEMPTS} attempts)`, {
-      hint: 'Another sync is probably running against the same location; let it finish, then run again.',
-    })
+    }, write)
+    if (written) this.file = written
   }
 }

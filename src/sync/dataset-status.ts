@@ -4,8 +4,9 @@
  */
 import type { Store } from '../store/types.js'
 import { decodeCatalog } from './catalog.js'
-import { daysBetween, decodeDays, decodeIds, encodeDays, readDatasetState } from './dataset-state.js'
+import { daysBetween, decodeDays, encodeDays, readDatasetState } from './dataset-state.js'
 import { DATASETS, datasetPrefix } from './datasets.js'
+import { decodeIds } from './id-list.js'
 import { type DatasetState, readSyncState } from './state.js'
 
 export interface DatasetStatus {

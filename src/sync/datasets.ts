@@ -4,43 +4,48 @@
  * `raw-data/garmin-json/*.json` keeps matching activities only.
  */
 import { UsageError } from '../errors.js'
+import { type DailyRoute, dailyRoute } from '../garmin/client.js'
 
 /** The Garmin calls the extra datasets need (GarminClient has them all). */
 export interface DatasetSource {
   downloadOriginal(id: number, signal?: AbortSignal): Promise<Uint8Array>
   getActivityDetails(id: number, signal?: AbortSignal): Promise<unknown>
   getActivitySplits(id: number, signal?: AbortSignal): Promise<unknown>
-  /** Undefined for a day without data (HTTP 204). */
-  getDaily(dataset: string, date: string, signal?: AbortSignal): Promise<unknown | undefined>
+  /** One day at a daily route; undefined for a day without data (HTTP 204). */
+  getDailyAt(route: DailyRoute, date: string, signal?: AbortSignal): Promise<unknown | undefined>
 }
 
 export interface PerActivityDataset {
-  name: 'fit' | 'details' | 'splits'
+  /** What `--data` names it; also its key prefix `garmin-<name>/`. */
+  name: string
   kind: 'per-activity'
   extension: 'zip' | 'json'
   contentType: string
+  /** The request kind its Garmin call is counted under in the client's stats(). */
+  requestKind: string
   /** The bytes to store, exactly as Garmin sent them (JSON re-serialised without changes). */
   fetch(source: DatasetSource, activityId: number, signal?: AbortSignal): Promise<Uint8Array>
 }
 
 export interface DailyDataset {
-  name:
-    | 'daily-summary'
-    | 'sleep'
-    | 'heart-rate'
-    | 'stress'
-    | 'hrv'
-    | 'body-battery'
-    | 'body-composition'
-    | 'training-readiness'
+  /** What `--data` names it; also its key prefix `garmin-<name>/` and key `<name>_<date>.json`. */
+  name: string
   kind: 'daily'
-  /** The client's name for it (`getDaily`). */
+  /** How Garmin is asked for one day (its path builder). */
+  route: DailyRoute
+  /** The client's name for it: `route.kind`, its request kind in the client's stats(). */
   garminName: string
   /** True when the answer holds no data for the day (besides HTTP 204). */
   isEmpty(value: unknown): boolean
 }
 
 export type DatasetSpec = PerActivityDataset | DailyDataset
+
+/**
+ * A dataset catalogue: everything `--data` can name besides activities, in the order they run and are
+ * listed. DATASETS is the production one; a test passes its own through SyncDeps.catalogue.
+ */
+export type DatasetCatalogue = readonly DatasetSpec[]
 export const ACTIVITIES = 'activities'
 
 const encoder = new TextEncoder()
@@ -53,7 +58,8 @@ function isEmptyValue(value: unknown): boolean {
 }
 
 const perActivity = (
-  name: PerActivityDataset['name'],
+  name: string,
+  requestKind: string,
   fetch: PerActivityDataset['fetch'],
   extension: PerActivityDataset['extension'] = 'json',
 ): PerActivityDataset => ({
@@ -61,19 +67,26 @@ const perActivity = (
   kind: 'per-activity',
   extension,
   contentType: extension === 'zip' ? 'application/zip' : 'application/json',
+  requestKind,
   fetch,
 })
 
-const daily = (
-  name: DailyDataset['name'],
-  garminName: string,
+/** A daily dataset at `route`; answers that `isEmpty` are remembered as days without data. */
+export const dailyDataset = (
+  name: string,
+  route: DailyRoute,
   isEmpty: (value: unknown) => boolean = isEmptyValue,
-): DailyDataset => ({ name, kind: 'daily', garminName, isEmpty })
+): DailyDataset => ({ name, kind: 'daily', route, garminName: route.kind, isEmpty })
 
-export const DATASETS: readonly DatasetSpec[] = [
-  perActivity('fit', (s, id, signal) => s.downloadOriginal(id, signal), 'zip'),
-  perActivity('details', async (s, id, signal) => jsonBytes(await s.getActivityDetails(id, signal))),
-  perActivity('splits', async (s, id, signal) => jsonBytes(await s.getActivitySplits(id, signal))),
+const daily = (name: string, garminName: string, isEmpty?: (value: unknown) => boolean) =>
+  dailyDataset(name, dailyRoute(garminName), isEmpty)
+
+export const DATASETS: DatasetCatalogue = [
+  perActivity('fit', 'download', (s, id, signal) => s.downloadOriginal(id, signal), 'zip'),
+  perActivity('details', 'details', async (s, id, signal) =>
+    jsonBytes(await s.getActivityDetails(id, signal)),
+  ),
+  perActivity('splits', 'splits', async (s, id, signal) => jsonBytes(await s.getActivitySplits(id, signal))),
   daily('daily-summary', 'dailySummary'),
   daily('sleep', 'sleep'),
   daily('heart-rate', 'heartRate'),
@@ -93,10 +106,15 @@ export const DATASETS: readonly DatasetSpec[] = [
   daily('training-readiness', 'trainingReadiness'),
 ]
 
-export const DATASET_NAMES: readonly string[] = [ACTIVITIES, ...DATASETS.map((d) => d.name)]
+/** Every name `--data` takes with `catalogue`, activities first. */
+function namesOf(catalogue: DatasetCatalogue): readonly string[] {
+  return [ACTIVITIES, ...catalogue.map((d) => d.name)]
+}
 
-export function datasetSpec(name: string): DatasetSpec | undefined {
-  return DATASETS.find((d) => d.name === name)
+export const DATASET_NAMES: readonly string[] = namesOf(DATASETS)
+
+export function datasetSpec(name: string, catalogue: DatasetCatalogue = DATASETS): DatasetSpec | undefined {
+  return catalogue.find((d) => d.name === name)
 }
 
 /**
@@ -104,21 +122,25 @@ export function datasetSpec(name: string): DatasetSpec | undefined {
  * lists the valid ones. The result is in catalogue order, without duplicates; per-activity datasets
  * bring `activities` with them (they follow its cursor).
  */
-export function parseDatasets(text: string | readonly string[] | undefined): string[] {
+export function parseDatasets(
+  text: string | readonly string[] | undefined,
+  catalogue: DatasetCatalogue = DATASETS,
+): string[] {
+  const names = namesOf(catalogue)
   const parts = (typeof text === 'string' ? text.split(',') : (text ?? []))
     .map((p) => p.trim())
     .filter((p) => p !== '')
   if (parts.length === 0) return [ACTIVITIES]
-  if (parts.includes('all')) return [...DATASET_NAMES]
-  const unknown = parts.filter((p) => !DATASET_NAMES.includes(p))
+  if (parts.includes('all')) return [...names]
+  const unknown = parts.filter((p) => !names.includes(p))
   if (unknown.length > 0) {
     throw new UsageError(`unknown dataset${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
-      hint: `--data takes a comma list of: ${DATASET_NAMES.join(', ')} (or all).`,
+      hint: `--data takes a comma list of: ${names.join(', ')} (or all).`,
     })
   }
   const wanted = new Set(parts)
-  if (DATASETS.some((d) => d.kind === 'per-activity' && wanted.has(d.name))) wanted.add(ACTIVITIES)
-  return DATASET_NAMES.filter((n) => wanted.has(n))
+  if (catalogue.some((d) => d.kind === 'per-activity' && wanted.has(d.name))) wanted.add(ACTIVITIES)
+  return names.filter((n) => wanted.has(n))
 }
 
 /**

@@ -13,6 +13,7 @@ import { DatasetContext, emptyCounts, Limiter } from './dataset-context.js'
 import { DatasetStateKeeper } from './dataset-state.js'
 import {
   ACTIVITIES,
+  DATASETS,
   type DatasetSource,
   type DatasetSpec,
   datasetPrefix,
@@ -28,21 +29,20 @@ import { utcDate } from './time.js'
 import type { DatasetCounts, SyncDeps, SyncOptions, SyncReport, SyncSource } from './types.js'
 
 /** Per dataset. */
-export const DEFAULT_DATASET_CONCURRENCY = 2
+const DEFAULT_DATASET_CONCURRENCY = 2
 /** Garmin calls in flight across all datasets. */
-export const MAX_DATASET_CALLS = 8
+const MAX_DATASET_CALLS = 8
 const MIN_DEADLINE_RESERVE_MS = 1000
 
 /** The client's request kind per dataset (GarminClient.stats()), for per-dataset request counts. */
 function requestKind(spec: DatasetSpec): string {
-  if (spec.kind === 'daily') return spec.garminName
-  return spec.name === 'fit' ? 'download' : spec.name
+  return spec.kind === 'daily' ? spec.route.kind : spec.requestKind
 }
 
 function isDatasetSource(value: unknown): value is DatasetSource {
   const v = value as Partial<DatasetSource>
   return (
-    typeof v.getDaily === 'function' &&
+    typeof v.getDailyAt === 'function' &&
     typeof v.downloadOriginal === 'function' &&
     typeof v.getActivityDetails === 'function' &&
     typeof v.getActivitySplits === 'function'
@@ -51,8 +51,9 @@ function isDatasetSource(value: unknown): value is DatasetSource {
 
 /** runSync plus the datasets of `options.datasets`; with activities only, exactly runSync. */
 export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps): Promise<SyncReport> {
-  const datasets = parseDatasets(options.datasets)
-  const extras = datasets.filter((d) => d !== ACTIVITIES).map((d) => datasetSpec(d)!)
+  const catalogue = deps.catalogue ?? DATASETS
+  const datasets = parseDatasets(options.datasets, catalogue)
+  const extras = datasets.filter((d) => d !== ACTIVITIES).map((d) => datasetSpec(d, catalogue)!)
   if (extras.length === 0) return runSync(options, deps)
 
   const clock: Clock = deps.clock ?? systemClock

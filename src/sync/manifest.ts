@@ -8,7 +8,7 @@ import { controlPrefixFor } from './state.js'
 import { compactTimestamp } from './time.js'
 import type { SyncReport } from './types.js'
 
-export const MANIFEST_VERSION = 1
+const MANIFEST_VERSION = 1
 
 /** `raw-data/garmin-json/` -> `raw-data/_garmin-s3/runs/20261128T120000Z_1a2b3c4d.json`: sorts by start time. */
 export function manifestKeyFor(prefix: string, startedAt: number, runId: string): string {

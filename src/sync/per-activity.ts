@@ -6,8 +6,9 @@
  */
 import { NotFoundError } from '../garmin/errors.js'
 import { type DatasetContext, emptyCounts } from './dataset-context.js'
-import { decodeIds, encodeIds, type PerActivityState } from './dataset-state.js'
+import type { PerActivityState } from './dataset-state.js'
 import { activityIdOfKey, type PerActivityDataset, perActivityKey } from './datasets.js'
+import { decodeIds, encodeIds } from './id-list.js'
 import type { DatasetCounts } from './types.js'
 
 const CHECKPOINT_EVERY = 50
@@ -36,10 +37,8 @@ export async function syncPerActivity(
     done: encodeIds(done),
     gone: encodeIds(gone),
   })
-  let settled = 0
-  let sinceCheckpoint = 0
-
-  await ctx.pool(todo, async (id) => {
+  const job = { dataset: spec.name, prefix, every: CHECKPOINT_EVERY, counts, snapshot }
+  await ctx.poolWithCheckpoints(todo, job, async (id) => {
     try {
       const body = await ctx.limiter.run(() => spec.fetch(ctx.source, id, ctx.signal))
       const key = perActivityKey(prefix, spec, id)
@@ -58,16 +57,11 @@ export async function syncPerActivity(
         gone.add(id)
         counts.noData++
       } else {
-        if (!ctx.failed(error, { dataset: spec.name, activityId: id })) return
+        if (!ctx.failed(error, { dataset: spec.name, activityId: id })) return false
         counts.failed++
       }
     }
-    settled++
-    ctx.log({ type: 'dataset-progress', dataset: spec.name, done: settled, total: todo.length, ...counts })
-    if (++sinceCheckpoint >= CHECKPOINT_EVERY) {
-      sinceCheckpoint = 0
-      await ctx.save(prefix, snapshot())
-    }
+    return true
   })
   if (!before || todo.length > 0) await ctx.save(prefix, snapshot())
   return counts

@@ -16,7 +16,7 @@ import { parseGmt } from './time.js'
 /** A Garmin list entry is a few levels deep (summary DTOs inside the entry); far beyond that is hostile. */
 export const MAX_ENTRY_DEPTH = 64
 /** 1 MiB: a list entry is about 3 KB; one a thousand times that is not an activity summary. */
-export const MAX_ENTRY_BYTES = 1_048_576
+const MAX_ENTRY_BYTES = 1_048_576
 /** Entries kept in the state (and listed in a report): beyond that only the count grows. */
 export const MAX_QUARANTINED = 1000
 const MAX_ID_CHARS = 40

@@ -16,6 +16,7 @@ import { EXIT, type ExitCode, isGarminS3Error, StoreError } from '../errors.js'
 import type { ActivityEntry } from '../garmin/types.js'
 import type { Store } from '../store/types.js'
 import { messageOf } from '../unknown.js'
+import type { ConditionalWrite } from './cas-document.js'
 import { type CatalogEntry, catalogEntryOf } from './catalog.js'
 import { ChainTracker, type Interval, intervalContaining } from './coverage.js'
 import { describeStop } from './describe.js'
@@ -158,6 +159,7 @@ class SyncRun {
   private readonly log: SyncLog
   private readonly gate: WriteGate
   private readonly keeper: StateKeeper
+  private readonly writeState: ConditionalWrite
   private readonly runId: string
   private readonly startedAt: number
   private readonly storeBefore: Record<string, number>
@@ -205,6 +207,7 @@ class SyncRun {
     this.garmin = deps.garmin
     this.log = deps.log ?? (() => {})
     this.gate = new WriteGate(o.dryRun, this.log)
+    this.writeState = this.gate.conditionalWrite(this.store, 'state')
     this.stopSignal = deps.signal
     this.afterActivities = deps.afterActivities
     this.runId = deps.newRunId?.() ?? randomBytes(4).toString('hex')
@@ -592,18 +595,6 @@ class SyncRun {
     this.progress.claims = this.chain.claims()
     return this.progress
   }
-
-  private writeState = (key: string, body: string, expectedEtag: string | null) =>
-    this.gate.write(
-      'state',
-      key,
-      encoder.encode(body).byteLength,
-      async () => {
-        const result = await this.store.putIfMatch(key, body, 'application/json', expectedEtag)
-        return result.ok ? { ok: true, etag: result.etag } : { ok: false }
-      },
-      { ok: true },
-    )
 
   private async checkpoint(): Promise<void> {
     if (await this.keeper.save(this.currentProgress(), this.writeState)) {

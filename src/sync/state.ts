@@ -1,14 +1,15 @@
 /**
  * The sync state object (`<controlPrefix>state.json`): a checkpoint, not data. One object per control
  * prefix holds a section per data prefix, so two data prefixes under one parent never collide.
- * Saved by compare-and-swap; on a conflict the remote state is re-read and this run's progress is
+ * Saved by compare-and-swap (cas-document.ts); on a conflict the remote state is re-read and this run's progress is
  * merged into it again (progress is a set of facts, so merging is a union), so concurrent runs never
  * lose each other's checkpoints.
  */
-import { StoreError } from '../errors.js'
 import type { Store } from '../store/types.js'
 import { isRecord } from '../unknown.js'
+import { CasDocument, type ConditionalWrite } from './cas-document.js'
 import { type Catalog, type CatalogEntry, isCatalog, mergeCatalog } from './catalog.js'
+import { parseControlObject } from './control-object.js'
 import { type Interval, isInterval, mergeIntervals } from './coverage.js'
 import { isQuarantinedEntry, MAX_QUARANTINED, type QuarantinedEntry } from './quarantine.js'
 import { DAY_MS, formatGmt, parseGmt } from './time.js'
@@ -16,9 +17,8 @@ import { DAY_MS, formatGmt, parseGmt } from './time.js'
 export const STATE_VERSION = 1
 const MAX_RECENT = 1000
 /** Run summaries kept in the state, newest first, so `status` needs no listing of the run manifests. */
-export const MAX_RECENT_RUNS = 10
+const MAX_RECENT_RUNS = 10
 const MAX_ERROR_CHARS = 300
-const MAX_CAS_ATTEMPTS = 10
 
 /**
  * Where control objects (state, run manifests) live for a data prefix: a `_garmin-s3/` folder beside
@@ -132,29 +132,7 @@ function parseDataset(value: unknown): DatasetState | undefined {
 
 /** Parses a state object. Throws StoreError for a state written by a newer version (never overwrite it). */
 export function parseStateFile(text: string, key: string): StateFile | undefined {
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  if (!isRecord(raw)) return undefined
-  if (typeof raw.version === 'number' && raw.version > STATE_VERSION) {
-    throw new StoreError(`${key} was written by a newer garmin-s3 (state version ${raw.version})`, {
-      hint: 'Upgrade garmin-s3 (npm install -g garmin-s3@latest) before syncing into this location.',
-    })
-  }
-  if (raw.version !== STATE_VERSION || !isRecord(raw.datasets)) return undefined
-  const datasets: Record<string, DatasetState> = {}
-  for (const [prefix, section] of Object.entries(raw.datasets)) {
-    const parsed = parseDataset(section)
-    if (parsed) datasets[prefix] = parsed
-  }
-  return {
-    version: STATE_VERSION,
-    updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : '',
-    datasets,
-  }
+  return parseControlObject(text, key, STATE_VERSION, parseDataset) as StateFile | undefined
 }
 
 /** Reads the state of one data prefix (for `status`-like readers). Undefined when there is none. */
@@ -238,69 +216,47 @@ function boundedRun(run: LastRun): LastRun {
     : run
 }
 
-export type StateWriter = (
-  key: string,
-  body: string,
-  expectedEtag: string | null,
-) => Promise<{ ok: boolean; etag?: string }>
-
 /** Loads and saves the state object by compare-and-swap, re-reading and re-applying on conflict. */
 export class StateKeeper {
-  private etag: string | null = null
-  private file: StateFile | undefined
+  private readonly doc: CasDocument<StateFile>
   readonly key: string
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly prefix: string,
     private readonly now: () => number,
     private readonly onWarning: (message: string) => void,
   ) {
     this.key = stateKeyFor(prefix)
+    this.doc = new CasDocument(store, this.key, parseStateFile)
   }
 
   async load(): Promise<DatasetState | undefined> {
-    const object = await this.store.get(this.key)
-    this.etag = object?.etag ?? null
-    if (!object) {
-      this.file = undefined
-      return undefined
-    }
-    this.file = parseStateFile(new TextDecoder().decode(object.body), this.key)
-    if (!this.file) this.onWarning(`${this.key} is not a state garmin-s3 can read; it will be rebuilt`)
-    return this.file?.datasets[this.prefix]
+    const { present, value } = await this.doc.load()
+    if (present && !value) this.onWarning(`${this.key} is not a state garmin-s3 can read; it will be rebuilt`)
+    return value?.datasets[this.prefix]
   }
 
   current(): DatasetState | undefined {
-    return this.file?.datasets[this.prefix]
+    return this.doc.value()?.datasets[this.prefix]
   }
 
   /**
    * Applies `progress` to the latest state and writes it with compare-and-swap through `write`
    * (the dry-run gate decides whether it really writes). Returns false when nothing changed.
    */
-  async save(progress: Progress, write: StateWriter): Promise<boolean> {
-    for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-      const before = this.current()
+  async save(progress: Progress, write: ConditionalWrite): Promise<boolean> {
+    const written = await this.doc.update((file) => {
+      const before = file?.datasets[this.prefix]
       const next = applyProgress(before, progress)
-      if (before && !progress.lastRun && sameContent(before, next)) return false
-      const file: StateFile = {
+      if (before && !progress.lastRun && sameContent(before, next)) return undefined
+      return {
         version: STATE_VERSION,
         updatedAt: new Date(this.now()).toISOString(),
-        datasets: { ...(this.file?.datasets ?? {}), [this.prefix]: next },
+        datasets: { ...(file?.datasets ?? {}), [this.prefix]: next },
       }
-      const result = await write(this.key, JSON.stringify(file), this.etag)
-      if (result.ok) {
-        this.file = file
-        this.etag = result.etag ?? null
-        return true
-      }
-      // Someone else saved in between: take theirs and merge ours into it again.
-      await this.load()
-    }
-    throw new StoreError(`${this.key} kept changing while saving it (${MAX_CAS_ATTEMPTS} attempts)`, {
-      hint: 'Another sync is probably running against the same location; let it finish, then run again.',
-    })
+    }, write)
+    return written !== undefined
   }
 }
 

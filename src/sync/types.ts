@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js'
 import type { ExitCode } from '../errors.js'
 import type { ActivitySource } from '../garmin/types.js'
 import type { Store } from '../store/types.js'
+import type { DatasetCatalogue } from './datasets.js'
 import type { QuarantinedEntry } from './quarantine.js'
 
 export type Runner = 'cli' | 'lambda' | 'github-actions'
@@ -162,4 +163,9 @@ export interface SyncDeps {
    * caller get, so the three always agree.
    */
   afterActivities?: (report: SyncReport) => Promise<SyncReport>
+  /**
+   * What `options.datasets` names are looked up in (datasets.ts). Default: the production catalogue,
+   * DATASETS; a test passes its own to add a dataset without touching the client or the pipeline.
+   */
+  catalogue?: DatasetCatalogue
 }

@@ -1,12 +1,14 @@
 /**
  * An in-memory Store that behaves like S3 where the sync pipeline can tell: create-only writes,
  * compare-and-swap on etags, listings in pages of 1,000 keys in byte order, and a request count per
- * S3 operation. Tests can make requests fail (once, K times, or from a crash point on: every later
+ * S3 operation. It runs the store conformance suite (test/store/conformance.test.ts) with the real
+ * stores. Tests can make requests fail (once, K times, or from a crash point on: every later
  * request fails and has no effect, as if the process had been killed) and can run code before a
  * request (to interleave another writer).
  */
 import { createHash } from 'node:crypto'
 import { StoreError } from '../../src/errors.js'
+import { checkKey, checkListPrefix } from '../../src/store/keys.js'
 import type {
   CasResult,
   ObjectInfo,
@@ -133,6 +135,9 @@ export class MemoryStore implements Store {
   }
 
   private async request(op: StoreOp, key: string): Promise<void> {
+    // The key rules of the real stores (src/store/keys.ts), checked before any request, as they do.
+    if (op === 'list') checkListPrefix(key)
+    else checkKey(key)
     const name = S3_NAME[op]
     this.counts[name] = (this.counts[name] ?? 0) + 1
     this.requestNumber++
@@ -183,7 +188,8 @@ export class MemoryStore implements Store {
       size: e.body.byteLength,
       etag: e.etag,
       lastModified: e.lastModified,
-      body: e.body,
+      // A copy, as a real store's answer is: a caller changing it changes nothing stored.
+      body: new Uint8Array(e.body),
       contentType: e.contentType,
     }
   }

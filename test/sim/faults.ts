@@ -27,6 +27,8 @@ export const SIM_ROUTES = [
   'bodyBattery',
   'bodyComposition',
   'trainingReadiness',
+  // Every route of SimOptions.dailyFixtures (a dataset a test adds): one name for faults and stats.
+  'fixtureDaily',
 ] as const
 export type SimRoute = (typeof SIM_ROUTES)[number]
 /** Narrower scopes a fault may target: the token route's two grants (stats still count both as `token`). */

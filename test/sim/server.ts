@@ -74,6 +74,12 @@ export interface SimOptions {
   noDisplayName?: boolean
   /** How many seeded days within the last 30 answer 204 on the daily routes (default 3). */
   gapDays?: number
+  /**
+   * Extra per-date daily routes on connectapi, for a dataset a test adds (route `fixtureDaily` in
+   * stats and faults). Held to the rules of the built-in ones: GET only, a bearer token, a
+   * `YYYY-MM-DD` date (else 400), 204 on gap days and after today, day overrides and revisions.
+   */
+  dailyFixtures?: SimDailyFixture[]
   /** How latency waits (default setTimeout); tests can record instead of waiting. */
   sleep?: (ms: number) => Promise<void>
   /** Record messages per FIT original (default 30; about 0.1 ms of encoding each). */
@@ -88,6 +94,13 @@ export interface SimOptions {
     status: number | 'reset'
     ms: number
   }) => void
+}
+
+export interface SimDailyFixture {
+  /** The path, anchored, with one capture group: the date. */
+  path: RegExp
+  /** The day's answer (seeded: the same day answers the same body). */
+  body(date: string, seed: number): unknown
 }
 
 export interface SimStats {
@@ -208,6 +221,8 @@ interface Matched {
   method: 'GET' | 'POST'
   host: SimHost
   param?: string
+  /** The SimDailyFixture of a `fixtureDaily` route. */
+  fixture?: SimDailyFixture
 }
 
 const SSO_ROUTES: [RegExp, SimRoute, 'GET' | 'POST'][] = [
@@ -506,7 +521,7 @@ class SimServer implements Simulator {
       send(res, this.control(req.method ?? 'GET', url.pathname, body))
       return
     }
-    const found = match(url.pathname, req.method ?? 'GET')
+    const found = match(url.pathname, req.method ?? 'GET') ?? this.matchFixture(url.pathname)
     // A host's own listener knows nothing of the other hosts' routes, as Garmin's hosts do not.
     const matched = found && (listener === 'all' || found.host === listener) ? found : undefined
     const finish = (status: number | 'reset') => {
@@ -765,6 +780,16 @@ class SimServer implements Simulator {
     return { status: 200, headers: { 'content-type': JSON_TYPE }, body: `[${page.join(',')}]` }
   }
 
+  private matchFixture(pathname: string): Matched | undefined {
+    for (const fixture of this.options.dailyFixtures ?? []) {
+      const m = fixture.path.exec(pathname)
+      if (m?.[1] !== undefined) {
+        return { route: 'fixtureDaily', method: 'GET', host: 'connectapi', param: safeDecode(m[1]), fixture }
+      }
+    }
+    return undefined
+  }
+
   private daily(m: Matched, query: URLSearchParams): Answer {
     const today = Math.floor(this.now() / DAY_MS)
     const skip = (day: number) => day > today || this.gaps.has(day)
@@ -804,7 +829,9 @@ class SimServer implements Simulator {
         privacyProtected: true,
       })
     }
-    const body = dailyBody(m.route as Parameters<typeof dailyBody>[0], day, this.seed, this.owner)
+    const body = m.fixture
+      ? m.fixture.body(dateOf(day), this.seed)
+      : dailyBody(m.route as Parameters<typeof dailyBody>[0], day, this.seed, this.owner)
     if (override === 'null') return json(200, nullFilled(body))
     const revision = this.revisions.get(`${m.route} ${dateOf(day)}`)
     if (revision !== undefined && body !== null && typeof body === 'object' && !Array.isArray(body)) {

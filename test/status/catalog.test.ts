@@ -4,7 +4,6 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { cutCoverage } from '../../src/status/repair.js'
 import {
   type CatalogEntry,
   catalogEntryOf,
@@ -12,6 +11,7 @@ import {
   encodeCatalog,
   mergeCatalog,
 } from '../../src/sync/catalog.js'
+import { cutCoverage } from '../../src/sync/coverage.js'
 
 const entry = fc.record({
   year: fc.integer({ min: 2000, max: 2030 }).map(String),

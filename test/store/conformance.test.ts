@@ -1,15 +1,17 @@
 /**
  * One Store contract, run against every store: DirStore (a temp folder), S3Store on moto and
- * S3Store on SeaweedFS (clients built the way the CLI builds them, pointed at the test servers).
+ * S3Store on SeaweedFS (clients built the way the CLI builds them, pointed at the test servers), and
+ * the tests' MemoryStore, so the double is proven at least as strict as the stores it stands in for.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DirStore } from '../../src/store/dir.js'
-import { compareKeys } from '../../src/store/keys.js'
+import { compareKeys, InvalidKeyError } from '../../src/store/keys.js'
 import { buildS3Client, S3Store } from '../../src/store/s3.js'
 import type { Store } from '../../src/store/types.js'
+import { MemoryStore } from '../helpers/memory-store.js'
 import { createTestBucket, ensureListFixture, LIST_FIXTURE, mapLimit, S3_SERVERS } from '../helpers/s3.js'
 import { TEST_CREDENTIALS, TEST_REGION } from '../helpers/servers.js'
 
@@ -86,7 +88,19 @@ function s3Kind(server: (typeof S3_SERVERS)[number]): StoreKind {
   }
 }
 
-const kinds: StoreKind[] = [dirKind, ...S3_SERVERS.map(s3Kind)]
+const memoryKind: StoreKind = {
+  name: "MemoryStore (the tests' double)",
+  fresh: async () => new MemoryStore(),
+  withManyKeys: async () => {
+    const store = new MemoryStore()
+    for (const key of LIST_FIXTURE.keys) store.seed(key, '{}')
+    return store
+  },
+  keepsContentType: true,
+  byteOrderAcrossFolders: true,
+}
+
+const kinds: StoreKind[] = [dirKind, ...S3_SERVERS.map(s3Kind), memoryKind]
 beforeAll(() => {
   for (const kind of kinds) kind.prepare?.()
 })
@@ -165,6 +179,51 @@ describe.concurrent.each(kinds)('Store contract: $name', (kind) => {
     expect(results.filter((r) => r.ok)).toHaveLength(1)
     const winner = results.findIndex((r) => r.ok)
     expect(text((await store.get('ctl/state.json'))?.body)).toBe(`{"n":${winner + 1}}`)
+  })
+
+  it('delete removes an object, and deleting a missing key is no error', async () => {
+    const store = await kind.fresh()
+    await store.putIfAbsent('ctl/probe.json', '{}', 'application/json')
+    await store.delete('ctl/probe.json')
+    expect(await store.head('ctl/probe.json')).toBeUndefined()
+    expect(await collect(store.list('ctl/'))).toEqual([])
+    await expect(store.delete('ctl/probe.json')).resolves.toBeUndefined()
+    // The key is free again: a create-only write creates it.
+    expect(await store.putIfAbsent('ctl/probe.json', '{}', 'application/json')).toBe('created')
+  })
+
+  it('keeps what it stored when a caller changes the bytes it wrote or read', async () => {
+    const store = await kind.fresh()
+    const written = Uint8Array.from([1, 2, 3])
+    await store.putIfAbsent('bin/a.fit', written, 'application/octet-stream')
+    written[0] = 9
+    const read = (await store.get('bin/a.fit'))!.body
+    expect([...read]).toEqual([1, 2, 3])
+    read[1] = 9
+    expect([...(await store.get('bin/a.fit'))!.body]).toEqual([1, 2, 3])
+  })
+
+  it('refuses unsafe keys and prefixes before any request', async () => {
+    const store = await kind.fresh()
+    const before = store.stats().requests
+    for (const key of [
+      '',
+      '/abs.json',
+      'a/../b.json',
+      'a//b.json',
+      'a\\b.json',
+      'nul\u0000.json',
+      'x'.repeat(1025),
+    ]) {
+      await expect(store.putIfAbsent(key, '{}', 'application/json'), JSON.stringify(key)).rejects.toThrow(
+        InvalidKeyError,
+      )
+      await expect(store.putIfMatch(key, '{}', 'application/json', null)).rejects.toThrow(InvalidKeyError)
+      await expect(store.get(key)).rejects.toThrow(InvalidKeyError)
+      await expect(store.head(key)).rejects.toThrow(InvalidKeyError)
+    }
+    await expect(collect(store.list('../'))).rejects.toThrow(InvalidKeyError)
+    expect(store.stats().requests).toEqual(before)
   })
 
   it('answers get and head on a missing key with undefined', async () => {

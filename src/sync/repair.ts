@@ -1,6 +1,6 @@
 /**
  * `status --deep --repair`: rewrite this prefix's section of the state from what the listing found,
- * by compare-and-swap on the state object read at the start (a sync that saved in between wins and
+ * by compare-and-swap (cas-document.ts, one attempt) on the state object read at the start (a sync that saved in between wins and
  * the repair asks to be run again). It never touches data objects. What it changes:
  * - `counts.stored` becomes the listed number of activities;
  * - ids the listing does not have leave the catalog and the recent ids, so the next sync rechecks them;
@@ -11,29 +11,35 @@
  */
 import type { Clock } from '../clock.js'
 import type { Store } from '../store/types.js'
-import { type CatalogEntry, decodeCatalog, encodeCatalog } from '../sync/catalog.js'
-import { type Interval, mergeIntervals } from '../sync/coverage.js'
-import { SORT_SLACK_MS } from '../sync/index.js'
-import { formatGmt, parseGmt } from '../sync/time.js'
 import { isRecord } from '../unknown.js'
-import type { StateRead } from './lake.js'
-import type { RepairSummary } from './types.js'
+import { CasConflictError, CasDocument } from './cas-document.js'
+import { type CatalogEntry, decodeCatalog, encodeCatalog } from './catalog.js'
+import { cutCoverage, SORT_SLACK_MS } from './coverage.js'
+import type { DatasetState } from './state.js'
+import { DAY_MS, formatGmt, parseGmt } from './time.js'
 
-const DAY_MS = 86_400_000
+export interface RepairSummary {
+  written: boolean
+  storedBefore: number | null
+  storedAfter: number | null
+  /** Which checkpoint coverage was dropped so the next sync rechecks it: none, the affected years, or all. */
+  coverageDropped: 'none' | 'years' | 'all'
+  message: string
+}
 
-/** `intervals` without the closed stretch [from, to] (Garmin times). */
-export function cutCoverage(intervals: readonly Interval[], from: string, to: string): Interval[] {
-  const out: Interval[] = []
-  for (const i of intervals) {
-    const startsBefore = i.from === null || i.from < from
-    if (i.to <= from || (i.from !== null && i.from >= to)) {
-      out.push(i)
-      continue
-    }
-    if (startsBefore) out.push({ from: i.from, to: from })
-    if (i.to > to) out.push({ from: to, to: i.to })
-  }
-  return mergeIntervals(out)
+/** The state as `status` read it at the start (status/lake.ts `readState`): the repair swaps that version. */
+export interface StateAsRead {
+  summary: { key: string; problem: string | null }
+  /** This prefix's section, when the state could be read. */
+  dataset: DatasetState | undefined
+  /** The object's text and ETag; undefined when there is no state. */
+  object: { text: string; etag: string } | undefined
+}
+
+/** The state object as a plain record: every field this version does not know is written back as read. */
+function parseRecord(text: string): Record<string, unknown> | undefined {
+  const raw: unknown = JSON.parse(text)
+  return isRecord(raw) ? raw : undefined
 }
 
 function yearStretch(year: string): [string, string] {
@@ -45,7 +51,7 @@ function yearStretch(year: string): [string, string] {
 export async function repairState(
   store: Store,
   prefix: string,
-  read: StateRead,
+  read: StateAsRead,
   listed: ReadonlySet<number>,
   clock: Clock,
 ): Promise<RepairSummary> {
@@ -57,10 +63,10 @@ export async function repairState(
     coverageDropped: 'none',
     message,
   })
-  if (!read.object || !read.summary.present) {
+  if (!read.object) {
     return none('No state to repair: `garmin-s3 sync` creates one and adopts what is stored.')
   }
-  if (!dataset || !read.summary.readable) {
+  if (!dataset) {
     return none(
       `The state cannot be read by this version (${read.summary.problem ?? 'unknown format'}); not rewritten.`,
     )
@@ -104,18 +110,25 @@ export async function repairState(
     counts: { ...dataset.counts, stored: storedAfter },
     ...(dataset.catalog ? { catalog: encodeCatalog(catalog) } : {}),
   }
-  // Only this prefix's section and updatedAt change; everything else is written back as read.
-  const raw: unknown = JSON.parse(read.object.text)
-  const file = isRecord(raw) ? raw : {}
-  const datasets = isRecord(file.datasets) ? file.datasets : {}
-  const previous = isRecord(datasets[prefix]) ? datasets[prefix] : {}
-  const body = JSON.stringify({
-    ...file,
-    updatedAt: new Date(clock.now()).toISOString(),
-    datasets: { ...datasets, [prefix]: { ...previous, ...section } },
-  })
-  const result = await store.putIfMatch(read.summary.key, body, 'application/json', read.object.etag)
-  if (!result.ok) {
+  // Only this prefix's section and updatedAt change; everything else is written back as read. One
+  // attempt: the listing was compared with the state as read, so a state changed since needs a new look.
+  const doc = new CasDocument(store, read.summary.key, parseRecord, 1)
+  doc.adopt(read.object.text, read.object.etag)
+  try {
+    await doc.update(
+      (file = {}) => {
+        const datasets = isRecord(file.datasets) ? file.datasets : {}
+        const previous = isRecord(datasets[prefix]) ? datasets[prefix] : {}
+        return {
+          ...file,
+          updatedAt: new Date(clock.now()).toISOString(),
+          datasets: { ...datasets, [prefix]: { ...previous, ...section } },
+        }
+      },
+      (key, body, etag) => store.putIfMatch(key, body, 'application/json', etag),
+    )
+  } catch (error) {
+    if (!(error instanceof CasConflictError)) throw error
     return none(
       'The state changed while repairing (a sync is probably running); run the repair again after it.',
     )

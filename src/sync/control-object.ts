@@ -1,0 +1,44 @@
+/**
+ * Parsing of the versioned control objects (`state.json`, `datasets.json`): one JSON object with a
+ * `version`, an `updatedAt` and a section per prefix. What is malformed is dropped (always safe: the
+ * next run rebuilds it); an object written by a newer version is refused, so it is never overwritten.
+ */
+import { StoreError } from '../errors.js'
+import { isRecord } from '../unknown.js'
+
+export interface ControlObject<S> {
+  version: number
+  updatedAt: string
+  datasets: Record<string, S>
+}
+
+/**
+ * The object in `text` with its sections kept by `parseSection`; undefined when it is not one of
+ * version `version`. Throws StoreError for a newer version.
+ */
+export function parseControlObject<S>(
+  text: string,
+  key: string,
+  version: number,
+  parseSection: (value: unknown) => S | undefined,
+): ControlObject<S> | undefined {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (!isRecord(raw)) return undefined
+  if (typeof raw.version === 'number' && raw.version > version) {
+    throw new StoreError(`${key} was written by a newer garmin-s3 (version ${raw.version})`, {
+      hint: 'Upgrade garmin-s3 (npm install -g garmin-s3@latest) before syncing into this location.',
+    })
+  }
+  if (raw.version !== version || !isRecord(raw.datasets)) return undefined
+  const datasets: Record<string, S> = {}
+  for (const [prefix, section] of Object.entries(raw.datasets)) {
+    const parsed = parseSection(section)
+    if (parsed) datasets[prefix] = parsed
+  }
+  return { version, updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : '', datasets }
+}
