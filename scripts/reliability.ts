@@ -1,6 +1,6 @@
 /**
  * `npm run reliability`: runs test/reliability in its long mode (GARMIN_S3_RELIABILITY_LONG=1: all
- * fault-matrix cells, 42 SIGKILLs, three rounds of concurrent runs), collects what the tests tried
+ * fault-matrix cells, 42 SIGKILLs in six scenarios and 30 into one folder, three rounds of concurrent runs), collects what the tests tried
  * (test/reliability/figures.ts) and writes the table into docs/reliability.md (the README links to it). `--short` runs the CI
  * sizes instead. Exits with vitest's code: a failing guarantee is never written down as held.
  */
@@ -106,6 +106,18 @@ const rows = [
     `${f('token-chain runs')} runs, ${f('token-chain refreshes')} rotations`,
     'every run exits 0, no refresh refused (a copy instead of a move fails the second run with exit 3); `--keep-local` without a login of its own changes nothing, exit 2',
     perFile('token-chain.test.ts'),
+  ],
+  [
+    'Poison list entries: 5 of 60 that cannot be stored (a `../../x` id, 10,000 levels of nesting, an entry over 1 MiB, an unreadable start time, a fractional id), synced by the CLI into a folder, again twice, then with one fixed',
+    `${f('quarantined entries')} entries x ${f('quarantine runs')} runs; ${f('quarantine extra calls')} list-level calls above the ${f('quarantine clean calls')} of the same account without poison`,
+    'the others stored, the 5 reported with their reasons in the report, manifest and state, exit 5 while they remain; later runs report the same 5 with no call about them and are never dearer than the first; a fixed one is stored and leaves the quarantine',
+    perFile('quarantine.test.ts'),
+  ],
+  [
+    'SIGKILLs of the CLI into one folder, one after another with no clean run between, each at a seeded moment of observed progress (a Garmin call answered, or the N-th activity file appearing), then one clean run',
+    `${f('folder kills')} kills (${f('folder kills after writes')} after files were written; ${f('folder kill leftovers')} temporary files left by them)`,
+    'nothing partial between kills; after the clean run nothing temporary anywhere under `--out` (`_garmin-s3/tmp` empty, no dot file, no `*.tmp`), every file whole JSON and an object the store lists, the set complete',
+    perFile('kills-folder.test.ts'),
   ],
 ]
 const table = [

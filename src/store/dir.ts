@@ -9,7 +9,8 @@
  *   processes), then the current content hash is compared and the new bytes are renamed over the target.
  * - Leftovers of killed writers (temp files, locks) are swept from the working folder once per store
  *   instance, before its first write: a temp file is stale when its writer (named in the file name)
- *   is a dead process on this host, or when it is older than `staleTempMs` (clock time).
+ *   is a dead process on this host (or an earlier process that had this one's pid), or when it is
+ *   older than `staleTempMs` (clock time).
  * - No symlinks below the root: every folder between the root and a file must be a real folder and
  *   the file a regular file, for reads, writes and listings alike. The root itself may be a link (the
  *   user chose it). Folders are checked once per store instance (one run), so a write costs no extra
@@ -93,7 +94,13 @@ const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants
 const HASH_BATCH = 32
 /** This host, in temp file names: a temp file from a dead process on this host is a leftover. */
 const HOST_TAG = createHash('sha1').update(hostname()).digest('hex').slice(0, 8)
-const TEMP_WRITER = /^\.garmin-s3-tmp-([0-9a-f]{8})-(\d+)-/
+/**
+ * This process, in temp file and lock names: tells its files from those of an earlier process that had
+ * the same pid (a container's CLI often has the same small pid every run).
+ */
+const PROCESS_TAG = randomUUID().slice(0, 8)
+/** host, pid, process tag (older names have the start of their uuid there, or nothing: never ours). */
+const TEMP_WRITER = /^\.garmin-s3-tmp-([0-9a-f]{8})-(\d+)-(?:([0-9a-f]{8})-)?/
 
 function toBytes(body: Uint8Array | string): Uint8Array {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body
@@ -112,15 +119,23 @@ export function lockPathFor(root: string, key: string): string {
   return join(workFolderOf(root), `${LOCK_PREFIX}${createHash('sha1').update(key).digest('hex')}`)
 }
 
-/** `.garmin-s3-tmp-<host>-<pid>-<uuid>`: who wrote it, so a sweep can tell a killed writer's leftover. */
+/** `.garmin-s3-tmp-<host>-<pid>-<process>-<uuid>`: who wrote it, so a sweep can tell a killed writer's leftover. */
 function tempName(): string {
-  return `${TEMP_PREFIX}${HOST_TAG}-${process.pid}-${randomUUID()}`
+  return `${TEMP_PREFIX}${HOST_TAG}-${process.pid}-${PROCESS_TAG}-${randomUUID()}`
 }
 
-/** The pid that wrote a temp file on this host; undefined for other hosts and older names. */
-function tempWriterPid(name: string): number | undefined {
+/**
+ * True when the writer of a file (its pid and process tag, on this host) is gone: no process has that
+ * pid, or the pid is this process's own but the tag is not (an earlier process with the same pid).
+ */
+function writerIsGone(pid: number, tag: unknown): boolean {
+  return pid === process.pid ? tag !== PROCESS_TAG : !pidIsAlive(pid)
+}
+
+/** True for a temp file whose writer (named in it, on this host) is gone; false for other hosts and unnamed ones. */
+function tempWriterIsGone(name: string): boolean {
   const match = TEMP_WRITER.exec(name)
-  return match && match[1] === HOST_TAG ? Number(match[2]) : undefined
+  return match !== null && match[1] === HOST_TAG && writerIsGone(Number(match[2]), match[3])
 }
 
 function contentEtag(bytes: Uint8Array): string {
@@ -412,8 +427,7 @@ export class DirStore implements Store {
 
   /** A temp file is stale when its writer died (on this host) or it is older than `staleTempMs`. */
   private async removeTempIfStale(path: string, name: string): Promise<void> {
-    const pid = tempWriterPid(name)
-    let stale = pid !== undefined && pid !== process.pid && !pidIsAlive(pid)
+    let stale = tempWriterIsGone(name)
     if (!stale) {
       const stat = await this.fs.lstat(path).catch(() => undefined)
       stale = stat !== undefined && this.clock.now() - stat.mtimeMs > this.staleTempMs
@@ -530,7 +544,9 @@ export class DirStore implements Store {
       try {
         const handle = await this.fs.open(lock, 'wx')
         try {
-          await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: this.clock.now() }))
+          await handle.writeFile(
+            JSON.stringify({ pid: process.pid, tag: PROCESS_TAG, host: hostname(), at: this.clock.now() }),
+          )
         } finally {
           await handle.close()
         }
@@ -563,10 +579,9 @@ export class DirStore implements Store {
   private async lockIsStale(lock: string): Promise<boolean> {
     try {
       const text = Buffer.from(await this.fs.readFile(lock)).toString('utf8')
-      const owner = JSON.parse(text) as { pid?: unknown; host?: unknown; at?: unknown }
-      if (owner.host === hostname() && typeof owner.pid === 'number' && owner.pid !== process.pid) {
-        if (!pidIsAlive(owner.pid)) return true
-      }
+      const owner = JSON.parse(text) as { pid?: unknown; tag?: unknown; host?: unknown; at?: unknown }
+      if (owner.host === hostname() && typeof owner.pid === 'number' && writerIsGone(owner.pid, owner.tag))
+        return true
       return typeof owner.at === 'number' && this.clock.now() - owner.at > this.staleLockMs
     } catch (error) {
       if (isMissing(error)) return false // released meanwhile: just retry

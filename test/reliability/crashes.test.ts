@@ -21,6 +21,7 @@ import { mulberry32 } from '../sim/prng.js'
 import { type Simulator, startSimulator } from '../sim/server.js'
 import { LONG, recordFigure } from './figures.js'
 import { auditStore, expectComplete, expectConsistent, PREFIX } from './invariants.js'
+import { killSwitch } from './kill.js'
 import { startS3FaultProxy } from './s3-fault-proxy.js'
 
 /** Per scenario: CI kills 5 times in each of the six (30), the long run 7 times (42). */
@@ -142,23 +143,14 @@ describe.concurrent.each(SCENARIOS)('SIGKILL during a $mode run into a $target',
       const result = await runCli(['sync', ...run.args, ...extra], {
         env,
         onSpawn: (child) => {
-          let seen = 0
-          onEvent = () => {
-            if (++seen >= moment) {
-              onEvent = undefined
-              child.kill('SIGKILL')
-            }
-          }
-          const poll =
+          const observed =
             run.dir && mode !== 'multi-dataset'
-              ? setInterval(async () => {
-                  const files = (await activityFiles(run.dir!)) - filesBefore
-                  while (onEvent && seen < files) onEvent()
-                }, 2)
+              ? async () => (await activityFiles(run.dir!)) - filesBefore
               : undefined
+          const kill = killSwitch(child, moment, observed)
+          onEvent = () => kill.event()
           child.on('exit', () => {
             onEvent = undefined
-            clearInterval(poll)
           })
         },
       })

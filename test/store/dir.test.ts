@@ -221,6 +221,15 @@ describe('DirStore compare-and-swap locking', () => {
     await expect(nodeFs.access(lock)).rejects.toThrow()
   })
 
+  it('breaks a lock left by an earlier process that had this one’s pid (a container, run after run)', async () => {
+    const { store, etag } = await seeded()
+    const lock = lockPathFor(root, 'ctl/state.json')
+    const earlier = { pid: process.pid, tag: '0badc0de', host: hostname(), at: Date.now() }
+    await nodeFs.writeFile(lock, JSON.stringify(earlier))
+    expect((await store.putIfMatch('ctl/state.json', '{"n":2}', 'application/json', etag)).ok).toBe(true)
+    await expect(nodeFs.access(lock)).rejects.toThrow()
+  })
+
   it('waits for a live writer, then gives up with a next step instead of writing', async () => {
     const clock = new FakeClock(Date.now())
     const { store, etag } = await seeded({ clock, lockTimeoutMs: 1_000 })
@@ -283,7 +292,7 @@ describe('DirStore refuses symlinks below its root (issue 19)', () => {
 })
 
 describe('DirStore sweeps its working folder before the first write (issue 19)', () => {
-  it('removes temp files of dead writers and ones older than an hour, keeps a live writer’s fresh one', async () => {
+  it('removes temp files of dead writers (an earlier process with this pid too) and ones older than an hour, keeps a live writer’s fresh one', async () => {
     const work = join(root, '_garmin-s3', 'tmp')
     await nodeFs.mkdir(work, { recursive: true })
     const { createHash } = await import('node:crypto')
@@ -294,6 +303,9 @@ describe('DirStore sweeps its working folder before the first write (issue 19)',
     })
     const names = {
       dead: `.garmin-s3-tmp-${host}-${dead}-x`,
+      // This process's pid, but another process's tag: an earlier run in a container, killed.
+      samePid: `.garmin-s3-tmp-${host}-${process.pid}-0badc0de-x`,
+      olderName: `.garmin-s3-tmp-${host}-${process.pid}-1d10d7bb-e6c5-459f-ae35-31c871d83d60`,
       live: `.garmin-s3-tmp-${host}-${process.ppid}-x`,
       old: `.garmin-s3-tmp-${host}-${process.ppid}-y`,
     }

@@ -2,19 +2,21 @@
  * Poison entries (issue 19 §5, "Quarantine"): the built CLI against the simulator over HTTP, into a
  * folder. Five list entries Garmin sends in a form that cannot be stored are quarantined with their
  * reasons while the others are stored (exit 5); the next runs report the same five without a request
- * of their own; a fixed entry is stored and leaves the quarantine.
+ * of their own (the same Garmin calls as an account of the same activities without poison); a fixed
+ * entry is stored and leaves the quarantine. Moved here from test/e2e so `npm run reliability` reports it.
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { SyncReport } from '../../src/sync/index.js'
-import { e2eHome, folderActivities, runCli, syncJson } from './sync-helpers.js'
+import { e2eHome, folderActivities, runCli, syncJson } from '../e2e/sync-helpers.js'
+import { recordFigure } from './figures.js'
 
 const home = e2eHome('quarantine')
 const ACTIVITIES = 60
 
 describe('a list with 5 poison entries', () => {
-  it('stores the others, reports the 5 every run without extra requests, and lets a fixed one in', async () => {
+  it('stores the others, reports the 5 every run with no request about them, and lets a fixed one in', async () => {
     const { sim, env } = await home.account('poison', { activities: ACTIVITIES, seed: 19 })
     const out = join(home.path(), 'out')
     const all = sim.listAll()
@@ -41,7 +43,9 @@ describe('a list with 5 poison entries', () => {
       )
     }
 
+    sim.resetStats()
     const first = await syncJson(['--out', out], env)
+    const firstCost = sim.stats()
     expect(first.result.code, first.result.stderr).toBe(5)
     expect(first.report.created).toBe(ACTIVITIES - 5)
     expectQuarantine(first.report)
@@ -51,6 +55,16 @@ describe('a list with 5 poison entries', () => {
     expect(manifest.quarantined).toEqual(first.report.quarantined)
     const state = JSON.parse(await readFile(join(out, 'raw-data', '_garmin-s3', 'state.json'), 'utf8'))
     expect(state.datasets['raw-data/garmin-json/'].quarantine).toHaveLength(5)
+
+    // The yardstick for "no extra requests": the same account without poison, synced twice.
+    const control = await home.account('control', { activities: ACTIVITIES, seed: 19 })
+    const controlOut = join(home.path(), 'control')
+    expect((await syncJson(['--out', controlOut], control.env)).result.code).toBe(0)
+    control.sim.resetStats()
+    const controlAgain = await syncJson(['--out', controlOut], control.env)
+    expect(controlAgain.result.code, controlAgain.result.stderr).toBe(0)
+    const cleanCost = control.sim.stats()
+    let extraCalls = 0
 
     // Run 2 and run 3: the same five, the same fingerprints, the same requests.
     const requests: Array<{ garmin: unknown; store: unknown; sim: unknown }> = []
@@ -64,6 +78,17 @@ describe('a list with 5 poison entries', () => {
       // List-level calls only (the pages, and the count a not-yet-complete history asks for once): no
       // request is about a quarantined entry.
       expect(Object.keys(sim.stats().byRoute).sort()).toEqual(['activityCount', 'activityList'])
+      // Never dearer than the first run. Against the same account without poison: no call about an
+      // entry, at most one list page more per quarantined entry (the run looks again where the
+      // coverage stops at it, to see a fixed version) and the count while the oldest one keeps the
+      // history open.
+      const cost = sim.stats()
+      expect(cost.total).toBeLessThanOrEqual(firstCost.total)
+      const calls = (stats: typeof cost, route: 'activityList' | 'activityCount') =>
+        Object.values(stats.byRoute[route] ?? {}).reduce((a, b) => a + b, 0)
+      expect(calls(cost, 'activityList')).toBeLessThanOrEqual(calls(cleanCost, 'activityList') + 5)
+      expect(calls(cost, 'activityCount')).toBeLessThanOrEqual(1)
+      extraCalls = cost.total - cleanCost.total
       // Writes: the state and the run manifest, nothing for the quarantined entries.
       expect(again.report.requests.store.PutObject).toBe(2)
       requests.push({
@@ -73,6 +98,10 @@ describe('a list with 5 poison entries', () => {
       })
     }
     expect(requests[1]).toEqual(requests[0])
+    recordFigure('quarantine runs', 3)
+    recordFigure('quarantine extra calls', extraCalls)
+    recordFigure('quarantine clean calls', cleanCost.total)
+    recordFigure('quarantined entries', first.report.quarantined.length)
     expect((await folderActivities(out)).size).toBe(ACTIVITIES - 5)
 
     // The human summary names them too.
