@@ -28,6 +28,7 @@ export const UNIT_FILES = [
   'test/status/catalog.test.ts',
   'test/status/command.test.ts',
   'test/status/health.test.ts',
+  'test/status/render.test.ts',
   'test/status/schedule.test.ts',
   'test/store/dir.test.ts',
   'test/store/open.test.ts',

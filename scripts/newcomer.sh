@@ -44,8 +44,13 @@ awk '/<!-- try-it -->/{f=1; next} f && /^```bash/{g=1; next} g && /^```/{exit} g
 if command -v duckdb >/dev/null 2>&1; then bash try-it.sh > try-it.log 2>&1 || { cat try-it.log; fail 'the try-it block'; }
 else sed '/^duckdb /d' try-it.sh > try-it-noduck.sh && bash try-it-noduck.sh > try-it.log 2>&1 || { cat try-it.log; fail 'the try-it block'; }; fi
 grep -q 'Up to date' try-it.log || { cat try-it.log; fail 'the second sync did not say "Up to date"'; }
-left="$(pgrep -f "$work/clone/test/sim/cli.ts" || true)"
-[ -z "$left" ] || fail "the try-it block left processes behind: $left"
+# The block starts the simulator as `node --import tsx test/sim/cli.ts` (a relative path), so a leftover
+# is found by its working folder, this clone, not by an absolute path in its command line.
+left=''
+for pid in $(pgrep -f 'test/sim/cli\.ts' || true); do
+  if [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$work/clone" ]; then left="$left $pid"; fi
+done
+[ -z "$left" ] || { kill $left 2>/dev/null || true; fail "the try-it block left processes behind:$left"; }
 
 echo
 echo 'newcomer: all four steps passed'

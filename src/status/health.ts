@@ -81,7 +81,7 @@ export function judgeHealth(input: HealthInput): Health {
         code: 'nothing-synced',
         level: 'FAIL',
         message: 'Nothing has ever been synced here.',
-        next: 'Run `garmin-s3 login` once, then `garmin-s3 sync` (or `garmin-s3 status --deep` if you expected data here).',
+        next: 'Run `garmin-s3 login` once, then `garmin-s3 sync`. Synced elsewhere? Point status at it: `--out <folder>`, or `--bucket <name>` (and `--prefix` if you gave sync one).',
       })
     }
   } else if (!state.readable) {

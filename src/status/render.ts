@@ -11,6 +11,7 @@ import type {
 } from './types.js'
 
 type Colors = ReturnType<typeof pc.createColors>
+/** The value column: every label is shorter, so at least one space always parts label and value. */
 const LABEL = 13
 
 const RUNNERS: Record<string, string> = { cli: 'CLI', lambda: 'Lambda', 'github-actions': 'GitHub Actions' }
@@ -178,7 +179,7 @@ function deploymentLines(
   const p = d.tokenParameter
   if (p) {
     add(
-      '  token param',
+      '  parameter',
       p.status === 'present'
         ? `${p.name}, written ${when(p.lastModified, now)}`
         : `${p.name} ${p.status}${p.reason ? ` (${p.reason})` : ''}`,
@@ -212,7 +213,8 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
   const c = pc.createColors(options.color)
   const now = options.now ?? Date.parse(report.generatedAt)
   const lines: string[] = []
-  const add = (label: string, text: string) => lines.push(`${c.dim(label.padEnd(LABEL))}${text}`)
+  // A label as long as the column still gets its space (the value then starts one column later).
+  const add = (label: string, text: string) => lines.push(`${c.dim(label.padEnd(LABEL - 1))} ${text}`)
 
   add('Location', `${report.location}${report.location.endsWith('/') ? '' : '/'}${report.prefix}`)
   const s = report.state
@@ -235,8 +237,10 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
   } else if (a.dataPresent !== null) {
     add('Activities', a.dataPresent ? 'unknown without state; the prefix holds objects' : 'none')
   }
+  // Names in a column of their own, two spaces wider than the longest (training-readiness is 18).
+  const nameWidth = Math.max(0, ...report.datasets.map((d) => d.dataset.length)) + 2
   for (const d of report.datasets)
-    add(d.dataset === report.datasets[0]?.dataset ? 'Datasets' : '', datasetLine(d))
+    add(d.dataset === report.datasets[0]?.dataset ? 'Datasets' : '', datasetLine(d, nameWidth))
   if (report.lastRun) add('Last run', runLine(report.lastRun, now))
   if (report.lastRun && report.lastSuccessAt !== report.lastRun.finishedAt)
     add('Last success', report.lastSuccessAt ? when(report.lastSuccessAt, now) : 'none on record')
@@ -267,8 +271,8 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
   return lines
 }
 
-function datasetLine(d: DatasetStatus): string {
-  const name = d.dataset.padEnd(18)
+function datasetLine(d: DatasetStatus, width: number): string {
+  const name = d.dataset.padEnd(width)
   if (d.kind === 'per-activity') {
     const extra = [d.missing ? `${number(d.missing)} to fetch` : '', d.gone ? `${number(d.gone)} gone` : '']
       .filter(Boolean)

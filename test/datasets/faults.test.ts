@@ -66,6 +66,10 @@ it('a four-month backfill of every dataset under 5xx, 429s, a 429 storm and 204s
   expect(failedDatasets.length).toBeGreaterThanOrEqual(2)
   expect(first.datasets?.sleep?.created).toBeGreaterThan(80)
   const afterFirst = contents(store)
+  // Every back-off and Retry-After wait was on the fake clock: minutes of waiting, no real time. A wait
+  // taken on the real clock would be missing here (and would make the test as slow as the waits).
+  const waited = clock.sleeps.reduce((sum, ms) => sum + ms, 0)
+  expect(waited).toBeGreaterThan(120_000)
 
   // Then a 429 storm that outlasts the rate-limit budget: the run stops early, with the reason.
   sim.addFault({ route: 'hrv', fault: { kind: 'status', status: 429, retryAfter: 5 }, times: 40 })

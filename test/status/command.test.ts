@@ -158,12 +158,16 @@ describe('garmin-s3 status', () => {
     expect(report.deep.byType).toEqual({ running: 30 })
   })
 
-  it('exits 1 on FAIL, with the next step', async () => {
+  it('exits 1 on FAIL, with the next step: on an empty folder, sync, or point status elsewhere with --out', async () => {
     const result = await run(['--out', join(tmp, 'empty')])
     expect(result.exitCode).toBe(1)
     expect(result.stdout).toContain('Health       FAIL')
     expect(result.stdout).toMatch(
       / {2}x Nothing has ever been synced here\.\n {4}-> Run `garmin-s3 login` once, then `garmin-s3 sync`/,
+    )
+    // An empty folder is often the wrong folder: the next step says how to point status elsewhere.
+    expect(result.stdout).toMatch(
+      /-> .*Synced elsewhere\? Point status at it: `--out <folder>`, or `--bucket <name>`/,
     )
     const json = await run(['--out', join(tmp, 'empty'), '--json'])
     expect(json.exitCode).toBe(1)

@@ -176,6 +176,19 @@ describe('garmin-s3 sync', () => {
     expect(existsSync(out)).toBe(false)
   })
 
+  it('an error about an answer from GARMIN_S3_GARMIN_URL says so, where Garmin would be blamed', async () => {
+    sim.addFault({ route: 'activityList', fault: { kind: 'malformed' }, times: 1 })
+    try {
+      const result = await run(['--out', folder()])
+      expect(result.exitCode).not.toBe(0)
+      expect(result.stderr).toMatch(
+        /^Error: .*\(GARMIN_S3_GARMIN_URL is set: this was http:\/\/127\.0\.0\.1:\d+, not Garmin\.\)/m,
+      )
+    } finally {
+      sim.clearFaults()
+    }
+  })
+
   it('with no stored tokens but GARMIN_EMAIL/GARMIN_PASSWORD it signs in once, warns and stores the tokens', async () => {
     const store = join(tmp, 'fresh', 'tokens.json')
     const env = {

@@ -1,6 +1,8 @@
 /**
- * The README is for people and stays short; the reference lives in docs/*.md. Every relative link in
- * them must lead somewhere: to a file that exists and, with a #fragment, to a heading in it.
+ * The README is for people and stays short; the reference lives in docs/*.md. It opens with Install,
+ * the quick start and the try-it block, with a table of contents (Troubleshooting in it) at the top
+ * (issue 14: it was 68 KB, try-it at line 209, troubleshooting at 94%). Every relative link in them
+ * must lead somewhere: to a file that exists and, with a #fragment, to a heading in it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
@@ -88,6 +90,57 @@ describe('README.md and docs/', () => {
       }
     }
     expect(broken).toEqual([])
+  })
+
+  it('opens with Install (npm, npx, a clone with npm link, a tarball), then the quick start and try-it, then the commands', () => {
+    const text = readFileSync(README, 'utf8')
+    const sections = proseLines(text)
+      .filter((line) => line.startsWith('## '))
+      .map((line) => line.slice(3))
+    expect(sections.slice(0, 3)).toEqual(['Install', 'Quick start (60 seconds)', 'Commands'])
+    const install = text.slice(text.indexOf('## Install'), text.indexOf('## Quick start'))
+    // Works before publication too: from a clone, and from a packed tarball.
+    for (const route of [
+      'npm install -g garmin-s3',
+      'npx garmin-s3',
+      'npm ci && npm run build && npm link',
+      'npm pack',
+      'npm i -g ./garmin-s3-',
+    ])
+      expect(install, route).toContain(route)
+    // "Try it without an account" within the first 100 lines (it was at line 209 of 68 KB).
+    const lines = text.split('\n')
+    for (const marker of ['### Try it without an account', '<!-- try-it -->']) {
+      expect(lines, marker).toContain(marker)
+      expect(lines.indexOf(marker), marker).toBeLessThan(100)
+    }
+    // The two set-up commands: the tests and the main job.
+    expect(text).toContain('bash .ci/run')
+  })
+
+  it('has a table of contents near the top, with Troubleshooting one click away', () => {
+    const head = readFileSync(README, 'utf8').split('\n').slice(0, 25).join('\n')
+    expect(head).toMatch(/\*\*Contents:\*\*/)
+    expect(head).toMatch(/\[Troubleshooting\]\(docs\/troubleshooting\.md\)/)
+    for (const target of [
+      '#install',
+      '#quick-start-60-seconds',
+      '#try-it-without-an-account',
+      '#commands',
+      'docs/json.md',
+    ])
+      expect(head, target).toContain(`](${target})`)
+  })
+
+  it('leaves the reference to docs/: no README section over 5 KB, the status --json schema in docs/json.md', () => {
+    const text = readFileSync(README, 'utf8')
+    const sections = text.split(/\n(?=## )/)
+    const long = sections.filter((s) => s.length > 5 * 1024).map((s) => s.split('\n')[0])
+    expect(long).toEqual([])
+    expect(text).not.toContain('"schemaVersion"')
+    const json = readFileSync(join(DOCS, 'json.md'), 'utf8')
+    expect(json).toContain('## `status --json` (schema version 1)')
+    expect(json).toContain('"schemaVersion": 1')
   })
 
   it('turns headings into the anchors GitHub makes', () => {
