@@ -27,6 +27,7 @@ export const SIM_ROUTES = [
   'bodyBattery',
   'bodyComposition',
   'trainingReadiness',
+  'reloadRequest',
 ] as const
 export type SimRoute = (typeof SIM_ROUTES)[number]
 /** Narrower scopes a fault may target: the token route's two grants (stats still count both as `token`). */
