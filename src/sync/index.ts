@@ -7,7 +7,7 @@ export {
   type PerActivityState,
   readDatasetState,
 } from './dataset-state.js'
-export { type DatasetStatus, datasetStatuses } from './dataset-status.js'
+export { type ArchiveStatus, type DatasetStatus, datasetReport, datasetStatuses } from './dataset-status.js'
 export {
   ACTIVITIES,
   DATASET_NAMES,

@@ -6,10 +6,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { GarminClient } from '../../src/garmin/client.js'
+import { gatherStatus } from '../../src/status/index.js'
+import { renderStatus } from '../../src/status/render.js'
 import { type DailyState, dailyGaps, decodeDays, readDatasetState } from '../../src/sync/dataset-state.js'
 import { type DailyDataset, dailyKey, datasetSpec } from '../../src/sync/datasets.js'
 import { addDays } from '../../src/sync/time.js'
 import type { SyncOptions, SyncReport } from '../../src/sync/types.js'
+import { MemoryTokenStore } from '../garmin/helpers.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { MemoryStore } from '../helpers/memory-store.js'
 import { type SimOptions, type Simulator, startSimulator } from '../sim/server.js'
@@ -192,6 +195,66 @@ describe('a 2-year backfill against the archive', () => {
     expect(file.datasets.archive).toMatchObject({ restored: archived.length - 1, noFiles: 1 })
   })
 })
+
+describe('status', () => {
+  const status = (store: MemoryStore, clock: FakeClock) =>
+    gatherStatus(
+      { prefix: PREFIX, deploymentName: 'garmin-s3' },
+      { store, tokenStore: new MemoryTokenStore(), aws: { skip: 'not checked in this test' }, clock },
+    )
+
+  it('shows the archived days pending, restored so far and an estimate, in text and --json', async () => {
+    const { clock, store, run } = await account(250, { reloadCap: 30 })
+    await run({ reloadBudget: 10 })
+    const report = await status(store, clock)
+    expect(report.archive).toEqual({
+      pending: 59,
+      oldest: addDays(TODAY, -239),
+      restored: 10,
+      noFiles: 0,
+      budget: 10,
+      deniedOn: null,
+      daysToRestore: 6,
+    })
+    // One GET of the dataset cursors, as before: the archive comes from the same object.
+    expect(report.requests.store.GetObject).toBe(2)
+    const heartRate = report.datasets.find((d) => d.dataset === 'heart-rate')
+    expect(heartRate?.archived).toEqual([`${addDays(TODAY, -239)}..${addDays(TODAY, -181)}`])
+    expect(heartRate?.stored).toBe(250 - 59 - countDays(heartRate?.noData))
+    const text = renderStatus(report, { color: false }).join('\n')
+    expect(text).toMatch(
+      /Archive\s+59 days pending \(oldest \d{4}-\d\d-\d\d\), 10 restored; about 6 days to restore at 10 a day/,
+    )
+    expect(JSON.parse(JSON.stringify(report)).archive.daysToRestore).toBe(6)
+
+    // The default budget, the quota spent: said so.
+    await run()
+    await run()
+    const later = await status(store, clock)
+    expect(later.archive).toMatchObject({
+      pending: 39,
+      restored: 30,
+      budget: 25,
+      deniedOn: TODAY,
+      daysToRestore: 2,
+    })
+    expect(renderStatus(later, { color: false }).join('\n')).toMatch(
+      /about 2 days to restore at 25 a day; Garmin's quota is spent today/,
+    )
+  })
+
+  it('has no archive line before any archived day', async () => {
+    const { clock, store, run } = await account(30, { archiveAfterDays: undefined })
+    await run()
+    const report = await status(store, clock)
+    expect(report.archive).toBeNull()
+    expect(renderStatus(report, { color: false }).join('\n')).not.toMatch(/Archive/)
+  })
+})
+
+function countDays(ranges: readonly string[] | undefined): number {
+  return decodeDays(ranges ?? []).size
+}
 
 describe('DENIED', () => {
   const OTHERS = ['daily-summary', 'hrv', 'training-readiness']
