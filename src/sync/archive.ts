@@ -11,6 +11,7 @@
  */
 import type { ReloadStatus } from '../garmin/client.js'
 import { isArchivedAnswer } from './archive-marks.js'
+import { writeDay } from './daily.js'
 import type { DatasetContext } from './dataset-context.js'
 import { type ArchiveState, type DailyState, decodeDays, encodeDays } from './dataset-state.js'
 import { type DailyDataset, dailyKey } from './datasets.js'
@@ -167,14 +168,12 @@ async function fetchAgain(
       emptied.get(prefix)?.add(day)
       if (tally) tally.noData++
     } else {
-      const key = dailyKey(prefix, spec, day)
+      // Usually never stored (it was archived); an object from before archived days were known (a
+      // summary without samples) is replaced by the restored day.
       const body = encoder.encode(JSON.stringify(value))
-      // Never stored before (it was archived): create-only; a concurrent run's copy is as good.
-      const put = () => ctx.store.putIfAbsent(key, body, 'application/json')
-      const created = await ctx.gate.write(`restored ${spec.name}`, key, body.byteLength, put, 'created')
+      const outcome = await writeDay(ctx, spec, dailyKey(prefix, spec, day), body, false)
       if (tally) {
-        if (created === 'created') tally.created++
-        else tally.existing++
+        tally[outcome]++
         tally.restored = (tally.restored ?? 0) + 1
       }
     }

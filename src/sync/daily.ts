@@ -23,7 +23,7 @@ export interface DailyPlan {
   reviseDays: number
 }
 
-type Outcome = 'created' | 'updated' | 'unchanged'
+export type Outcome = 'created' | 'updated' | 'unchanged'
 
 export async function syncDaily(
   spec: DailyDataset,
@@ -86,31 +86,6 @@ export async function syncDaily(
       ...counts,
     })
 
-  const write = async (key: string, body: Uint8Array, exists: boolean): Promise<Outcome> => {
-    if (!exists) {
-      const created = await ctx.gate.write(
-        spec.name,
-        key,
-        body.byteLength,
-        () => ctx.store.putIfAbsent(key, body, 'application/json'),
-        'created' as const,
-      )
-      if (created === 'created') return 'created'
-    }
-    const current = await ctx.store.get(key)
-    if (current && sameBytes(current.body, body)) return 'unchanged'
-    const result = await ctx.gate.write(
-      `revised ${spec.name}`,
-      key,
-      body.byteLength,
-      () => ctx.store.putIfMatch(key, body, 'application/json', current?.etag ?? null),
-      { ok: true, etag: '' },
-    )
-    if (!result.ok)
-      throw new Error(`${key} changed while it was being replaced; it is fetched again next run`)
-    return current ? 'updated' : 'created'
-  }
-
   await ctx.pool(tasks, async (day) => {
     try {
       const value = await ctx.limiter.run(() => ctx.source.getDaily(spec.garminName, day, ctx.signal))
@@ -121,7 +96,9 @@ export async function syncDaily(
         archived.add(day)
         counts.archived = (counts.archived ?? 0) + 1
       } else {
-        const outcome = await write(
+        const outcome = await writeDay(
+          ctx,
+          spec,
           dailyKey(prefix, spec, day),
           encoder.encode(JSON.stringify(value)),
           mayExist(day),
@@ -143,4 +120,38 @@ export async function syncDaily(
   })
   await ctx.save(prefix, snapshot())
   return counts
+}
+
+/**
+ * One day's object: create-only when it cannot exist yet, else replaced only when its bytes changed
+ * (compare-and-swap on the old ETag).
+ */
+export async function writeDay(
+  ctx: DatasetContext,
+  spec: DailyDataset,
+  key: string,
+  body: Uint8Array,
+  exists: boolean,
+): Promise<Outcome> {
+  if (!exists) {
+    const created = await ctx.gate.write(
+      spec.name,
+      key,
+      body.byteLength,
+      () => ctx.store.putIfAbsent(key, body, 'application/json'),
+      'created' as const,
+    )
+    if (created === 'created') return 'created'
+  }
+  const current = await ctx.store.get(key)
+  if (current && sameBytes(current.body, body)) return 'unchanged'
+  const result = await ctx.gate.write(
+    `revised ${spec.name}`,
+    key,
+    body.byteLength,
+    () => ctx.store.putIfMatch(key, body, 'application/json', current?.etag ?? null),
+    { ok: true, etag: '' },
+  )
+  if (!result.ok) throw new Error(`${key} changed while it was being replaced; it is fetched again next run`)
+  return current ? 'updated' : 'created'
 }
