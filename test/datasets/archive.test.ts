@@ -196,6 +196,24 @@ describe('a 2-year backfill against the archive', () => {
   })
 })
 
+describe('a day stored before archived days were known', () => {
+  it('is replaced by the restored day, samples and all', async () => {
+    const { store, run } = await account(200)
+    const day = addDays(TODAY, -199)
+    const key = dailyKey(prefixOf(spec('heart-rate')), spec('heart-rate'), day)
+    // What an earlier garmin-s3 stored: Garmin's archived answer, taken for the data.
+    await store.putIfAbsent(
+      key,
+      JSON.stringify({ calendarDate: day, restingHeartRate: 50, heartRateValues: null }),
+      'application/json',
+    )
+    const report = await run()
+    expect(report.datasets?.['heart-rate']).toMatchObject({ restored: 19, updated: 1 })
+    const body = JSON.parse(decoder.decode((await store.get(key))!.body)) as { heartRateValues: unknown[] }
+    expect(body.heartRateValues.length).toBeGreaterThan(0)
+  })
+})
+
 describe('status', () => {
   const status = (store: MemoryStore, clock: FakeClock) =>
     gatherStatus(
