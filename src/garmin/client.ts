@@ -128,7 +128,7 @@ const DAILY_DATASETS = Object.keys(DAILY_PATHS) as DailyDataset[]
  * SUBMITTED (the archived day is coming back, within seconds), COMPLETE (it is there already),
  * NO_FILES_FOUND (Garmin holds nothing for the day), DENIED (the daily quota, about 30, is spent).
  */
-export const RELOAD_STATUSES = ['SUBMITTED', 'COMPLETE', 'NO_FILES_FOUND', 'DENIED'] as const
+const RELOAD_STATUSES = ['SUBMITTED', 'COMPLETE', 'NO_FILES_FOUND', 'DENIED'] as const
 export type ReloadStatus = (typeof RELOAD_STATUSES)[number]
 const RELOAD_PATH = '/wellness-service/wellness/epoch/request'
 
