@@ -212,9 +212,18 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
       `${formatCount(c.created)} new`,
       ...(c.updated > 0 ? [`${formatCount(c.updated)} revised`] : []),
       ...(c.noData > 0 ? [`${formatCount(c.noData)} without data`] : []),
+      ...(c.archived ? [`${formatCount(c.archived)} archived by Garmin`] : []),
+      ...(c.restored ? [`${formatCount(c.restored)} restored`] : []),
       ...(c.failed > 0 ? [`${formatCount(c.failed)} failed`] : []),
     ]
     lines.push(`  ${name}: ${parts.join(' · ')}`)
+  }
+  const archive = report.archive
+  if (archive && (archive.pending > 0 || archive.reloads > 0)) {
+    const quota = archive.denied ? " · Garmin's reload quota is spent: the rest resumes tomorrow" : ''
+    lines.push(
+      `  archive: ${formatCount(archive.restored)} days restored · ${formatCount(archive.pending)} still archived (${formatCount(archive.budget)} reloads a run; docs/archive.md)${quota}`,
+    )
   }
   const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0)
   lines.push(

@@ -21,6 +21,7 @@ import {
 import { DEFAULT_OUT_DIR, DEFAULT_PREFIX, openStore, validatePrefix } from '../store/target.js'
 import {
   DATASET_NAMES,
+  DEFAULT_RELOAD_BUDGET,
   DEFAULT_REVISE_DAYS,
   parseDatasets,
   runSyncWithDatasets,
@@ -94,6 +95,9 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     'revise-days': Flags.integer({
       description: `Daily datasets: fetch the last N days again every run, Garmin revises them (0 to 60, default ${DEFAULT_REVISE_DAYS}).`,
     }),
+    'reload-budget': Flags.integer({
+      description: `Daily datasets: ask Garmin back at most N archived days per run, oldest first (Garmin grants about 30 a day; 0 to 1000, default ${DEFAULT_RELOAD_BUDGET}). See docs/archive.md.`,
+    }),
     'max-duration': Flags.string({
       description: 'Stop cleanly and checkpoint before this much time (90s, 10m, 1h).',
     }),
@@ -163,6 +167,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       concurrency: flags.concurrency,
       datasets,
       ...(flags['revise-days'] === undefined ? {} : { reviseDays: flags['revise-days'] }),
+      ...(flags['reload-budget'] === undefined ? {} : { reloadBudget: flags['reload-budget'] }),
       ...(maxDurationMs === undefined ? {} : { deadline: startedAt + maxDurationMs }),
       runner: env.GITHUB_ACTIONS === 'true' ? 'github-actions' : 'cli',
       toolVersion: this.config.version,

@@ -143,11 +143,22 @@ export function dailyRoute(dataset: string): DailyRoute {
   return { kind: dataset, path: DAILY_PATHS[dataset], needsDisplayName: NAMED_DAILY.has(dataset) }
 }
 
+/**
+ * Garmin's answers to a reload request (garmin-grafana issue #77, python-garminconnect `request_reload`):
+ * SUBMITTED (the archived day is coming back, within seconds), COMPLETE (it is there already),
+ * NO_FILES_FOUND (Garmin holds nothing for the day), DENIED (the daily quota, about 30, is spent).
+ */
+const RELOAD_STATUSES = ['SUBMITTED', 'COMPLETE', 'NO_FILES_FOUND', 'DENIED'] as const
+export type ReloadStatus = (typeof RELOAD_STATUSES)[number]
+const RELOAD_PATH = '/wellness-service/wellness/epoch/request'
+
 const PROFILE_PATH = '/userprofile-service/socialProfile'
 const LIST_PATH = '/activitylist-service/activities/search/activities'
 
 interface RequestOptions {
   kind: string
+  /** GET unless said otherwise. */
+  method?: 'GET' | 'POST'
   path: string
   query?: Record<string, string | number | undefined>
   signal?: AbortSignal | undefined
@@ -449,6 +460,27 @@ export class GarminClient implements ActivitySource {
     }
   }
 
+  /**
+   * Asks Garmin to bring an archived day's intraday data back into its live store (what the "Reload"
+   * button of Garmin Connect's web page sends). Counted as kind `reload`.
+   */
+  async requestReload(date: string, signal?: AbortSignal): Promise<ReloadStatus> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new GarminS3Error(`"${date}" is not a YYYY-MM-DD date.`)
+    const path = `${RELOAD_PATH}/${date}`
+    const body = await this.getJson({ kind: 'reload', method: 'POST', path, signal })
+    const status = isRecord(body) ? body.status : undefined
+    if (typeof status !== 'string' || !(RELOAD_STATUSES as readonly string[]).includes(status)) {
+      throw noteOverride(
+        this.endpoints,
+        new UnexpectedResponseError(
+          RELOAD_PATH,
+          `status ${JSON.stringify(status ?? null)} is none of ${RELOAD_STATUSES.join(', ')}`,
+        ),
+      )
+    }
+    return status as ReloadStatus
+  }
+
   /** The profile's display name, read once per client (one run); a changed one is saved with the tokens. */
   private rereadDisplayName(): Promise<string> {
     this.nameCheck ??= (async () => {
@@ -599,7 +631,7 @@ export class GarminClient implements ActivitySource {
     return parsed.value
   }
 
-  /** A GET with bearer auth: refresh when due and once on a 401; retries per the policy. Resolves on 2xx. */
+  /** A call with bearer auth (GET unless said): refresh when due and once on a 401; retries per the policy. Resolves on 2xx. */
   private request(options: RequestOptions, accept: string): Promise<HttpResponse> {
     const url = this.url(options.path, options.query)
     let refreshedAfter401 = options.refreshOn401 === false
@@ -615,7 +647,7 @@ export class GarminClient implements ActivitySource {
                 this.transport,
                 url,
                 {
-                  method: 'GET',
+                  method: options.method ?? 'GET',
                   headers: {
                     ...MOBILE_APP_HEADERS,
                     Accept: accept,

@@ -5,7 +5,7 @@
 import { type Clock, systemClock } from '../clock.js'
 import type { TokenStore } from '../garmin/types.js'
 import type { Store } from '../store/types.js'
-import { datasetStatuses } from '../sync/dataset-status.js'
+import { datasetReport } from '../sync/dataset-status.js'
 import { repairState } from '../sync/repair.js'
 import type { StatusAwsClients } from './deployment.js'
 import { judgeHealth } from './health.js'
@@ -57,7 +57,7 @@ export async function gatherStatus(options: StatusOptions, deps: StatusDeps): Pr
   const localTokensPromise = readTokenSummary(deps.tokenStore, now)
 
   const state = await readState(store, prefix)
-  const datasetsPromise = datasetStatuses(store, prefix, state.dataset ?? null)
+  const datasetsPromise = datasetReport(store, prefix, state.dataset ?? null)
   const dataPresent = state.summary.present ? null : await peekData(store, prefix)
   let deepSummary: DeepSummary | null = null
   if (deep) {
@@ -66,7 +66,7 @@ export async function gatherStatus(options: StatusOptions, deps: StatusDeps): Pr
     const repair = options.repair ? await repairState(store, prefix, state, scan.listed, clock) : null
     deepSummary = { ...scan.summary, repair, durationMs: clock.now() - started }
   }
-  const [{ deployment, tokens: deployedTokens }, localTokens, datasets] = await Promise.all([
+  const [{ deployment, tokens: deployedTokens }, localTokens, { datasets, archive }] = await Promise.all([
     deploymentPromise,
     localTokensPromise,
     datasetsPromise,
@@ -101,6 +101,7 @@ export async function gatherStatus(options: StatusOptions, deps: StatusDeps): Pr
     state: state.summary,
     activities,
     datasets,
+    archive,
     lastRun: history.lastRun,
     lastSuccessAt: history.lastSuccessAt,
     recentRuns: history.recentRuns,

@@ -1,6 +1,6 @@
 /** The human `status` report: short, aligned, coloured only when asked to (on a terminal). */
 import pc from 'picocolors'
-import type { DatasetStatus } from '../sync/dataset-status.js'
+import type { ArchiveStatus, DatasetStatus } from '../sync/dataset-status.js'
 import type {
   DeepSummary,
   DeploymentSummary,
@@ -241,6 +241,7 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
   const nameWidth = Math.max(0, ...report.datasets.map((d) => d.dataset.length)) + 2
   for (const d of report.datasets)
     add(d.dataset === report.datasets[0]?.dataset ? 'Datasets' : '', datasetLine(d, nameWidth))
+  if (report.archive) add('Archive', archiveLine(report.archive, report.generatedAt.slice(0, 10)))
   if (report.lastRun) add('Last run', runLine(report.lastRun, now))
   if (report.lastRun && report.lastSuccessAt !== report.lastRun.finishedAt)
     add('Last success', report.lastSuccessAt ? when(report.lastSuccessAt, now) : 'none on record')
@@ -269,6 +270,23 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
     )
   }
   return lines
+}
+
+/** "69 days pending (oldest 2026-03-24), 30 restored; about 3 days to restore at 25 a day" */
+function archiveLine(a: ArchiveStatus, today: string): string {
+  const pending =
+    a.pending === 0
+      ? 'nothing pending'
+      : `${number(a.pending)} day${a.pending === 1 ? '' : 's'} pending${a.oldest ? ` (oldest ${a.oldest})` : ''}`
+  const counts = [`${number(a.restored)} restored`, a.noFiles ? `${number(a.noFiles)} without files` : '']
+  const estimate =
+    a.pending === 0
+      ? ''
+      : a.daysToRestore === null
+        ? '; reloads are off (--reload-budget 0)'
+        : `; about ${number(a.daysToRestore)} day${a.daysToRestore === 1 ? '' : 's'} to restore at ${number(a.budget)} a day`
+  const denied = a.deniedOn === today ? "; Garmin's quota is spent today" : ''
+  return `${pending}, ${counts.filter(Boolean).join(', ')}${estimate}${denied}`
 }
 
 function datasetLine(d: DatasetStatus, width: number): string {

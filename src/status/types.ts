@@ -1,4 +1,4 @@
-import type { DatasetStatus } from '../sync/dataset-status.js'
+import type { ArchiveStatus, DatasetStatus } from '../sync/dataset-status.js'
 import type { RepairSummary } from '../sync/repair.js'
 /**
  * The `status --json` object (documented in docs/json.md). Stable: fields are only ever added. Times are ISO 8601
@@ -183,6 +183,8 @@ export interface StatusReport {
   activities: ActivitySummary
   /** Datasets besides the activity list (`sync --data`) that have a cursor; empty when none. */
   datasets: DatasetStatus[]
+  /** Days Garmin holds archived and their reloads (docs/archive.md); null before any archived day. */
+  archive: ArchiveStatus | null
   lastRun: RunSummary | null
   lastSuccessAt: string | null
   /** Newest first, at most 10. */

@@ -21,6 +21,8 @@ export function parseControlObject<S>(
   key: string,
   version: number,
   parseSection: (value: unknown) => S | undefined,
+  /** The oldest version this one still reads as it is (a newer version only added fields). */
+  oldest: number = version,
 ): ControlObject<S> | undefined {
   let raw: unknown
   try {
@@ -34,7 +36,8 @@ export function parseControlObject<S>(
       hint: 'Upgrade garmin-s3 (npm install -g garmin-s3@latest) before syncing into this location.',
     })
   }
-  if (raw.version !== version || !isRecord(raw.datasets)) return undefined
+  const readable = typeof raw.version === 'number' && raw.version >= oldest && raw.version <= version
+  if (!readable || !isRecord(raw.datasets)) return undefined
   const datasets: Record<string, S> = {}
   for (const [prefix, section] of Object.entries(raw.datasets)) {
     const parsed = parseSection(section)

@@ -2,8 +2,10 @@
  * The daily pipeline, for one dataset: backfill from `since`, fetch every new day up to today, and the
  * last `reviseDays` days again (Garmin revises recent days), replacing an object only when its content
  * changed (compare-and-swap on the old ETag). Days without data are remembered, so outside the
- * revision window they are never asked for again; failed days stay pending for the next run.
+ * revision window they are never asked for again; failed days stay pending for the next run. Archived
+ * days (a summary without samples, archive-marks.ts) are not stored: they wait for a reload (archive.ts).
  */
+import { isArchivedAnswer } from './archive-marks.js'
 import { type DatasetContext, emptyCounts, sameBytes } from './dataset-context.js'
 import { type DailyState, daysBetween, decodeDays, encodeDays } from './dataset-state.js'
 import { type DailyDataset, dailyKey } from './datasets.js'
@@ -21,7 +23,7 @@ export interface DailyPlan {
   reviseDays: number
 }
 
-type Outcome = 'created' | 'updated' | 'unchanged'
+export type Outcome = 'created' | 'updated' | 'unchanged'
 
 export async function syncDaily(
   spec: DailyDataset,
@@ -36,6 +38,7 @@ export async function syncDaily(
   const through = before?.through ?? addDays(from, -1)
   const pending = decodeDays(before?.pending ?? [])
   const noData = decodeDays(before?.noData ?? [])
+  const archivedBefore = decodeDays(before?.archived ?? [])
   if (plan.since < from) {
     // An earlier --since than before: the days in between are a backfill still to do.
     for (const d of daysBetween(plan.since, addDays(from, -1))) pending.add(d)
@@ -46,7 +49,8 @@ export async function syncDaily(
   const windowStart = [from, addDays(plan.today, -(plan.reviseDays - 1))].sort()[1]!
   const newDays = daysBetween([from, addDays(through, 1)].sort()[1]!, plan.today)
   const tasks = [...new Set([...pending, ...newDays, ...daysBetween(windowStart, plan.today)])]
-    .filter((d) => d <= plan.today)
+    // An archived day is asked for again only after a reload (or when it is back in the revision window).
+    .filter((d) => d <= plan.today && (!archivedBefore.has(d) || d >= windowStart))
     .sort()
   // Days that were stored before may exist: compare before writing. New days: create-only.
   const mayExist = (d: string) => before !== undefined && d <= before.through && !pending.has(d)
@@ -55,42 +59,21 @@ export async function syncDaily(
   const failed = new Set<string>()
   const stored = new Set<string>()
   const empty = new Set<string>()
+  const archived = new Set<string>()
 
   const snapshot = (): DailyState => {
     const stillPending = [...unsettled].filter((d) => !settled.has(d))
     const nextNoData = [...noData].filter((d) => !stored.has(d))
+    const stillArchived = [...archivedBefore].filter((d) => !stored.has(d) && !empty.has(d))
+    const nextArchived = encodeDays([...stillArchived, ...archived])
     return {
       kind: 'daily',
       from,
       through: [through, plan.today].sort()[1]!,
       pending: encodeDays([...stillPending, ...failed]),
       noData: encodeDays([...nextNoData, ...empty]),
+      ...(nextArchived.length > 0 ? { archived: nextArchived } : {}),
     }
-  }
-
-  const write = async (key: string, body: Uint8Array, exists: boolean): Promise<Outcome> => {
-    if (!exists) {
-      const created = await ctx.gate.write(
-        spec.name,
-        key,
-        body.byteLength,
-        () => ctx.store.putIfAbsent(key, body, 'application/json'),
-        'created' as const,
-      )
-      if (created === 'created') return 'created'
-    }
-    const current = await ctx.store.get(key)
-    if (current && sameBytes(current.body, body)) return 'unchanged'
-    const result = await ctx.gate.write(
-      `revised ${spec.name}`,
-      key,
-      body.byteLength,
-      () => ctx.store.putIfMatch(key, body, 'application/json', current?.etag ?? null),
-      { ok: true, etag: '' },
-    )
-    if (!result.ok)
-      throw new Error(`${key} changed while it was being replaced; it is fetched again next run`)
-    return current ? 'updated' : 'created'
   }
 
   const job = { dataset: spec.name, prefix, every: CHECKPOINT_EVERY, counts, snapshot }
@@ -100,8 +83,13 @@ export async function syncDaily(
       if (spec.isEmpty(value)) {
         empty.add(day)
         counts.noData++
+      } else if (isArchivedAnswer(spec, value)) {
+        archived.add(day)
+        counts.archived = (counts.archived ?? 0) + 1
       } else {
-        const outcome = await write(
+        const outcome = await writeDay(
+          ctx,
+          spec,
           dailyKey(prefix, spec, day),
           encoder.encode(JSON.stringify(value)),
           mayExist(day),
@@ -119,4 +107,38 @@ export async function syncDaily(
   })
   await ctx.save(prefix, snapshot())
   return counts
+}
+
+/**
+ * One day's object: create-only when it cannot exist yet, else replaced only when its bytes changed
+ * (compare-and-swap on the old ETag).
+ */
+export async function writeDay(
+  ctx: DatasetContext,
+  spec: DailyDataset,
+  key: string,
+  body: Uint8Array,
+  exists: boolean,
+): Promise<Outcome> {
+  if (!exists) {
+    const created = await ctx.gate.write(
+      spec.name,
+      key,
+      body.byteLength,
+      () => ctx.store.putIfAbsent(key, body, 'application/json'),
+      'created' as const,
+    )
+    if (created === 'created') return 'created'
+  }
+  const current = await ctx.store.get(key)
+  if (current && sameBytes(current.body, body)) return 'unchanged'
+  const result = await ctx.gate.write(
+    `revised ${spec.name}`,
+    key,
+    body.byteLength,
+    () => ctx.store.putIfMatch(key, body, 'application/json', current?.etag ?? null),
+    { ok: true, etag: '' },
+  )
+  if (!result.ok) throw new Error(`${key} changed while it was being replaced; it is fetched again next run`)
+  return current ? 'updated' : 'created'
 }

@@ -143,7 +143,7 @@ export class DatasetContext {
   }
 
   /** Runs `fn` over `items` with the dataset's concurrency until done or stopped. */
-  private async pool<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  async pool<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
     let next = 0
     const worker = async () => {
       while (next < items.length && !this.stopped()) await fn(items[next++] as T)

@@ -11,7 +11,9 @@ import { type ControlObject, parseControlObject } from './control-object.js'
 import { controlPrefixFor } from './state.js'
 import { addDays, isIsoDate } from './time.js'
 
-const DATASET_STATE_VERSION = 1
+// 2: daily sections may hold `archived` days, which version 1 would take for stored ones. A version 1
+// file (no archived days) reads as it is.
+const DATASET_STATE_VERSION = 2
 
 /** A per-activity dataset: which activities have it stored, and which Garmin no longer has (404). */
 export interface PerActivityState {
@@ -23,8 +25,9 @@ export interface PerActivityState {
 }
 
 /**
- * A daily dataset: every day in [from, through] is stored, except `pending` (to fetch again) and
- * `noData` (Garmin had nothing: not fetched again once outside the revision window). Both are
+ * A daily dataset: every day in [from, through] is stored, except `pending` (to fetch again),
+ * `noData` (Garmin had nothing: not fetched again once outside the revision window) and `archived`
+ * (Garmin sent the summary without the samples: fetched again once reloaded, archive.ts). All are
  * day ranges (`YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD`).
  */
 export interface DailyState {
@@ -33,10 +36,24 @@ export interface DailyState {
   through: string
   pending: string[]
   noData: string[]
+  archived?: string[]
   updatedAt?: string
 }
 
-export type ExtraDatasetState = PerActivityState | DailyState
+/** The reloads of archived days (archive.ts), under the key `archive` (a prefix always ends in "/"). */
+export interface ArchiveState {
+  kind: 'archive'
+  /** The UTC day Garmin last answered DENIED: no reload is asked for again that day. */
+  deniedOn?: string
+  /** Days brought back so far, and days Garmin had no files for. */
+  restored: number
+  noFiles: number
+  /** The reload budget of the last run (for status's estimate). */
+  budget: number
+  updatedAt?: string
+}
+
+export type ExtraDatasetState = PerActivityState | DailyState | ArchiveState
 
 export type DatasetStateFile = ControlObject<ExtraDatasetState>
 
@@ -102,14 +119,28 @@ function parseSection(value: unknown): ExtraDatasetState | undefined {
       through: value.through,
       pending: strings(value.pending),
       noData: strings(value.noData),
+      ...(Array.isArray(value.archived) ? { archived: strings(value.archived) } : {}),
       ...updatedAt,
     }
   }
+  if (value.kind === 'archive') return parseArchiveSection(value, updatedAt)
   return undefined
 }
 
+function parseArchiveSection(value: Record<string, unknown>, updatedAt: object): ArchiveState {
+  const count = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : 0)
+  return {
+    kind: 'archive',
+    ...(typeof value.deniedOn === 'string' && isIsoDate(value.deniedOn) ? { deniedOn: value.deniedOn } : {}),
+    restored: count(value.restored),
+    noFiles: count(value.noFiles),
+    budget: count(value.budget),
+    ...updatedAt,
+  }
+}
+
 function parseDatasetStateFile(text: string, key: string): DatasetStateFile | undefined {
-  return parseControlObject(text, key, DATASET_STATE_VERSION, parseSection)
+  return parseControlObject(text, key, DATASET_STATE_VERSION, parseSection, 1)
 }
 
 /** Reads the dataset cursors (for `status`-like readers). */
@@ -125,7 +156,8 @@ export function dailyGaps(state: DailyState): { pending: number; noData: number;
   const total = daysBetween(state.from, state.through).length
   const pending = decodeDays(state.pending).size
   const noData = decodeDays(state.noData).size
-  return { pending, noData, stored: Math.max(0, total - pending - noData) }
+  const archived = decodeDays(state.archived ?? []).size
+  return { pending, noData, stored: Math.max(0, total - pending - noData - archived) }
 }
 
 /** Loads once, then saves this run's sections by compare-and-swap; saves are serialised in-process. */

@@ -4,9 +4,16 @@
  */
 import type { Store } from '../store/types.js'
 import { decodeCatalog } from './catalog.js'
-import { daysBetween, decodeDays, encodeDays, readDatasetState } from './dataset-state.js'
+import {
+  type DatasetStateFile,
+  daysBetween,
+  decodeDays,
+  encodeDays,
+  readDatasetState,
+} from './dataset-state.js'
 import { DATASETS, datasetPrefix } from './datasets.js'
 import { decodeIds } from './id-list.js'
+import { DEFAULT_RELOAD_BUDGET } from './options.js'
 import { type DatasetState, readSyncState } from './state.js'
 
 export interface DatasetStatus {
@@ -23,10 +30,28 @@ export interface DatasetStatus {
   pending?: string[]
   /** Daily: day ranges Garmin had no data for. */
   noData?: string[]
+  /** Daily: day ranges Garmin sent archived (summary without samples), waiting for a reload. */
+  archived?: string[]
   /** Per-activity: activities known to the activity cursor without this dataset yet. */
   missing?: number
   /** Per-activity: activities Garmin no longer has (404). */
   gone?: number
+}
+
+/** Archived days across the daily datasets and their reloads (sync/archive.ts, docs/archive.md). */
+export interface ArchiveStatus {
+  /** Days still archived in at least one dataset (one reload each). */
+  pending: number
+  oldest: string | null
+  /** Days reloaded and stored so far; days Garmin had no files for. */
+  restored: number
+  noFiles: number
+  /** Reloads per run, as the last sync used it. */
+  budget: number
+  /** The UTC day Garmin last answered DENIED (its quota spent), or null. */
+  deniedOn: string | null
+  /** Daily runs it takes to restore the rest at `budget` a day; null when reloads are off (0). */
+  daysToRestore: number | null
 }
 
 /**
@@ -38,10 +63,46 @@ export async function datasetStatuses(
   activityPrefix: string,
   activityState?: DatasetState | null,
 ): Promise<DatasetStatus[]> {
+  return (await datasetReport(store, activityPrefix, activityState)).datasets
+}
+
+/** The dataset statuses and the archive's, from the same GET. `archive` is null before any archived day. */
+export async function datasetReport(
+  store: Store,
+  activityPrefix: string,
+  activityState?: DatasetState | null,
+): Promise<{ datasets: DatasetStatus[]; archive: ArchiveStatus | null }> {
   const [file, activities] = await Promise.all([
     readDatasetState(store, activityPrefix),
     activityState === undefined ? readSyncState(store, activityPrefix) : activityState,
   ])
+  return { datasets: statusesOf(file, activityPrefix, activities ?? null), archive: archiveStatusOf(file) }
+}
+
+function archiveStatusOf(file: DatasetStateFile): ArchiveStatus | null {
+  const days = new Set<string>()
+  for (const section of Object.values(file.datasets))
+    if (section.kind === 'daily') for (const d of decodeDays(section.archived ?? [])) days.add(d)
+  const record = file.datasets.archive
+  const reloads = record?.kind === 'archive' ? record : undefined
+  if (days.size === 0 && reloads === undefined) return null
+  const budget = reloads?.budget ?? DEFAULT_RELOAD_BUDGET
+  return {
+    pending: days.size,
+    oldest: [...days].sort()[0] ?? null,
+    restored: reloads?.restored ?? 0,
+    noFiles: reloads?.noFiles ?? 0,
+    budget,
+    deniedOn: reloads?.deniedOn ?? null,
+    daysToRestore: budget > 0 ? Math.ceil(days.size / budget) : null,
+  }
+}
+
+function statusesOf(
+  file: DatasetStateFile,
+  activityPrefix: string,
+  activities: DatasetState | null,
+): DatasetStatus[] {
   const known = new Set<number>(decodeCatalog(activities?.catalog).keys())
   for (const [id] of activities?.recent ?? []) known.add(id)
   const out: DatasetStatus[] = []
@@ -64,8 +125,9 @@ export async function datasetStatuses(
     }
     const pending = decodeDays(section.pending)
     const noData = decodeDays(section.noData)
+    const archived = decodeDays(section.archived ?? [])
     const withData = daysBetween(section.from, section.through).filter(
-      (d) => !pending.has(d) && !noData.has(d),
+      (d) => !pending.has(d) && !noData.has(d) && !archived.has(d),
     )
     out.push({
       dataset: spec.name,
@@ -77,6 +139,7 @@ export async function datasetStatuses(
       ...(withData.length > 0 ? { newest: withData[withData.length - 1] } : {}),
       pending: encodeDays(pending),
       noData: encodeDays(noData),
+      ...(archived.size > 0 ? { archived: encodeDays(archived) } : {}),
     })
   }
   return out

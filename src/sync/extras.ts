@@ -7,6 +7,7 @@
 import { type Clock, systemClock } from '../clock.js'
 import { EXIT, type ExitCode, isGarminS3Error, UsageError } from '../errors.js'
 import { messageOf } from '../unknown.js'
+import { restoreArchived } from './archive.js'
 import { decodeCatalog } from './catalog.js'
 import { syncDaily } from './daily.js'
 import { DatasetContext, emptyCounts, Limiter } from './dataset-context.js'
@@ -26,7 +27,7 @@ import { syncPerActivity } from './per-activity.js'
 import { activityIdFromKey, countsSince, runSync } from './run.js'
 import { readSyncState } from './state.js'
 import { utcDate } from './time.js'
-import type { DatasetCounts, SyncDeps, SyncOptions, SyncReport, SyncSource } from './types.js'
+import type { ArchiveReport, DatasetCounts, SyncDeps, SyncOptions, SyncReport, SyncSource } from './types.js'
 
 /** Per dataset. */
 const DEFAULT_DATASET_CONCURRENCY = 2
@@ -105,6 +106,7 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
         (resolved.deadline !== undefined && clock.now() >= resolved.deadline - MIN_DEADLINE_RESERVE_MS),
     )
     const onOuterAbort = () => ctx.abort.abort()
+    let archive: ArchiveReport | undefined
     deps.signal?.addEventListener('abort', onOuterAbort, { once: true })
 
     try {
@@ -129,6 +131,13 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
           }
         }),
       )
+      // Then the archived days the daily datasets met, within the reload budget (archive.ts).
+      const daily = extras.flatMap((spec) =>
+        spec.kind === 'daily' ? [{ spec, prefix: prefixes.get(spec)! }] : [],
+      )
+      const byName = Object.fromEntries(extras.map((spec, i) => [spec.name, results[i]!]))
+      const plan = { today, budget: resolved.reloadBudget, dryRun: resolved.dryRun }
+      if (!ctx.stopped()) archive = await restoreArchived(ctx, daily, plan, byName)
       const after = source.stats().requests
       extras.forEach((spec, i) => {
         const kind = requestKind(spec)
@@ -179,6 +188,7 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
         store: countsSince(deps.store.stats().requests, storeBefore),
       },
       datasets: counts,
+      ...(archive === undefined ? {} : { archive }),
     }
   }
 }

@@ -7,7 +7,7 @@ export {
   type PerActivityState,
   readDatasetState,
 } from './dataset-state.js'
-export { type DatasetStatus, datasetStatuses } from './dataset-status.js'
+export { type ArchiveStatus, type DatasetStatus, datasetReport, datasetStatuses } from './dataset-status.js'
 export {
   ACTIVITIES,
   DATASET_NAMES,
@@ -20,6 +20,7 @@ export {
 export { describeEvent } from './describe.js'
 export { runSyncWithDatasets } from './extras.js'
 export {
+  DEFAULT_RELOAD_BUDGET,
   DEFAULT_REVISE_DAYS,
   type ResolvedOptions,
   resolveOptions as validateSyncOptions,
@@ -34,6 +35,7 @@ export {
   stateKeyFor,
 } from './state.js'
 export type {
+  ArchiveReport,
   DatasetCounts,
   Runner,
   StopReason,

@@ -51,6 +51,7 @@ export function manifestBody(report: SyncReport, o: ResolvedOptions): string {
     errors: report.errors,
     quarantined: report.quarantined,
     ...(report.datasets ? { datasets: report.datasets } : {}),
+    ...(report.archive ? { archive: report.archive } : {}),
   }
   return `${JSON.stringify(manifest, null, 2)}\n`
 }

@@ -15,12 +15,17 @@ export interface ResolvedOptions {
   overlapDays: number
   /** Daily datasets: the last N days fetched again every run (0: a stored day is never fetched again). */
   reviseDays: number
+  /** Reload requests per run for archived days (0: none). */
+  reloadBudget: number
   original: SyncOptions
 }
 
 const MAX_CONCURRENCY = 64
 export const DEFAULT_REVISE_DAYS = 3
 const MAX_REVISE_DAYS = 60
+export const DEFAULT_RELOAD_BUDGET = 25
+/** Garmin grants about 30 a day; more than this per run is a typo. */
+const MAX_RELOAD_BUDGET = 1000
 /** A century: anything larger reaches before Garmin existed (and past the range of a Date). */
 const MAX_DAYS_BACK = 36_500
 /** Garmin's own cap on `limit` for the activity list. */
@@ -89,6 +94,15 @@ export function resolveOptions(options: SyncOptions, now: number): ResolvedOptio
       },
     )
   }
+  const reloadBudget = options.reloadBudget ?? DEFAULT_RELOAD_BUDGET
+  if (!Number.isSafeInteger(reloadBudget) || reloadBudget < 0 || reloadBudget > MAX_RELOAD_BUDGET) {
+    throw new UsageError(
+      `--reload-budget must be a whole number from 0 to ${MAX_RELOAD_BUDGET}, got ${options.reloadBudget}`,
+      {
+        hint: `Garmin answers about 30 reloads a day: the default of ${DEFAULT_RELOAD_BUDGET} leaves room for the web page's Reload button; 0 asks for none.`,
+      },
+    )
+  }
   const pageSize = positiveInteger(options.pageSize, 100, 'pageSize', MAX_LIST_LIMIT)
   const maxPageSize = Math.max(
     pageSize,
@@ -107,6 +121,7 @@ export function resolveOptions(options: SyncOptions, now: number): ResolvedOptio
     maxPageSize,
     overlapDays: options.overlapDays ?? 7,
     reviseDays,
+    reloadBudget,
     original: options,
   }
 }

@@ -37,6 +37,8 @@ export interface SyncOptions {
   datasets?: readonly string[]
   /** Daily datasets: the last N days are fetched again every run (Garmin revises them), default 3. */
   reviseDays?: number
+  /** Reload requests per run for archived days, oldest first (default 25; 0: none). */
+  reloadBudget?: number
 }
 
 export interface SyncError {
@@ -87,6 +89,8 @@ export interface SyncReport {
   /** `sync --notify`: what each webhook answered (the CLI adds it; hosts only, never a URL). */
   notifications?: { host: string; shape: string; ok: boolean; status?: number; error?: string }[]
   datasets?: Record<string, DatasetCounts>
+  /** Archived days and their reloads, when a daily dataset has any (docs/archive.md). */
+  archive?: ArchiveReport
 }
 
 /** What one dataset did in a run. Daily datasets count days; per-activity ones count activities. */
@@ -103,6 +107,24 @@ export interface DatasetCounts {
   failed: number
   /** Garmin calls made for this dataset. */
   requests: number
+  /** Days Garmin sent archived (summary without samples): not stored, kept for a reload (archive.ts). */
+  archived?: number
+  /** Archived days reloaded and stored by this run. */
+  restored?: number
+}
+
+/** What the reloads of archived days did in a run (archive.ts); absent when nothing is archived. */
+export interface ArchiveReport {
+  /** Days (across datasets) still archived after this run. */
+  pending: number
+  /** Reload requests sent, DENIED included. */
+  reloads: number
+  /** Days brought back and stored, days Garmin had no files for. */
+  restored: number
+  noFiles: number
+  /** Garmin's daily quota was spent (now or earlier today): reloads resume the next UTC day. */
+  denied: boolean
+  budget: number
 }
 
 export type StopReason =

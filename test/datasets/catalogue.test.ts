@@ -6,10 +6,11 @@ import { UsageError } from '../../src/errors.js'
 import { RateLimitedError } from '../../src/garmin/errors.js'
 import { DEFAULT_RETRY_POLICY, RateLimitGate, withRetries } from '../../src/garmin/retry.js'
 import { loadConfig } from '../../src/lambda/environment.js'
-import { decodeDays, encodeDays } from '../../src/sync/dataset-state.js'
+import { decodeDays, encodeDays, readDatasetState } from '../../src/sync/dataset-state.js'
 import { DATASET_NAMES, datasetPrefix, datasetPrefixes, parseDatasets } from '../../src/sync/datasets.js'
 import { fixtureTokens } from '../deploy/helpers.js'
 import { FakeClock } from '../helpers/fake-clock.js'
+import { MemoryStore } from '../helpers/memory-store.js'
 
 describe('--data', () => {
   it('defaults to activities, takes a comma list or all, and brings activities along for per-activity data', () => {
@@ -144,5 +145,40 @@ describe('one rate-limit budget per client', () => {
         { policy, clock, random: () => 0.5, gate },
       )
     await expect(Promise.all([storm(), storm()])).rejects.toThrow(RateLimitedError)
+  })
+})
+
+describe('datasets.json across releases', () => {
+  const key = 'raw-data/_garmin-s3/datasets.json'
+  const write = (store: MemoryStore, doc: unknown) =>
+    store.putIfAbsent(key, new TextEncoder().encode(JSON.stringify(doc)), 'application/json')
+  const sleep = {
+    kind: 'daily',
+    from: '2025-01-01',
+    through: '2026-12-01',
+    pending: [],
+    noData: ['2025-02-03'],
+  }
+
+  it('reads a version 1 file of an earlier release as it is: its cursors are kept, not backfilled again', async () => {
+    const store = new MemoryStore()
+    await write(store, {
+      version: 1,
+      updatedAt: '2026-12-01T06:00:00Z',
+      datasets: { 'raw-data/garmin-sleep/': sleep },
+    })
+    const state = await readDatasetState(store, 'raw-data/garmin-json/')
+    expect(state.datasets['raw-data/garmin-sleep/']).toMatchObject({
+      from: '2025-01-01',
+      through: '2026-12-01',
+    })
+  })
+
+  it('refuses a file of a newer release with the upgrade hint', async () => {
+    const store = new MemoryStore()
+    await write(store, { version: 99, updatedAt: '', datasets: {} })
+    await expect(readDatasetState(store, 'raw-data/garmin-json/')).rejects.toThrow(
+      /newer garmin-s3 \(version 99\)/,
+    )
   })
 })

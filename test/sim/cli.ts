@@ -17,6 +17,8 @@ Account
   --seed N                 PRNG seed: same seed + same day -> same account (default 1)
   --activities-file FILE   serve this JSON array of activity-list entries instead
   --gap-days N             days within the last 30 whose daily routes answer 204 (default 3)
+  --archive-after-days N   archive mode: older days answer without samples until reloaded
+  --reload-cap N           reload requests answered per sim day before DENIED (default 30)
   --fit-records N          record messages per FIT original (default 30; ~0.1 ms each to encode)
 User
   --user EMAIL             login email (default ${DEFAULT_USER.email})
@@ -81,6 +83,8 @@ export function parseCli(argv: string[]): CliConfig {
       seed: { type: 'string' },
       'activities-file': { type: 'string' },
       'gap-days': { type: 'string' },
+      'archive-after-days': { type: 'string' },
+      'reload-cap': { type: 'string' },
       'fit-records': { type: 'string' },
       user: { type: 'string' },
       password: { type: 'string' },
@@ -107,6 +111,8 @@ export function parseCli(argv: string[]): CliConfig {
   set('seed', int(values.seed, 'seed'))
   set('activitiesFile', values['activities-file'])
   set('gapDays', int(values['gap-days'], 'gap-days'))
+  set('archiveAfterDays', int(values['archive-after-days'], 'archive-after-days'))
+  set('reloadCap', int(values['reload-cap'], 'reload-cap'))
   set('fitRecords', int(values['fit-records'], 'fit-records', 2))
   set('accessTokenTtlSeconds', int(values['token-ttl'], 'token-ttl', 1))
   set('accessTokenMaxCalls', int(values['token-max-calls'], 'token-max-calls'))

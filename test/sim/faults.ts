@@ -29,6 +29,7 @@ export const SIM_ROUTES = [
   'trainingReadiness',
   // Every route of SimOptions.dailyFixtures (a dataset a test adds): one name for faults and stats.
   'fixtureDaily',
+  'reloadRequest',
 ] as const
 export type SimRoute = (typeof SIM_ROUTES)[number]
 /** Narrower scopes a fault may target: the token route's two grants (stats still count both as `token`). */

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ActivityEntry } from '../../src/garmin/types.js'
+import { ArchiveBook, DEFAULT_RELOAD_CAP, isArchivedRoute, type ReloadEvent } from './archive.js'
 import {
   type AuthAnswer,
   AuthService,
@@ -36,6 +37,7 @@ import {
   dateOf,
   dayNumber,
 } from './shapes.js'
+import type { JsonObject } from './templates.js'
 
 export type { Fault, FaultRule, SimRoute } from './faults.js'
 export { parseFaultSpec, SIM_ROUTES } from './faults.js'
@@ -72,6 +74,13 @@ export interface SimOptions {
   rejectedClientIds?: string[]
   /** The profile has `displayName: null` (Garmin accounts that never chose one); name paths answer 403. */
   noDisplayName?: boolean
+  /**
+   * Archive mode: days older than today minus this many answer heart rate, stress and sleep with the
+   * summary filled and the samples null, until reloaded (`POST .../epoch/request/{date}`, archive.ts).
+   */
+  archiveAfterDays?: number
+  /** Reload requests answered per UTC day of the sim clock before DENIED (default 30). */
+  reloadCap?: number
   /** How many seeded days within the last 30 answer 204 on the daily routes (default 3). */
   gapDays?: number
   /**
@@ -141,6 +150,12 @@ export interface Simulator {
   secrets(): string[]
   /** Moves the sim clock forward (on top of `now`). */
   advanceClock(ms: number): void
+  /** Moves the sim clock on by one day (a new reload quota). */
+  nextDay(): void
+  /** Every reload request answered, oldest first: the day asked for, the status, the sim's day. */
+  reloads(): ReloadEvent[]
+  /** Archive mode: that day's archive is lost; it stays without samples and a reload answers NO_FILES_FOUND. */
+  loseArchivedDay(date: string): void
   /** The days (`YYYY-MM-DD`) whose daily routes answer 204. */
   gapDates(): string[]
   /** Garmin revising a recent day: from now on that day of a (per-date) daily route answers new content. */
@@ -255,6 +270,7 @@ const DATA_ROUTES: [RegExp, SimRoute, 'GET' | 'POST'][] = [
   [/^\/wellness-service\/wellness\/bodyBattery\/reports\/daily$/, 'bodyBattery', 'GET'],
   [/^\/weight-service\/weight\/dateRange$/, 'bodyComposition', 'GET'],
   [/^\/metrics-service\/metrics\/trainingreadiness\/([^/]+)$/, 'trainingReadiness', 'GET'],
+  [/^\/wellness-service\/wellness\/epoch\/request\/([^/]+)$/, 'reloadRequest', 'POST'],
 ]
 
 const PATTERNS: (readonly [RegExp, SimRoute, 'GET' | 'POST', SimHost])[] = [
@@ -339,6 +355,7 @@ class SimServer implements Simulator {
   private clockOffsetMs = 0
   private readonly revisions = new Map<string, number>()
   private readonly dayOverrides = new Map<string, 'protected' | 'null'>()
+  private readonly archive: ArchiveBook
   /** What socialProfile reports and the name paths accept; null for an account without one. */
   private displayName: string | null
   private counts: SimStats = { total: 0, byRoute: {}, unmatched: 0 }
@@ -355,6 +372,7 @@ class SimServer implements Simulator {
       ? loadActivitiesFile(options.activitiesFile)
       : this.generator.generate(options.activities ?? 100, options.years ?? 3, this.now())
     this.index()
+    this.archive = new ArchiveBook(options.archiveAfterDays, options.reloadCap ?? DEFAULT_RELOAD_CAP, dateOf)
     this.auth = new AuthService({
       email: this.user.email,
       password: this.user.password,
@@ -423,6 +441,17 @@ class SimServer implements Simulator {
     this.clockOffsetMs += ms
   }
 
+  nextDay(): void {
+    this.advanceClock(DAY_MS)
+  }
+  reloads(): ReloadEvent[] {
+    return this.archive.log()
+  }
+  loseArchivedDay(date: string): void {
+    const day = dayNumber(date)
+    if (day === undefined) throw new Error(`not a YYYY-MM-DD date: ${date}`)
+    this.archive.lose(day)
+  }
   private index(): void {
     this.byId = new Map(this.entries.map((e) => [e.activityId, e]))
   }
@@ -658,9 +687,19 @@ class SimServer implements Simulator {
           body: this.zip(entry),
         }
       }
+      case 'reloadRequest':
+        return this.reloadRequest(m.param ?? '')
       default:
         return this.daily(m, query)
     }
+  }
+  /** `POST /wellness-service/wellness/epoch/request/{date}`: asks Garmin to bring an archived day back. */
+  private reloadRequest(date: string): Answer {
+    const day = dayNumber(date)
+    if (day === undefined) return message(400, `invalid date ${date}: expected YYYY-MM-DD`)
+    const today = Math.floor(this.now() / DAY_MS)
+    const hasData = day <= today && !this.gaps.has(day)
+    return json(200, { status: this.archive.reload(day, this.now(), hasData) })
   }
 
   private zip(entry: ActivityEntry): Buffer {
@@ -833,6 +872,8 @@ class SimServer implements Simulator {
       ? m.fixture.body(dateOf(day), this.seed)
       : dailyBody(m.route as Parameters<typeof dailyBody>[0], day, this.seed, this.owner)
     if (override === 'null') return json(200, nullFilled(body))
+    if (isArchivedRoute(m.route) && this.archive.archived(day, today))
+      return json(200, this.archive.archivedBody(m.route, body as JsonObject))
     const revision = this.revisions.get(`${m.route} ${dateOf(day)}`)
     if (revision !== undefined && body !== null && typeof body === 'object' && !Array.isArray(body)) {
       return json(200, { ...body, simRevision: revision })
@@ -896,11 +937,18 @@ class SimServer implements Simulator {
       case 'GET /__sim/clock':
         return json(200, { now: this.now(), today: dateOf(Math.floor(this.now() / DAY_MS)) })
       case 'POST /__sim/clock': {
+        if (body.nextDay === true) {
+          this.nextDay()
+          return json(200, { now: this.now(), today: dateOf(Math.floor(this.now() / DAY_MS)) })
+        }
         const ms = body.advanceMs
-        if (typeof ms !== 'number' || !Number.isFinite(ms)) return message(400, 'advanceMs must be a number')
+        if (typeof ms !== 'number' || !Number.isFinite(ms))
+          return message(400, 'advanceMs must be a number (or send {"nextDay": true})')
         this.advanceClock(ms)
         return json(200, { now: this.now(), today: dateOf(Math.floor(this.now() / DAY_MS)) })
       }
+      case 'GET /__sim/reloads':
+        return json(200, { reloads: this.reloads() })
       case 'GET /__sim/gaps':
         return json(200, { dates: this.gapDates() })
       case 'GET /__sim/inbox':

@@ -422,6 +422,9 @@ export function dailyBody(
       dto.sleepTimeSeconds =
         (dto.deepSleepSeconds as number) + (dto.lightSleepSeconds as number) + (dto.remSleepSeconds as number)
       b.restingHeartRate = intBetween(r, 42, 56)
+      // The recorded answer (another path) has no samples; this path sends them, as garmin-grafana reads.
+      b.sleepMovement = sleepSamples(dto, r, 60_000, () => Math.round(floatBetween(r, 0, 3) * 1000) / 1000)
+      b.sleepLevels = sleepSamples(dto, r, 0, () => intBetween(r, 0, 3))
       return b
     }
     case 'heartRate': {
@@ -454,6 +457,23 @@ export function dailyBody(
     case 'stress':
       return stressBody(day, r, owner)
   }
+}
+
+/**
+ * Sleep samples between the night's start and end: `sleepMovement` in one-minute steps (`step` > 0),
+ * `sleepLevels` in stages of 5 to 40 minutes; each `{startGMT, endGMT, activityLevel}`.
+ */
+function sleepSamples(dto: JsonObject, r: Rng, step: number, level: () => number): JsonObject[] {
+  const start = dto.sleepStartTimestampGMT
+  const end = dto.sleepEndTimestampGMT
+  if (typeof start !== 'number' || typeof end !== 'number') return []
+  const out: JsonObject[] = []
+  for (let t = start; t < end; ) {
+    const next = Math.min(end, t + (step > 0 ? step : intBetween(r, 5, 40) * 60_000))
+    out.push({ startGMT: detailTime(t), endGMT: detailTime(next), activityLevel: level() })
+    t = next
+  }
+  return out
 }
 
 /** Daily stress: no recording in fixtures/, so shaped after what python-garminconnect's tests check. */

@@ -51,6 +51,15 @@ const report: StatusReport = {
     quarantined: 0,
     dataPresent: null,
   },
+  archive: {
+    pending: 69,
+    oldest: '2026-03-24',
+    restored: 30,
+    noFiles: 1,
+    budget: 25,
+    deniedOn: null,
+    daysToRestore: 3,
+  },
   datasets: DATASETS.map((spec) =>
     spec.kind === 'daily'
       ? {

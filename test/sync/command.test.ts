@@ -132,6 +132,11 @@ describe('garmin-s3 sync', () => {
       /--revise-days must be a whole number from 0 to 60/,
       /0 never/,
     ],
+    [
+      ['--reload-budget', '-1', '--data', 'heart-rate'],
+      /--reload-budget must be a whole number from 0 to 1000, got -1/,
+      /about 30 reloads a day/,
+    ],
   ])('refuses %j with one line, a next step and exit 2, writing nothing', async (argv, message, hint) => {
     const out = folder()
     sim.resetStats()
