@@ -4,7 +4,8 @@
  * A change that needs an exception changes ARCHITECTURE.md first.
  */
 const BASE = '^src/(errors|clock|unknown)\\.ts$'
-const ABOVE_GARMIN_AND_STORE = '^src/(sync|lambda|deploy|status|github|doctor|cli|commands)/|^src/index\\.ts$'
+const ABOVE_GARMIN_AND_STORE =
+  '^src/(sync|curate|athena|lambda|deploy|status|github|doctor|cli|commands)/|^src/index\\.ts$'
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -52,7 +53,27 @@ module.exports = {
       comment:
         'src/sync/ decides what is new from garmin/ and store/; it never imports AWS directly, the function, deploy, status, github, doctor, the CLI or the commands.',
       from: { path: '^src/sync/' },
-      to: { path: '^src/(aws|lambda|deploy|status|github|doctor|cli|commands)/|^src/index\\.ts$' },
+      to: {
+        path: '^src/(aws|curate|athena|lambda|deploy|status|github|doctor|cli|commands)/|^src/index\\.ts$',
+      },
+    },
+    {
+      name: 'curate-knows-tables',
+      severity: 'error',
+      comment:
+        'src/curate/ turns raw objects into Parquet through sync/ and store/; it never imports AWS or Garmin directly, the catalog, the function, deploy, status, github, doctor, the CLI or the commands.',
+      from: { path: '^src/curate/' },
+      to: {
+        path: '^src/(aws|garmin|athena|lambda|deploy|status|github|doctor|cli|commands)/|^src/index\\.ts$',
+      },
+    },
+    {
+      name: 'athena-knows-the-catalog',
+      severity: 'error',
+      comment:
+        'src/athena/ writes the Glue catalog of the curated tables: it imports curate/ (the tables), aws/ and the base only.',
+      from: { path: '^src/athena/' },
+      to: { path: '^src/', pathNot: '^src/(athena|curate|aws)/|^src/(errors|clock|unknown)\\.ts$' },
     },
     {
       name: 'lambda-is-not-the-cli',

@@ -7,6 +7,7 @@
  *     const report = await runSyncWithDatasets({ prefix: DEFAULT_PREFIX, runner: 'cli', toolVersion: '0.1.0' }, { garmin, store: await openStore({ out: './lake' }) })
  */
 export { type Clock, systemClock } from './clock.js'
+export * from './curate/index.js'
 export * from './deploy/index.js'
 export { EXIT, type ExitCode, GarminS3Error, StoreError, UsageError } from './errors.js'
 export { GarminClient, type GarminClientOptions } from './garmin/client.js'

@@ -1,0 +1,50 @@
+/** A folder synced from the simulator with every dataset, and the curate run over it. */
+import { spawnSync } from 'node:child_process'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect } from 'vitest'
+import { type CurateOptions, type CurateReport, runCurate } from '../../src/curate/run.js'
+import { DirStore } from '../../src/store/dir.js'
+import type { Store } from '../../src/store/types.js'
+import { addDays } from '../../src/sync/time.js'
+import { NOW, PREFIX, signedInClient, syncer, TODAY } from '../datasets/helpers.js'
+import { FakeClock } from '../helpers/fake-clock.js'
+import { type Simulator, startSimulator } from '../sim/server.js'
+
+export const CURATED = 'processed-data/garmin/'
+
+/** A simulator account over two calendar years, synced with every dataset into a new folder. */
+export async function syncedFolder(
+  days = 400,
+  activities = 160,
+): Promise<{
+  sim: Simulator
+  root: string
+  store: DirStore
+  clock: FakeClock
+  sync: ReturnType<typeof syncer>['sync']
+}> {
+  const sim = await startSimulator({ activities, years: 2, seed: 18, now: () => NOW })
+  const root = await mkdtemp(join(tmpdir(), 'garmin-s3-curate-'))
+  const clock = new FakeClock(NOW)
+  const store = new DirStore(root, { durable: false })
+  const { sync } = syncer(await signedInClient(sim, clock), store, clock)
+  const report = await sync({ since: addDays(TODAY, -(days - 1)), datasets: ['all'] })
+  expect(report.exitCode).toBe(0)
+  return { sim, root, store, clock, sync }
+}
+
+export function curate(store: Store, options: Partial<CurateOptions> = {}): Promise<CurateReport> {
+  return runCurate(
+    { rawPrefix: PREFIX, curatedPrefix: CURATED, ...options },
+    { store, clock: new FakeClock(NOW) },
+  )
+}
+
+/** The DuckDB CLI's answer to `sql`, run in `cwd`, as JSON rows. */
+export function duckdb(sql: string, cwd: string): Record<string, unknown>[] {
+  const result = spawnSync('duckdb', ['-json', '-c', sql], { cwd, encoding: 'utf8' })
+  expect(result.status, result.stderr).toBe(0)
+  return JSON.parse(result.stdout.trim() || '[]')
+}
