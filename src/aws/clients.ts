@@ -5,6 +5,7 @@
  * itself, so a whole deployment can target an emulator without a flag.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
+import { GlueClient } from '@aws-sdk/client-glue'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { S3Client } from '@aws-sdk/client-s3'
@@ -30,13 +31,22 @@ export interface AwsClientConfig {
 
 export type AwsClientFactory = (config: AwsClientConfig) => AwsClients
 
-export const createAwsClients: AwsClientFactory = (config) => {
-  const base = {
+function baseConfig(config: AwsClientConfig) {
+  return {
     ...(config.region ? { region: config.region } : {}),
     ...(config.profile ? { profile: config.profile } : {}),
     // A few more attempts than the default 3: IAM and Lambda throttle bursts of control-plane calls.
     maxAttempts: 5,
   }
+}
+
+/** The Glue client of `catalog athena` (only that command needs it, so it is not in AwsClients). */
+export function createGlueClient(config: AwsClientConfig): GlueClient {
+  return new GlueClient(baseConfig(config))
+}
+
+export const createAwsClients: AwsClientFactory = (config) => {
+  const base = baseConfig(config)
   return {
     iam: new IAMClient(base),
     lambda: new LambdaClient(base),

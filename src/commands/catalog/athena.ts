@@ -1,0 +1,92 @@
+import type { GlueClient } from '@aws-sdk/client-glue'
+import { Flags } from '@oclif/core'
+import {
+  type CatalogResult,
+  DEFAULT_DATABASE,
+  reconcileCatalog,
+  removeCatalog,
+  validateDatabaseName,
+} from '../../athena/index.js'
+import type { AwsClientConfig } from '../../aws/clients.js'
+import { BaseCommand } from '../../cli/base.js'
+import { awsProfileFlag, awsRegionFlag, dryRunFlag } from '../../cli/flags.js'
+import { DEFAULT_CURATED_PREFIX, validateCuratedPrefix } from '../../curate/index.js'
+import { DEFAULT_PREFIX, validateBucketName, validatePrefix } from '../../store/target.js'
+
+export default class CatalogAthena extends BaseCommand {
+  static override summary = 'Create or update the Glue/Athena catalog of the curated tables.'
+
+  static override description =
+    `Makes a Glue database (--database, default ${DEFAULT_DATABASE}) with one table per curated table (Parquet, partitioned by year with partition projection: no crawler, no MSCK REPAIR) and one table over the raw activity JSON (activities_raw). Reconciled like deploy: a second run changes nothing. Run garmin-s3 curate first; the IAM it needs is in docs/iam.md.
+
+--remove deletes the tables garmin-s3 made (and the database, if it made it and nothing else is in it); never an S3 object.
+
+Exit codes: 0 done, 1 failure (AWS refused), 2 bad usage (or a same-named table garmin-s3 did not make).`
+
+  static override examples = [
+    '<%= config.bin %> catalog athena --bucket my-garmin-lake',
+    '<%= config.bin %> catalog athena --bucket my-garmin-lake --database garmin --region eu-west-1 --dry-run',
+    '<%= config.bin %> catalog athena --bucket my-garmin-lake --remove',
+  ]
+
+  static override flags = {
+    bucket: Flags.string({ description: 'The S3 bucket holding the lake.', required: true }),
+    prefix: Flags.string({ description: 'Key prefix of the raw activity objects.', default: DEFAULT_PREFIX }),
+    'curated-prefix': Flags.string({
+      description: 'Key prefix of the curated tables.',
+      default: DEFAULT_CURATED_PREFIX,
+    }),
+    database: Flags.string({ description: 'Glue database name.', default: DEFAULT_DATABASE }),
+    region: awsRegionFlag(),
+    profile: awsProfileFlag(),
+    'dry-run': dryRunFlag('Print what would change and change nothing.'),
+    remove: Flags.boolean({ description: 'Delete the tables (and database) garmin-s3 made; never data.' }),
+  }
+
+  /** The Glue client; tests replace it. */
+  protected async glueClient(config: AwsClientConfig): Promise<GlueClient> {
+    const { createGlueClient } = await import('../../aws/clients.js')
+    return createGlueClient(config)
+  }
+
+  async run(): Promise<CatalogResult> {
+    const { flags } = await this.parse(CatalogAthena)
+    const bucket = validateBucketName(flags.bucket)
+    const rawPrefix = validatePrefix(flags.prefix)
+    const curatedPrefix = validateCuratedPrefix(validatePrefix(flags['curated-prefix']), rawPrefix)
+    const database = validateDatabaseName(flags.database)
+    const glue = await this.glueClient({
+      ...(flags.region ? { region: flags.region } : {}),
+      ...(flags.profile ? { profile: flags.profile } : {}),
+    })
+    try {
+      const dryRun = flags['dry-run']
+      const result = flags.remove
+        ? await removeCatalog(glue, { database, dryRun })
+        : await reconcileCatalog(glue, { bucket, rawPrefix, curatedPrefix, database, dryRun })
+      if (!this.jsonEnabled()) {
+        const done = { create: 'created', update: 'updated', delete: 'deleted' } as const
+        const changed = result.changes.filter((c) => c.action !== 'unchanged' && c.action !== 'absent')
+        for (const c of changed) {
+          const action = c.action as keyof typeof done
+          const what = c.resource === 'table' ? `table ${database}.${c.name}` : `database ${c.name}`
+          this.log(dryRun ? `would ${action} ${what}` : `${done[action]} ${what}`)
+        }
+        if (changed.length === 0)
+          this.log(
+            `✔ Nothing to change: the Glue database ${database} ${flags.remove ? 'holds nothing garmin-s3 made' : 'is up to date'}.`,
+          )
+        else if (dryRun) this.log(`Dry run: ${changed.length} change(s) shown; nothing was changed.`)
+        else if (flags.remove)
+          this.log(`✔ Removed what garmin-s3 made in ${database}; no S3 object was touched.`)
+        else
+          this.log(
+            `✔ ${changed.length} change(s) made. Try in Athena: SELECT type, count(*) FROM ${database}.activities GROUP BY type`,
+          )
+      }
+      return result
+    } finally {
+      glue.destroy()
+    }
+  }
+}
