@@ -4,6 +4,12 @@ import { BaseCommand } from '../cli/base.js'
 import { domainFlag, targetFlags, targetOptions, tokenStoreFlag } from '../cli/flags.js'
 import { SyncProgress, summaryLines } from '../cli/progress.js'
 import { type Clock, systemClock } from '../clock.js'
+import {
+  type CurateReport,
+  DEFAULT_CURATED_PREFIX,
+  runCurate,
+  validateCuratedPrefix,
+} from '../curate/index.js'
 import { UsageError } from '../errors.js'
 import { GarminClient } from '../garmin/client.js'
 import { resolveEndpoints } from '../garmin/endpoints.js'
@@ -101,6 +107,14 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     'max-duration': Flags.string({
       description: 'Stop cleanly and checkpoint before this much time (90s, 10m, 1h).',
     }),
+    curate: Flags.boolean({
+      description:
+        'Then build the curated Parquet tables from what is stored (garmin-s3 curate), within --max-duration.',
+    }),
+    'curated-prefix': Flags.string({
+      description: `With --curate: key prefix of the curated tables (default ${DEFAULT_CURATED_PREFIX}).`,
+      default: DEFAULT_CURATED_PREFIX,
+    }),
     'token-store': tokenStoreFlag(),
     domain: domainFlag(),
     report: Flags.string({
@@ -138,7 +152,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     return process.stderr
   }
 
-  async run(): Promise<SyncReport> {
+  async run(): Promise<SyncReport & { curate?: CurateReport }> {
     const { flags } = await this.parse(Sync)
     const env = this.env()
     const json = this.jsonEnabled()
@@ -173,6 +187,9 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       toolVersion: this.config.version,
     }
     validateSyncOptions(options, startedAt)
+    const curatedPrefix = flags.curate
+      ? validateCuratedPrefix(validatePrefix(flags['curated-prefix']), options.prefix)
+      : undefined
     const notifyTargets = parseNotifyTargets(
       flags.notify ?? (env.GARMIN_S3_NOTIFY ? [env.GARMIN_S3_NOTIFY] : []),
     )
@@ -224,7 +241,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
-    let report: SyncReport
+    let report: SyncReport & { curate?: CurateReport }
     try {
       report = await runSyncWithDatasets(options, {
         garmin,
@@ -233,6 +250,25 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
         signal: interrupt.signal,
         ...(progress ? { log: progress.onEvent } : {}),
       })
+      // --curate: after a sync that stored what it could (done, or partial but not stopped), in the
+      // time that is left; a stopped curate makes the run partial (exit 5), the next one resumes.
+      const stopped = report.stopReason === 'deadline' || report.stopReason === 'interrupted'
+      if (
+        curatedPrefix !== undefined &&
+        !options.dryRun &&
+        (report.exitCode === 0 || report.exitCode === 5) &&
+        !stopped
+      ) {
+        const curate = await runCurate(
+          {
+            rawPrefix: options.prefix,
+            curatedPrefix,
+            ...(options.deadline ? { deadline: options.deadline } : {}),
+          },
+          { store, clock, signal: interrupt.signal },
+        )
+        report = { ...report, curate, exitCode: report.exitCode === 0 ? curate.exitCode : report.exitCode }
+      }
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
@@ -240,6 +276,12 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     }
     if (!json) {
       for (const line of summaryLines(report, { defaultLocation })) this.log(line)
+      if (report.curate)
+        this.log(
+          report.curate.stopReason === 'done'
+            ? `✔ Curated: ${report.curate.written.length} file(s) rewritten, ${report.curate.unchanged} up to date (${report.curate.curatedPrefix})`
+            : `⚠ Curate stopped with ${report.curate.remaining} file(s) left; the next run continues.`,
+        )
       // The error that stopped the run, in the same form as any other error of the CLI.
       const fatal = report.stopReason === 'fatal' ? report.errors[0] : undefined
       if (fatal) {
