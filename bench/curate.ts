@@ -96,6 +96,43 @@ const QUERIES = [
   },
 ]
 
+/**
+ * What Athena would scan for the five example queries of docs/curated-tables.md: Parquet is columnar,
+ * so it reads (and bills) the compressed column chunks a query names, in every file of the table.
+ */
+const ATHENA_QUERIES: { name: string; columns: Record<string, string[]> }[] = [
+  { name: 'weekly distance by type', columns: { activities: ['start_local', 'type', 'distance_m'] } },
+  {
+    name: 'sleep score against resting HR',
+    columns: { sleep: ['date', 'sleep_score'], daily_summary: ['date', 'resting_hr_bpm'] },
+  },
+  { name: 'HRV trend', columns: { hrv: ['date', 'last_night_avg_ms'] } },
+  { name: 'laps per activity', columns: { laps: ['activity_id', 'distance_m'] } },
+  {
+    name: 'heart-rate samples per activity',
+    columns: { activity_samples: ['activity_id', 'heart_rate_bpm'] },
+  },
+]
+/** Athena's price (us-east-1) and its minimum per query. */
+const ATHENA_USD_PER_TB = 5
+const ATHENA_MIN_BYTES = 10 * 1024 * 1024
+
+function athenaScans(dir: string) {
+  return ATHENA_QUERIES.map((q) => {
+    let bytes = 0
+    for (const [table, columns] of Object.entries(q.columns)) {
+      const list = columns.map((c) => `'${c}'`).join(', ')
+      const [row] = duckdb(
+        `SELECT sum(total_compressed_size)::BIGINT AS b FROM parquet_metadata('processed-data/garmin/${table}/*/*.parquet') WHERE path_in_schema IN (${list})`,
+        dir,
+      ).rows as { b: number }[]
+      bytes += Number(row?.b ?? 0)
+    }
+    const billed = Math.max(bytes, ATHENA_MIN_BYTES)
+    return { name: q.name, bytesScanned: bytes, usd: (billed / 1024 ** 4) * ATHENA_USD_PER_TB }
+  })
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'garmin-s3-bench-curate-'))
   console.error(`bench:curate: ${ACTIVITIES} activities over ${YEARS} years, every dataset, into ${dir}`)
@@ -166,6 +203,8 @@ async function main(): Promise<void> {
       }
     })
 
+    const athena = athenaScans(dir)
+
     // 4. The Lambda bundle with the curate code (the handler plus runCurate), minified, and deflated as in a zip.
     const entry = join(dir, 'lambda-with-curate.ts')
     await writeFile(
@@ -202,6 +241,7 @@ async function main(): Promise<void> {
         secondRunPuts: second.requests.PutObject ?? 0,
       },
       queries,
+      athena,
       lambda: { bundleKb: Math.round(code.byteLength / 1024), zipKb: Math.round(zipKb) },
       goals: GOALS,
     }
@@ -223,6 +263,10 @@ async function main(): Promise<void> {
     for (const q of queries)
       console.log(
         `| DuckDB "${q.name}": raw JSON / Parquet | ${(q.rawMs / 1000).toFixed(2)} s / ${(q.parquetMs / 1000).toFixed(2)} s = ${q.speedup.toFixed(1)}x (same answer: ${q.sameAnswer}) | |`,
+      )
+    for (const a of athena)
+      console.log(
+        `| Athena "${a.name}": bytes scanned (cost at $5/TB, 10 MB minimum) | ${(a.bytesScanned / 1024).toFixed(0)} KB ($${a.usd.toFixed(6)}) | |`,
       )
     console.log(
       `| Lambda bundle with curate: minified / zipped | ${results.lambda.bundleKb} KB / ${results.lambda.zipKb} KB | <= ${GOALS.zipKb} KB zipped |`,

@@ -12,6 +12,7 @@ import {
   tokenStoreFlag,
   yesFlag,
 } from '../cli/flags.js'
+import { DEFAULT_CURATED_PREFIX, validateCuratedPrefix } from '../curate/index.js'
 import {
   type AwsClientFactory,
   createAwsClients,
@@ -52,6 +53,14 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     data: Flags.string({
       description:
         'What the function copies, a comma list or all (default activities); the IAM policy covers exactly their prefixes. See docs/layout.md.',
+    }),
+    curate: Flags.boolean({
+      description:
+        'After each sync the function also builds the curated Parquet tables of what it copies (docs/curated-tables.md); the IAM policy adds their prefix.',
+    }),
+    'curated-prefix': Flags.string({
+      description: `With --curate: key prefix of the curated tables (default ${DEFAULT_CURATED_PREFIX}).`,
+      default: DEFAULT_CURATED_PREFIX,
     }),
     'days-back': Flags.integer({ description: 'Limit each run to activities of the last N days.', min: 1 }),
     name: deploymentNameFlag('Prefix of every AWS resource, so deployments can coexist.'),
@@ -101,6 +110,9 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     const scheduler = flags.scheduler as SchedulerKind
     const prefix = validatePolicyPrefix(flags.prefix)
     const datasets = parseDatasets(flags.data)
+    const curatedPrefix = flags.curate
+      ? validateCuratedPrefix(validatePolicyPrefix(flags['curated-prefix']), prefix)
+      : undefined
     const dryRun = flags['dry-run']
     const clients = this.awsClientFactory({
       ...(flags.region ? { region: flags.region } : {}),
@@ -117,6 +129,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
           controlPrefix: controlPrefixFor(prefix),
           ...(flags['days-back'] !== undefined ? { daysBack: flags['days-back'] } : {}),
           ...(flags.data !== undefined ? { datasets } : {}),
+          ...(curatedPrefix ? { curatedPrefix } : {}),
           ...(flags['bucket-region'] ? { bucketRegion: flags['bucket-region'] } : {}),
           runtime: validateRuntime(flags.runtime),
           memory: flags.memory,

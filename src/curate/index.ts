@@ -7,6 +7,7 @@ export {
   DEFAULT_CURATED_PREFIX,
   parseTables,
   runCurate,
+  tablesFor,
   validateCuratedPrefix,
 } from './run.js'
 export { type Column, type ColumnType, TABLES, type TableSpec } from './tables.js'

@@ -8,7 +8,7 @@ import { ByteWriter, parquetWriteRows } from 'hyparquet-writer'
 import type { Row } from './extract.js'
 import type { ColumnType, TableSpec } from './tables.js'
 
-const ROW_GROUP_ROWS = 100_000
+const ROW_GROUP_ROWS = 20_000
 const DAY_MS = 86_400_000
 
 type SchemaElement = NonNullable<Parameters<typeof parquetWriteRows>[0]['schema']>[number]

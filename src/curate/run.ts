@@ -137,6 +137,11 @@ export function parseTables(text: string | undefined): string[] {
   return all.filter((t) => parts.includes(t))
 }
 
+/** The tables built from `datasets` (what a sync copies: `activities`, `splits`, `sleep`, ...). */
+export function tablesFor(datasets: readonly string[]): string[] {
+  return TABLES.filter((t) => datasets.includes(t.source)).map((t) => t.name)
+}
+
 interface Source {
   info: ObjectInfo
   context: ExtractContext

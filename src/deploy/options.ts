@@ -26,6 +26,8 @@ export interface DeployOptions {
   daysBack?: number
   /** What the function copies (`--data`); absent or `['activities']` = activities only. */
   datasets?: string[]
+  /** `--curate`: the function also builds the curated tables here (`processed-data/garmin/`). */
+  curatedPrefix?: string
   runtime: LambdaRuntime
   memory: number
   timeout: number

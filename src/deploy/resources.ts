@@ -67,6 +67,7 @@ import type { Clock } from '../clock.js'
 import type { StoredTokens } from '../garmin/types.js'
 import { encodeEnvironment } from '../lambda/environment.js'
 import { ACTIVITIES, datasetPrefixes } from '../sync/datasets.js'
+import { controlPrefixFor } from '../sync/state.js'
 import { LAMBDA_HANDLER } from './bundle.js'
 import type { DeployOptions, ResourceNames } from './options.js'
 import {
@@ -452,6 +453,17 @@ function extraDatasets(datasets: readonly string[] | undefined): string[] {
   return (datasets ?? []).filter((d) => d !== ACTIVITIES)
 }
 
+/**
+ * The prefixes the function needs besides the activity and control prefixes: those of the other
+ * datasets it copies, and with --curate the curated tables and their state object.
+ */
+export function extraPrefixes(options: DeployOptions): string[] {
+  return [
+    ...datasetPrefixes(options.prefix, extraDatasets(options.datasets)),
+    ...(options.curatedPrefix ? [options.curatedPrefix, controlPrefixFor(options.curatedPrefix)] : []),
+  ]
+}
+
 export function functionEnvironment(
   desired: DesiredDeployment,
   names: ResourceNames,
@@ -466,6 +478,7 @@ export function functionEnvironment(
       ...(options.daysBack !== undefined ? { daysBack: options.daysBack } : {}),
       ...(extraDatasets(options.datasets).length > 0 ? { datasets: [...(options.datasets ?? [])] } : {}),
       ...(options.bucketRegion ? { bucketRegion: options.bucketRegion } : {}),
+      ...(options.curatedPrefix ? { curatedPrefix: options.curatedPrefix } : {}),
     }),
     ...options.environment,
   }
@@ -897,7 +910,7 @@ export function deploymentResources(
           bucket: desired.options.bucket,
           prefix: desired.options.prefix,
           controlPrefix: desired.options.controlPrefix,
-          datasetPrefixes: datasetPrefixes(desired.options.prefix, extraDatasets(desired.options.datasets)),
+          datasetPrefixes: extraPrefixes(desired.options),
           parameterArn,
           logGroupArn,
         }),

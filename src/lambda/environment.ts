@@ -20,6 +20,8 @@ export interface HandlerConfig {
   concurrency?: number
   /** DATASETS: what to copy (`activities`, `fit`, `sleep`, ... or `all`); default activities. */
   datasets?: string[]
+  /** CURATED_PREFIX: after the sync, curate into this prefix (`processed-data/garmin/`); absent: no curate. */
+  curatedPrefix?: string
 }
 
 class ConfigError extends GarminS3Error {}
@@ -46,6 +48,7 @@ export function encodeEnvironment(config: HandlerConfig): Record<string, string>
     ...(config.datasets !== undefined ? { DATASETS: config.datasets.join(',') } : {}),
     ...(config.bucketRegion ? { BUCKET_REGION: config.bucketRegion } : {}),
     ...(config.concurrency !== undefined ? { CONCURRENCY: String(config.concurrency) } : {}),
+    ...(config.curatedPrefix ? { CURATED_PREFIX: config.curatedPrefix } : {}),
   }
 }
 
@@ -62,6 +65,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     datasets = env.DATASETS?.trim() ? parseDatasets(env.DATASETS) : undefined
   } catch (error) {
     problems.push(`DATASETS: ${(error as Error).message}`)
+  }
+  const curatedPrefix = env.CURATED_PREFIX?.trim() || undefined
+  if (curatedPrefix !== undefined && !/^[A-Za-z0-9._=+-]+(\/[A-Za-z0-9._=+-]+)*\/$/.test(curatedPrefix)) {
+    problems.push(`CURATED_PREFIX must be folder names ending in "/" (got "${curatedPrefix}")`)
   }
   if (tokenParameter && !tokenParameter.startsWith('/')) {
     problems.push(`TOKEN_PARAMETER must be an SSM parameter name starting with "/" (got "${tokenParameter}")`)
@@ -83,5 +90,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     ...(bucketRegion ? { bucketRegion } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(datasets !== undefined ? { datasets } : {}),
+    ...(curatedPrefix !== undefined ? { curatedPrefix } : {}),
   }
 }

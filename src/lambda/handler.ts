@@ -6,12 +6,14 @@
  * and failure destinations see it; a partial run (out of time) returns and the next run resumes.
  */
 import { type Clock, systemClock } from '../clock.js'
+import { type CurateReport, runCurate, tablesFor } from '../curate/index.js'
 import { GarminClient } from '../garmin/client.js'
 import { resolveEndpoints } from '../garmin/endpoints.js'
 import { SsmTokenStore } from '../garmin/tokens.js'
 import type { ActivitySource, StoredTokens, TokenStore } from '../garmin/types.js'
 import { openStore } from '../store/target.js'
 import type { Store } from '../store/types.js'
+import { ACTIVITIES } from '../sync/datasets.js'
 import { type runSync, runSyncWithDatasets } from '../sync/index.js'
 import type { SyncEvent, SyncOptions, SyncReport } from '../sync/types.js'
 import { type HandlerConfig, loadConfig } from './environment.js'
@@ -125,7 +127,10 @@ export function createHandler(deps: HandlerDeps = {}) {
       ...values,
     })
 
-  return async function handler(_event: unknown, context: LambdaContext): Promise<SyncReport> {
+  return async function handler(
+    _event: unknown,
+    context: LambdaContext,
+  ): Promise<SyncReport & { curate?: CurateReport }> {
     const base = {
       source: 'garmin-s3',
       runner: 'lambda',
@@ -152,7 +157,7 @@ export function createHandler(deps: HandlerDeps = {}) {
     }
     const remainingMs = context.getRemainingTimeInMillis()
     const startedAt = clock.now()
-    let report: SyncReport
+    let report: SyncReport & { curate?: CurateReport }
     try {
       const store = deps.store
         ? deps.store(config)
@@ -177,6 +182,21 @@ export function createHandler(deps: HandlerDeps = {}) {
         ...(config.datasets !== undefined ? { datasets: config.datasets } : {}),
       }
       report = await sync(options, { garmin, store, clock, log: onEvent })
+      // CURATED_PREFIX: the curated tables, in the time left; a stopped curate makes the run partial.
+      const stopped = report.stopReason === 'deadline' || report.stopReason === 'interrupted'
+      if (config.curatedPrefix && (report.exitCode === 0 || report.exitCode === 5) && !stopped) {
+        const curate = await runCurate(
+          {
+            rawPrefix: config.prefix,
+            curatedPrefix: config.curatedPrefix,
+            // Only the tables of what the function copies: it may list those prefixes only.
+            tables: tablesFor(config.datasets ?? [ACTIVITIES]),
+            ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+          },
+          { store, clock },
+        )
+        report = { ...report, curate, exitCode: report.exitCode === 0 ? curate.exitCode : report.exitCode }
+      }
     } catch (error) {
       const described = describeError(error)
       const durationMs = clock.now() - startedAt
@@ -205,6 +225,18 @@ export function createHandler(deps: HandlerDeps = {}) {
       stopReason: report.stopReason ?? stop?.reason,
       durationMs: report.durationMs,
       budgetMs: remainingMs,
+      ...(report.curate
+        ? {
+            curate: {
+              written: report.curate.written.length,
+              unchanged: report.curate.unchanged,
+              remaining: report.curate.remaining,
+              rows: report.curate.rows,
+              bytes: report.curate.bytesWritten,
+              stopReason: report.curate.stopReason,
+            },
+          }
+        : {}),
       requests: report.requests,
       errors: report.errors
         .slice(0, MAX_LOGGED_MESSAGES)
