@@ -1,5 +1,14 @@
+import type { GlueClient } from '@aws-sdk/client-glue'
 import { Flags } from '@oclif/core'
+import {
+  type CatalogResult,
+  DEFAULT_DATABASE,
+  reconcileCatalog,
+  validateDatabaseName,
+} from '../athena/index.js'
+import type { AwsClientConfig } from '../aws/clients.js'
 import { BaseCommand } from '../cli/base.js'
+import { catalogLines, openGlueClient } from '../cli/catalog.js'
 import {
   adoptFlag,
   awsProfileFlag,
@@ -62,6 +71,11 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
       description: `With --curate: key prefix of the curated tables (default ${DEFAULT_CURATED_PREFIX}).`,
       default: DEFAULT_CURATED_PREFIX,
     }),
+    athena: Flags.boolean({
+      description:
+        'Also create or update the Glue/Athena catalog of the curated tables (as garmin-s3 catalog athena).',
+    }),
+    database: Flags.string({ description: 'With --athena: the Glue database.', default: DEFAULT_DATABASE }),
     'days-back': Flags.integer({ description: 'Limit each run to activities of the last N days.', min: 1 }),
     name: deploymentNameFlag('Prefix of every AWS resource, so deployments can coexist.'),
     region: awsRegionFlag(),
@@ -105,11 +119,17 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     return checkSession(store, process.env)
   }
 
-  async run(): Promise<DeployResult> {
+  /** The Glue client of --athena; tests replace it. */
+  protected glueClient(config: AwsClientConfig): Promise<GlueClient> {
+    return openGlueClient(config)
+  }
+
+  async run(): Promise<DeployResult & { athena?: CatalogResult }> {
     const { flags } = await this.parse(Deploy)
     const scheduler = flags.scheduler as SchedulerKind
     const prefix = validatePolicyPrefix(flags.prefix)
     const datasets = parseDatasets(flags.data)
+    const database = validateDatabaseName(flags.database)
     const curatedPrefix = flags.curate
       ? validateCuratedPrefix(validatePolicyPrefix(flags['curated-prefix']), prefix)
       : undefined
@@ -149,7 +169,24 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
         { dryRun, invoke: flags.invoke, adopt: flags.adopt, keepLocal: flags['keep-local'] },
       )
       if (human) for (const line of deploySummary(result)) this.log(line)
-      return result
+      if (!flags.athena) return result
+      const glue = await this.glueClient({
+        ...(flags.region ? { region: flags.region } : {}),
+        ...(flags.profile ? { profile: flags.profile } : {}),
+      })
+      try {
+        const athena = await reconcileCatalog(glue, {
+          bucket: flags.bucket,
+          rawPrefix: prefix,
+          curatedPrefix: curatedPrefix ?? DEFAULT_CURATED_PREFIX,
+          database,
+          dryRun,
+        })
+        if (human) for (const line of catalogLines(athena, false)) this.log(line)
+        return { ...result, athena }
+      } finally {
+        glue.destroy()
+      }
     } finally {
       destroyClients(clients)
     }

@@ -1,4 +1,9 @@
+import type { GlueClient } from '@aws-sdk/client-glue'
+import { Flags, type Interfaces } from '@oclif/core'
+import { type CatalogResult, DEFAULT_DATABASE, removeCatalog, validateDatabaseName } from '../athena/index.js'
+import type { AwsClientConfig } from '../aws/clients.js'
 import { BaseCommand } from '../cli/base.js'
+import { catalogLines, openGlueClient } from '../cli/catalog.js'
 import {
   adoptFlag,
   awsProfileFlag,
@@ -22,6 +27,8 @@ export default class Destroy extends BaseCommand {
   static override description =
     `Deletes the schedule (or rule, target and permission), the function, both roles with their policies, and the token parameter of the deployment named --name. Safe to rerun: a second run finds nothing and changes nothing.
 
+--athena also removes the Glue/Athena catalog garmin-s3 made (as catalog athena --remove).
+
 Asks for confirmation on a terminal; pass --yes in scripts.`
 
   static override examples = [
@@ -35,6 +42,10 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
     profile: awsProfileFlag(),
     yes: yesFlag('Do not ask for confirmation.'),
     'dry-run': dryRunFlag('Print what would be removed and change nothing.'),
+    athena: Flags.boolean({
+      description: 'Also remove the Glue/Athena tables (and database) garmin-s3 made; never the data.',
+    }),
+    database: Flags.string({ description: 'With --athena: the Glue database.', default: DEFAULT_DATABASE }),
     adopt: adoptFlag(
       'Also delete same-named resources garmin-s3 did not make (without it, destroy refuses, exit 2); lists the foreign policies on them.',
     ),
@@ -51,8 +62,32 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
     return /^y(es)?$/i.test(answer.trim())
   }
 
-  async run(): Promise<DestroyResult> {
+  /** The Glue client of --athena; tests replace it. */
+  protected glueClient(config: AwsClientConfig): Promise<GlueClient> {
+    return openGlueClient(config)
+  }
+
+  async run(): Promise<DestroyResult & { athena?: CatalogResult }> {
     const { flags } = await this.parse(Destroy)
+    const database = validateDatabaseName(flags.database)
+    const result = await this.destroyDeployment(flags)
+    if (!flags.athena) return result
+    const glue = await this.glueClient({
+      ...(flags.region ? { region: flags.region } : {}),
+      ...(flags.profile ? { profile: flags.profile } : {}),
+    })
+    try {
+      const athena = await removeCatalog(glue, { database, dryRun: flags['dry-run'] })
+      if (!this.jsonEnabled()) for (const line of catalogLines(athena, true)) this.log(line)
+      return { ...result, athena }
+    } finally {
+      glue.destroy()
+    }
+  }
+
+  private async destroyDeployment(
+    flags: Interfaces.InferredFlags<typeof Destroy.flags>,
+  ): Promise<DestroyResult> {
     const dryRun = flags['dry-run']
     if (!dryRun && !flags.yes && !this.interactive()) {
       throw new UsageError('destroy needs confirmation, and there is no terminal to ask on', {

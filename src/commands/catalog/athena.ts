@@ -9,6 +9,7 @@ import {
 } from '../../athena/index.js'
 import type { AwsClientConfig } from '../../aws/clients.js'
 import { BaseCommand } from '../../cli/base.js'
+import { catalogLines, openGlueClient } from '../../cli/catalog.js'
 import { awsProfileFlag, awsRegionFlag, dryRunFlag } from '../../cli/flags.js'
 import { DEFAULT_CURATED_PREFIX, validateCuratedPrefix } from '../../curate/index.js'
 import { DEFAULT_PREFIX, validateBucketName, validatePrefix } from '../../store/target.js'
@@ -44,9 +45,8 @@ Exit codes: 0 done, 1 failure (AWS refused), 2 bad usage (or a same-named table 
   }
 
   /** The Glue client; tests replace it. */
-  protected async glueClient(config: AwsClientConfig): Promise<GlueClient> {
-    const { createGlueClient } = await import('../../aws/clients.js')
-    return createGlueClient(config)
+  protected glueClient(config: AwsClientConfig): Promise<GlueClient> {
+    return openGlueClient(config)
   }
 
   async run(): Promise<CatalogResult> {
@@ -64,26 +64,7 @@ Exit codes: 0 done, 1 failure (AWS refused), 2 bad usage (or a same-named table 
       const result = flags.remove
         ? await removeCatalog(glue, { database, dryRun })
         : await reconcileCatalog(glue, { bucket, rawPrefix, curatedPrefix, database, dryRun })
-      if (!this.jsonEnabled()) {
-        const done = { create: 'created', update: 'updated', delete: 'deleted' } as const
-        const changed = result.changes.filter((c) => c.action !== 'unchanged' && c.action !== 'absent')
-        for (const c of changed) {
-          const action = c.action as keyof typeof done
-          const what = c.resource === 'table' ? `table ${database}.${c.name}` : `database ${c.name}`
-          this.log(dryRun ? `would ${action} ${what}` : `${done[action]} ${what}`)
-        }
-        if (changed.length === 0)
-          this.log(
-            `✔ Nothing to change: the Glue database ${database} ${flags.remove ? 'holds nothing garmin-s3 made' : 'is up to date'}.`,
-          )
-        else if (dryRun) this.log(`Dry run: ${changed.length} change(s) shown; nothing was changed.`)
-        else if (flags.remove)
-          this.log(`✔ Removed what garmin-s3 made in ${database}; no S3 object was touched.`)
-        else
-          this.log(
-            `✔ ${changed.length} change(s) made. Try in Athena: SELECT type, count(*) FROM ${database}.activities GROUP BY type`,
-          )
-      }
+      if (!this.jsonEnabled()) for (const line of catalogLines(result, flags.remove)) this.log(line)
       return result
     } finally {
       glue.destroy()
