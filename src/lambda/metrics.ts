@@ -5,8 +5,9 @@
  * Spec: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 
-const METRIC_NAMESPACE = 'garmin-s3'
-const DEPLOYMENT_DIMENSION = 'Deployment'
+/** The namespace and the dimension the deployment's alarms (src/deploy/alerts.ts) watch. */
+export const METRIC_NAMESPACE = 'garmin-s3'
+export const DEPLOYMENT_DIMENSION = 'Deployment'
 const DATASET_DIMENSION = 'Dataset'
 
 type Unit = 'Count' | 'Milliseconds' | 'None'
@@ -26,6 +27,8 @@ const RUN_METRICS = {
 } as const satisfies Record<string, Unit>
 
 export type RunMetricValues = Record<keyof typeof RUN_METRICS, number>
+/** A metric every run emits, by name: what an alarm may watch. */
+export type RunMetricName = keyof typeof RUN_METRICS
 
 /** Per dataset, on a line of its own (a log line carries one value per dimension). */
 const DATASET_METRICS = { created: 'Count', failed: 'Count' } as const satisfies Record<string, Unit>
