@@ -129,7 +129,7 @@ export interface AlarmSpec {
 }
 
 /** The separator between what happened and the next step in an alarm's description. */
-const NEXT_STEP = ' Next: '
+export const NEXT_STEP = ' Next: '
 
 const HOUR_S = 3600
 const DAY_S = 86_400

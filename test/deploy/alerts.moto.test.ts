@@ -4,7 +4,11 @@
  * a rerun writes nothing; a changed address only (un)subscribes; destroy removes what deploy made and
  * never a topic it was given.
  */
-import { DescribeAlarmsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch'
+import {
+  DescribeAlarmsCommand,
+  ListTagsForResourceCommand,
+  SetAlarmStateCommand,
+} from '@aws-sdk/client-cloudwatch'
 import { GetRolePolicyCommand } from '@aws-sdk/client-iam'
 import { GetFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
@@ -17,7 +21,10 @@ import {
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { alarmSpecs } from '../../src/deploy/alerts.js'
 import { type AwsClients, type DeployOptions, deploy, destroy } from '../../src/deploy/index.js'
+import { gatherStatus } from '../../src/status/index.js'
+import { renderStatus } from '../../src/status/render.js'
 import { FakeClock } from '../helpers/fake-clock.js'
+import { MemoryStore } from '../helpers/memory-store.js'
 import { testS3Client } from '../helpers/s3.js'
 import { TEST_REGION } from '../helpers/servers.js'
 import {
@@ -212,5 +219,72 @@ describe('deploy --alert-email against moto', () => {
       const { kind: _kind, ...fields } = spec
       expect(alarm).toMatchObject(fields)
     }
+  })
+
+  it('status shows the alarm states, the failure destination and the subscriptions; an ALARM is a cause with its next step', async () => {
+    await run(options('watched', { emails: ['a@example.com'] }))
+    await clients.cloudwatch.send(
+      new SetAlarmStateCommand({
+        AlarmName: 'watched-sign-in-needed',
+        StateValue: 'ALARM',
+        StateReason: 'Threshold Crossed: 1 datapoint [1.0] was >= the threshold (1.0).',
+      }),
+    )
+    const report = await gatherStatus(
+      { prefix: 'raw-data/garmin-json/', deploymentName: 'watched' },
+      {
+        store: new MemoryStore(),
+        clock: new FakeClock(),
+        tokenStore: new MemoryTokenStore(fixtureTokens()),
+        aws: clients,
+      },
+    )
+    const alerts = report.deployment.alerts
+    expect(alerts).toMatchObject({
+      status: 'present',
+      failureDestination: topicArnOf('watched'),
+      topicArn: topicArnOf('watched'),
+      subscriptions: [expect.objectContaining({ endpoint: 'a@example.com' })],
+      reason: null,
+    })
+    expect(Object.fromEntries((alerts?.alarms ?? []).map((a) => [a.kind, a.state]))).toMatchObject({
+      'sign-in-needed': 'ALARM',
+    })
+    const cause = report.health.causes.find((c) => c.code === 'alarm')
+    expect(cause).toMatchObject({
+      level: 'FAIL',
+      next: 'Run garmin-s3 login, then garmin-s3 deploy (your usual flags).',
+    })
+    expect(cause?.message).toContain('Garmin sign-in expired')
+    expect(report.health.verdict).toBe('FAIL')
+
+    const text = renderStatus(report, { color: false })
+    expect(text).toContainEqual(expect.stringMatching(/^ {2}on failure +arn:aws:sns:.*:watched-alerts$/))
+    expect(text).toContainEqual(expect.stringMatching(/^ {2}alarms {2,}.*sign-in-needed ALARM/))
+    expect(text).toContainEqual(expect.stringMatching(/^ {2}emails {2,}a@example\.com/))
+  })
+
+  it('status of a deployment without alerts says a failed run reaches nobody', async () => {
+    await run(options('silent', undefined))
+    const report = await gatherStatus(
+      { prefix: 'raw-data/garmin-json/', deploymentName: 'silent' },
+      {
+        store: new MemoryStore(),
+        clock: new FakeClock(),
+        tokenStore: new MemoryTokenStore(fixtureTokens()),
+        aws: clients,
+      },
+    )
+    expect(report.deployment.alerts).toEqual({
+      status: 'absent',
+      failureDestination: null,
+      topicArn: null,
+      subscriptions: null,
+      alarms: [],
+      reason: null,
+    })
+    expect(renderStatus(report, { color: false })).toContainEqual(
+      expect.stringMatching(/^ {2}alerts {2,}none: a failed run reaches nobody/),
+    )
   })
 })
