@@ -159,26 +159,33 @@ async function alertsSummary(
   deps: EngineDeps,
   options: DeployOptions,
   account: AwsAccount,
+  changes: Change[],
   dryRun: boolean,
 ): Promise<DeployAlerts | null> {
   const alerts = options.alerts
   if (!alertsEnabled(alerts)) return null
   const topicArn = alerts.topicArn ?? alertTopicArn(account, options.name)
   const created = alerts.topicArn === undefined
-  let pending: string[] = created ? [...alerts.emails] : []
+  // Subscribed by this run (AWS has just sent the link), or read back as still unconfirmed.
+  const subscriptions = changes.find((c) => c.resource === 'sns-subscriptions')
+  const pending = new Set(
+    subscriptions?.action === 'create'
+      ? alerts.emails
+      : (subscriptions?.fields ?? []).flatMap((f) => (f.startsWith('subscribe ') ? [f.slice(10)] : [])),
+  )
   if (created && !dryRun) {
     try {
-      const subscriptions = await emailSubscriptions(deps.clients.sns, topicArn)
-      pending = subscriptions.filter((s) => !s.arn).map((s) => s.endpoint)
+      for (const s of await emailSubscriptions(deps.clients.sns, topicArn))
+        if (!s.arn) pending.add(s.endpoint)
     } catch {
-      // Unreadable now: every address counts as pending, which is what a new subscription is.
+      // Unreadable now: what this run subscribed is pending anyway.
     }
   }
   return {
     topicArn,
     topicCreatedByDeploy: created,
     emails: created ? alerts.emails : [],
-    pendingConfirmation: pending,
+    pendingConfirmation: [...pending],
     alarms: ALARM_KINDS.filter((kind) => kind !== 'no-new-activity' || alerts.noDataDays !== undefined).map(
       (kind) => alarmName(options.name, kind),
     ),
@@ -239,7 +246,7 @@ export async function deploy(
     codeSha256: sha,
     zipBytes: zip.byteLength,
     changes,
-    alerts: await alertsSummary(deps, options, account, run.dryRun === true),
+    alerts: await alertsSummary(deps, options, account, changes, run.dryRun === true),
   }
   if (run.invoke && !run.dryRun) {
     // A role or policy changed seconds ago may not be in force yet: the first run can be denied.

@@ -76,8 +76,11 @@ function alertLines(result: DeployResult): string[] {
     `Alerts: ${a.alarms.length} alarms and the failure destination on ${a.topicCreatedByDeploy ? '' : 'your topic '}${a.topicArn}.`,
   ]
   if (a.pendingConfirmation.length > 0) {
+    const who = a.pendingConfirmation.join(', ')
     lines.push(
-      `${result.dryRun ? 'Would ask' : 'Confirm the subscription in your inbox'}: AWS ${result.dryRun ? 'would send' : 'sent'} a confirmation link to ${a.pendingConfirmation.join(', ')}; no alert reaches an address until it is clicked.`,
+      result.dryRun
+        ? `Deploying would send a confirmation link to ${who}.`
+        : `Confirm the subscription in your inbox: AWS sends a link to ${who} ("AWS Notification - Subscription Confirmation"); no alert reaches an address before it is clicked.`,
     )
   }
   return lines
