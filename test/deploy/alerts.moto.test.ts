@@ -287,4 +287,21 @@ describe('deploy --alert-email against moto', () => {
       expect.stringMatching(/^ {2}alerts {2,}none: a failed run reaches nobody/),
     )
   })
+
+  it('a topic named <name>-alerts that garmin-s3 did not make is refused (exit 2), and destroy leaves it', async () => {
+    const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: 'foreign-alerts' }))
+    calls.length = 0
+    await expect(run(options('foreign', { emails: ['a@example.com'] }))).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('sns-topic foreign-alerts'),
+    })
+    expect(writeCalls(calls)).toEqual([])
+    await run(options('foreign', undefined))
+    const result = await destroy('foreign', { clients, clock: new FakeClock() })
+    expect(result.changes.find((c) => c.resource === 'sns-topic')).toMatchObject({
+      action: 'unchanged',
+      note: 'absent',
+    })
+    await expect(clients.sns.send(new GetTopicAttributesCommand({ TopicArn }))).resolves.toBeDefined()
+  })
 })
