@@ -26,7 +26,7 @@ import {
   UnsubscribeCommand,
 } from '@aws-sdk/client-sns'
 import { UsageError } from '../errors.js'
-import { DEPLOYMENT_DIMENSION, METRIC_NAMESPACE, type RunMetricName } from '../lambda/metrics.js'
+import { METRIC_NAMESPACE, type RunMetricName, runDimensions } from '../lambda/metrics.js'
 import { type AnyResource, differences, orAbsent, resource } from './plan.js'
 import { type PolicyDocument, parsePolicy, samePolicy } from './policy.js'
 import { ourTags, ownershipOf, tagRecord } from './tags.js'
@@ -140,7 +140,7 @@ export function alarmSpecs(input: { name: string; bucket: string; noDataDays?: n
   const metric = (MetricName: RunMetricName) => ({
     Namespace: METRIC_NAMESPACE,
     MetricName,
-    Dimensions: [{ Name: DEPLOYMENT_DIMENSION, Value: name }],
+    Dimensions: Object.entries(runDimensions(name)).map(([Name, Value]) => ({ Name, Value })),
   })
   const status = `garmin-s3 status --name ${name} --bucket ${input.bucket}`
   const logs = (since: string) => `aws logs tail /aws/lambda/${name} --since ${since}`
@@ -411,13 +411,21 @@ interface AlarmState {
   fields: Record<string, unknown>
 }
 
+/** A dimension list in a form that ignores its order (CloudWatch does). */
+function dimensionsText(dimensions: { Name?: string | undefined; Value?: string | undefined }[]): string {
+  return dimensions
+    .map((d) => `${d.Name}=${d.Value}`)
+    .sort()
+    .join(',')
+}
+
 /** The fields of an alarm that deploy sets, as a comparable record. */
 function alarmFields(spec: Omit<AlarmSpec, 'kind'>, topicArn: string): Record<string, unknown> {
   return {
     AlarmDescription: spec.AlarmDescription,
     Namespace: spec.Namespace,
     MetricName: spec.MetricName,
-    Dimensions: JSON.stringify(spec.Dimensions),
+    Dimensions: dimensionsText(spec.Dimensions),
     Statistic: spec.Statistic,
     Period: spec.Period,
     EvaluationPeriods: spec.EvaluationPeriods,
@@ -468,9 +476,7 @@ export function metricAlarm(
             AlarmDescription: alarm.AlarmDescription,
             Namespace: alarm.Namespace,
             MetricName: alarm.MetricName,
-            Dimensions: JSON.stringify(
-              (alarm.Dimensions ?? []).map((d) => ({ Name: d.Name, Value: d.Value })),
-            ),
+            Dimensions: dimensionsText(alarm.Dimensions ?? []),
             Statistic: alarm.Statistic,
             Period: alarm.Period,
             EvaluationPeriods: alarm.EvaluationPeriods,

@@ -122,7 +122,10 @@ describe('deploy --alert-email against moto', () => {
       expect(alarm.AlarmActions).toEqual([topicArn])
       expect(alarm.AlarmDescription).toMatch(/ Next: /)
       expect(alarm.Namespace).toBe('garmin-s3')
-      expect(alarm.Dimensions).toEqual([{ Name: 'Deployment', Value: 'alerted' }])
+      expect(alarm.Dimensions).toEqual([
+        { Name: 'service', Value: 'garmin-s3' },
+        { Name: 'Deployment', Value: 'alerted' },
+      ])
       const { Tags } = await clients.cloudwatch.send(
         new ListTagsForResourceCommand({ ResourceARN: alarm.AlarmArn }),
       )

@@ -189,7 +189,8 @@ describe('the alarms deploy creates watch what the handler emits', () => {
         (x) =>
           x.namespace === spec.Namespace &&
           x.metric === spec.MetricName &&
-          JSON.stringify(x.dimensions) === JSON.stringify(wanted),
+          JSON.stringify(Object.entries(x.dimensions).sort()) ===
+            JSON.stringify(Object.entries(wanted).sort()),
       )
       .map((x) => x.value)
   }
