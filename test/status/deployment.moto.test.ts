@@ -185,6 +185,12 @@ describe('when AWS will not tell', () => {
         status: 'unknown',
         reason: expect.stringMatching(/access denied/),
       })
+      expect(deployment.alerts).toMatchObject({
+        status: 'unknown',
+        alarms: [],
+        subscriptions: null,
+        reason: expect.stringMatching(/access denied/),
+      })
       expect(tokens).toBeNull()
     } finally {
       for (const client of Object.values(clients)) client.destroy()
