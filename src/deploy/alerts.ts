@@ -379,6 +379,9 @@ export function alertSubscriptions(
     wanted: wanted.length > 0,
     read: () =>
       orAbsent(async () => {
+        // Another's topic of that name: its subscriptions are not ours to change (alertTopic refuses it).
+        const { Tags } = await sns.send(new ListTopicTagsCommand({ ResourceArn: topicArn }))
+        if (ownershipOf(tagRecord(Tags), deployment) === 'foreign') return undefined
         const subscriptions = await emailSubscriptions(sns, topicArn)
         return subscriptions.length > 0 ? { subscriptions } : undefined
       }),

@@ -17,6 +17,7 @@ import {
   GetTopicAttributesCommand,
   ListSubscriptionsByTopicCommand,
   ListTopicsCommand,
+  SubscribeCommand,
 } from '@aws-sdk/client-sns'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { alarmSpecs } from '../../src/deploy/alerts.js'
@@ -293,6 +294,9 @@ describe('deploy --alert-email against moto', () => {
 
   it('a topic named <name>-alerts that garmin-s3 did not make is refused (exit 2), and destroy leaves it', async () => {
     const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: 'foreign-alerts' }))
+    await clients.sns.send(
+      new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: 'theirs@example.com' }),
+    )
     calls.length = 0
     await expect(run(options('foreign', { emails: ['a@example.com'] }))).rejects.toMatchObject({
       exitCode: 2,
@@ -306,5 +310,7 @@ describe('deploy --alert-email against moto', () => {
       note: 'absent',
     })
     await expect(clients.sns.send(new GetTopicAttributesCommand({ TopicArn }))).resolves.toBeDefined()
+    expect(await emailsOn(TopicArn ?? '')).toEqual(['theirs@example.com'])
+    expect(writeCalls(calls).filter((c) => c.startsWith('sns:'))).toEqual([])
   })
 })
