@@ -44,7 +44,7 @@ export interface AlertOptions {
 export const MAX_NO_DATA_DAYS = 7
 /** `no-successful-run`: hours without a run that did not fail. */
 const NO_SUCCESS_HOURS = 36
-/** `failed-items`: days in a row on which every run left items it could not store. */
+/** `failed-items`: days in a row on which every run left activities it could not store. */
 const FAILED_ITEMS_DAYS = 3
 
 const EMAIL = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/
@@ -175,7 +175,7 @@ export function alarmSpecs(input: { name: string; bucket: string; noDataDays?: n
     {
       kind: 'failed-items',
       AlarmName: alarmName(name, 'failed-items'),
-      AlarmDescription: `Every run of the garmin-s3 deployment "${name}" left items it could not store, ${FAILED_ITEMS_DAYS} days in a row (3 runs of a daily schedule).${NEXT_STEP}${status} lists them; each run's log line has their errors: ${logs('3d')}`,
+      AlarmDescription: `Every run of the garmin-s3 deployment "${name}" left activities it could not store, ${FAILED_ITEMS_DAYS} days in a row (3 runs of a daily schedule).${NEXT_STEP}${status} lists them; each run's log line has their errors: ${logs('3d')}`,
       ...metric('failed'),
       // The smallest count of the day's runs: at least 1 means no run of that day stored everything.
       Statistic: 'Minimum',
