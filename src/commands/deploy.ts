@@ -89,7 +89,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     yes: yesFlag('Accepted for scripts that pass it to deploy and destroy alike; deploy never asks.'),
     'alert-email': Flags.string({
       description:
-        "Email alerts (repeatable): a topic <name>-alerts with this subscription, the function's failure destination and alarms (sign-in needed, no successful run for 36 h, failed items 3 days in a row). Confirm the subscription in your inbox. See docs/alerts.md.",
+        "Email alerts (repeatable): a topic <name>-alerts with this subscription, the function's failure destination and alarms (sign-in needed, no successful run for 36 h, failed items on 3 runs in a row). Confirm the subscription in your inbox. See docs/alerts.md.",
       multiple: true,
     }),
     'alert-topic-arn': Flags.string({

@@ -44,8 +44,8 @@ export interface AlertOptions {
 export const MAX_NO_DATA_DAYS = 7
 /** `no-successful-run`: hours without a run that did not fail. */
 const NO_SUCCESS_HOURS = 36
-/** `failed-items`: days in a row on which every run left activities it could not store. */
-const FAILED_ITEMS_DAYS = 3
+/** `failed-items`: runs in a row that left activities they could not store. */
+const FAILED_RUNS = 3
 
 const EMAIL = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/
@@ -119,7 +119,7 @@ export interface AlarmSpec {
   Namespace: string
   MetricName: RunMetricName
   Dimensions: { Name: string; Value: string }[]
-  Statistic: 'Sum' | 'Minimum'
+  Statistic: 'Sum' | 'Maximum'
   Period: number
   EvaluationPeriods: number
   DatapointsToAlarm: number
@@ -175,16 +175,15 @@ export function alarmSpecs(input: { name: string; bucket: string; noDataDays?: n
     {
       kind: 'failed-items',
       AlarmName: alarmName(name, 'failed-items'),
-      AlarmDescription: `Every run of the garmin-s3 deployment "${name}" left activities it could not store, ${FAILED_ITEMS_DAYS} days in a row (3 runs of a daily schedule).${NEXT_STEP}${status} lists them; each run's log line has their errors: ${logs('3d')}`,
-      ...metric('failed'),
-      // The smallest count of the day's runs: at least 1 means no run of that day stored everything.
-      Statistic: 'Minimum',
-      Period: DAY_S,
-      EvaluationPeriods: FAILED_ITEMS_DAYS,
-      DatapointsToAlarm: FAILED_ITEMS_DAYS,
-      Threshold: 1,
+      AlarmDescription: `${FAILED_RUNS} runs in a row of the garmin-s3 deployment "${name}" left activities they could not store.${NEXT_STEP}${status} lists them; each run's log line has their errors: ${logs('3d')}`,
+      // The run counts the streak itself from the state's recent runs, whatever the schedule.
+      ...metric('failedRunsInARow'),
+      Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      Threshold: FAILED_RUNS,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      // A day without a run breaks the streak; no-successful-run speaks for it.
       TreatMissingData: 'notBreaching',
     },
   ]

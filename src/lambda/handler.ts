@@ -122,6 +122,7 @@ export function createHandler(deps: HandlerDeps = {}) {
       exitCode,
       created: 0,
       failed: 0,
+      failedRunsInARow: 0,
       durationMs: 0,
       ...values,
     })
@@ -214,6 +215,7 @@ export function createHandler(deps: HandlerDeps = {}) {
       ...metrics(report.exitCode, {
         created: report.created,
         failed: report.failed,
+        failedRunsInARow: report.failedRunsInARow ?? 0,
         durationMs: report.durationMs,
       }),
     })

@@ -116,6 +116,7 @@ describe('Lambda metrics (Embedded Metric Format)', () => {
       exitCode: 0,
       created: 2,
       failed: 0,
+      failedRunsInARow: 0,
       durationMs: 1234,
     })
     expect(m.find((x) => x.metric === 'durationMs')?.unit).toBe('Milliseconds')
@@ -164,7 +165,7 @@ describe('Lambda metrics (Embedded Metric Format)', () => {
 
 /** What an alarm's statistic makes of one period holding these values, against its threshold. */
 function breaches(spec: AlarmSpec, values: number[]): boolean {
-  const statistic = spec.Statistic === 'Sum' ? values.reduce((a, b) => a + b, 0) : Math.min(...values)
+  const statistic = spec.Statistic === 'Sum' ? values.reduce((a, b) => a + b, 0) : Math.max(...values)
   return spec.ComparisonOperator === 'GreaterThanOrEqualToThreshold'
     ? statistic >= spec.Threshold
     : statistic < spec.Threshold
@@ -178,7 +179,23 @@ describe('the alarms deploy creates watch what the handler emits', () => {
       throw new AuthError('Garmin refused the refresh token')
     },
     successful: async () => REPORT,
-    itemsFailed: async () => ({ ...REPORT, created: 0, failed: 2, exitCode: 5 as const, partial: true }),
+    itemsFailed: async () => ({
+      ...REPORT,
+      created: 0,
+      failed: 2,
+      failedRunsInARow: 3,
+      exitCode: 5 as const,
+      partial: true,
+    }),
+    // Failures on the second run in a row only: not yet an alarm.
+    itemsFailedTwice: async () => ({
+      ...REPORT,
+      created: 1,
+      failed: 2,
+      failedRunsInARow: 2,
+      exitCode: 5 as const,
+      partial: true,
+    }),
   }
 
   /** The values CloudWatch would record for the alarm's exact metric (namespace, name, dimension set). */
@@ -222,11 +239,26 @@ describe('the alarms deploy creates watch what the handler emits', () => {
       }
     }
     expect(verdicts).toEqual({
-      'sign-in-needed': { signInExpired: true, successful: false, itemsFailed: false },
+      'sign-in-needed': {
+        signInExpired: true,
+        successful: false,
+        itemsFailed: false,
+        itemsFailedTwice: false,
+      },
       // A partial run with failed items still succeeded: the next run resumes.
-      'no-successful-run': { signInExpired: true, successful: false, itemsFailed: false },
-      'failed-items': { signInExpired: false, successful: false, itemsFailed: true },
-      'no-new-activity': { signInExpired: true, successful: false, itemsFailed: true },
+      'no-successful-run': {
+        signInExpired: true,
+        successful: false,
+        itemsFailed: false,
+        itemsFailedTwice: false,
+      },
+      'failed-items': { signInExpired: false, successful: false, itemsFailed: true, itemsFailedTwice: false },
+      'no-new-activity': {
+        signInExpired: true,
+        successful: false,
+        itemsFailed: true,
+        itemsFailedTwice: false,
+      },
     })
   })
 })
