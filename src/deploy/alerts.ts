@@ -200,7 +200,9 @@ export function alarmSpecs(input: { name: string; bucket: string; noDataDays?: n
       DatapointsToAlarm: days,
       Threshold: 1,
       ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'breaching',
+      // A day without a run is no-successful-run's to report; here only days whose runs brought nothing
+      // count, so data from before the deployment cannot set it off on the first day.
+      TreatMissingData: 'notBreaching',
     })
   }
   return specs

@@ -170,7 +170,7 @@ describe('deploy --alert-email against moto', () => {
       MetricName: 'created',
       Period: 86_400,
       EvaluationPeriods: 4,
-      TreatMissingData: 'breaching',
+      TreatMissingData: 'notBreaching',
     })
   })
 
