@@ -46,6 +46,7 @@ const SLOW_FILES = [
   /reliability\//,
   /resume/,
   /bundle/,
+  /curate\/(kills|duckdb|incremental)/,
 ]
 
 /**
