@@ -331,8 +331,9 @@ export async function runCurate(options: CurateOptions, deps: CurateDeps): Promi
       unsaved = false
     }
   }
-  // The state also holds the activity map: save it when it grew, even if no file was written.
-  if (unsaved || unknownActivities.length > 0 || !loaded) await save()
+  // The state also holds the activity map: save it when it grew, even if no file was written (each
+  // save above wrote it too).
+  if (unsaved || (written.length === 0 && (unknownActivities.length > 0 || !loaded))) await save()
 
   const exitCode = stopReason === 'done' ? EXIT.ok : EXIT.partial
   return {
