@@ -97,6 +97,10 @@ Exit codes: 0 done, 1 failure (storage unusable), 2 bad usage, 5 stopped early (
         this.log(
           `⚠ Stopped ${report.stopReason === 'deadline' ? 'before the time limit' : 'as asked'} after ${report.written.length} file(s); ${report.remaining} left: run curate again to continue.`,
         )
+      else if (report.written.length === 0 && report.unchanged === 0)
+        this.log(
+          `Nothing to curate: no raw data under ${report.location}/${report.rawPrefix} (or its sibling dataset folders). Run garmin-s3 sync first (--data all fills every table).`,
+        )
       else if (report.written.length === 0) this.log(`✔ Up to date: nothing new for ${where}`)
       else
         this.log(

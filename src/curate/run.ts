@@ -332,8 +332,9 @@ export async function runCurate(options: CurateOptions, deps: CurateDeps): Promi
     }
   }
   // The state also holds the activity map: save it when it grew, even if no file was written (each
-  // save above wrote it too).
-  if (unsaved || (written.length === 0 && (unknownActivities.length > 0 || !loaded))) await save()
+  // save above wrote it too). Nothing to curate at all writes nothing.
+  const news = unknownActivities.length > 0 || (!loaded && jobs.length > 0)
+  if (unsaved || (written.length === 0 && news)) await save()
 
   const exitCode = stopReason === 'done' ? EXIT.ok : EXIT.partial
   return {

@@ -3,7 +3,7 @@
  * rewrites only the table-years whose raw objects changed, each with exactly one PUT. Also the command:
  * --json, progress on stderr, exit codes 0, 2 and 5.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -180,4 +180,9 @@ it('the command: usage errors exit 2, a run past --max-duration exits 5, --json 
   expect(json.json).toMatchObject({ written: [], unchanged: 22, stopReason: 'done', curatedPrefix: CURATED })
   const text = await runCommand(Curate, ['--out', root])
   expect(text.stdout).toContain('✔ Up to date')
+  const empty = await runCommand(Curate, ['--out', join(root, 'nothing-here')])
+  expect(empty.exitCode).toBe(0)
+  expect(empty.stdout).toContain('Nothing to curate: no raw data under')
+  expect(empty.stdout).toContain('Run garmin-s3 sync first')
+  expect(existsSync(join(root, 'nothing-here'))).toBe(false)
 })
