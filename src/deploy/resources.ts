@@ -897,7 +897,11 @@ export function deploymentResources(
           bucket: desired.options.bucket,
           prefix: desired.options.prefix,
           controlPrefix: desired.options.controlPrefix,
-          datasetPrefixes: datasetPrefixes(desired.options.prefix, extraDatasets(desired.options.datasets)),
+          // Activities too: their history and tombstones are prefixes of their own (docs/changes.md).
+          datasetPrefixes: datasetPrefixes(desired.options.prefix, [
+            ACTIVITIES,
+            ...extraDatasets(desired.options.datasets),
+          ]),
           parameterArn,
           logGroupArn,
         }),

@@ -175,6 +175,8 @@ export function createHandler(deps: HandlerDeps = {}) {
         ...(config.daysBack !== undefined ? { daysBack: config.daysBack } : {}),
         ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
         ...(config.datasets !== undefined ? { datasets: config.datasets } : {}),
+        ...(config.reconcileDays !== undefined ? { reconcileDays: config.reconcileDays } : {}),
+        ...(config.trackChanges === false ? { trackChanges: false } : {}),
       }
       report = await sync(options, { garmin, store, clock, log: onEvent })
     } catch (error) {

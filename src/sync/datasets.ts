@@ -23,6 +23,11 @@ export interface PerActivityDataset {
   contentType: string
   /** The request kind its Garmin call is counted under in the client's stats(). */
   requestKind: string
+  /**
+   * Derived from the activity as it is now (details, splits): fetched again, and replaced with its
+   * history, when the activity's list entry changes. The FIT original is what the device recorded: never.
+   */
+  followsEdits: boolean
   /** The bytes to store, exactly as Garmin sent them (JSON re-serialised without changes). */
   fetch(source: DatasetSource, activityId: number, signal?: AbortSignal): Promise<Uint8Array>
 }
@@ -68,6 +73,7 @@ const perActivity = (
   extension,
   contentType: extension === 'zip' ? 'application/zip' : 'application/json',
   requestKind,
+  followsEdits: extension === 'json',
   fetch,
 })
 
@@ -160,9 +166,23 @@ export function datasetPrefix(activityPrefix: string, dataset: string): string {
   return sibling
 }
 
-/** Every prefix the selected datasets write to (for the IAM policy). */
-export function datasetPrefixes(activityPrefix: string, datasets: readonly string[]): string[] {
-  return datasets.map((d) => datasetPrefix(activityPrefix, d))
+/**
+ * Every prefix the selected datasets write to (for the IAM policy): theirs, the activities' history and
+ * tombstones, and the history of the datasets that follow edits (docs/changes.md).
+ */
+export function datasetPrefixes(
+  activityPrefix: string,
+  datasets: readonly string[],
+  catalogue: DatasetCatalogue = DATASETS,
+): string[] {
+  return datasets.flatMap((d) => {
+    const prefix = datasetPrefix(activityPrefix, d)
+    if (d === ACTIVITIES) return [prefix, siblingPrefix(prefix, 'history'), siblingPrefix(prefix, 'deleted')]
+    const spec = datasetSpec(d, catalogue)
+    return spec?.kind === 'per-activity' && spec.followsEdits
+      ? [prefix, siblingPrefix(prefix, 'history')]
+      : [prefix]
+  })
 }
 
 /** `raw-data/garmin-fit/activity_123.zip` */
@@ -182,4 +202,10 @@ export function activityIdOfKey(prefix: string, spec: PerActivityDataset, key: s
   if (!m || m[2] !== spec.extension) return undefined
   const id = Number(m[1])
   return Number.isSafeInteger(id) ? id : undefined
+}
+
+/** `raw-data/garmin-json/` + `history` -> `raw-data/garmin-json-history/` (a sibling, never inside). */
+export function siblingPrefix(prefix: string, suffix: string): string {
+  const trimmed = prefix.replace(/\/+$/, '')
+  return `${trimmed === '' ? 'garmin-json' : trimmed}-${suffix}/`
 }
