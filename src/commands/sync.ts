@@ -62,7 +62,9 @@ export default class Sync extends BaseCommand {
   static override summary = 'Copy new Garmin activities into an S3 bucket or a local folder.'
 
   static override description =
-    `Incremental and write-once: each activity is stored once as ${DEFAULT_PREFIX}activity_<id>.json (the list entry exactly as Garmin sent it), and a run with nothing new costs one Garmin call and three storage requests. The first run copies the whole history and adopts what is already there (for example a bucket filled by the original Python Lambda) without rewriting it.
+    `Incremental: each activity is stored as ${DEFAULT_PREFIX}activity_<id>.json (the list entry exactly as Garmin sent it), and a run with nothing new costs one Garmin call and three storage requests. The first run copies the whole history and adopts what is already there (for example a bucket filled by the original Python Lambda) without rewriting it.
+
+Edits in Garmin replace the stored entry, whose old version is kept in raw-data/garmin-json-history/ (create-only, then a compare-and-swap); daily runs check the last 7 days, --reconcile (by itself every --reconcile-days days) the whole list, and activities deleted in Garmin get a tombstone in raw-data/garmin-json-deleted/ (nothing is deleted). --no-track-changes keeps the original skip-only behaviour. See docs/changes.md.
 
 Without --bucket or --out, data goes to the folder ${DEFAULT_OUT_DIR}. A checkpoint and one manifest per run are kept beside the data prefix in _garmin-s3/ (e.g. raw-data/_garmin-s3/state.json).
 
