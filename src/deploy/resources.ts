@@ -898,11 +898,7 @@ export function deploymentResources(
           bucket: desired.options.bucket,
           prefix: desired.options.prefix,
           controlPrefix: desired.options.controlPrefix,
-          // Activities too: their history and tombstones are prefixes of their own (docs/changes.md).
-          datasetPrefixes: datasetPrefixes(desired.options.prefix, [
-            ACTIVITIES,
-            ...extraDatasets(desired.options.datasets),
-          ]),
+          datasetPrefixes: datasetPrefixes(desired.options.prefix, extraDatasets(desired.options.datasets)),
           parameterArn,
           logGroupArn,
         }),

@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../errors.js'
 import { type DailyRoute, dailyRoute } from '../garmin/client.js'
+import { siblingPrefix } from '../store/keys.js'
 
 /** The Garmin calls the extra datasets need (GarminClient has them all). */
 export interface DatasetSource {
@@ -167,8 +168,8 @@ export function datasetPrefix(activityPrefix: string, dataset: string): string {
 }
 
 /**
- * Every prefix the selected datasets write to (for the IAM policy): theirs, the activities' history and
- * tombstones, and the history of the datasets that follow edits (docs/changes.md).
+ * Every prefix the selected datasets write to (for the IAM policy): theirs, and the history of those
+ * that follow edits (docs/changes.md). The activities' own history and tombstones are the policy's.
  */
 export function datasetPrefixes(
   activityPrefix: string,
@@ -177,7 +178,6 @@ export function datasetPrefixes(
 ): string[] {
   return datasets.flatMap((d) => {
     const prefix = datasetPrefix(activityPrefix, d)
-    if (d === ACTIVITIES) return [prefix, siblingPrefix(prefix, 'history'), siblingPrefix(prefix, 'deleted')]
     const spec = datasetSpec(d, catalogue)
     return spec?.kind === 'per-activity' && spec.followsEdits
       ? [prefix, siblingPrefix(prefix, 'history')]
@@ -202,10 +202,4 @@ export function activityIdOfKey(prefix: string, spec: PerActivityDataset, key: s
   if (!m || m[2] !== spec.extension) return undefined
   const id = Number(m[1])
   return Number.isSafeInteger(id) ? id : undefined
-}
-
-/** `raw-data/garmin-json/` + `history` -> `raw-data/garmin-json-history/` (a sibling, never inside). */
-export function siblingPrefix(prefix: string, suffix: string): string {
-  const trimmed = prefix.replace(/\/+$/, '')
-  return `${trimmed === '' ? 'garmin-json' : trimmed}-${suffix}/`
 }

@@ -5,9 +5,10 @@
  * Garmin no longer has (404) is remembered and not asked for again.
  */
 import { NotFoundError } from '../garmin/errors.js'
+import { siblingPrefix } from '../store/keys.js'
 import { type DatasetContext, emptyCounts } from './dataset-context.js'
 import type { PerActivityState } from './dataset-state.js'
-import { activityIdOfKey, type PerActivityDataset, perActivityKey, siblingPrefix } from './datasets.js'
+import { activityIdOfKey, type PerActivityDataset, perActivityKey } from './datasets.js'
 import { decodeIds, encodeIds } from './id-list.js'
 import type { DatasetCounts } from './types.js'
 import { replaceVersioned } from './versions.js'
