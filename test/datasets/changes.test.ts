@@ -250,6 +250,23 @@ describe('seed compatibility and concurrency', () => {
     expect(await keys(w.store, HISTORY)).toEqual([])
   })
 
+  it('--dry-run reports the replacement and the deletion, and writes neither', async () => {
+    const w = await setup(20)
+    await w.run()
+    const [target, gone] = [w.sim.listAll()[0]!, w.sim.listAll()[5]!]
+    const before = await text(w.store, key(target.activityId))
+    w.sim.editActivity(target.activityId, { activityName: 'planned only' })
+    w.sim.deleteActivity(gone.activityId)
+    const report = await w.run({ dryRun: true, reconcile: true })
+    expect(report).toMatchObject({ changed: 1, deleted: 1, dryRun: true })
+    expect(await text(w.store, key(target.activityId))).toBe(before)
+    expect(await keys(w.store, HISTORY)).toEqual([])
+    expect(await keys(w.store, DELETED)).toEqual([])
+    const lines = w.events.flatMap((e) => (e.type === 'dry-run' ? [e.message] : []))
+    expect(lines.some((l) => l.startsWith('would write activity history '))).toBe(true)
+    expect(lines.some((l) => l.startsWith('would write tombstone '))).toBe(true)
+  })
+
   it('two reconciles at once lose no version', async () => {
     const w = await setup(50)
     await w.run()
