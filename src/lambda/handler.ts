@@ -204,6 +204,10 @@ export function createHandler(deps: HandlerDeps = {}) {
       existing: report.existing,
       skipped: report.skipped,
       failed: report.failed,
+      // Edits and deletions followed (docs/changes.md), only when there were some.
+      ...(report.changed ? { changed: report.changed } : {}),
+      ...(report.deleted ? { deleted: report.deleted } : {}),
+      ...(report.reconciled ? { reconciled: true } : {}),
       partial: report.partial,
       exitCode: report.exitCode,
       stopReason: report.stopReason ?? stop?.reason,
