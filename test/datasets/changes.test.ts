@@ -267,8 +267,11 @@ describe('seed compatibility and concurrency', () => {
     expect(lines.some((l) => l.startsWith('would write tombstone '))).toBe(true)
   })
 
-  it('two reconciles at once lose no version', async () => {
-    const w = await setup(50)
+  it.each([
+    ['a folder', folderStore],
+    ['SeaweedFS', seaweedStore],
+  ])('two reconciles at once lose no version, in %s', async (_name, open) => {
+    const w = await setup(50, await open())
     await w.run()
     const edited = w.sim.listAll().slice(0, 10)
     const before = new Map<number, string>()
