@@ -197,6 +197,8 @@ class SyncRun {
   private reconciling = false
   /** Fingerprints of the stored entries (fingerprint.ts), as the state had them. */
   private fingerprints = new Map<number, string>()
+  /** Set once this run's reconcile (or first complete listing) is done, deletions included. */
+  private reconciledNow = false
   private changed = 0
   private deleted = 0
   private pruned = 0
@@ -473,8 +475,6 @@ class SyncRun {
     this.reconciledNow = true
     this.progress.reconcile = { lastAt: new Date(this.clock.now()).toISOString(), days: this.o.reconcileDays }
   }
-
-  private reconciledNow = false
 
   /** Every id the state or this run knows to be stored, minus those already tombstoned. */
   private storedIds(): Set<number> {
