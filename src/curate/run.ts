@@ -227,13 +227,13 @@ export async function runCurate(options: CurateOptions, deps: CurateDeps): Promi
   const activityObjects = needsActivities ? await listAll(store, options.rawPrefix) : []
   const unknownActivities = activityObjects.filter((info) => {
     const m = ACTIVITY_KEY.exec(info.key)
-    return m && !state.activities[m[1]!]
+    return m && state.activities[m[1]!]?.[2] !== info.etag
   })
   for await (const { info, value } of inOrder(unknownActivities, concurrency, read)) {
     const id = ACTIVITY_KEY.exec(info.key)![1]!
     const year = activityYear(value)
     if (year === undefined) continue
-    state.activities[id] = [year, Math.round(activityOffsetMs(value) / 60_000)]
+    state.activities[id] = [year, Math.round(activityOffsetMs(value) / 60_000), info.etag]
   }
 
   // 2. The table-years, and which of them changed.

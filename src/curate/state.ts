@@ -2,7 +2,8 @@
  * The curate state, `<control>/curate.json` beside the curated prefix (`processed-data/_garmin-s3/` for
  * `processed-data/garmin/`): for each table-year file, the raw objects it was built from (their number
  * and a digest of their keys and ETags) and the ETag of the file written; and for each activity, the
- * year and UTC offset of its start, which place its laps and samples without reading it again.
+ * year and UTC offset of its start (and the ETag of the entry they were read from), which place its
+ * laps and samples without reading it again.
  * Saved by compare-and-swap (sync/cas-document.ts). Losing it is safe: the next run rebuilds every file
  * once and replaces each in one PUT.
  */
@@ -30,8 +31,11 @@ export interface CurateState {
   rawPrefix: string
   /** `<table>/<year>` -> the file as last written. */
   files: Record<string, FileRecord>
-  /** Activity id -> [local start year, local minus UTC in minutes]. */
-  activities: Record<string, [number, number]>
+  /**
+   * Activity id -> [local start year, local minus UTC in minutes, ETag of the list entry read]. An entry
+   * sync replaced since (an edit in Garmin, docs/changes.md) has another ETag and is read again.
+   */
+  activities: Record<string, [number, number, string]>
 }
 
 export function curateStateKey(curatedPrefix: string): string {
@@ -62,11 +66,16 @@ function parseCurateState(text: string): CurateState | undefined {
   const files: Record<string, FileRecord> = {}
   if (isRecord(value.files))
     for (const [k, v] of Object.entries(value.files)) if (isFileRecord(v)) files[k] = v
-  const activities: Record<string, [number, number]> = {}
+  const activities: Record<string, [number, number, string]> = {}
   if (isRecord(value.activities))
     for (const [k, v] of Object.entries(value.activities))
-      if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'number')
-        activities[k] = [v[0], v[1]]
+      if (
+        Array.isArray(v) &&
+        typeof v[0] === 'number' &&
+        typeof v[1] === 'number' &&
+        typeof v[2] === 'string'
+      )
+        activities[k] = [v[0], v[1], v[2]]
   return { version: VERSION, rawPrefix: value.rawPrefix, files, activities }
 }
 

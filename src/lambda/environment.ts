@@ -22,6 +22,10 @@ export interface HandlerConfig {
   datasets?: string[]
   /** CURATED_PREFIX: after the sync, curate into this prefix (`processed-data/garmin/`); absent: no curate. */
   curatedPrefix?: string
+  /** RECONCILE_DAYS: compare the whole activity list every N days (default 7; 0: never). docs/changes.md */
+  reconcileDays?: number
+  /** TRACK_CHANGES=false: the original skip-only behaviour (edits and deletions not followed). */
+  trackChanges?: boolean
 }
 
 class ConfigError extends GarminS3Error {}
@@ -49,7 +53,28 @@ export function encodeEnvironment(config: HandlerConfig): Record<string, string>
     ...(config.bucketRegion ? { BUCKET_REGION: config.bucketRegion } : {}),
     ...(config.concurrency !== undefined ? { CONCURRENCY: String(config.concurrency) } : {}),
     ...(config.curatedPrefix ? { CURATED_PREFIX: config.curatedPrefix } : {}),
+    ...(config.reconcileDays !== undefined ? { RECONCILE_DAYS: String(config.reconcileDays) } : {}),
+    ...(config.trackChanges === false ? { TRACK_CHANGES: 'false' } : {}),
   }
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, problems: string[]): number | undefined {
+  const text = env[name]?.trim()
+  if (!text) return undefined
+  if (!/^\d{1,3}$/.test(text)) {
+    problems.push(`${name} must be a whole number of days, 0 or more (got "${text}")`)
+    return undefined
+  }
+  return Number(text)
+}
+
+function booleanFlag(env: NodeJS.ProcessEnv, name: string, problems: string[]): boolean | undefined {
+  const text = env[name]?.trim().toLowerCase()
+  if (!text) return undefined
+  if (text === 'true') return true
+  if (text === 'false') return false
+  problems.push(`${name} must be true or false (got "${env[name]?.trim()}")`)
+  return undefined
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
@@ -59,6 +84,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     problems.push(`missing environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`)
   const daysBack = positiveInt(env, 'DAYS_BACK', problems)
   const concurrency = positiveInt(env, 'CONCURRENCY', problems)
+  const reconcileDays = wholeNumber(env, 'RECONCILE_DAYS', problems)
+  const trackChanges = booleanFlag(env, 'TRACK_CHANGES', problems)
   const tokenParameter = env.TOKEN_PARAMETER?.trim() ?? ''
   let datasets: string[] | undefined
   try {
@@ -91,5 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(datasets !== undefined ? { datasets } : {}),
     ...(curatedPrefix !== undefined ? { curatedPrefix } : {}),
+    ...(reconcileDays !== undefined ? { reconcileDays } : {}),
+    ...(trackChanges === false ? { trackChanges } : {}),
   }
 }

@@ -17,7 +17,7 @@ import { NOW, PREFIX } from '../datasets/helpers.js'
 import { runCommand } from '../helpers/command.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import type { Simulator } from '../sim/server.js'
-import { CURATED, curate, syncedFolder } from './helpers.js'
+import { CURATED, curate, duckdb, syncedFolder } from './helpers.js'
 
 /** A store that records the key of every write it passes on. */
 class WriteLog implements Store {
@@ -185,4 +185,30 @@ it('the command: usage errors exit 2, a run past --max-duration exits 5, --json 
   expect(empty.stdout).toContain('Nothing to curate: no raw data under')
   expect(empty.stdout).toContain('Run garmin-s3 sync first')
   expect(existsSync(join(root, 'nothing-here'))).toBe(false)
+})
+
+it('an activity sync replaced (edited in Garmin) is read again: moved to another year, its files follow', async () => {
+  const key = readdirSync(join(root, PREFIX))
+    .map((f) => `${PREFIX}${f}`)
+    .find((k) => JSON.parse(readFileSync(join(root, k), 'utf8')).startTimeLocal.startsWith('2026-0'))!
+  const current = (await store.get(key))!
+  const entry = JSON.parse(Buffer.from(current.body).toString('utf8'))
+  // The same edit sync stores as a replacement (docs/changes.md): a new name, a start a year earlier.
+  entry.activityName = 'Edited in Garmin'
+  entry.startTimeLocal = entry.startTimeLocal.replace(/^2026/, '2025')
+  entry.startTimeGMT = entry.startTimeGMT.replace(/^2026/, '2025')
+  expect((await store.putIfMatch(key, JSON.stringify(entry), 'application/json', current.etag)).ok).toBe(true)
+
+  const log = new WriteLog(store)
+  const report = await curate(log)
+  expect(report.exitCode).toBe(0)
+  const files = ['activities', 'laps', 'activity_samples'].flatMap((t) =>
+    [2025, 2026].map((y) => curatedKey(CURATED, t, y)),
+  )
+  expect(log.puts.filter((k) => k.endsWith('.parquet')).sort()).toEqual(files.sort())
+  const [row] = duckdb(
+    `SELECT name, year FROM read_parquet('${CURATED}activities/*/*.parquet', hive_partitioning = true) WHERE activity_id = ${entry.activityId}`,
+    root,
+  )
+  expect(row).toEqual({ name: 'Edited in Garmin', year: 2025 })
 })
