@@ -12,20 +12,16 @@ import {
   tokenStoreFlag,
   yesFlag,
 } from '../cli/flags.js'
+import type { AwsClientFactory, DeployResult } from '../deploy/index.js'
 import {
-  type AwsClientFactory,
-  createAwsClients,
   DEFAULT_MEMORY_MB,
   DEFAULT_RUNTIME,
   DEFAULT_SCHEDULE,
   DEFAULT_TIMEOUT_S,
   DEFAULT_TIMEZONE,
-  type DeployResult,
-  deploy,
-  destroyClients,
   type SchedulerKind,
   validateRuntime,
-} from '../deploy/index.js'
+} from '../deploy/options.js'
 import { changeLine, deploySummary, isAbsentNoop } from '../deploy/render.js'
 import { checkSession } from '../garmin/login.js'
 import { openTokenStore } from '../garmin/tokens.js'
@@ -87,8 +83,11 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     yes: yesFlag('Accepted for scripts that pass it to deploy and destroy alike; deploy never asks.'),
   }
 
-  /** Seams for tests: the AWS clients, the local token store and the Garmin check of its tokens. */
-  protected awsClientFactory: AwsClientFactory = createAwsClients
+  /**
+   * Seams for tests: the AWS clients (default: the SDK's, loaded when the command runs), the local
+   * token store and the Garmin check of its tokens.
+   */
+  protected awsClientFactory?: AwsClientFactory
   protected tokenStore(spec: string | undefined): TokenStore {
     return openTokenStore(spec)
   }
@@ -102,7 +101,9 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     const prefix = validatePolicyPrefix(flags.prefix)
     const datasets = parseDatasets(flags.data)
     const dryRun = flags['dry-run']
-    const clients = this.awsClientFactory({
+    // The deployment engine and the AWS SDK load here, not when the CLI starts.
+    const { createAwsClients, deploy, destroyClients } = await import('../deploy/index.js')
+    const clients = (this.awsClientFactory ?? createAwsClients)({
       ...(flags.region ? { region: flags.region } : {}),
       ...(flags.profile ? { profile: flags.profile } : {}),
     })

@@ -7,13 +7,7 @@ import {
   dryRunFlag,
   yesFlag,
 } from '../cli/flags.js'
-import {
-  type AwsClientFactory,
-  createAwsClients,
-  type DestroyResult,
-  destroy,
-  destroyClients,
-} from '../deploy/index.js'
+import type { AwsClientFactory, DestroyResult } from '../deploy/index.js'
 import { changeLine, destroySummary } from '../deploy/render.js'
 import { UsageError } from '../errors.js'
 
@@ -40,8 +34,8 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
     ),
   }
 
-  /** Seams for tests. */
-  protected awsClientFactory: AwsClientFactory = createAwsClients
+  /** Seams for tests (default AWS clients: the SDK's, loaded when the command runs). */
+  protected awsClientFactory?: AwsClientFactory
   protected interactive(): boolean {
     return Boolean(process.stdin.isTTY && process.stderr.isTTY)
   }
@@ -59,7 +53,9 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
         hint: `Rerun with --yes to remove the deployment "${flags.name}" (or --dry-run to see what it holds).`,
       })
     }
-    const clients = this.awsClientFactory({
+    // The deployment engine and the AWS SDK load here, not when the CLI starts.
+    const { createAwsClients, destroy, destroyClients } = await import('../deploy/index.js')
+    const clients = (this.awsClientFactory ?? createAwsClients)({
       ...(flags.region ? { region: flags.region } : {}),
       ...(flags.profile ? { profile: flags.profile } : {}),
     })
