@@ -40,6 +40,8 @@ function mentionsMicrosoft() {
 }
 
 if (!fastVersion()) {
-  const { execute } = await import('@oclif/core')
+  // oclif and every command in one bundle (scripts/bundle-cli.js): package.json "oclif.commands"
+  // names the same file, so the commands extend the oclif that runs them.
+  const { execute } = await import('../dist/bundle/main.js')
   await execute({ dir: import.meta.url })
 }
