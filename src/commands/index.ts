@@ -15,7 +15,7 @@ import Logout from './logout.js'
 import Status from './status.js'
 import Sync from './sync.js'
 
-export { execute } from '@oclif/core'
+export { execute } from '@oclif/core/execute'
 
 export const COMMANDS = {
   deploy: Deploy,

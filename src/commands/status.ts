@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import type { AwsClientFactory, AwsClients } from '../aws/clients.js'
 import { BaseCommand } from '../cli/base.js'
 import { checkedDeploymentNameFlag, targetFlags, targetOptions, tokenStoreFlag } from '../cli/flags.js'

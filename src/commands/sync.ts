@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises'
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { BaseCommand } from '../cli/base.js'
 import { domainFlag, targetFlags, targetOptions, tokenStoreFlag } from '../cli/flags.js'
 import { SyncProgress, summaryLines } from '../cli/progress.js'

@@ -1,5 +1,5 @@
 import { relative } from 'node:path'
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { BaseCommand } from '../../cli/base.js'
 import {
   adoptFlag,
