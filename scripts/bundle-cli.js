@@ -36,6 +36,28 @@ const result = await build({
 
 // BUNDLE_META=file: esbuild's metafile, to see what each chunk holds.
 if (process.env.BUNDLE_META) await writeFile(process.env.BUNDLE_META, JSON.stringify(result.metafile))
+// What a start evaluates: main.js and the chunks it imports statically. These packages are for some
+// commands' run() only (docs/performance.md "Start-up"); reaching one from the start is a build error.
+const RUN_ONLY = /node_modules\/(@aws-sdk\/|@smithy\/|ora\/|archiver\/|@inquirer\/|yaml\/)/
+const atStart = new Set()
+const pending = [relative(root, join(outdir, 'main.js'))]
+while (pending.length > 0) {
+  const file = pending.pop()
+  if (atStart.has(file)) continue
+  atStart.add(file)
+  for (const i of result.metafile.outputs[file]?.imports ?? [])
+    if (i.kind === 'import-statement' && !i.external) pending.push(i.path)
+}
+const eager = [...atStart].flatMap((file) =>
+  Object.keys(result.metafile.outputs[file]?.inputs ?? {}).filter((input) => RUN_ONLY.test(input)),
+)
+if (eager.length > 0) {
+  console.error(
+    `bundle-cli: the CLI would load ${eager[0]} (and ${eager.length - 1} more) at every start; import it with await import() where it is used`,
+  )
+  process.exit(1)
+}
+
 const outputs = Object.entries(result.metafile.outputs)
 const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0)
 const main = outputs.find(([file]) => file.endsWith('main.js'))?.[1].bytes ?? 0
