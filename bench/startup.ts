@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
@@ -22,10 +22,15 @@ import { type RunningServer, startMoto, TEST_CREDENTIALS, TEST_REGION } from '..
 import { startSimulator } from '../test/sim/server.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const CLI = join(ROOT, 'bin', 'run.js')
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '9' }, 'skip-s3': { type: 'boolean', default: false } },
+  options: {
+    runs: { type: 'string', default: '9' },
+    'skip-s3': { type: 'boolean', default: false },
+    // Another build's bin/run.js (e.g. an older release, built), to compare before and after.
+    cli: { type: 'string' },
+  },
 })
+const CLI = values.cli ? resolve(values.cli) : join(ROOT, 'bin', 'run.js')
 const RUNS = Math.max(1, Number(values.runs))
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 
@@ -118,7 +123,7 @@ async function motoBucket(): Promise<
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'dist', 'commands', 'sync.js'))) throw new Error('run `npm run build` first')
+  if (!existsSync(join(dirname(CLI), '..', 'dist'))) throw new Error('run `npm run build` first')
   const dir = await mkdtemp(join(tmpdir(), 'garmin-s3-startup-'))
   const sim = await startSimulator({ activities: 50 })
   const s3 = await motoBucket()
