@@ -4,11 +4,13 @@
  * Endpoints are left to the SDK, which reads AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>
  * itself, so a whole deployment can target an emulator without a flag.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { S3Client } from '@aws-sdk/client-s3'
 import { SchedulerClient } from '@aws-sdk/client-scheduler'
+import { SNSClient } from '@aws-sdk/client-sns'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { STSClient } from '@aws-sdk/client-sts'
 
@@ -19,6 +21,10 @@ export interface AwsClients {
   events: EventBridgeClient
   ssm: SSMClient
   sts: STSClient
+  /** The alert topic and its email subscriptions (deploy --alert-email). */
+  sns: SNSClient
+  /** The deployment's alarms. */
+  cloudwatch: CloudWatchClient
   /** Only to check that the bucket exists (HeadBucket); never writes. */
   s3: S3Client
 }
@@ -44,6 +50,8 @@ export const createAwsClients: AwsClientFactory = (config) => {
     events: new EventBridgeClient(base),
     ssm: new SSMClient(base),
     sts: new STSClient(base),
+    sns: new SNSClient(base),
+    cloudwatch: new CloudWatchClient(base),
     s3: new S3Client({
       ...base,
       // The bucket may be in another region than the function: follow S3's redirect to it.

@@ -12,6 +12,7 @@ import {
   tokenStoreFlag,
   yesFlag,
 } from '../cli/flags.js'
+import { MAX_NO_DATA_DAYS } from '../deploy/alert-options.js'
 import type { AwsClientFactory, DeployResult } from '../deploy/index.js'
 import {
   DEFAULT_MEMORY_MB,
@@ -32,7 +33,7 @@ import { controlPrefixFor, parseDatasets } from '../sync/index.js'
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy garmin-s3 as a daily AWS Lambda (EventBridge schedule -> Lambda -> S3).'
   static override description =
-    `Creates or updates, and is safe to rerun: an execution role limited to the bucket prefix and the token parameter, the token parameter (SSM SecureString, seeded from your local login; the password is never sent), the function (Node.js, arm64, reserved concurrency 1), and a schedule with its own role.
+    `Creates or updates, and is safe to rerun: an execution role limited to the bucket prefix and the token parameter, the token parameter (SSM SecureString, seeded from your local login; the password is never sent), the function (Node.js, arm64, reserved concurrency 1), and a schedule with its own role. With --alert-email or --alert-topic-arn: the function's failure destination and CloudWatch alarms on an SNS topic (docs/alerts.md); a deploy without them takes earlier alerts off.
 
 Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run prints the plan and changes nothing. Every AWS client honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>. Remove it all with \`garmin-s3 destroy\`.`
 
@@ -41,6 +42,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     '<%= config.bin %> deploy --bucket my-data-lake --region us-east-1 --invoke',
     '<%= config.bin %> deploy --bucket my-data-lake --schedule "cron(30 5 * * ? *)" --timezone Europe/Berlin',
     '<%= config.bin %> deploy --bucket my-data-lake --scheduler rule --schedule "cron(0 12 * * ? *)"',
+    '<%= config.bin %> deploy --bucket my-data-lake --alert-email you@example.com --alert-no-data-days 3',
   ]
 
   static override flags = {
@@ -81,6 +83,18 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
       'Take over same-named resources garmin-s3 did not make (no managed-by=garmin-s3 tag for this --name); lists the foreign policies it detaches.',
     ),
     yes: yesFlag('Accepted for scripts that pass it to deploy and destroy alike; deploy never asks.'),
+    'alert-email': Flags.string({
+      description:
+        "Email alerts (repeatable): a topic <name>-alerts with this subscription, the function's failure destination and alarms (sign-in needed, no successful run for 36 h, failed items on 3 runs in a row). Confirm the subscription in your inbox. See docs/alerts.md.",
+      multiple: true,
+    }),
+    'alert-topic-arn': Flags.string({
+      description:
+        'Send the failure destination and the alarms to your own SNS topic instead (never changed or deleted by garmin-s3).',
+    }),
+    'alert-no-data-days': Flags.integer({
+      description: `Also alarm when no new activity is stored for N days (1-${MAX_NO_DATA_DAYS}; needs --alert-email or --alert-topic-arn).`,
+    }),
   }
 
   /**
@@ -125,6 +139,11 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
           schedule: flags.schedule,
           timezone: flags.timezone ?? (scheduler === 'rule' ? 'UTC' : DEFAULT_TIMEZONE),
           scheduler,
+          alerts: {
+            emails: flags['alert-email'] ?? [],
+            ...(flags['alert-topic-arn'] ? { topicArn: flags['alert-topic-arn'] } : {}),
+            ...(flags['alert-no-data-days'] !== undefined ? { noDataDays: flags['alert-no-data-days'] } : {}),
+          },
         },
         {
           clients,

@@ -12,6 +12,7 @@ import { type Clock, systemClock } from '../clock.js'
 import { GarminS3Error, UsageError } from '../errors.js'
 import { SsmTokenStore } from '../garmin/tokens.js'
 import type { TokenStore } from '../garmin/types.js'
+import { ALARM_KINDS, alarmName, alertsEnabled, alertTopicArn, emailSubscriptions } from './alerts.js'
 import { codeSha256, readBundle, zipBundle } from './bundle.js'
 import { type DeployOptions, resourceNames, validateDeployOptions, validateName } from './options.js'
 import { type Change, reconcile } from './plan.js'
@@ -21,6 +22,8 @@ import { deploymentSession, type SessionMove } from './session.js'
 
 export type { AwsClientConfig, AwsClientFactory, AwsClients } from '../aws/clients.js'
 export { createAwsClients, destroyClients } from '../aws/clients.js'
+export type { AlertOptions } from './alert-options.js'
+export { MAX_NO_DATA_DAYS } from './alert-options.js'
 export * from './options.js'
 export type { Action, Change } from './plan.js'
 export type { SessionMove } from './session.js'
@@ -65,7 +68,22 @@ export interface DeployResult {
   codeSha256: string
   zipBytes: number
   changes: Change[]
+  /** Where failures and alarms go; null without --alert-email / --alert-topic-arn. */
+  alerts: DeployAlerts | null
   invoke?: InvokeResult
+}
+
+export interface DeployAlerts {
+  topicArn: string
+  /** False for --alert-topic-arn: the user's topic, which deploy never changes. */
+  topicCreatedByDeploy: boolean
+  /** The addresses subscribed by deploy. */
+  emails: string[]
+  /** Those that have not clicked the link in AWS's confirmation email yet (read after the deploy). */
+  pendingConfirmation: string[]
+  alarms: string[]
+  /** The function's asynchronous-invocation failure destination. */
+  failureDestination: string
 }
 
 export interface DestroyResult {
@@ -117,12 +135,70 @@ function context(deps: EngineDeps, account: AwsAccount, name: string): ResourceC
   }
 }
 
-export async function deploy(
+/** A given topic must be usable: in the function's region, and not the one deploy makes itself. */
+function checkAlertTopic(options: DeployOptions, account: AwsAccount): void {
+  const given = options.alerts?.topicArn
+  if (!given) return
+  if (given === alertTopicArn(account, options.name)) {
+    throw new UsageError(
+      `--alert-topic-arn ${given} is the topic deploy makes for "${options.name}" itself`,
+      {
+        hint: 'Use --alert-email ADDR instead: deploy manages that topic and its subscriptions.',
+      },
+    )
+  }
+  const region = given.split(':')[3]
+  if (region !== account.region) {
+    throw new UsageError(`--alert-topic-arn is in ${region}, the function in ${account.region}`, {
+      hint: `CloudWatch alarms and Lambda destinations need a topic in ${account.region}: create one there, or use --alert-email.`,
+    })
+  }
+}
+
+async function alertsSummary(
+  deps: EngineDeps,
   options: DeployOptions,
+  account: AwsAccount,
+  changes: Change[],
+  dryRun: boolean,
+): Promise<DeployAlerts | null> {
+  const alerts = options.alerts
+  if (!alertsEnabled(alerts)) return null
+  const topicArn = alerts.topicArn ?? alertTopicArn(account, options.name)
+  const created = alerts.topicArn === undefined
+  // Subscribed by this run (AWS has just sent the link), or read back as still unconfirmed.
+  const subscriptions = changes.find((c) => c.resource === 'sns-subscriptions')
+  const pending = new Set(
+    subscriptions?.action === 'create'
+      ? alerts.emails
+      : (subscriptions?.fields ?? []).flatMap((f) => (f.startsWith('subscribe ') ? [f.slice(10)] : [])),
+  )
+  if (created && !dryRun) {
+    try {
+      for (const s of await emailSubscriptions(deps.clients.sns, topicArn))
+        if (!s.arn) pending.add(s.endpoint)
+    } catch {
+      // Unreadable now: what this run subscribed is pending anyway.
+    }
+  }
+  return {
+    topicArn,
+    topicCreatedByDeploy: created,
+    emails: created ? alerts.emails : [],
+    pendingConfirmation: [...pending],
+    alarms: ALARM_KINDS.filter((kind) => kind !== 'no-new-activity' || alerts.noDataDays !== undefined).map(
+      (kind) => alarmName(options.name, kind),
+    ),
+    failureDestination: topicArn,
+  }
+}
+
+export async function deploy(
+  input: DeployOptions,
   deps: DeployDeps,
   run: { dryRun?: boolean; invoke?: boolean; adopt?: boolean; keepLocal?: boolean } = {},
 ): Promise<DeployResult> {
-  validateDeployOptions(options)
+  const options = validateDeployOptions(input)
   const names = resourceNames(options.name)
   // Before any AWS call: no tokens, or tokens Garmin refuses, stop the deploy here.
   const session = await deploymentSession({
@@ -136,6 +212,7 @@ export async function deploy(
   const zip = await zipBundle(deps.bundle ?? (await readBundle()))
   const sha = codeSha256(zip)
   const account = await discoverAccount(deps.clients)
+  checkAlertTopic(options, account)
   await checkBucket(deps.clients, options.bucket, options.bucketRegion ?? account.region)
   const ctx = context(deps, account, options.name)
   const desired = { options, tokens: session.tokens, zip, codeSha256: sha }
@@ -169,6 +246,7 @@ export async function deploy(
     codeSha256: sha,
     zipBytes: zip.byteLength,
     changes,
+    alerts: await alertsSummary(deps, options, account, changes, run.dryRun === true),
   }
   if (run.invoke && !run.dryRun) {
     // A role or policy changed seconds ago may not be in force yet: the first run can be denied.

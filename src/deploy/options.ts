@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../errors.js'
 import { validatePolicyPrefix } from '../store/target.js'
+import { type AlertOptions, validateAlerts } from './alert-options.js'
 
 export const DEFAULT_NAME = 'garmin-s3'
 export const DEFAULT_SCHEDULE = 'cron(0 6 * * ? *)'
@@ -37,6 +38,8 @@ export interface DeployOptions {
   bucketRegion?: string
   /** Extra function environment. */
   environment?: Record<string, string>
+  /** `--alert-email` / `--alert-topic-arn` / `--alert-no-data-days`; absent or empty: no alerts. */
+  alerts?: AlertOptions
 }
 
 export interface ResourceNames {
@@ -135,6 +138,7 @@ export function validateDeployOptions(options: DeployOptions): DeployOptions {
       hint: 'Drop --timezone and write the cron in UTC, or use the default --scheduler schedule.',
     })
   }
+  if (options.alerts) return { ...options, alerts: validateAlerts(options.alerts) }
   return options
 }
 

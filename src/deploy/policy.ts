@@ -60,6 +60,11 @@ export interface ExecutionPolicyInput {
   parameterArn: string
   /** The function's own log group (`arn:...:log-group:/aws/lambda/<name>`); absent for the GitHub role. */
   logGroupArn?: string
+  /**
+   * The alert topic: Lambda sends the failure destination's record as the execution role, so the role
+   * needs sns:Publish on exactly that topic (docs/alerts.md). Absent without alerts.
+   */
+  alertTopicArn?: string
 }
 
 /**
@@ -102,6 +107,16 @@ export function executionPolicy(input: ExecutionPolicyInput): PolicyDocument {
               Effect: 'Allow' as const,
               Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
               Resource: [input.logGroupArn, `${input.logGroupArn}:*`],
+            },
+          ]
+        : []),
+      ...(input.alertTopicArn
+        ? [
+            {
+              Sid: 'FailureDestination',
+              Effect: 'Allow' as const,
+              Action: 'sns:Publish',
+              Resource: input.alertTopicArn,
             },
           ]
         : []),

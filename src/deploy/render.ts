@@ -55,6 +55,7 @@ export function deploySummary(result: DeployResult): string[] {
     `Tokens: SSM SecureString ${result.tokenParameter}.`,
     sessionNote(result.session, result.tokenParameter, result.dryRun),
   )
+  lines.push(...alertLines(result))
   if (result.invoke) {
     const report = result.invoke.report as Partial<Record<string, unknown>> | undefined
     if (report && typeof report === 'object' && 'created' in report) {
@@ -64,6 +65,23 @@ export function deploySummary(result: DeployResult): string[] {
     } else {
       lines.push(`Invoked once: ${JSON.stringify(report)}`)
     }
+  }
+  return lines
+}
+
+function alertLines(result: DeployResult): string[] {
+  const a = result.alerts
+  if (!a) return ['Alerts: none (add --alert-email you@example.com; see docs/alerts.md).']
+  const lines = [
+    `Alerts: ${a.alarms.length} alarms and the failure destination on ${a.topicCreatedByDeploy ? '' : 'your topic '}${a.topicArn}.`,
+  ]
+  if (a.pendingConfirmation.length > 0) {
+    const who = a.pendingConfirmation.join(', ')
+    lines.push(
+      result.dryRun
+        ? `Deploying would send a confirmation link to ${who}.`
+        : `Confirm the subscription in your inbox: AWS sends a link to ${who} ("AWS Notification - Subscription Confirmation"); no alert reaches an address before it is clicked.`,
+    )
   }
   return lines
 }

@@ -67,6 +67,17 @@ import type { Clock } from '../clock.js'
 import type { StoredTokens } from '../garmin/types.js'
 import { encodeEnvironment } from '../lambda/environment.js'
 import { ACTIVITIES, datasetPrefixes } from '../sync/datasets.js'
+import {
+  ALARM_KINDS,
+  alarmName,
+  alarmSpecs,
+  alertSubscriptions,
+  alertsEnabled,
+  alertTopic,
+  alertTopicArn,
+  alertTopicPolicy,
+  metricAlarm,
+} from './alerts.js'
 import { LAMBDA_HANDLER } from './bundle.js'
 import type { DeployOptions, ResourceNames } from './options.js'
 import {
@@ -89,6 +100,7 @@ import {
   schedulerTrustPolicy,
 } from './policy.js'
 import { type FunctionWaiters, type RetryDeps, withAwsRetries } from './retry.js'
+import { MANAGED_BY_TAG, ourTagMap, ourTags, ownershipOf, tagRecord } from './tags.js'
 
 /** Where the deployment lives, learned from STS and the client configuration. */
 export interface AwsAccount {
@@ -112,30 +124,8 @@ export interface ResourceContext {
   waiters: FunctionWaiters
 }
 
-export const MANAGED_BY_TAG = { Key: 'managed-by', Value: 'garmin-s3' } as const
-const DEPLOYMENT_TAG_KEY = 'garmin-s3:deployment'
+export { MANAGED_BY_TAG } from './tags.js'
 
-/** The tags garmin-s3 puts on what it makes for the deployment `name`. */
-function ourTags(name: string): { Key: string; Value: string }[] {
-  return [MANAGED_BY_TAG, { Key: DEPLOYMENT_TAG_KEY, Value: name }]
-}
-
-/** The same tags as Lambda takes them (a map). */
-function ourTagMap(name: string): Record<string, string> {
-  return Object.fromEntries(ourTags(name).map((t) => [t.Key, t.Value]))
-}
-
-function tagRecord(tags: { Key?: string | undefined; Value?: string | undefined }[] | undefined) {
-  return Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
-}
-
-/** Ours for `name`, ours from before the name tag, or someone else's (see Ownership). */
-function ownershipOf(tags: Record<string, string | undefined>, name: string): Ownership {
-  if (tags[MANAGED_BY_TAG.Key] !== MANAGED_BY_TAG.Value) return 'foreign'
-  const deployment = tags[DEPLOYMENT_TAG_KEY]
-  if (deployment === undefined) return 'ours-untagged'
-  return deployment === name ? 'ours' : 'foreign'
-}
 const ARCHITECTURE: Architecture = 'arm64'
 const RESERVED_CONCURRENCY = 1
 const ASYNC_MAX_RETRIES = 2
@@ -621,28 +611,44 @@ function reservedConcurrency(ctx: ResourceContext, wanted: boolean): AnyResource
   })
 }
 
-function asyncInvokeConfig(ctx: ResourceContext, wanted: boolean): AnyResource {
+/** Lambda's retries of a scheduled run, and where a run that still fails is reported (`onFailure`). */
+function asyncInvokeConfig(
+  ctx: ResourceContext,
+  wanted: boolean,
+  onFailure: string | undefined,
+): AnyResource {
   const { lambda } = ctx.clients
   const FunctionName = ctx.names.functionName
-  return functionSetting<{ retries: number | undefined; maxAge: number | undefined }>(ctx, {
+  return functionSetting<{
+    retries: number | undefined
+    maxAge: number | undefined
+    onFailure: string | undefined
+  }>(ctx, {
     resource: 'lambda-invoke-config',
     wanted,
     read: () =>
       orAbsent(async () => {
         const out = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName }))
-        return { retries: out.MaximumRetryAttempts, maxAge: out.MaximumEventAgeInSeconds }
+        return {
+          retries: out.MaximumRetryAttempts,
+          maxAge: out.MaximumEventAgeInSeconds,
+          onFailure: out.DestinationConfig?.OnFailure?.Destination || undefined,
+        }
       }),
     diff: (current) =>
       fields([
         ['MaximumRetryAttempts', current.retries !== ASYNC_MAX_RETRIES],
         ['MaximumEventAgeInSeconds', current.maxAge !== ASYNC_MAX_EVENT_AGE_S],
+        ['OnFailure destination', current.onFailure !== onFailure],
       ]),
+    // Put replaces the whole configuration: without onFailure it also takes an old destination off.
     put: () =>
       lambda.send(
         new PutFunctionEventInvokeConfigCommand({
           FunctionName,
           MaximumRetryAttempts: ASYNC_MAX_RETRIES,
           MaximumEventAgeInSeconds: ASYNC_MAX_EVENT_AGE_S,
+          ...(onFailure ? { DestinationConfig: { OnFailure: { Destination: onFailure } } } : {}),
         }),
       ),
     remove: () => lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName })),
@@ -865,7 +871,20 @@ export function deploymentResources(
   const deploying = desired !== undefined
   const viaSchedule = deploying && desired.options.scheduler === 'schedule'
   const viaRule = deploying && desired.options.scheduler === 'rule'
-  const { functionArn, parameterArn, logGroupArn } = arns(account, names)
+  const { functionArn, parameterArn, logGroupArn, executionRoleArn } = arns(account, names)
+  const alerts = desired?.options.alerts
+  const alerting = alertsEnabled(alerts)
+  const ownTopicArn = alertTopicArn(account, names.functionName)
+  /** Where failures and alarms go: the user's topic, or the one deploy makes. */
+  const topicArn = alerting ? (alerts.topicArn ?? ownTopicArn) : undefined
+  const ownTopic = alerting && alerts.topicArn === undefined
+  const specs = alerting
+    ? alarmSpecs({
+        name: names.functionName,
+        bucket: desired?.options.bucket ?? '',
+        ...(alerts.noDataDays !== undefined ? { noDataDays: alerts.noDataDays } : {}),
+      })
+    : []
   return [
     iamRole(
       ctx.clients.iam,
@@ -900,6 +919,7 @@ export function deploymentResources(
           datasetPrefixes: datasetPrefixes(desired.options.prefix, extraDatasets(desired.options.datasets)),
           parameterArn,
           logGroupArn,
+          ...(topicArn ? { alertTopicArn: topicArn } : {}),
         }),
     ),
     tokenParameter(
@@ -912,9 +932,28 @@ export function deploymentResources(
       },
       names.functionName,
     ),
+    alertTopic(
+      ctx.clients.sns,
+      ownTopicArn,
+      names.functionName,
+      ownTopic
+        ? alertTopicPolicy({
+            account,
+            topicArn: ownTopicArn,
+            executionRoleArn,
+            deployment: names.functionName,
+          })
+        : undefined,
+    ),
+    alertSubscriptions(
+      ctx.clients.sns,
+      ownTopicArn,
+      names.functionName,
+      ownTopic ? alerts?.emails : undefined,
+    ),
     lambdaFunction(ctx, desired),
     reservedConcurrency(ctx, deploying),
-    asyncInvokeConfig(ctx, deploying),
+    asyncInvokeConfig(ctx, deploying, topicArn),
     iamRole(
       ctx.clients.iam,
       names.schedulerRole,
@@ -934,5 +973,14 @@ export function deploymentResources(
     eventsRule(ctx, desired),
     eventsTarget(ctx, viaRule),
     lambdaPermission(ctx, viaRule),
+    ...ALARM_KINDS.map((kind) =>
+      metricAlarm(
+        ctx.clients.cloudwatch,
+        alarmName(names.functionName, kind),
+        names.functionName,
+        specs.find((spec) => spec.kind === kind),
+        topicArn ?? ownTopicArn,
+      ),
+    ),
   ]
 }

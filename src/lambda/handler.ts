@@ -14,8 +14,9 @@ import { openStore } from '../store/target.js'
 import type { Store } from '../store/types.js'
 import { type runSync, runSyncWithDatasets } from '../sync/index.js'
 import type { SyncEvent, SyncOptions, SyncReport } from '../sync/types.js'
+import { datasetMetricLine, runMetricFields } from './emf.js'
 import { type HandlerConfig, loadConfig } from './environment.js'
-import { datasetMetricLine, deploymentName, type RunMetricValues, runMetricFields } from './metrics.js'
+import { deploymentName, type RunMetricValues } from './metrics.js'
 
 declare const __GARMIN_S3_VERSION__: string | undefined
 const TOOL_VERSION = typeof __GARMIN_S3_VERSION__ === 'string' ? __GARMIN_S3_VERSION__ : 'dev'
@@ -121,6 +122,7 @@ export function createHandler(deps: HandlerDeps = {}) {
       exitCode,
       created: 0,
       failed: 0,
+      failedRunsInARow: 0,
       durationMs: 0,
       ...values,
     })
@@ -213,6 +215,7 @@ export function createHandler(deps: HandlerDeps = {}) {
       ...metrics(report.exitCode, {
         created: report.created,
         failed: report.failed,
+        failedRunsInARow: report.failedRunsInARow ?? 0,
         durationMs: report.durationMs,
       }),
     })

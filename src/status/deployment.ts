@@ -3,12 +3,14 @@
  * only, each part on its own, and every failure to read one becomes "unknown" with the reason — a
  * status command must not crash because a policy lacks `scheduler:GetSchedule`.
  */
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch'
 import { DescribeRuleCommand } from '@aws-sdk/client-eventbridge'
-import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda'
+import { GetFunctionConfigurationCommand, GetFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda'
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler'
 import { DescribeParametersCommand, GetParameterCommand } from '@aws-sdk/client-ssm'
 import type { AwsClients } from '../aws/clients.js'
 import { awsErrorName, isAccessDenied, isNoCredentials, isNoRegion, isNotFound } from '../aws/errors.js'
+import { ALARM_KINDS, alarmName, emailSubscriptions, NEXT_STEP } from '../deploy/alerts.js'
 import { resourceNames } from '../deploy/options.js'
 import { validateStoredTokens } from '../garmin/token-format.js'
 import { messageOf } from '../unknown.js'
@@ -16,6 +18,8 @@ import { notChecked } from './not-checked.js'
 import { nextRuns } from './schedule.js'
 import { summarizeTokens, unknownTokens } from './tokens.js'
 import type {
+  AlarmSummary,
+  AlertsSummary,
   DeploymentSummary,
   FunctionSummary,
   ScheduleSummary,
@@ -23,7 +27,10 @@ import type {
   TokenSummary,
 } from './types.js'
 
-export type StatusAwsClients = Pick<AwsClients, 'lambda' | 'scheduler' | 'events' | 'ssm'>
+export type StatusAwsClients = Pick<
+  AwsClients,
+  'lambda' | 'scheduler' | 'events' | 'ssm' | 'sns' | 'cloudwatch'
+>
 
 type Probe<T> =
   | { ok: true; value: T }
@@ -54,6 +61,64 @@ function iso(value: Date | string | undefined): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null
 }
 
+/** "What happened. Next: what to do." as the two halves status shows. */
+function splitDescription(text: string | undefined): { description: string | null; next: string | null } {
+  if (!text) return { description: null, next: null }
+  const at = text.indexOf(NEXT_STEP)
+  if (at < 0) return { description: text, next: null }
+  const next = text.slice(at + NEXT_STEP.length)
+  return { description: text.slice(0, at), next: next.charAt(0).toUpperCase() + next.slice(1) }
+}
+
+/** The failure destination, the alarms deploy makes, and the subscriptions of the topic they notify. */
+async function checkAlerts(name: string, clients: StatusAwsClients): Promise<AlertsSummary> {
+  const kinds = new Map(ALARM_KINDS.map((kind) => [alarmName(name, kind), kind]))
+  const [config, described] = await Promise.all([
+    probe('lambda:GetFunctionEventInvokeConfig', () =>
+      clients.lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name })),
+    ),
+    probe('cloudwatch:DescribeAlarms', () =>
+      clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [...kinds.keys()] })),
+    ),
+  ])
+  const failureDestination = config.ok ? config.value.DestinationConfig?.OnFailure?.Destination || null : null
+  const alarms: AlarmSummary[] = described.ok
+    ? (described.value.MetricAlarms ?? []).flatMap((a) => {
+        const kind = a.AlarmName ? kinds.get(a.AlarmName) : undefined
+        if (!kind || !a.AlarmName) return []
+        return [
+          {
+            name: a.AlarmName,
+            kind,
+            state: a.StateValue ?? null,
+            since: iso(a.StateUpdatedTimestamp),
+            ...splitDescription(a.AlarmDescription),
+          },
+        ]
+      })
+    : []
+  const actions = described.ok
+    ? (described.value.MetricAlarms ?? []).flatMap((a) => a.AlarmActions ?? [])
+    : []
+  const topicArn = actions.find((arn) => arn.includes(':sns:')) ?? failureDestination
+  const subscribed = topicArn
+    ? await probe('sns:ListSubscriptionsByTopic', () => emailSubscriptions(clients.sns, topicArn))
+    : undefined
+  const unreadable = [config, described, ...(subscribed ? [subscribed] : [])].find((p) => !p.ok && !p.absent)
+  const reason = unreadable && !unreadable.ok && !unreadable.absent ? unreadable.reason : null
+  const present = failureDestination !== null || alarms.length > 0
+  return {
+    status: present ? 'present' : reason ? 'unknown' : 'absent',
+    failureDestination,
+    topicArn,
+    subscriptions: subscribed?.ok
+      ? subscribed.value.map((s) => ({ endpoint: s.endpoint, pending: s.arn === undefined }))
+      : null,
+    alarms,
+    reason,
+  }
+}
+
 export interface DeploymentResult {
   deployment: DeploymentSummary
   /** The tokens in the deployment's parameter, when they could be read. */
@@ -66,6 +131,7 @@ export async function checkDeployment(
   now: number,
 ): Promise<DeploymentResult> {
   const names = resourceNames(name)
+  const alertsPromise = checkAlerts(names.functionName, clients)
   const [fn, schedule, rule, parameter] = await Promise.all([
     probe('lambda:GetFunctionConfiguration', () =>
       clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.functionName })),
@@ -198,6 +264,7 @@ export async function checkDeployment(
       function: functionSummary,
       schedule: scheduleSummary,
       tokenParameter: parameterSummary,
+      alerts: await alertsPromise,
     },
     tokens,
   }

@@ -164,6 +164,27 @@ export function judgeHealth(input: HealthInput): Health {
     }
   }
 
+  const alerts = input.deployment.alerts
+  for (const alarm of alerts?.alarms ?? []) {
+    if (alarm.state !== 'ALARM') continue
+    causes.push({
+      code: 'alarm',
+      // A sign-in that expired stops every run until someone acts; the others may heal by themselves.
+      level: alarm.kind === 'sign-in-needed' ? 'FAIL' : 'WARN',
+      message: `Alarm ${alarm.name} is in ALARM${alarm.since ? ` since ${alarm.since}` : ''}: ${alarm.description ?? alarm.kind}`,
+      next: alarm.next ?? `See the alarm in the CloudWatch console: ${alarm.name}.`,
+    })
+  }
+  const pending = (alerts?.subscriptions ?? []).filter((s) => s.pending).map((s) => s.endpoint)
+  if (pending.length > 0) {
+    causes.push({
+      code: 'alerts-unconfirmed',
+      level: 'WARN',
+      message: `No alert reaches ${pending.join(', ')}: the subscription is not confirmed yet.`,
+      next: `Click the link in the email "AWS Notification - Subscription Confirmation" (look in the spam folder too). Lost it? AWS sends a new one: aws sns subscribe --topic-arn ${alerts?.topicArn ?? '<topic>'} --protocol email --notification-endpoint ${pending[0]}`,
+    })
+  }
+
   if (input.drift?.detected) {
     const d = input.drift
     causes.push({

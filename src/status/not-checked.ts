@@ -10,5 +10,6 @@ export function notChecked(name: string, reason: string): DeploymentSummary {
     function: null,
     schedule: null,
     tokenParameter: null,
+    alerts: null,
   }
 }

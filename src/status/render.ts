@@ -2,6 +2,7 @@
 import pc from 'picocolors'
 import type { ArchiveStatus, DatasetStatus } from '../sync/dataset-status.js'
 import type {
+  AlertsSummary,
   DeepSummary,
   DeploymentSummary,
   RunSummary,
@@ -184,6 +185,38 @@ function deploymentLines(
         ? `${p.name}, written ${when(p.lastModified, now)}`
         : `${p.name} ${p.status}${p.reason ? ` (${p.reason})` : ''}`,
     )
+  }
+  if (d.alerts) alertLines(d.alerts, add, now)
+}
+
+function alertLines(a: AlertsSummary, add: (label: string, text: string) => void, now: number): void {
+  if (a.status !== 'present') {
+    add(
+      '  alerts',
+      a.status === 'unknown'
+        ? `unknown (${a.reason ?? 'unreadable'})`
+        : 'none: a failed run reaches nobody (deploy --alert-email ADDR, docs/alerts.md)',
+    )
+    return
+  }
+  add('  on failure', a.failureDestination ?? 'no failure destination')
+  const states = a.alarms.map((alarm) => {
+    const state = alarm.state ?? 'unknown'
+    return `${alarm.kind} ${state}${state === 'ALARM' ? ` since ${when(alarm.since, now)}` : ''}`
+  })
+  add('  alarms', states.length > 0 ? states.join(' · ') : 'none')
+  if (a.subscriptions) {
+    const pending = a.subscriptions.filter((s) => s.pending)
+    add(
+      '  emails',
+      a.subscriptions.length === 0
+        ? `none on ${a.topicArn ?? 'the topic'}`
+        : a.subscriptions
+            .map((s) => `${s.endpoint}${s.pending ? ' (pending confirmation)' : ''}`)
+            .join(', ') + (pending.length > 0 ? ': click the link in the confirmation email' : ''),
+    )
+  } else if (a.reason) {
+    add('  emails', `unknown (${a.reason})`)
   }
 }
 

@@ -21,6 +21,8 @@ export type HealthCode =
   | 'quarantined'
   | 'refresh-token-old'
   | 'drift'
+  | 'alarm'
+  | 'alerts-unconfirmed'
 
 export interface HealthCause {
   code: HealthCode
@@ -141,6 +143,32 @@ export interface TokenParameterSummary {
   reason: string | null
 }
 
+export interface AlarmSummary {
+  name: string
+  /** `sign-in-needed`, `no-successful-run`, `no-new-activity` or `failed-items` (docs/alerts.md). */
+  kind: string
+  /** CloudWatch's `OK`, `ALARM` or `INSUFFICIENT_DATA`. */
+  state: string | null
+  since: string | null
+  /** What happened, from the alarm's description. */
+  description: string | null
+  /** The next step, from the alarm's description. */
+  next: string | null
+}
+
+export interface AlertsSummary {
+  /** `present` when the failure destination or any alarm exists. */
+  status: Presence
+  /** Where the function reports a run that still failed after Lambda's retries; null: nowhere. */
+  failureDestination: string | null
+  /** The topic the alarms notify. */
+  topicArn: string | null
+  /** Email subscriptions of that topic; null when they could not be read. */
+  subscriptions: { endpoint: string; pending: boolean }[] | null
+  alarms: AlarmSummary[]
+  reason: string | null
+}
+
 export interface DeploymentSummary {
   name: string
   /** False when not looked at; `reason` says why (a folder target without --name, no AWS credentials). */
@@ -151,6 +179,8 @@ export interface DeploymentSummary {
   function: FunctionSummary | null
   schedule: ScheduleSummary | null
   tokenParameter: TokenParameterSummary | null
+  /** `deploy --alert-email` / `--alert-topic-arn`: the failure destination, the alarms, the subscriptions. */
+  alerts: AlertsSummary | null
 }
 
 export interface TokenSummary {

@@ -24,7 +24,7 @@ import { WriteGate } from './gate.js'
 import { manifestBody, manifestKeyFor } from './manifest.js'
 import { type ResolvedOptions, resolveOptions } from './options.js'
 import { checkEntry, nextQuarantine, type QuarantinedEntry } from './quarantine.js'
-import { type DatasetState, type Progress, StateKeeper } from './state.js'
+import { type DatasetState, failedRunsInARow, type Progress, StateKeeper } from './state.js'
 import { addDays, DAY_MS, formatGmt, parseGmt } from './time.js'
 import type {
   StopReason,
@@ -676,6 +676,7 @@ class SyncRun {
       exitCode,
       stopReason: this.stopReason,
       manifestKey,
+      failedRunsInARow: failedRunsInARow(this.state?.recentRuns, this.failed),
     })
     // The datasets run here, after the activity checkpoint they build on, so that the run record below
     // (lastRun and the manifest) describes the whole run.

@@ -59,6 +59,20 @@ export interface LastRun {
 }
 
 /** What the pipeline remembers about one data prefix. */
+/**
+ * How many runs in a row, this one included, left activities they could not store: this run's
+ * failures and the state's recent runs (newest first) before it. 0 when this run stored everything.
+ */
+export function failedRunsInARow(previous: readonly LastRun[] | undefined, failedNow: number): number {
+  if (failedNow === 0) return 0
+  let streak = 1
+  for (const run of previous ?? []) {
+    if (run.failed === 0) break
+    streak++
+  }
+  return streak
+}
+
 export interface DatasetState {
   /** The newest `startTimeGMT` stored. */
   newestStartTimeGMT?: string

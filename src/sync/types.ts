@@ -85,6 +85,11 @@ export interface SyncReport {
   stopReason: StopReason
   /** The run manifest's key (not written with dryRun). */
   manifestKey: string
+  /**
+   * Runs in a row, this one included, that left activities they could not store (the state keeps the
+   * last 10 runs): what the deployment's failed-items alarm watches. 0 when this run stored them all.
+   */
+  failedRunsInARow?: number
   /** Per dataset, when more than activities was asked for (`--data`). */
   /** `sync --notify`: what each webhook answered (the CLI adds it; hosts only, never a URL). */
   notifications?: { host: string; shape: string; ok: boolean; status?: number; error?: string }[]

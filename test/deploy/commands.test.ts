@@ -98,6 +98,68 @@ describe('deploy and destroy commands', () => {
     expect(plan.stdout).toContain('Runs cron(0 6 * * ? *) in America/Chicago (EventBridge Scheduler "cli").')
   })
 
+  it('deploy --alert-email (repeatable) says to confirm the subscription; --json carries the alerts', async () => {
+    const args = ['--bucket', 'cli-lake', '--name', 'cli-alerts', '--alert-email', 'a@example.com']
+    const human = await run('deploy', [
+      ...args,
+      '--alert-email',
+      'b@example.com',
+      '--alert-no-data-days',
+      '3',
+    ])
+    expect(human.exitCode).toBe(0)
+    expect(human.stdout).toMatch(/^ {2}create +sns-topic +cli-alerts-alerts$/m)
+    expect(human.stdout).toMatch(/^ {2}create +cloudwatch-alarm +cli-alerts-sign-in-needed$/m)
+    expect(human.stdout).toContain(
+      `Alerts: 4 alarms and the failure destination on arn:aws:sns:${TEST_REGION}:${accountId}:cli-alerts-alerts.`,
+    )
+    expect(human.stdout).toContain(
+      'Confirm the subscription in your inbox: AWS sends a link to a@example.com, b@example.com',
+    )
+    const json = await run('deploy', [...args, '--json'])
+    expect(json.exitCode).toBe(0)
+    expect(json.json?.alerts).toMatchObject({
+      topicArn: `arn:aws:sns:${TEST_REGION}:${accountId}:cli-alerts-alerts`,
+      topicCreatedByDeploy: true,
+      emails: ['a@example.com'],
+      alarms: ['cli-alerts-sign-in-needed', 'cli-alerts-no-successful-run', 'cli-alerts-failed-items'],
+      failureDestination: `arn:aws:sns:${TEST_REGION}:${accountId}:cli-alerts-alerts`,
+    })
+  })
+
+  it('refuses alert flags that cannot work with exit 2 and a next step, before any AWS call', async () => {
+    const base = ['--bucket', 'cli-lake', '--name', 'cli-alert-bad']
+    const cases: [string[], string][] = [
+      [['--alert-email', 'not-an-address'], '--alert-email "not-an-address" is not an email address'],
+      [
+        [
+          '--alert-email',
+          'a@example.com',
+          '--alert-topic-arn',
+          `arn:aws:sns:${TEST_REGION}:123456789012:mine`,
+        ],
+        '--alert-email and --alert-topic-arn cannot be combined',
+      ],
+      [
+        ['--alert-topic-arn', 'arn:aws:sns:us-east-1:123456789012:mine.fifo'],
+        'is not the ARN of a standard SNS topic',
+      ],
+      [['--alert-no-data-days', '3'], '--alert-no-data-days needs somewhere to send the alarm'],
+      [['--alert-email', 'a@example.com', '--alert-no-data-days', '8'], 'must be a whole number from 1 to 7'],
+      [
+        ['--alert-topic-arn', 'arn:aws:sns:eu-west-1:123456789012:mine'],
+        `is in eu-west-1, the function in ${TEST_REGION}`,
+      ],
+    ]
+    for (const [flags, message] of cases) {
+      const refused = await run('deploy', [...base, ...flags])
+      expect({ flags, exitCode: refused.exitCode }).toEqual({ flags, exitCode: 2 })
+      expect(refused.stderr).toContain(message)
+    }
+    const left = await run('destroy', ['--name', 'cli-alert-bad', '--dry-run', '--json'])
+    expect(changesOf(left).filter((c) => c.action === 'delete')).toEqual([])
+  })
+
   it('refuses the deprecated nodejs20.x runtime and a deploy without a local login', async () => {
     const runtime = await run('deploy', [
       '--bucket',

@@ -3,11 +3,13 @@
  * each client sends, an in-memory token store, and a stand-in bundle (deploy only zips and uploads it).
  */
 import { randomInt } from 'node:crypto'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { S3Client } from '@aws-sdk/client-s3'
 import { SchedulerClient } from '@aws-sdk/client-scheduler'
+import { SNSClient } from '@aws-sdk/client-sns'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import { type AwsClients, DEFAULT_SCHEDULE, type DeployOptions } from '../../src/deploy/index.js'
@@ -45,6 +47,8 @@ export function awsClients(config: {
     events: new EventBridgeClient(config),
     ssm: new SSMClient(config),
     sts: new STSClient(config),
+    sns: new SNSClient(config),
+    cloudwatch: new CloudWatchClient(config),
     s3: new S3Client({ ...config, forcePathStyle: true }),
   }
 }

@@ -1,6 +1,7 @@
 """moto's AWS emulator (the app that `moto_server` runs), served the way the tests need it.
 
-Three changes from plain `moto_server`, none of them to what an AWS API answers:
+Four changes from plain `moto_server`; only the fourth is to what an AWS API answers, and it makes
+moto answer as AWS does:
 
 1. PutObject runs under a lock. moto 5.2 checks If-None-Match / If-Match and then writes, with
    nothing in between to stop another request thread, so two of eight concurrent conditional PUTs can
@@ -11,6 +12,9 @@ Three changes from plain `moto_server`, none of them to what an AWS API answers:
    connection: a new TCP connection per request, as no real S3 endpoint behaves.
 3. moto lists its own package folder (about 180 stat calls) on every request to find the service;
    the list never changes while it runs, so it is read once.
+4. PutFunctionEventInvokeConfig replaces the function's configuration, as AWS documents ("If a
+   configuration already exists for a function, this operation overwrites it"). moto 5.2 appends a
+   second one and keeps answering with the first, so a destination could never be taken off.
 
 And one test-only route: `POST /__test/s3-seed` with `{"bucket": B, "objects": {key: text}}` puts
 many objects straight into the emulator's memory (20,000 in seconds, where one PutObject each takes
@@ -26,6 +30,7 @@ import threading
 
 import waitress
 from moto import backends
+from moto.awslambda.models import EventInvokeConfig, LambdaBackend
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.s3.models import s3_backends
@@ -41,6 +46,15 @@ def _atomic_put_object(self):
 
 
 S3Response.put_object = _atomic_put_object
+
+def _put_event_invoke_config(self, function_name, config):
+    fn = self.get_function(function_name)
+    event_config = EventInvokeConfig(fn.function_arn, fn.last_modified, config)
+    fn.event_invoke_config = [event_config]
+    return event_config.response()
+
+
+LambdaBackend.put_function_event_invoke_config = _put_event_invoke_config
 
 _modules = tuple(backends.list_of_moto_modules())
 backends.list_of_moto_modules = lambda: _modules

@@ -4,6 +4,7 @@
  * a successful run, a run whose Garmin sign-in expired, a run with failed datasets.
  */
 import { describe, expect, it } from 'vitest'
+import { type AlarmSpec, alarmSpecs } from '../../src/deploy/alerts.js'
 import { AuthError } from '../../src/garmin/errors.js'
 import type { ActivitySource } from '../../src/garmin/types.js'
 import { createHandler } from '../../src/lambda/handler.js'
@@ -115,6 +116,7 @@ describe('Lambda metrics (Embedded Metric Format)', () => {
       exitCode: 0,
       created: 2,
       failed: 0,
+      failedRunsInARow: 0,
       durationMs: 1234,
     })
     expect(m.find((x) => x.metric === 'durationMs')?.unit).toBe('Milliseconds')
@@ -158,5 +160,105 @@ describe('Lambda metrics (Embedded Metric Format)', () => {
     expect(m.filter((x) => x.dimensions.Dataset).every((x) => x.dimensions.Deployment === 'nightly')).toBe(
       true,
     )
+  })
+})
+
+/** What an alarm's statistic makes of one period holding these values, against its threshold. */
+function breaches(spec: AlarmSpec, values: number[]): boolean {
+  const statistic = spec.Statistic === 'Sum' ? values.reduce((a, b) => a + b, 0) : Math.max(...values)
+  return spec.ComparisonOperator === 'GreaterThanOrEqualToThreshold'
+    ? statistic >= spec.Threshold
+    : statistic < spec.Threshold
+}
+
+describe('the alarms deploy creates watch what the handler emits', () => {
+  // The function is named after the deployment, which is the Deployment dimension's value.
+  const specs = alarmSpecs({ name: 'nightly', bucket: 'my-lake', noDataDays: 3 })
+  const runs = {
+    signInExpired: async () => {
+      throw new AuthError('Garmin refused the refresh token')
+    },
+    successful: async () => REPORT,
+    itemsFailed: async () => ({
+      ...REPORT,
+      created: 0,
+      failed: 2,
+      failedRunsInARow: 3,
+      exitCode: 5 as const,
+      partial: true,
+    }),
+    // Failures on the second run in a row only: not yet an alarm.
+    itemsFailedTwice: async () => ({
+      ...REPORT,
+      created: 1,
+      failed: 2,
+      failedRunsInARow: 2,
+      exitCode: 5 as const,
+      partial: true,
+    }),
+  }
+
+  /** The values CloudWatch would record for the alarm's exact metric (namespace, name, dimension set). */
+  async function seen(spec: AlarmSpec, sync: () => Promise<SyncReport>): Promise<number[]> {
+    const wanted = Object.fromEntries(spec.Dimensions.map((d) => [d.Name, d.Value]))
+    return metricsOf(await run(sync))
+      .filter(
+        (x) =>
+          x.namespace === spec.Namespace &&
+          x.metric === spec.MetricName &&
+          JSON.stringify(Object.entries(x.dimensions).sort()) ===
+            JSON.stringify(Object.entries(wanted).sort()),
+      )
+      .map((x) => x.value)
+  }
+
+  it('every alarm: its namespace, metric name and dimensions are on the lines of every kind of run', async () => {
+    expect(specs.map((s) => s.kind).sort()).toEqual([
+      'failed-items',
+      'no-new-activity',
+      'no-successful-run',
+      'sign-in-needed',
+    ])
+    for (const spec of specs) {
+      for (const [kind, sync] of Object.entries(runs)) {
+        expect({ alarm: spec.AlarmName, run: kind, values: (await seen(spec, sync)).length }).toEqual({
+          alarm: spec.AlarmName,
+          run: kind,
+          values: 1,
+        })
+      }
+    }
+  })
+
+  it("each alarm's statistic and threshold tell the run it is about from a good one", async () => {
+    const verdicts: Record<string, Record<string, boolean>> = {}
+    for (const spec of specs) {
+      verdicts[spec.kind] = {}
+      for (const [kind, sync] of Object.entries(runs)) {
+        ;(verdicts[spec.kind] as Record<string, boolean>)[kind] = breaches(spec, await seen(spec, sync))
+      }
+    }
+    expect(verdicts).toEqual({
+      'sign-in-needed': {
+        signInExpired: true,
+        successful: false,
+        itemsFailed: false,
+        itemsFailedTwice: false,
+      },
+      // A partial run with failed items still succeeded: the next run resumes.
+      'no-successful-run': {
+        signInExpired: true,
+        successful: false,
+        itemsFailed: false,
+        itemsFailedTwice: false,
+      },
+      'failed-items': { signInExpired: false, successful: false, itemsFailed: true, itemsFailedTwice: false },
+      'no-new-activity': {
+        signInExpired: true,
+        successful: false,
+        itemsFailed: true,
+        itemsFailedTwice: false,
+      },
+    })
   })
 })

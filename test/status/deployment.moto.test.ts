@@ -4,10 +4,12 @@
  * an EventBridge rule deployment; and the ways reading it can fail (nothing deployed, access denied,
  * no credentials), none of which may crash status.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { SchedulerClient } from '@aws-sdk/client-scheduler'
+import { SNSClient } from '@aws-sdk/client-sns'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { type AwsClients, type DeployOptions, deploy } from '../../src/deploy/index.js'
@@ -39,6 +41,8 @@ function statusClients(config: {
     scheduler: new SchedulerClient(base),
     events: new EventBridgeClient(base),
     ssm: new SSMClient(base),
+    sns: new SNSClient(base),
+    cloudwatch: new CloudWatchClient(base),
   }
 }
 const MARCH_12_2027 = Date.UTC(2027, 2, 12, 18, 0, 0)
@@ -179,6 +183,12 @@ describe('when AWS will not tell', () => {
       })
       expect(deployment.tokenParameter).toMatchObject({
         status: 'unknown',
+        reason: expect.stringMatching(/access denied/),
+      })
+      expect(deployment.alerts).toMatchObject({
+        status: 'unknown',
+        alarms: [],
+        subscriptions: null,
         reason: expect.stringMatching(/access denied/),
       })
       expect(tokens).toBeNull()

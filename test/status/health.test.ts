@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest'
 import { AuthError } from '../../src/garmin/errors.js'
 import type { StoredTokens } from '../../src/garmin/types.js'
-import { gatherStatus, type StatusReport } from '../../src/status/index.js'
+import { judgeHealth } from '../../src/status/health.js'
+import { type AlertsSummary, gatherStatus, type StatusReport } from '../../src/status/index.js'
 import { runSync } from '../../src/sync/index.js'
 import { MemoryTokenStore } from '../deploy/helpers.js'
 import { FakeClock } from '../helpers/fake-clock.js'
@@ -137,5 +138,68 @@ describe('health verdict', () => {
     const report = await w.status()
     expect(report.health.verdict).toBe('FAIL')
     expect(codes(report)).toEqual(['nothing-synced', 'auth-failed'])
+  })
+
+  it('alerts: an alarm in ALARM is a cause with the next step of its description; unconfirmed emails WARN', async () => {
+    const w = world()
+    await w.sync('lambda')
+    const report = await w.status()
+    const alerts: AlertsSummary = {
+      status: 'present',
+      failureDestination: 'arn:aws:sns:us-east-1:123456789012:garmin-s3-alerts',
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:garmin-s3-alerts',
+      subscriptions: [
+        { endpoint: 'a@example.com', pending: false },
+        { endpoint: 'b@example.com', pending: true },
+      ],
+      alarms: [
+        {
+          name: 'garmin-s3-failed-items',
+          kind: 'failed-items',
+          state: 'ALARM',
+          since: '2026-11-28T06:00:00.000Z',
+          description: 'Every run left items it could not store, 3 days in a row.',
+          next: 'garmin-s3 status --name garmin-s3 --bucket my-lake lists them.',
+        },
+        {
+          name: 'garmin-s3-sign-in-needed',
+          kind: 'sign-in-needed',
+          state: 'OK',
+          since: null,
+          description: null,
+          next: null,
+        },
+      ],
+      reason: null,
+    }
+    const health = judgeHealth({
+      now: w.clock.now(),
+      state: report.state,
+      activities: report.activities,
+      lastRun: report.lastRun,
+      lastSuccessAt: report.lastSuccessAt,
+      deployment: { ...report.deployment, alerts },
+      tokens: report.tokens.local,
+      drift: null,
+    })
+    expect(health.verdict).toBe('WARN')
+    expect(health.causes).toEqual([
+      {
+        code: 'alarm',
+        level: 'WARN',
+        message:
+          'Alarm garmin-s3-failed-items is in ALARM since 2026-11-28T06:00:00.000Z: Every run left items it could not store, 3 days in a row.',
+        next: 'garmin-s3 status --name garmin-s3 --bucket my-lake lists them.',
+      },
+      expect.objectContaining({
+        code: 'alerts-unconfirmed',
+        level: 'WARN',
+        message: expect.stringContaining('b@example.com'),
+      }),
+    ])
+    expect(health.causes[1]?.next).toContain(
+      'aws sns subscribe --topic-arn arn:aws:sns:us-east-1:123456789012:garmin-s3-alerts',
+    )
+    expect(health.causes[1]?.message).not.toContain('a@example.com')
   })
 })

@@ -124,6 +124,7 @@ const report: StatusReport = {
       lastModified: '2026-11-28T12:00:00.000Z',
       reason: null,
     },
+    alerts: null,
   },
   tokens: {
     local: {

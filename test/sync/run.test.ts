@@ -243,6 +243,34 @@ describe('failures', () => {
     expect(w.store.stats().requests.PutObject).toBeLessThanOrEqual(2 + 3)
   })
 
+  it('counts the runs in a row that left activities unstored, from the state, and a clean run resets it', async () => {
+    const w = world({ count: 20 })
+    const victim = w.garmin.listAll()[5]!
+    const failVictim = (id = victim.activityId) =>
+      w.store.failWhen({
+        op: 'putIfAbsent',
+        key: `${PREFIX}activity_${id}.json`,
+        times: 1,
+        error: () =>
+          Object.assign(new StoreError('S3 is unavailable: PutObject failed with 503'), { retryable: true }),
+      })
+    const streaks: number[] = []
+    for (let run = 0; run < 3; run++) {
+      failVictim()
+      const report = await w.sync()
+      expect(report.failed).toBe(1)
+      streaks.push(report.failedRunsInARow ?? -1)
+    }
+    const clean = await w.sync()
+    expect(clean).toMatchObject({ failed: 0, created: 1 })
+    expect([...streaks, clean.failedRunsInARow]).toEqual([1, 2, 3, 0])
+    // The clean run broke the streak: the next failure starts again at 1.
+    const [newer] = w.garmin.addNewer(1)
+    failVictim(newer!.activityId)
+    const again = await w.sync()
+    expect(again).toMatchObject({ failed: 1, failedRunsInARow: 1 })
+  })
+
   it.each([
     ['a revoked token', () => new AuthError('Garmin refused the refresh token (invalid_grant)'), 3],
     ['a 429 storm', () => new RateLimitedError('Garmin kept answering 429'), 4],

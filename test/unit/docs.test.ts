@@ -68,7 +68,7 @@ function relativeLinks(text: string): string[] {
 
 describe('README.md and docs/', () => {
   it('the README stays under 25 KB: the reference belongs in docs/', () => {
-    expect(statSync(README).size).toBeLessThan(25 * 1024)
+    expect(statSync(README).size).toBeLessThan(25_000)
   })
 
   it('every relative link in README.md and docs/*.md leads to a file, and every #anchor to a heading', () => {
