@@ -18,7 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { build } from 'esbuild'
 import { GarminClient } from '../src/garmin/client.js'
 import { resolveEndpoints } from '../src/garmin/endpoints.js'
@@ -339,6 +339,26 @@ async function main(): Promise<void> {
       if (m.created !== 0) throw new Error(`the no-op run "${name}" wrote ${m.created} activities`)
     }
 
+    say(`reconcile of ${N} stored, nothing changed (--reconcile, pages of 1,000)...`)
+    const reconcile = await measure(
+      big,
+      job(big, tokens.big, { algorithm: 'ours', mode: 'daily', target: oursBucket, reconcile: true }),
+    )
+    if (reconcile.created !== 0 || (reconcile.changed ?? 0) !== 0)
+      throw new Error(
+        `the reconcile of an unchanged account wrote ${reconcile.created} and changed ${reconcile.changed}`,
+      )
+    const stateObject = await s3.send(
+      new GetObjectCommand({ Bucket: oursBucket.bucket, Key: 'raw-data/_garmin-s3/state.json' }),
+    )
+    const stateBytes = (await stateObject.Body!.transformToByteArray()).byteLength
+    const changes = {
+      reconcile,
+      listCalls: reconcile.garmin.list ?? 0,
+      stateBytes,
+      fingerprintBytes: N * 6,
+    }
+
     say(`${N} activities into a folder, no latency...`)
     const folder = await measure(
       fast,
@@ -455,6 +475,7 @@ async function main(): Promise<void> {
       figures,
       backfill: { ours: oursBackfill, original: originalBackfill, oursSmall: smallBackfill },
       noop,
+      changes,
       folder,
       modelled,
       datasets,
@@ -515,6 +536,7 @@ type Results = {
     noopConstant: boolean
   }
   backfill: { ours: Measured; original: Measured }
+  changes: { reconcile: Measured; listCalls: number; stateBytes: number; fingerprintBytes: number }
   noop: Record<
     'ours' | 'oursSmall' | 'oursNoDaysBack' | 'oursSmallNoDaysBack' | 'original' | 'originalSmall',
     Measured
@@ -547,6 +569,19 @@ function renderTable(r: Results): string {
     f.noopConstant ? 'yes' : 'NO',
     'yes (but ~1 HEAD per recent activity)',
     `O(1)  ${mark(f.noopConstant)}`,
+  )
+  const ch = r.changes
+  row(
+    `reconcile of ${N} stored, nothing changed (docs/changes.md)`,
+    `${ch.listCalls} Garmin list calls + ${ch.reconcile.storeRequests} S3, ${s(ch.reconcile.wallMs)}`,
+    'n/a (never looks again)',
+    `<= 12 + 12  ${mark(ch.listCalls <= 12 && ch.reconcile.storeRequests <= 12)}`,
+  )
+  row(
+    `state.json at ${N} activities`,
+    `${(ch.stateBytes / 1024).toFixed(0)} KB (fingerprints ${(ch.fingerprintBytes / 1024).toFixed(0)} KB)`,
+    'n/a (no state)',
+    `fingerprints <= 1 KB/100  ${mark(ch.fingerprintBytes <= (N / 100) * 1024)}`,
   )
   row(
     `backfill of ${N}, ${LATENCY_MS} ms Garmin latency, moto S3`,

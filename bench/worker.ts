@@ -30,6 +30,8 @@ export interface WorkerJob {
   /** For ours: `--data` (default activities only) and `--since`. */
   datasets?: string[]
   since?: string
+  /** For ours: `--reconcile` (compare the whole list, docs/changes.md). */
+  reconcile?: boolean
 }
 
 export interface WorkerResult {
@@ -41,6 +43,8 @@ export interface WorkerResult {
   skipped: number
   failed: number
   exitCode: number
+  /** Activities replaced by a newer version (a reconcile's false changes, when there are none to find). */
+  changed?: number
   /** What this process sent, by kind (the harness also reads the simulator's own count). */
   garmin: Record<string, number>
   store: Record<string, number>
@@ -125,6 +129,7 @@ async function main(job: WorkerJob): Promise<WorkerResult> {
       ...(job.daysBack === undefined ? {} : { daysBack: job.daysBack }),
       ...(job.datasets === undefined ? {} : { datasets: job.datasets }),
       ...(job.since === undefined ? {} : { since: job.since }),
+      ...(job.reconcile ? { reconcile: true } : {}),
     },
     { garmin, store },
   )
@@ -137,6 +142,7 @@ async function main(job: WorkerJob): Promise<WorkerResult> {
     skipped: report.skipped,
     failed: report.failed,
     exitCode: report.exitCode,
+    ...(report.changed === undefined ? {} : { changed: report.changed }),
     garmin: countsSince(garmin.stats().requests, garminBefore),
     store: report.requests.store,
     baselineMaxRssKb,

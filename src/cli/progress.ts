@@ -217,6 +217,11 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
     ...(report.skipped > 0 ? [`${formatCount(report.skipped)} outside the date range`] : []),
     `${formatCount(report.failed)} failed`,
     ...(report.invalid > 0 ? [`${formatCount(report.invalid)} quarantined`] : []),
+    // Edits and deletions followed (docs/changes.md).
+    ...(report.changed ? [`${formatCount(report.changed)} changed in Garmin (old versions kept)`] : []),
+    ...(report.deleted ? [`${formatCount(report.deleted)} deleted in Garmin (tombstones)`] : []),
+    ...(report.pruned ? [`${formatCount(report.pruned)} moved into the history`] : []),
+    ...(report.reconciled ? ['whole list compared'] : []),
     formatDuration(report.durationMs),
   ]
   lines.push(`  ${counts.join(' · ')}`)

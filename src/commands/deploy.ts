@@ -52,6 +52,12 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
         'What the function copies, a comma list or all (default activities); the IAM policy covers exactly their prefixes. See docs/layout.md.',
     }),
     'days-back': Flags.integer({ description: 'Limit each run to activities of the last N days.', min: 1 }),
+    'reconcile-days': Flags.integer({
+      description:
+        'Compare the whole activity list every N days (edits and deletions, docs/changes.md; default 7, 0: never).',
+      min: 0,
+      max: 366,
+    }),
     name: deploymentNameFlag('Prefix of every AWS resource, so deployments can coexist.'),
     region: awsRegionFlag(),
     'bucket-region': bucketRegionFlag("The bucket's region, when it is not the function's (--region)."),
@@ -131,6 +137,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
           prefix,
           controlPrefix: controlPrefixFor(prefix),
           ...(flags['days-back'] !== undefined ? { daysBack: flags['days-back'] } : {}),
+          ...(flags['reconcile-days'] !== undefined ? { reconcileDays: flags['reconcile-days'] } : {}),
           ...(flags.data !== undefined ? { datasets } : {}),
           ...(flags['bucket-region'] ? { bucketRegion: flags['bucket-region'] } : {}),
           runtime: validateRuntime(flags.runtime),

@@ -21,6 +21,7 @@ import {
 import { DEFAULT_OUT_DIR, DEFAULT_PREFIX, openStore, validatePrefix } from '../store/target.js'
 import {
   DATASET_NAMES,
+  DEFAULT_RECONCILE_DAYS,
   DEFAULT_RELOAD_BUDGET,
   DEFAULT_REVISE_DAYS,
   parseDatasets,
@@ -61,7 +62,9 @@ export default class Sync extends BaseCommand {
   static override summary = 'Copy new Garmin activities into an S3 bucket or a local folder.'
 
   static override description =
-    `Incremental and write-once: each activity is stored once as ${DEFAULT_PREFIX}activity_<id>.json (the list entry exactly as Garmin sent it), and a run with nothing new costs one Garmin call and three storage requests. The first run copies the whole history and adopts what is already there (for example a bucket filled by the original Python Lambda) without rewriting it.
+    `Incremental: each activity is stored as ${DEFAULT_PREFIX}activity_<id>.json (the list entry exactly as Garmin sent it), and a run with nothing new costs one Garmin call and three storage requests. The first run copies the whole history and adopts what is already there (for example a bucket filled by the original Python Lambda) without rewriting it.
+
+Edits in Garmin replace the stored entry, whose old version is kept in raw-data/garmin-json-history/ (create-only, then a compare-and-swap); daily runs check the last 7 days, --reconcile (by itself every --reconcile-days days) the whole list, and activities deleted in Garmin get a tombstone in raw-data/garmin-json-deleted/ (nothing is deleted). --no-track-changes keeps the original skip-only behaviour. See docs/changes.md.
 
 Without --bucket or --out, data goes to the folder ${DEFAULT_OUT_DIR}. A checkpoint and one manifest per run are kept beside the data prefix in _garmin-s3/ (e.g. raw-data/_garmin-s3/state.json).
 
@@ -74,6 +77,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     '<%= config.bin %> sync --bucket my-lake --dry-run',
     '<%= config.bin %> sync --bucket my-lake --endpoint http://127.0.0.1:9000 --path-style',
     '<%= config.bin %> sync --bucket my-lake --max-duration 10m --json',
+    '<%= config.bin %> sync --bucket my-lake --reconcile',
   ]
 
   static override flags = {
@@ -97,6 +101,23 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     }),
     'reload-budget': Flags.integer({
       description: `Daily datasets: ask Garmin back at most N archived days per run, oldest first (Garmin grants about 30 a day; 0 to 1000, default ${DEFAULT_RELOAD_BUDGET}). See docs/archive.md.`,
+    }),
+    'track-changes': Flags.boolean({
+      description:
+        'Follow edits in Garmin: a changed activity replaces the stored one, whose old version goes to raw-data/garmin-json-history/ (default). --no-track-changes keeps the original skip-only behaviour. See docs/changes.md.',
+      allowNo: true,
+      default: true,
+    }),
+    reconcile: Flags.boolean({
+      description:
+        'Compare the whole activity list now (pages of 1,000): changes everywhere, and deletions (tombstones in raw-data/garmin-json-deleted/).',
+    }),
+    'reconcile-days': Flags.integer({
+      description: `Reconcile by itself once the last reconcile is N days old (0 to 366, default RECONCILE_DAYS, else ${DEFAULT_RECONCILE_DAYS}; 0: only with --reconcile).`,
+    }),
+    'prune-deleted': Flags.boolean({
+      description:
+        'Move the data object of each activity deleted in Garmin into its history (nothing is deleted without it).',
     }),
     'max-duration': Flags.string({
       description: 'Stop cleanly and checkpoint before this much time (90s, 10m, 1h).',
@@ -156,6 +177,9 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     const maxDurationMs =
       flags['max-duration'] === undefined ? undefined : parseDuration(flags['max-duration'])
     const datasets = parseDatasets(flags.data ?? env.DATASETS)
+    const reconcileDays =
+      flags['reconcile-days'] ??
+      (env.RECONCILE_DAYS?.trim() ? parseDaysBack(env.RECONCILE_DAYS, 'RECONCILE_DAYS') : undefined)
     const clock = this.clock()
     const startedAt = clock.now()
     const options: SyncOptions = {
@@ -168,6 +192,10 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       datasets,
       ...(flags['revise-days'] === undefined ? {} : { reviseDays: flags['revise-days'] }),
       ...(flags['reload-budget'] === undefined ? {} : { reloadBudget: flags['reload-budget'] }),
+      trackChanges: flags['track-changes'],
+      reconcile: flags.reconcile,
+      ...(reconcileDays === undefined ? {} : { reconcileDays }),
+      pruneDeleted: flags['prune-deleted'],
       ...(maxDurationMs === undefined ? {} : { deadline: startedAt + maxDurationMs }),
       runner: env.GITHUB_ACTIONS === 'true' ? 'github-actions' : 'cli',
       toolVersion: this.config.version,

@@ -25,6 +25,8 @@ export interface DeployOptions {
   /** The sibling prefix for state and run manifests (`raw-data/_garmin-s3/`). */
   controlPrefix: string
   daysBack?: number
+  /** RECONCILE_DAYS of the function (docs/changes.md); unset: the default of 7. */
+  reconcileDays?: number
   /** What the function copies (`--data`); absent or `['activities']` = activities only. */
   datasets?: string[]
   runtime: LambdaRuntime
@@ -118,6 +120,7 @@ export function validateDeployOptions(options: DeployOptions): DeployOptions {
   intInRange('--memory', options.memory, 128, 10240)
   intInRange('--timeout', options.timeout, 10, 900)
   if (options.daysBack !== undefined) intInRange('--days-back', options.daysBack, 1, 36500)
+  if (options.reconcileDays !== undefined) intInRange('--reconcile-days', options.reconcileDays, 0, 366)
   if (options.bucketRegion !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.bucketRegion)) {
     throw new UsageError(`--bucket-region "${options.bucketRegion}" is not an AWS region`, {
       hint: 'For example us-east-1 or eu-central-1.',

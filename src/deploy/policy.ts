@@ -2,6 +2,7 @@
  * The IAM documents a deployment writes, as pure functions, plus a comparison that ignores the
  * cosmetic differences IAM introduces (URL-encoding, a string where we wrote a one-item list, order).
  */
+import { siblingPrefix } from '../store/keys.js'
 
 interface PolicyStatement {
   Sid?: string
@@ -75,7 +76,15 @@ export interface ExecutionPolicyInput {
  */
 export function executionPolicy(input: ExecutionPolicyInput): PolicyDocument {
   const bucketArn = `arn:${input.partition}:s3:::${input.bucket}`
-  const prefixes = [...new Set([input.prefix, ...(input.datasetPrefixes ?? []), input.controlPrefix])]
+  // Edited activities keep their old versions and deletions their tombstones beside the data prefix
+  // (docs/changes.md); a bucket-root deployment covers them already.
+  const versions =
+    input.prefix === ''
+      ? []
+      : [siblingPrefix(input.prefix, 'history'), siblingPrefix(input.prefix, 'deleted')]
+  const prefixes = [
+    ...new Set([input.prefix, ...versions, ...(input.datasetPrefixes ?? []), input.controlPrefix]),
+  ]
   return {
     Version: '2012-10-17',
     Statement: [

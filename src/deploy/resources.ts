@@ -454,6 +454,7 @@ export function functionEnvironment(
       tokenParameter: names.tokenParameter,
       garminDomain: desired.tokens.domain,
       ...(options.daysBack !== undefined ? { daysBack: options.daysBack } : {}),
+      ...(options.reconcileDays !== undefined ? { reconcileDays: options.reconcileDays } : {}),
       ...(extraDatasets(options.datasets).length > 0 ? { datasets: [...(options.datasets ?? [])] } : {}),
       ...(options.bucketRegion ? { bucketRegion: options.bucketRegion } : {}),
     }),

@@ -20,6 +20,10 @@ export interface HandlerConfig {
   concurrency?: number
   /** DATASETS: what to copy (`activities`, `fit`, `sleep`, ... or `all`); default activities. */
   datasets?: string[]
+  /** RECONCILE_DAYS: compare the whole activity list every N days (default 7; 0: never). docs/changes.md */
+  reconcileDays?: number
+  /** TRACK_CHANGES=false: the original skip-only behaviour (edits and deletions not followed). */
+  trackChanges?: boolean
 }
 
 class ConfigError extends GarminS3Error {}
@@ -46,7 +50,28 @@ export function encodeEnvironment(config: HandlerConfig): Record<string, string>
     ...(config.datasets !== undefined ? { DATASETS: config.datasets.join(',') } : {}),
     ...(config.bucketRegion ? { BUCKET_REGION: config.bucketRegion } : {}),
     ...(config.concurrency !== undefined ? { CONCURRENCY: String(config.concurrency) } : {}),
+    ...(config.reconcileDays !== undefined ? { RECONCILE_DAYS: String(config.reconcileDays) } : {}),
+    ...(config.trackChanges === false ? { TRACK_CHANGES: 'false' } : {}),
   }
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, problems: string[]): number | undefined {
+  const text = env[name]?.trim()
+  if (!text) return undefined
+  if (!/^\d{1,3}$/.test(text)) {
+    problems.push(`${name} must be a whole number of days, 0 or more (got "${text}")`)
+    return undefined
+  }
+  return Number(text)
+}
+
+function booleanFlag(env: NodeJS.ProcessEnv, name: string, problems: string[]): boolean | undefined {
+  const text = env[name]?.trim().toLowerCase()
+  if (!text) return undefined
+  if (text === 'true') return true
+  if (text === 'false') return false
+  problems.push(`${name} must be true or false (got "${env[name]?.trim()}")`)
+  return undefined
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
@@ -56,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     problems.push(`missing environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`)
   const daysBack = positiveInt(env, 'DAYS_BACK', problems)
   const concurrency = positiveInt(env, 'CONCURRENCY', problems)
+  const reconcileDays = wholeNumber(env, 'RECONCILE_DAYS', problems)
+  const trackChanges = booleanFlag(env, 'TRACK_CHANGES', problems)
   const tokenParameter = env.TOKEN_PARAMETER?.trim() ?? ''
   let datasets: string[] | undefined
   try {
@@ -83,5 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     ...(bucketRegion ? { bucketRegion } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(datasets !== undefined ? { datasets } : {}),
+    ...(reconcileDays !== undefined ? { reconcileDays } : {}),
+    ...(trackChanges === false ? { trackChanges } : {}),
   }
 }

@@ -177,6 +177,8 @@ export function createHandler(deps: HandlerDeps = {}) {
         ...(config.daysBack !== undefined ? { daysBack: config.daysBack } : {}),
         ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
         ...(config.datasets !== undefined ? { datasets: config.datasets } : {}),
+        ...(config.reconcileDays !== undefined ? { reconcileDays: config.reconcileDays } : {}),
+        ...(config.trackChanges === false ? { trackChanges: false } : {}),
       }
       report = await sync(options, { garmin, store, clock, log: onEvent })
     } catch (error) {
@@ -202,6 +204,10 @@ export function createHandler(deps: HandlerDeps = {}) {
       existing: report.existing,
       skipped: report.skipped,
       failed: report.failed,
+      // Edits and deletions followed (docs/changes.md), only when there were some.
+      ...(report.changed ? { changed: report.changed } : {}),
+      ...(report.deleted ? { deleted: report.deleted } : {}),
+      ...(report.reconciled ? { reconciled: true } : {}),
       partial: report.partial,
       exitCode: report.exitCode,
       stopReason: report.stopReason ?? stop?.reason,

@@ -6,6 +6,7 @@
  */
 import type { Store } from '../store/types.js'
 import { decodeCatalog } from '../sync/catalog.js'
+import { decodeIds } from '../sync/id-list.js'
 import {
   activityIdFromKey,
   controlPrefixFor,
@@ -14,8 +15,9 @@ import {
   stateKeyFor,
 } from '../sync/index.js'
 import { parseStateFile } from '../sync/state.js'
+import { DAY_MS } from '../sync/time.js'
 import { messageOf } from '../unknown.js'
-import type { ActivitySummary, DeepSummary, RunSummary, StateSummary } from './types.js'
+import type { ActivitySummary, ChangeSummary, DeepSummary, RunSummary, StateSummary } from './types.js'
 
 const EXAMPLES = 10
 /** At most one page of a listing when peeking for data without state. */
@@ -123,6 +125,23 @@ export function activitySummary(
     historyComplete: dataset ? dataset.backfillComplete : null,
     quarantined: dataset ? (dataset.quarantine?.length ?? 0) : null,
     dataPresent,
+    changes: dataset ? changeSummary(dataset) : null,
+  }
+}
+
+function changeSummary(dataset: DatasetState): ChangeSummary {
+  const last = dataset.reconcile
+  const lastMs = last ? Date.parse(last.lastAt) : Number.NaN
+  const due =
+    last && Number.isFinite(lastMs) && last.days > 0
+      ? new Date(lastMs + last.days * DAY_MS).toISOString()
+      : null
+  return {
+    changed: dataset.changed ?? 0,
+    deleted: decodeIds(dataset.deleted ?? '').size,
+    lastReconcileAt: last?.lastAt ?? null,
+    nextReconcileDue: due,
+    reconcileDays: last ? last.days : null,
   }
 }
 

@@ -3,6 +3,7 @@ import pc from 'picocolors'
 import type { ArchiveStatus, DatasetStatus } from '../sync/dataset-status.js'
 import type {
   AlertsSummary,
+  ChangeSummary,
   DeepSummary,
   DeploymentSummary,
   RunSummary,
@@ -270,6 +271,7 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
   } else if (a.dataPresent !== null) {
     add('Activities', a.dataPresent ? 'unknown without state; the prefix holds objects' : 'none')
   }
+  if (a.changes) add('Changes', changesLine(a.changes, now))
   // Names in a column of their own, two spaces wider than the longest (training-readiness is 18).
   const nameWidth = Math.max(0, ...report.datasets.map((d) => d.dataset.length)) + 2
   for (const d of report.datasets)
@@ -306,6 +308,19 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
 }
 
 /** "69 days pending (oldest 2026-03-24), 30 restored; about 3 days to restore at 25 a day" */
+/** `3 changed, 1 deleted in Garmin; last reconcile 2 days ago, next due in 5 days` (docs/changes.md). */
+function changesLine(ch: ChangeSummary, now: number): string {
+  const counts = `${number(ch.changed)} changed, ${number(ch.deleted)} deleted in Garmin`
+  if (ch.lastReconcileAt === null) return `${counts}; no reconcile yet (the next sync runs one)`
+  const next =
+    ch.nextReconcileDue === null
+      ? 'automatic ones off (sync --reconcile)'
+      : Date.parse(ch.nextReconcileDue) <= now
+        ? 'next one due now (the next sync)'
+        : `next due ${when(ch.nextReconcileDue, now)}`
+  return `${counts}; last reconcile ${when(ch.lastReconcileAt, now)}, ${next}`
+}
+
 function archiveLine(a: ArchiveStatus, today: string): string {
   const pending =
     a.pending === 0

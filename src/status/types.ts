@@ -78,6 +78,21 @@ export interface ActivitySummary {
   quarantined: number | null
   /** Only looked at when there is no state: does the data prefix hold anything at all? */
   dataPresent: boolean | null
+  /** Edits and deletions followed (docs/changes.md); null without a state. */
+  changes: ChangeSummary | null
+}
+
+export interface ChangeSummary {
+  /** Activities replaced by a newer version from Garmin (old versions in the history), over all runs. */
+  changed: number
+  /** Activities confirmed deleted in Garmin (a tombstone each). */
+  deleted: number
+  /** When the whole list was last compared; null before the first reconcile. */
+  lastReconcileAt: string | null
+  /** When the next automatic reconcile is due; null when automatic ones are off (or none ran yet: the next run). */
+  nextReconcileDue: string | null
+  /** The interval of automatic reconciles the last one recorded (0: only `sync --reconcile`). */
+  reconcileDays: number | null
 }
 
 export interface DeepSummary {

@@ -84,3 +84,13 @@ export function keyToPath(root: string, key: string): string {
 export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
 }
+
+/**
+ * A prefix beside a data prefix for its versions (docs/changes.md): `raw-data/garmin-json/` + `history`
+ * -> `raw-data/garmin-json-history/`; the bucket root (``) -> `garmin-json-history/`. Never inside it,
+ * so a glob over the data prefix keeps matching current objects only.
+ */
+export function siblingPrefix(prefix: string, suffix: string): string {
+  const trimmed = prefix.replace(/\/+$/, '')
+  return `${trimmed === '' ? 'garmin-json' : trimmed}-${suffix}/`
+}

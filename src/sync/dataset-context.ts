@@ -66,6 +66,8 @@ export class DatasetContext {
     readonly concurrency: number,
     readonly log: SyncLog,
     private readonly pastDeadline: () => boolean,
+    /** The injected clock (history names of replaced answers). */
+    readonly now: () => number,
   ) {}
 
   get signal(): AbortSignal {

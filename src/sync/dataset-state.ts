@@ -21,6 +21,10 @@ export interface PerActivityState {
   /** Activity ids (an id list, id-list.ts). */
   done: string
   gone: string
+  /** Activities whose list entry changed since this dataset was fetched: fetched again (docs/changes.md). */
+  stale?: string
+  /** The newest activity change (state.json `changes`) already added to `stale`. */
+  changesThrough?: string
   updatedAt?: string
 }
 
@@ -108,6 +112,8 @@ function parseSection(value: unknown): ExtraDatasetState | undefined {
       kind: 'per-activity',
       done: typeof value.done === 'string' ? value.done : '',
       gone: typeof value.gone === 'string' ? value.gone : '',
+      ...(typeof value.stale === 'string' && value.stale !== '' ? { stale: value.stale } : {}),
+      ...(typeof value.changesThrough === 'string' ? { changesThrough: value.changesThrough } : {}),
       ...updatedAt,
     }
   }

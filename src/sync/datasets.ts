@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../errors.js'
 import { type DailyRoute, dailyRoute } from '../garmin/client.js'
+import { siblingPrefix } from '../store/keys.js'
 
 /** The Garmin calls the extra datasets need (GarminClient has them all). */
 export interface DatasetSource {
@@ -23,6 +24,11 @@ export interface PerActivityDataset {
   contentType: string
   /** The request kind its Garmin call is counted under in the client's stats(). */
   requestKind: string
+  /**
+   * Derived from the activity as it is now (details, splits): fetched again, and replaced with its
+   * history, when the activity's list entry changes. The FIT original is what the device recorded: never.
+   */
+  followsEdits: boolean
   /** The bytes to store, exactly as Garmin sent them (JSON re-serialised without changes). */
   fetch(source: DatasetSource, activityId: number, signal?: AbortSignal): Promise<Uint8Array>
 }
@@ -68,6 +74,7 @@ const perActivity = (
   extension,
   contentType: extension === 'zip' ? 'application/zip' : 'application/json',
   requestKind,
+  followsEdits: extension === 'json',
   fetch,
 })
 
@@ -160,9 +167,22 @@ export function datasetPrefix(activityPrefix: string, dataset: string): string {
   return sibling
 }
 
-/** Every prefix the selected datasets write to (for the IAM policy). */
-export function datasetPrefixes(activityPrefix: string, datasets: readonly string[]): string[] {
-  return datasets.map((d) => datasetPrefix(activityPrefix, d))
+/**
+ * Every prefix the selected datasets write to (for the IAM policy): theirs, and the history of those
+ * that follow edits (docs/changes.md). The activities' own history and tombstones are the policy's.
+ */
+export function datasetPrefixes(
+  activityPrefix: string,
+  datasets: readonly string[],
+  catalogue: DatasetCatalogue = DATASETS,
+): string[] {
+  return datasets.flatMap((d) => {
+    const prefix = datasetPrefix(activityPrefix, d)
+    const spec = datasetSpec(d, catalogue)
+    return spec?.kind === 'per-activity' && spec.followsEdits
+      ? [prefix, siblingPrefix(prefix, 'history')]
+      : [prefix]
+  })
 }
 
 /** `raw-data/garmin-fit/activity_123.zip` */

@@ -37,6 +37,16 @@ export function describeEvent(event: SyncEvent): string | undefined {
       return `checkpoint saved to ${event.key}`
     case 'warning':
       return `warning: ${event.message}`
+    case 'version':
+      return event.action === 'replaced'
+        ? `activity ${event.activityId} changed in Garmin: replaced, the old version kept in the history`
+        : event.action === 'deleted'
+          ? `activity ${event.activityId} was deleted in Garmin: tombstone ${event.key}`
+          : `activity ${event.activityId} (deleted in Garmin) moved into the history`
+    case 'reconcile':
+      return event.reason === 'asked'
+        ? 'reconciling: comparing the whole activity list'
+        : 'reconcile due: comparing the whole activity list'
     case 'stop':
       return event.message
   }

@@ -104,6 +104,7 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
       () =>
         deps.signal?.aborted === true ||
         (resolved.deadline !== undefined && clock.now() >= resolved.deadline - MIN_DEADLINE_RESERVE_MS),
+      () => clock.now(),
     )
     const onOuterAbort = () => ctx.abort.abort()
     let archive: ArchiveReport | undefined
@@ -124,7 +125,13 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
           try {
             return spec.kind === 'daily'
               ? await syncDaily(spec, prefix, ctx, { today, since, reviseDays })
-              : await syncPerActivity(spec, prefix, ctx, ids)
+              : await syncPerActivity(
+                  spec,
+                  prefix,
+                  ctx,
+                  ids,
+                  resolved.trackChanges ? (activityState?.changes ?? []) : [],
+                )
           } catch (error) {
             ctx.failed(error, { dataset: spec.name })
             return emptyCounts()

@@ -20,6 +20,7 @@ export {
 export { describeEvent } from './describe.js'
 export { runSyncWithDatasets } from './extras.js'
 export {
+  DEFAULT_RECONCILE_DAYS,
   DEFAULT_RELOAD_BUDGET,
   DEFAULT_REVISE_DAYS,
   type ResolvedOptions,

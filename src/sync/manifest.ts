@@ -36,6 +36,8 @@ export function manifestBody(report: SyncReport, o: ResolvedOptions): string {
       dryRun: o.dryRun,
       concurrency: o.concurrency,
       deadline: o.deadline === undefined ? null : new Date(o.deadline).toISOString(),
+      trackChanges: o.trackChanges,
+      reconcile: report.reconciled === true,
     },
     counts: {
       created: report.created,
@@ -43,6 +45,9 @@ export function manifestBody(report: SyncReport, o: ResolvedOptions): string {
       skipped: report.skipped,
       failed: report.failed,
       invalid: report.invalid,
+      changed: report.changed ?? 0,
+      deleted: report.deleted ?? 0,
+      pruned: report.pruned ?? 0,
     },
     partial: report.partial,
     exitCode: report.exitCode,

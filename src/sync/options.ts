@@ -17,6 +17,10 @@ export interface ResolvedOptions {
   reviseDays: number
   /** Reload requests per run for archived days (0: none). */
   reloadBudget: number
+  trackChanges: boolean
+  reconcile: boolean
+  reconcileDays: number
+  pruneDeleted: boolean
   original: SyncOptions
 }
 
@@ -26,6 +30,8 @@ const MAX_REVISE_DAYS = 60
 export const DEFAULT_RELOAD_BUDGET = 25
 /** Garmin grants about 30 a day; more than this per run is a typo. */
 const MAX_RELOAD_BUDGET = 1000
+export const DEFAULT_RECONCILE_DAYS = 7
+const MAX_RECONCILE_DAYS = 366
 /** A century: anything larger reaches before Garmin existed (and past the range of a Date). */
 const MAX_DAYS_BACK = 36_500
 /** Garmin's own cap on `limit` for the activity list. */
@@ -103,6 +109,21 @@ export function resolveOptions(options: SyncOptions, now: number): ResolvedOptio
       },
     )
   }
+  const reconcileDays = options.reconcileDays ?? DEFAULT_RECONCILE_DAYS
+  if (!Number.isSafeInteger(reconcileDays) || reconcileDays < 0 || reconcileDays > MAX_RECONCILE_DAYS) {
+    throw new UsageError(
+      `--reconcile-days must be a whole number from 0 to ${MAX_RECONCILE_DAYS}, got ${options.reconcileDays}`,
+      {
+        hint: `The default of ${DEFAULT_RECONCILE_DAYS} compares the whole list once a week; 0 only when --reconcile is given.`,
+      },
+    )
+  }
+  const trackChanges = options.trackChanges !== false
+  if (!trackChanges && (options.reconcile || options.pruneDeleted)) {
+    throw new UsageError('--no-track-changes cannot be combined with --reconcile or --prune-deleted', {
+      hint: 'Drop --no-track-changes to follow edits and deletions, or drop the other flag.',
+    })
+  }
   const pageSize = positiveInteger(options.pageSize, 100, 'pageSize', MAX_LIST_LIMIT)
   const maxPageSize = Math.max(
     pageSize,
@@ -122,6 +143,10 @@ export function resolveOptions(options: SyncOptions, now: number): ResolvedOptio
     overlapDays: options.overlapDays ?? 7,
     reviseDays,
     reloadBudget,
+    trackChanges,
+    reconcile: options.reconcile === true,
+    reconcileDays,
+    pruneDeleted: options.pruneDeleted === true,
     original: options,
   }
 }

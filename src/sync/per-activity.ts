@@ -5,11 +5,13 @@
  * Garmin no longer has (404) is remembered and not asked for again.
  */
 import { NotFoundError } from '../garmin/errors.js'
+import { siblingPrefix } from '../store/keys.js'
 import { type DatasetContext, emptyCounts } from './dataset-context.js'
 import type { PerActivityState } from './dataset-state.js'
 import { activityIdOfKey, type PerActivityDataset, perActivityKey } from './datasets.js'
 import { decodeIds, encodeIds } from './id-list.js'
 import type { DatasetCounts } from './types.js'
+import { replaceVersioned } from './versions.js'
 
 const CHECKPOINT_EVERY = 50
 
@@ -18,12 +20,24 @@ export async function syncPerActivity(
   prefix: string,
   ctx: DatasetContext,
   activityIds: ReadonlySet<number>,
+  /** The activity replacements the state remembers (state.json `changes`), oldest first. */
+  changes: ReadonlyArray<readonly [number, string]> = [],
 ): Promise<DatasetCounts> {
   const counts = emptyCounts()
   const previous = ctx.keeper.section(prefix)
   const before = previous?.kind === 'per-activity' ? previous : undefined
   const done = decodeIds(before?.done ?? '')
   const gone = decodeIds(before?.gone ?? '')
+  // Activities edited since this dataset last looked: their stored answers are fetched again. A dataset
+  // seen for the first time starts after the changes so far (what it fetches now is current).
+  const stale = decodeIds(before?.stale ?? '')
+  let changesThrough = before?.changesThrough
+  const newestChange = changes.at(-1)?.[1]
+  if (spec.followsEdits && before && newestChange !== undefined) {
+    for (const [id, at] of changes) if (changesThrough === undefined || at > changesThrough) stale.add(id)
+  }
+  if (spec.followsEdits && newestChange !== undefined && (changesThrough ?? '') < newestChange)
+    changesThrough = newestChange
   if (!before) {
     // No cursor yet: adopt what is already stored under the prefix (one listing).
     for await (const info of ctx.store.list(prefix)) {
@@ -31,17 +45,41 @@ export async function syncPerActivity(
       if (id !== undefined) done.add(id)
     }
   }
-  const todo = [...activityIds].filter((id) => !done.has(id) && !gone.has(id)).sort((a, b) => b - a)
+  for (const id of stale) if (!done.has(id) || gone.has(id)) stale.delete(id)
+  const todo = [
+    ...[...stale].sort((a, b) => b - a),
+    ...[...activityIds].filter((id) => !done.has(id) && !gone.has(id)).sort((a, b) => b - a),
+  ]
   const snapshot = (): PerActivityState => ({
     kind: 'per-activity',
     done: encodeIds(done),
     gone: encodeIds(gone),
+    ...(stale.size > 0 ? { stale: encodeIds(stale) } : {}),
+    ...(changesThrough !== undefined ? { changesThrough } : {}),
   })
+  const staleAtStart = stale.size
   const job = { dataset: spec.name, prefix, every: CHECKPOINT_EVERY, counts, snapshot }
   await ctx.poolWithCheckpoints(todo, job, async (id) => {
     try {
       const body = await ctx.limiter.run(() => spec.fetch(ctx.source, id, ctx.signal))
       const key = perActivityKey(prefix, spec, id)
+      if (stale.has(id)) {
+        const outcome = await replaceVersioned({
+          store: ctx.store,
+          gate: ctx.gate,
+          what: spec.name,
+          key,
+          historyFolder: `${siblingPrefix(prefix, 'history')}activity_${id}/`,
+          body,
+          contentType: spec.contentType,
+          now: ctx.now,
+        })
+        stale.delete(id)
+        if (outcome === 'replaced') counts.updated++
+        else if (outcome === 'created') counts.created++
+        else counts.unchanged++
+        return true
+      }
       const result = await ctx.gate.write(
         spec.name,
         key,
@@ -54,6 +92,7 @@ export async function syncPerActivity(
       else counts.existing++
     } catch (error) {
       if (error instanceof NotFoundError) {
+        stale.delete(id)
         gone.add(id)
         counts.noData++
       } else {
@@ -63,6 +102,7 @@ export async function syncPerActivity(
     }
     return true
   })
-  if (!before || todo.length > 0) await ctx.save(prefix, snapshot())
+  const cursorMoved = changesThrough !== before?.changesThrough || staleAtStart > 0
+  if (!before || todo.length > 0 || cursorMoved) await ctx.save(prefix, snapshot())
   return counts
 }

@@ -15,6 +15,7 @@ import { isRecord } from '../unknown.js'
 import { CasConflictError, CasDocument } from './cas-document.js'
 import { type CatalogEntry, decodeCatalog, encodeCatalog } from './catalog.js'
 import { cutCoverage, SORT_SLACK_MS } from './coverage.js'
+import { decodeFingerprints, encodeFingerprints } from './fingerprint.js'
 import type { DatasetState } from './state.js'
 import { DAY_MS, formatGmt, parseGmt } from './time.js'
 
@@ -73,6 +74,8 @@ export async function repairState(
   }
 
   const catalog = decodeCatalog(dataset.catalog)
+  const sortedIds = () => [...catalog.keys()].sort((a, b) => a - b)
+  const fingerprints = decodeFingerprints(sortedIds(), dataset.fingerprints)
   const missingCatalogued: [number, CatalogEntry][] = [...catalog].filter(([id]) => !listed.has(id))
   for (const [id] of missingCatalogued) catalog.delete(id)
   const missingRecent = dataset.recent.filter(([id]) => !listed.has(id))
@@ -109,6 +112,8 @@ export async function repairState(
     recent,
     counts: { ...dataset.counts, stored: storedAfter },
     ...(dataset.catalog ? { catalog: encodeCatalog(catalog) } : {}),
+    // Aligned with the catalog's ids (fingerprint.ts): re-aligned with what is left of it.
+    ...(dataset.fingerprints ? { fingerprints: encodeFingerprints(sortedIds(), fingerprints) } : {}),
   }
   // Only this prefix's section and updatedAt change; everything else is written back as read. One
   // attempt: the listing was compared with the state as read, so a state changed since needs a new look.

@@ -13,14 +13,18 @@
 import { randomBytes } from 'node:crypto'
 import { type Clock, systemClock } from '../clock.js'
 import { EXIT, type ExitCode, isGarminS3Error, StoreError } from '../errors.js'
+import { NotFoundError } from '../garmin/errors.js'
 import type { ActivityEntry } from '../garmin/types.js'
+import { siblingPrefix } from '../store/keys.js'
 import type { Store } from '../store/types.js'
 import { messageOf } from '../unknown.js'
 import type { ConditionalWrite } from './cas-document.js'
-import { type CatalogEntry, catalogEntryOf } from './catalog.js'
+import { type CatalogEntry, catalogEntryOf, decodeCatalog } from './catalog.js'
 import { ChainTracker, type Interval, intervalContaining } from './coverage.js'
 import { describeStop } from './describe.js'
+import { decodeFingerprints, fingerprintOf } from './fingerprint.js'
 import { WriteGate } from './gate.js'
+import { decodeIds } from './id-list.js'
 import { manifestBody, manifestKeyFor } from './manifest.js'
 import { type ResolvedOptions, resolveOptions } from './options.js'
 import { checkEntry, nextQuarantine, type QuarantinedEntry } from './quarantine.js'
@@ -35,6 +39,7 @@ import type {
   SyncReport,
   SyncSource,
 } from './types.js'
+import { keepInHistory, type ReplaceOutcome, replaceVersioned } from './versions.js'
 
 const ACTIVITY_NAME = /^activity_(\d+)\.json$/
 const LOCAL_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/
@@ -43,7 +48,21 @@ const MAX_REPORTED_ERRORS = 100
 /** Quarantined entries listed in a report and manifest (the state keeps up to MAX_QUARANTINED). */
 const MAX_REPORTED_INVALID = 100
 const MIN_DEADLINE_RESERVE_MS = 1000
+/** A reconcile pages the list in Garmin's largest pages. */
+const RECONCILE_PAGE_SIZE = 1000
+/** Deletions confirmed per run (one Garmin call each); the rest are confirmed by the next reconcile. */
+const MAX_CONFIRMATIONS = 200
 const encoder = new TextEncoder()
+
+/** `raw-data/garmin-json/` -> `raw-data/garmin-json-history/activity_123/` (docs/changes.md). */
+function historyFolderFor(prefix: string, activityId: number): string {
+  return `${siblingPrefix(prefix, 'history')}activity_${activityId}/`
+}
+
+/** `raw-data/garmin-json/` -> `raw-data/garmin-json-deleted/activity_123.json`. */
+function tombstoneKey(prefix: string, activityId: number): string {
+  return `${siblingPrefix(prefix, 'deleted')}activity_${activityId}.json`
+}
 
 /** `raw-data/garmin-json/` + 123 -> `raw-data/garmin-json/activity_123.json` (the original pipeline's keys). */
 export function activityKey(prefix: string, activityId: number): string {
@@ -75,8 +94,9 @@ interface Segment {
 }
 
 type Step = { stop: StopReason; beginning?: boolean } | { next: Segment }
-type Decision = 'write' | 'existing' | 'skipped' | 'duplicate' | 'invalid'
-type Outcome = 'created' | 'exists' | 'failed' | 'not-attempted'
+/** `update`: stored, but Garmin's entry may differ from the stored one (replaced with its history). */
+type Decision = 'write' | 'update' | 'existing' | 'skipped' | 'duplicate' | 'invalid'
+type Outcome = 'created' | 'exists' | 'replaced' | 'unchanged' | 'failed' | 'not-attempted'
 type Fetched = { ok: true; entries: Listed[] } | { ok: false; error: unknown }
 
 /**
@@ -173,6 +193,15 @@ class SyncRun {
   private readonly seenThisRun = new Set<number>()
   private listed = false
   private jumpsDisabled = false
+  /** Comparing the whole list this run (--reconcile, or one is due). */
+  private reconciling = false
+  /** Fingerprints of the stored entries (fingerprint.ts), as the state had them. */
+  private fingerprints = new Map<number, string>()
+  /** Set once this run's reconcile (or first complete listing) is done, deletions included. */
+  private reconciledNow = false
+  private changed = 0
+  private deleted = 0
+  private pruned = 0
   private slowestListMs = 0
 
   /** Runs of consecutive stored activities, in listing order: this run's coverage claims. */
@@ -227,7 +256,23 @@ class SyncRun {
       overlapDays: o.overlapDays,
       countRun: false,
       catalog: new Map(),
+      fingerprints: new Map(),
+      deleted: new Set(),
+      pruned: new Set(),
+      changes: [],
+      changedUnsaved: 0,
     }
+  }
+
+  /** Whether this run compares the whole list: asked, or due every `reconcileDays` days. */
+  private reconcileReason(): 'asked' | 'due' | undefined {
+    const o = this.o
+    if (!o.trackChanges) return undefined
+    if (o.reconcile) return 'asked'
+    // Not while the history is still being copied: that run pages everything anyway, and sets lastAt.
+    if (!this.state?.backfillComplete || o.reconcileDays === 0) return undefined
+    const last = this.state.reconcile ? Date.parse(this.state.reconcile.lastAt) : Number.NaN
+    return Number.isFinite(last) && this.clock.now() - last < o.reconcileDays * DAY_MS ? undefined : 'due'
   }
 
   async execute(): Promise<SyncReport> {
@@ -235,6 +280,16 @@ class SyncRun {
     this.state = await this.keeper.load()
     this.covered = this.o.full ? [] : (this.state?.covered ?? [])
     for (const [id] of this.state?.recent ?? []) this.known.add(id)
+    if (this.o.trackChanges && this.state?.fingerprints) {
+      const ids = [...decodeCatalog(this.state.catalog).keys()].sort((a, b) => a - b)
+      this.fingerprints = decodeFingerprints(ids, this.state.fingerprints)
+    }
+    const reason = this.reconcileReason()
+    if (reason) {
+      this.reconciling = true
+      this.jumpsDisabled = true
+      this.log({ type: 'reconcile', reason })
+    }
     const newest = this.state?.newestStartTimeGMT
     if (newest && !this.o.full) this.windowStart = formatGmt(parseGmt(newest)! - this.o.overlapDays * DAY_MS)
     this.log({
@@ -251,6 +306,8 @@ class SyncRun {
       // A dry run lists up front so that its plan is exact; --full needs the listing anyway.
       if (this.o.dryRun || this.o.full) await this.learnStoredKeys()
       await this.scan()
+      if (this.completeListing()) await this.afterCompleteListing()
+      if (this.o.pruneDeleted && this.fatalError === undefined) await this.pruneDeleted()
     } catch (error) {
       this.fail(error)
     }
@@ -289,8 +346,11 @@ class SyncRun {
   }
 
   private async scan(): Promise<void> {
-    let segment: Segment = { start: 0, ...(this.o.since ? { startDate: addDays(this.o.since, -1) } : {}) }
-    let limit = this.o.pageSize
+    // A reconcile lists everything (--since then only limits what new is copied).
+    const since = this.reconciling ? undefined : this.o.since
+    let segment: Segment = { start: 0, ...(since ? { startDate: addDays(since, -1) } : {}) }
+    let limit = this.reconciling ? RECONCILE_PAGE_SIZE : this.o.pageSize
+    const maxLimit = this.reconciling ? RECONCILE_PAGE_SIZE : this.o.maxPageSize
     let pending: Promise<Fetched> | undefined
     for (let page = 0; ; page++) {
       if (!pending) {
@@ -313,7 +373,7 @@ class SyncRun {
 
       const items: Item[] = []
       for (const entry of entries) items.push({ entry, decision: await this.decide(entry) })
-      const toWrite = items.filter((i) => i.decision === 'write').length
+      const toWrite = items.filter((i) => i.decision === 'write' || i.decision === 'update').length
       const oldest = entries.findLast((e) => e.localDate !== undefined)?.startTimeGMT
       this.writesPlanned += toWrite
       this.log({
@@ -327,7 +387,7 @@ class SyncRun {
       })
 
       const step = this.nextStep(segment, entries, limit)
-      const nextLimit = Math.min(limit * 2, this.o.maxPageSize)
+      const nextLimit = Math.min(limit * 2, maxLimit)
       // Fetch the next page while this one is written.
       if ('next' in step && !this.pastDeadline()) pending = this.fetch(step.next, nextLimit)
 
@@ -376,17 +436,144 @@ class SyncRun {
     this.validSeen.add(String(id))
     if (this.seenThisRun.has(id)) return 'duplicate'
     this.seenThisRun.add(id)
-    if (this.known.has(id)) return 'existing'
     const inWindow = this.windowStart !== undefined && start >= this.windowStart
+    if (this.known.has(id)) return this.compared(entry, inWindow)
     // Outside the overlap window, coverage says it is stored; inside it, late uploads make only ids trustworthy.
-    if (!inWindow && intervalContaining(this.covered, start)) return 'existing'
+    if (!inWindow && intervalContaining(this.covered, start)) return this.compared(entry, inWindow)
     if (this.o.since !== undefined && entry.localDate < this.o.since) return 'skipped'
     if (inWindow) return 'write'
     if (!this.listed) {
       await this.learnStoredKeys()
-      if (this.known.has(id)) return 'existing'
+      if (this.known.has(id)) return this.compared(entry, inWindow)
     }
     return 'write'
+  }
+
+  /**
+   * A stored activity: compared with Garmin's entry within the window (a reconcile: everywhere) by its
+   * fingerprint. One that differs, or was never fingerprinted, is read and replaced if it changed.
+   */
+  private compared(entry: Listed, inWindow: boolean): Decision {
+    if (!this.o.trackChanges || !(inWindow || this.reconciling)) return 'existing'
+    return this.fingerprints.get(entry.activityId) === fingerprintOf(entry.body) ? 'existing' : 'update'
+  }
+
+  /** The whole list was paged from the top to its end, with nothing left out. */
+  private completeListing(): boolean {
+    return (
+      this.fatalError === undefined &&
+      !this.deadlineHit &&
+      this.stopReason === 'end-of-history' &&
+      (this.reconciling || (!this.state?.reconcile && this.o.since === undefined))
+    )
+  }
+
+  /** A reconcile's last step: stored activities Garmin no longer lists are confirmed, then tombstoned. */
+  private async afterCompleteListing(): Promise<void> {
+    if (this.reconciling) await this.findDeletions()
+    if (this.fatalError !== undefined || this.deadlineHit) return
+    this.reconciledNow = true
+    this.progress.reconcile = { lastAt: new Date(this.clock.now()).toISOString(), days: this.o.reconcileDays }
+  }
+
+  /** Every id the state or this run knows to be stored, minus those already tombstoned. */
+  private storedIds(): Set<number> {
+    const ids = new Set<number>(decodeCatalog(this.state?.catalog).keys())
+    for (const id of this.known) ids.add(id)
+    for (const id of this.progress.catalog?.keys() ?? []) ids.add(id)
+    for (const id of decodeIds(this.state?.deleted ?? '')) ids.delete(id)
+    return ids
+  }
+
+  private async findDeletions(): Promise<void> {
+    const getActivity = this.garmin.getActivity?.bind(this.garmin)
+    if (!getActivity) return
+    const quarantined = new Set([
+      ...this.invalidSeen.keys(),
+      ...(this.state?.quarantine ?? []).map((q) => q.id),
+    ])
+    const candidates = [...this.storedIds()]
+      .filter((id) => !this.seenThisRun.has(id) && !quarantined.has(String(id)))
+      .sort((a, b) => b - a)
+    if (candidates.length > MAX_CONFIRMATIONS)
+      this.log({
+        type: 'warning',
+        message: `${candidates.length} stored activities are not in Garmin's list; confirming ${MAX_CONFIRMATIONS} now, the rest next reconcile`,
+      })
+    const todo = candidates.slice(0, MAX_CONFIRMATIONS)
+    let next = 0
+    const worker = async () => {
+      while (next < todo.length && this.fatalError === undefined) {
+        if (this.pastDeadline()) {
+          this.deadlineHit = true
+          return
+        }
+        const id = todo[next++]!
+        try {
+          await getActivity(id, this.abort.signal)
+          // Garmin still has it: the listing moved under us (a deletion shifted the pages). Nothing to do.
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) {
+            // Not a confirmation: never a tombstone on a fault. A later reconcile asks again.
+            if (isFatalWriteError(error) || exitCodeOf(error) !== EXIT.failure) this.fail(error)
+            else this.recordError(id, `could not confirm a deletion: ${messageOf(error)}`, error)
+            continue
+          }
+          await this.tombstone(id)
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(this.o.concurrency, todo.length) }, worker))
+  }
+
+  private async tombstone(id: number): Promise<void> {
+    const key = tombstoneKey(this.o.prefix, id)
+    const detectedAt = new Date(this.clock.now()).toISOString()
+    let lastSeenAt = this.state?.reconcile?.lastAt
+    if (lastSeenAt === undefined) {
+      const info = await this.store.head(activityKey(this.o.prefix, id))
+      lastSeenAt = info?.lastModified?.toISOString() ?? detectedAt
+    }
+    const body = JSON.stringify({ activityId: id, detectedAt, lastSeenAt })
+    try {
+      await this.createJson('tombstone', key, body)
+    } catch (error) {
+      if (isFatalWriteError(error)) return this.fail(error)
+      return this.recordError(id, `could not write the tombstone ${key}: ${messageOf(error)}`, error)
+    }
+    this.deleted++
+    this.progress.deleted?.add(id)
+    this.log({ type: 'version', action: 'deleted', activityId: id, key })
+  }
+
+  /** --prune-deleted: the data object of every tombstoned activity moves into its history. */
+  private async pruneDeleted(): Promise<void> {
+    const deleted = decodeIds(this.state?.deleted ?? '')
+    for (const id of this.progress.deleted ?? []) deleted.add(id)
+    const stored = new Set(decodeCatalog(this.state?.catalog).keys())
+    for (const id of this.known) stored.add(id)
+    for (const id of deleted) {
+      if (!stored.has(id) || this.fatalError !== undefined) continue
+      const key = activityKey(this.o.prefix, id)
+      try {
+        const current = await this.store.get(key)
+        if (current) {
+          const historyFolder = historyFolderFor(this.o.prefix, id)
+          const now = () => this.clock.now()
+          await keepInHistory(
+            { store: this.store, gate: this.gate, what: 'activity', historyFolder, now },
+            current,
+          )
+          await this.gate.write('deletion of', key, 0, () => this.store.delete(key), undefined)
+        }
+        this.pruned++
+        this.progress.pruned?.add(id)
+        this.log({ type: 'version', action: 'pruned', activityId: id, key })
+      } catch (error) {
+        if (isFatalWriteError(error)) return this.fail(error)
+        this.recordError(id, `could not move ${key} into the history: ${messageOf(error)}`, error)
+      }
+    }
   }
 
   /** One paginated listing of the data prefix: every `activity_<id>.json` already there is known. */
@@ -424,7 +611,7 @@ class SyncRun {
     const next = { next: { ...segment, start: segment.start + entries.length } }
     const lastStart = entries.findLast((e) => e.localDate !== undefined)?.startTimeGMT
     if (lastStart === undefined) return next
-    const since = this.o.since
+    const since = this.reconciling ? undefined : this.o.since
     if (since !== undefined) {
       // Within the startDate filter a short page is the last one; a UTC date two days before --since is
       // before it in every time zone.
@@ -454,7 +641,7 @@ class SyncRun {
   }
 
   private async writeAll(items: Item[]): Promise<void> {
-    const tasks = items.filter((i) => i.decision === 'write')
+    const tasks = items.filter((i) => i.decision === 'write' || i.decision === 'update')
     let next = 0
     const worker = async () => {
       while (next < tasks.length) {
@@ -471,17 +658,45 @@ class SyncRun {
     for (const task of tasks) task.outcome ??= 'not-attempted'
   }
 
+  /** A create-only JSON write through the dry-run gate. */
+  private createJson(what: string, key: string, body: string): Promise<'created' | 'exists'> {
+    return this.gate.write(
+      what,
+      key,
+      Buffer.byteLength(body),
+      () => this.store.putIfAbsent(key, body, 'application/json'),
+      'created' as const,
+    )
+  }
+
+  /** Garmin's entry in place of the stored one, the stored one kept in the history (versions.ts). */
+  private replace(entry: Listed): Promise<ReplaceOutcome> {
+    return replaceVersioned({
+      store: this.store,
+      gate: this.gate,
+      what: 'activity',
+      key: activityKey(this.o.prefix, entry.activityId),
+      historyFolder: historyFolderFor(this.o.prefix, entry.activityId),
+      body: entry.body,
+      contentType: 'application/json',
+      now: () => this.clock.now(),
+    })
+  }
+
   private async writeOne(item: Item): Promise<void> {
     const key = activityKey(this.o.prefix, item.entry.activityId)
     const { body } = item.entry
     try {
-      item.outcome = await this.gate.write(
-        'activity',
-        key,
-        Buffer.byteLength(body),
-        () => this.store.putIfAbsent(key, body, 'application/json'),
-        'created' as const,
-      )
+      if (item.decision === 'update') {
+        item.outcome = await this.replace(item.entry)
+      } else {
+        item.outcome = await this.createJson('activity', key, body)
+        // Stored already (another run, or a bucket adopted without a listing): it may be an older version.
+        if (item.outcome === 'exists' && this.o.trackChanges) {
+          item.decision = 'update'
+          item.outcome = await this.replace(item.entry)
+        }
+      }
       this.consecutiveFailures = 0
     } catch (error) {
       if (isFatalWriteError(error)) {
@@ -504,8 +719,11 @@ class SyncRun {
     }
     this.writesDone++
     if (item.outcome === 'created') this.created++
-    else if (item.outcome === 'exists') this.existing++
+    else if (item.outcome === 'exists' || item.outcome === 'unchanged') this.existing++
+    else if (item.outcome === 'replaced') this.changed++
     else this.failed++
+    if (item.outcome === 'replaced')
+      this.log({ type: 'version', action: 'replaced', activityId: item.entry.activityId, key })
     this.emitProgress()
   }
 
@@ -539,13 +757,25 @@ class SyncRun {
           this.quarantine(entry)
           this.chain.gap()
           continue
+        case 'update':
         case 'write':
           if (item.outcome === 'created') {
             this.progress.createdUnsaved++
             if (this.progress.listedStored !== undefined) this.progress.listedStored++
-            this.stored(entry)
+            this.stored(entry, true)
           } else if (item.outcome === 'exists') {
             this.stored(entry)
+          } else if (item.outcome === 'replaced' || item.outcome === 'unchanged') {
+            // A fingerprint that differed from a stored body that did not: a replacement cut short
+            // before its checkpoint. Recorded as a change too, so the per-activity datasets follow.
+            const previous = this.fingerprints.get(entry.activityId)
+            const cutShort = previous !== undefined && previous !== fingerprintOf(entry.body)
+            if (item.outcome === 'replaced' || cutShort) {
+              this.progress.changes?.push([entry.activityId, new Date(this.clock.now()).toISOString()])
+              if (item.outcome === 'replaced')
+                this.progress.changedUnsaved = (this.progress.changedUnsaved ?? 0) + 1
+            }
+            this.stored(entry, true)
           } else {
             if (item.outcome === 'failed')
               this.recordError(entry.activityId, messageOf(item.error), item.error)
@@ -570,8 +800,14 @@ class SyncRun {
     }
   }
 
-  private stored(entry: Listed): void {
+  /** `current`: the store is known to hold this very entry, so its fingerprint is recorded. */
+  private stored(entry: Listed, current = false): void {
     const start = entry.startTimeGMT
+    if (current && this.o.trackChanges) {
+      const fp = fingerprintOf(entry.body)
+      this.fingerprints.set(entry.activityId, fp)
+      this.progress.fingerprints?.set(entry.activityId, fp)
+    }
     this.known.add(entry.activityId)
     this.progress.seen.set(entry.activityId, start)
     if (entry.catalog) this.progress.catalog?.set(entry.activityId, entry.catalog)
@@ -599,6 +835,7 @@ class SyncRun {
   private async checkpoint(): Promise<void> {
     if (await this.keeper.save(this.currentProgress(), this.writeState)) {
       this.progress.createdUnsaved = 0
+      this.progress.changedUnsaved = 0
       this.log({ type: 'checkpoint', key: this.keeper.key })
     }
   }
@@ -664,6 +901,10 @@ class SyncRun {
       existing: this.existing,
       skipped: this.skipped,
       failed: this.failed,
+      ...(this.changed > 0 ? { changed: this.changed } : {}),
+      ...(this.deleted > 0 ? { deleted: this.deleted } : {}),
+      ...(this.pruned > 0 ? { pruned: this.pruned } : {}),
+      ...(this.reconciledNow && this.reconciling ? { reconciled: true } : {}),
       invalid: quarantined.length,
       quarantined: quarantined.slice(0, MAX_REPORTED_INVALID),
       partial: exitCode !== EXIT.ok,

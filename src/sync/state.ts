@@ -8,9 +8,11 @@
 import type { Store } from '../store/types.js'
 import { isRecord } from '../unknown.js'
 import { CasDocument, type ConditionalWrite } from './cas-document.js'
-import { type Catalog, type CatalogEntry, isCatalog, mergeCatalog } from './catalog.js'
+import { type Catalog, type CatalogEntry, decodeCatalog, encodeCatalog, isCatalog } from './catalog.js'
 import { parseControlObject } from './control-object.js'
 import { type Interval, isInterval, mergeIntervals } from './coverage.js'
+import { decodeFingerprints, encodeFingerprints } from './fingerprint.js'
+import { decodeIds, encodeIds } from './id-list.js'
 import { isQuarantinedEntry, MAX_QUARANTINED, type QuarantinedEntry } from './quarantine.js'
 import { DAY_MS, formatGmt, parseGmt } from './time.js'
 
@@ -19,6 +21,8 @@ const MAX_RECENT = 1000
 /** Run summaries kept in the state, newest first, so `status` needs no listing of the run manifests. */
 const MAX_RECENT_RUNS = 10
 const MAX_ERROR_CHARS = 300
+/** Changes remembered (for the per-activity datasets to fetch again): the newest ones. */
+const MAX_CHANGES = 1000
 
 /**
  * Where control objects (state, run manifests) live for a data prefix: a `_garmin-s3/` folder beside
@@ -94,6 +98,16 @@ export interface DatasetState {
   catalog?: Catalog
   /** List entries that cannot be stored, with their reasons (quarantine.ts). */
   quarantine?: QuarantinedEntry[]
+  /** Content fingerprints aligned with the catalog's ids (fingerprint.ts, docs/changes.md). */
+  fingerprints?: string
+  /** Activities Garmin confirmed deleted (a tombstone written), an id list (id-list.ts). */
+  deleted?: string
+  /** The newest activity replacements: id and when (ISO), oldest first; per-activity datasets follow them. */
+  changes?: Array<[activityId: number, at: string]>
+  /** Activities replaced by a newer version from Garmin, over all runs. */
+  changed?: number
+  /** The last complete reconcile (the whole list compared), and the interval of automatic ones. */
+  reconcile?: { lastAt: string; days: number }
 }
 
 export interface StateFile {
@@ -141,6 +155,22 @@ function parseDataset(value: unknown): DatasetState | undefined {
     ...(Array.isArray(value.quarantine)
       ? { quarantine: value.quarantine.filter(isQuarantinedEntry).slice(0, MAX_QUARANTINED) }
       : {}),
+    ...(typeof value.fingerprints === 'string' ? { fingerprints: value.fingerprints } : {}),
+    ...(typeof value.deleted === 'string' ? { deleted: value.deleted } : {}),
+    ...(Array.isArray(value.changes)
+      ? {
+          changes: value.changes
+            .filter(
+              (c): c is [number, string] =>
+                Array.isArray(c) && Number.isSafeInteger(c[0]) && typeof c[1] === 'string',
+            )
+            .slice(-MAX_CHANGES),
+        }
+      : {}),
+    ...(count(value.changed) > 0 ? { changed: count(value.changed) } : {}),
+    ...(isRecord(value.reconcile) && typeof value.reconcile.lastAt === 'string'
+      ? { reconcile: { lastAt: value.reconcile.lastAt, days: count(value.reconcile.days) } }
+      : {}),
   }
 }
 
@@ -175,8 +205,44 @@ export interface Progress {
   catalog?: Map<number, CatalogEntry>
   /** The quarantine as this run leaves it (set on the final save only). */
   quarantine?: QuarantinedEntry[]
+  /** Fingerprints of entries this run compared or wrote (fingerprint.ts). */
+  fingerprints?: Map<number, string>
+  /** Tombstones written by this run, and data objects it moved into the history (--prune-deleted). */
+  deleted?: Set<number>
+  pruned?: Set<number>
+  /** Replacements made by this run (id, ISO time); `changedUnsaved` counts those since the last save. */
+  changes?: Array<[number, string]>
+  changedUnsaved?: number
+  /** Set once this run compared the whole list. */
+  reconcile?: { lastAt: string; days: number }
 }
 
+/** The catalog and the fingerprints aligned with it, with this run's facts applied. */
+function catalogAndFingerprints(
+  current: DatasetState | undefined,
+  p: Progress,
+): { catalog?: Catalog; fingerprints?: string } {
+  const added = p.catalog?.size ?? 0
+  const pruned = p.pruned?.size ?? 0
+  const newFingerprints = p.fingerprints?.size ?? 0
+  if (added === 0 && pruned === 0 && newFingerprints === 0)
+    return {
+      ...(current?.catalog ? { catalog: current.catalog } : {}),
+      ...(current?.fingerprints ? { fingerprints: current.fingerprints } : {}),
+    }
+  const entries = decodeCatalog(current?.catalog)
+  const before = [...entries.keys()].sort((a, b) => a - b)
+  const known = decodeFingerprints(before, current?.fingerprints)
+  for (const [id, entry] of p.catalog ?? []) entries.set(id, entry)
+  for (const [id, fp] of p.fingerprints ?? []) if (entries.has(id)) known.set(id, fp)
+  for (const id of p.pruned ?? []) entries.delete(id)
+  const ids = [...entries.keys()].sort((a, b) => a - b)
+  const fingerprints = known.size > 0 ? encodeFingerprints(ids, known) : undefined
+  return {
+    ...(entries.size > 0 ? { catalog: encodeCatalog(entries) } : {}),
+    ...(fingerprints ? { fingerprints } : {}),
+  }
+}
 export function applyProgress(current: DatasetState | undefined, p: Progress): DatasetState {
   const covered = mergeIntervals([...(current?.covered ?? []), ...p.claims])
   const candidates = [current?.newestStartTimeGMT, p.newest].filter((t): t is string => t !== undefined)
@@ -202,9 +268,19 @@ export function applyProgress(current: DatasetState | undefined, p: Progress): D
     : current?.recentRuns
   const succeeded = p.lastRun && (p.lastRun.exitCode === 0 || p.lastRun.exitCode === 5)
   const lastSuccessAt = succeeded ? p.lastRun?.finishedAt : current?.lastSuccessAt
-  const catalog =
-    p.catalog && p.catalog.size > 0 ? mergeCatalog(current?.catalog, p.catalog) : current?.catalog
+  const { catalog, fingerprints } = catalogAndFingerprints(current, p)
   const quarantine = p.quarantine ?? current?.quarantine
+  const deleted = decodeIds(current?.deleted ?? '')
+  for (const id of p.deleted ?? []) deleted.add(id)
+  const changes = [...(current?.changes ?? [])]
+  const had = new Set(changes.map(([id, at]) => `${id} ${at}`))
+  for (const change of p.changes ?? []) if (!had.has(`${change[0]} ${change[1]}`)) changes.push(change)
+  changes.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[0] - b[0]))
+  const changed = (current?.changed ?? 0) + (p.changedUnsaved ?? 0)
+  const reconcile =
+    p.reconcile && (!current?.reconcile || current.reconcile.lastAt <= p.reconcile.lastAt)
+      ? p.reconcile
+      : current?.reconcile
   return {
     ...(newest ? { newestStartTimeGMT: newest } : {}),
     covered,
@@ -221,6 +297,11 @@ export function applyProgress(current: DatasetState | undefined, p: Progress): D
     ...(lastSuccessAt ? { lastSuccessAt } : {}),
     ...(catalog ? { catalog } : {}),
     ...(quarantine && quarantine.length > 0 ? { quarantine } : {}),
+    ...(fingerprints ? { fingerprints } : {}),
+    ...(deleted.size > 0 ? { deleted: encodeIds(deleted) } : {}),
+    ...(changes.length > 0 ? { changes: changes.slice(-MAX_CHANGES) } : {}),
+    ...(changed > 0 ? { changed } : {}),
+    ...(reconcile ? { reconcile } : {}),
   }
 }
 

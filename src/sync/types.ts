@@ -39,6 +39,17 @@ export interface SyncOptions {
   reviseDays?: number
   /** Reload requests per run for archived days, oldest first (default 25; 0: none). */
   reloadBudget?: number
+  /**
+   * Follow Garmin's edits (default true, docs/changes.md): a changed list entry replaces the stored one,
+   * whose old body goes to the history. False keeps the original skip-only behaviour.
+   */
+  trackChanges?: boolean
+  /** Compare the whole activity list now: changes and deletions everywhere. */
+  reconcile?: boolean
+  /** Reconcile by itself once the last one is this many days old (default 7; 0: only when asked). */
+  reconcileDays?: number
+  /** Move the data object of an activity Garmin deleted into the history. */
+  pruneDeleted?: boolean
 }
 
 export interface SyncError {
@@ -65,6 +76,14 @@ export interface SyncReport {
   existing: number
   /** Activities listed but outside the requested range (`since` / `daysBack`). */
   skipped: number
+  /** Activities replaced by Garmin's newer version, the old one kept in the history (absent: none). */
+  changed?: number
+  /** Activities confirmed deleted in Garmin by this run, a tombstone written (absent: none). */
+  deleted?: number
+  /** Data objects of deleted activities moved into the history (--prune-deleted; absent: none). */
+  pruned?: number
+  /** True when this run compared the whole activity list (a reconcile, docs/changes.md). */
+  reconciled?: boolean
   failed: number
   /**
    * List entries quarantined (quarantine.ts): not stored because they cannot be (no usable id or start
@@ -167,13 +186,19 @@ export type SyncEvent =
   | { type: 'dry-run'; message: string; key: string; bytes: number }
   | { type: 'checkpoint'; key: string }
   | { type: 'warning'; message: string; activityId?: number }
+  | { type: 'version'; action: 'replaced' | 'deleted' | 'pruned'; activityId: number; key: string }
+  | { type: 'reconcile'; reason: 'asked' | 'due' }
   | ({ type: 'dataset-progress'; dataset: string; done: number; total: number } & DatasetCounts)
   | { type: 'stop'; reason: StopReason; message: string }
 
 export type SyncLog = (event: SyncEvent) => void
 
 /** What Garmin must offer; `countActivities` (optional) only improves the progress estimate. */
-export type SyncSource = ActivitySource & { countActivities?(signal?: AbortSignal): Promise<number> }
+export type SyncSource = ActivitySource & {
+  countActivities?(signal?: AbortSignal): Promise<number>
+  /** One activity (`/activity-service/activity/{id}`): a NotFoundError confirms a deletion. */
+  getActivity?(id: number, signal?: AbortSignal): Promise<unknown>
+}
 
 export interface SyncDeps {
   garmin: SyncSource

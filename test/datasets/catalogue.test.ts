@@ -54,20 +54,31 @@ describe('layout', () => {
 describe('deploy and Lambda', () => {
   it('widens the function policy to exactly the selected dataset prefixes', () => {
     const prefix = 'raw-data/garmin-json/'
-    const policy = executionPolicy({
-      partition: 'aws',
-      bucket: 'lake',
-      prefix,
-      controlPrefix: 'raw-data/_garmin-s3/',
-      datasetPrefixes: datasetPrefixes(prefix, ['fit', 'sleep']),
-      parameterArn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/garmin-s3/tokens',
-    })
-    expect(policy.Statement[0]?.Resource).toEqual([
+    const policy = (datasets: string[]) =>
+      executionPolicy({
+        partition: 'aws',
+        bucket: 'lake',
+        prefix,
+        controlPrefix: 'raw-data/_garmin-s3/',
+        datasetPrefixes: datasetPrefixes(prefix, datasets),
+        parameterArn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/garmin-s3/tokens',
+      })
+    // The activities' history and tombstones are always there (docs/changes.md).
+    expect(policy(['fit', 'sleep']).Statement[0]?.Resource).toEqual([
       'arn:aws:s3:::lake/raw-data/garmin-json/*',
+      'arn:aws:s3:::lake/raw-data/garmin-json-history/*',
+      'arn:aws:s3:::lake/raw-data/garmin-json-deleted/*',
       'arn:aws:s3:::lake/raw-data/garmin-fit/*',
       'arn:aws:s3:::lake/raw-data/garmin-sleep/*',
       'arn:aws:s3:::lake/raw-data/_garmin-s3/*',
     ])
+    // Details and splits follow edits: their history too; the FIT original has none.
+    expect(policy(['fit', 'details']).Statement[0]?.Resource).toContain(
+      'arn:aws:s3:::lake/raw-data/garmin-details-history/*',
+    )
+    expect(policy(['fit']).Statement[0]?.Resource).not.toContain(
+      'arn:aws:s3:::lake/raw-data/garmin-fit-history/*',
+    )
   })
 
   it('passes the selection to the function as DATASETS, only when it is more than activities', () => {

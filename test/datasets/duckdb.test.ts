@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DirStore } from '../../src/store/dir.js'
 import { addDays } from '../../src/sync/time.js'
 import { FakeClock } from '../helpers/fake-clock.js'
@@ -11,10 +11,11 @@ import { type Simulator, startSimulator } from '../sim/server.js'
 import { NOW, signedInClient, syncer, TODAY } from './helpers.js'
 
 const DOC = join(import.meta.dirname, '../../README.md')
+const CHANGES_DOC = join(import.meta.dirname, '../../docs/changes.md')
 
-/** The SQL blocks of the README marked `-- test: <name>`. */
-function docQueries(): Map<string, string> {
-  const text = readFileSync(DOC, 'utf8')
+/** The SQL blocks of the README (or another doc) marked `-- test: <name>`. */
+function docQueries(doc = DOC): Map<string, string> {
+  const text = readFileSync(doc, 'utf8')
   const out = new Map<string, string>()
   for (const m of text.matchAll(/```sql\n-- test: (\S+)\n([\s\S]*?)```/g)) out.set(m[1]!, m[2]!)
   return out
@@ -125,4 +126,58 @@ it('the sleep-against-resting-heart-rate example joins the two daily datasets ni
     expect(row.avg_sleep_hours as number).toBeCloseTo(want.seconds / want.nights / 3600, 2)
   }
   expect(rows.reduce((n, r) => n + (r.nights as number), 0)).toBe(sleep.length)
+})
+
+describe('the recipes of docs/changes.md, on a lake with an edited and a deleted activity', () => {
+  let changes: Simulator
+  let lake: string
+  let edited: number
+  let deleted: number
+  const names: string[] = []
+
+  beforeAll(async () => {
+    changes = await startSimulator({ activities: 30, years: 1, seed: 23, now: () => NOW })
+    lake = await mkdtemp(join(tmpdir(), 'garmin-s3-duckdb-changes-'))
+    const clock = new FakeClock(NOW)
+    const { sync } = syncer(
+      await signedInClient(changes, clock),
+      new DirStore(lake, { durable: false }),
+      clock,
+    )
+    expect((await sync({ datasets: ['activities'] })).exitCode).toBe(0)
+    const all = changes.listAll()
+    edited = all[0]!.activityId
+    deleted = all[4]!.activityId
+    names.push(String(all[0]!.activityName))
+    for (const name of ['second name', 'third name']) {
+      clock.advance(60_000)
+      changes.editActivity(edited, { activityName: name })
+      names.push(name)
+      expect((await sync({ datasets: ['activities'] })).changed).toBe(1)
+    }
+    changes.deleteActivity(deleted)
+    clock.advance(60_000)
+    expect((await sync({ datasets: ['activities'], reconcile: true })).deleted).toBe(1)
+  })
+
+  afterAll(async () => {
+    await changes.close()
+    await rm(lake, { recursive: true, force: true })
+  })
+
+  it('"current activities, without deleted ones" leaves the deleted one out and shows the new name', () => {
+    const rows = duckdb(docQueries(CHANGES_DOC).get('current-activities')!, lake)
+    const ids = rows.map((r) => Number(r.activityId))
+    expect(ids).toHaveLength(29)
+    expect(ids).not.toContain(deleted)
+    expect(rows.find((r) => Number(r.activityId) === edited)?.activityName).toBe('third name')
+  })
+
+  it('"every version of one activity" lists each version once, oldest first, the current one last', () => {
+    const sql = docQueries(CHANGES_DOC).get('versions-of-one')!.replaceAll('12345', String(edited))
+    const rows = duckdb(sql, lake)
+    expect(rows.map((r) => r.activityName)).toEqual(names)
+    expect(rows.at(-1)?.until).toBeNull()
+    expect(rows.slice(0, -1).every((r) => /^\d{8}T\d{6}\.\d{3}Z$/.test(String(r.until)))).toBe(true)
+  })
 })

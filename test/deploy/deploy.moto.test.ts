@@ -109,13 +109,23 @@ describe('deploy against moto', () => {
       Statement: { Action: string | string[]; Resource: string | string[]; Condition?: unknown }[]
     }
     const byAction = Object.fromEntries(policy.Statement.map((s) => [[s.Action].flat().sort().join(','), s]))
+    // The activities' history and tombstones (docs/changes.md) are prefixes of their own.
     expect(byAction['s3:GetObject,s3:PutObject']?.Resource).toEqual([
       `arn:aws:s3:::${BUCKET}/raw-data/garmin-json/*`,
+      `arn:aws:s3:::${BUCKET}/raw-data/garmin-json-history/*`,
+      `arn:aws:s3:::${BUCKET}/raw-data/garmin-json-deleted/*`,
       `arn:aws:s3:::${BUCKET}/raw-data/_garmin-s3/*`,
     ])
     expect(byAction['s3:ListBucket']?.Resource).toBe(`arn:aws:s3:::${BUCKET}`)
     expect(byAction['s3:ListBucket']?.Condition).toEqual({
-      StringLikeIfExists: { 's3:prefix': ['raw-data/garmin-json/*', 'raw-data/_garmin-s3/*'] },
+      StringLikeIfExists: {
+        's3:prefix': [
+          'raw-data/garmin-json/*',
+          'raw-data/garmin-json-history/*',
+          'raw-data/garmin-json-deleted/*',
+          'raw-data/_garmin-s3/*',
+        ],
+      },
     })
     expect(byAction['ssm:GetParameter,ssm:PutParameter']?.Resource).toBe(
       `arn:aws:ssm:${arnBase}:parameter/fresh/tokens`,

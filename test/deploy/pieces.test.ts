@@ -2,8 +2,11 @@
 import { describe, expect, it } from 'vitest'
 import { BUNDLE_ENTRY_NAME, codeSha256, zipBundle } from '../../src/deploy/bundle.js'
 import { validateDeployOptions, validateRuntime } from '../../src/deploy/index.js'
+import { resourceNames } from '../../src/deploy/options.js'
 import { executionPolicy, samePolicy } from '../../src/deploy/policy.js'
-import { deployOptions, FIXTURE_BUNDLE } from './helpers.js'
+import { functionEnvironment } from '../../src/deploy/resources.js'
+import { loadConfig } from '../../src/lambda/environment.js'
+import { deployOptions, FIXTURE_BUNDLE, fixtureTokens } from './helpers.js'
 
 const OPTIONS = deployOptions()
 
@@ -31,6 +34,20 @@ describe('deploy options', () => {
     )
     expect(() => validateDeployOptions({ ...OPTIONS, memory: 64 })).toThrow(/--memory/)
     expect(() => validateDeployOptions({ ...OPTIONS, name: 'has space' })).toThrow(/--name/)
+    expect(() => validateDeployOptions({ ...OPTIONS, reconcileDays: 400 })).toThrow(/--reconcile-days/)
+  })
+
+  it('--reconcile-days reaches the function as RECONCILE_DAYS, which the handler reads back', () => {
+    const desired = { tokens: fixtureTokens(), zip: new Uint8Array(), codeSha256: '' }
+    const env = functionEnvironment(
+      { ...desired, options: { ...OPTIONS, reconcileDays: 0 } },
+      resourceNames('x'),
+    )
+    expect(env.RECONCILE_DAYS).toBe('0')
+    expect(loadConfig(env).reconcileDays).toBe(0)
+    expect(
+      functionEnvironment({ ...desired, options: OPTIONS }, resourceNames('x')).RECONCILE_DAYS,
+    ).toBeUndefined()
   })
 })
 

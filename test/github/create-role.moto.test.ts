@@ -163,6 +163,9 @@ describe('init github-actions --create-role against moto', () => {
     expect(resources.sort()).toEqual([
       'arn:aws:s3:::gha-lake',
       'arn:aws:s3:::gha-lake/raw-data/_garmin-s3/*',
+      // The workflow's sync follows edits: history and tombstones beside the data (docs/changes.md).
+      'arn:aws:s3:::gha-lake/raw-data/garmin-json-deleted/*',
+      'arn:aws:s3:::gha-lake/raw-data/garmin-json-history/*',
       'arn:aws:s3:::gha-lake/raw-data/garmin-json/*',
       `arn:aws:ssm:us-east-1:${account.accountId}:parameter/garmin-s3/tokens`,
     ])

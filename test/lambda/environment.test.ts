@@ -13,8 +13,16 @@ describe('the Lambda environment contract', () => {
       garminDomain: 'garmin.cn',
       concurrency: 3,
       datasets: ['activities', 'fit', 'sleep'],
+      reconcileDays: 14,
+      trackChanges: false,
     }
     expect(loadConfig(encodeEnvironment(full))).toEqual(full)
+    // RECONCILE_DAYS=0 turns the automatic reconciles off; a bad value is named (docs/changes.md).
+    expect(loadConfig({ ...encodeEnvironment(full), RECONCILE_DAYS: '0' }).reconcileDays).toBe(0)
+    expect(() => loadConfig({ ...encodeEnvironment(full), RECONCILE_DAYS: 'weekly' })).toThrow(
+      /RECONCILE_DAYS/,
+    )
+    expect(() => loadConfig({ ...encodeEnvironment(full), TRACK_CHANGES: 'nope' })).toThrow(/TRACK_CHANGES/)
     const minimal: HandlerConfig = {
       bucket: 'b',
       prefix: 'raw-data/garmin-json/',

@@ -105,6 +105,22 @@ describe('Lambda handler', () => {
     ])
   })
 
+  it('passes RECONCILE_DAYS and TRACK_CHANGES on, and logs what a reconcile found (docs/changes.md)', async () => {
+    const { handler, lines, calls } = setup(
+      async () => report({ changed: 2, deleted: 1, reconciled: true }),
+      { ...ENV, RECONCILE_DAYS: '3', TRACK_CHANGES: 'false' },
+    )
+    await handler({}, context(300_000))
+    expect(calls[0]).toMatchObject({ reconcileDays: 3, trackChanges: false })
+    expect(lines[0]).toMatchObject({ changed: 2, deleted: 1, reconciled: true })
+    // Unset: the sync's defaults (track changes, reconcile every 7 days).
+    const defaults = setup(async () => report())
+    await defaults.handler({}, context(300_000))
+    expect(defaults.calls[0]).not.toHaveProperty('reconcileDays')
+    expect(defaults.calls[0]).not.toHaveProperty('trackChanges')
+    expect(defaults.lines[0]).not.toHaveProperty('changed')
+  })
+
   it('returns a partial run normally (the next run resumes), logged as a warning', async () => {
     const { handler, lines } = setup(async () =>
       report({ partial: true, exitCode: 5, stopReason: 'deadline' }),

@@ -15,6 +15,8 @@ export type S3Fault =
   | { kind: 'reset' } // the socket is destroyed before any answer
   | { kind: 'accessDenied' } // 403 AccessDenied: not retried
   | { kind: 'slow'; ms: number } // the request is forwarded after `ms`
+  // The request reaches S3; its answer waits for `hook` (e.g. a SIGKILL of the client: done, never told)
+  | { kind: 'beforeAnswer'; hook: (key: string) => Promise<void> }
 
 export interface S3FaultRule {
   operation: S3Operation
@@ -100,6 +102,10 @@ export async function startS3FaultProxy(
           return s3Error(res, 403, 'AccessDenied', 'Access Denied')
         case 'reset':
           return req.socket.destroy()
+        case 'beforeAnswer': {
+          const { hook } = fault
+          return forward(upstream, req, res, body, () => hook(key))
+        }
         case 'slow': {
           const timer = setTimeout(() => forward(upstream, req, res, body), fault.ms)
           res.on('close', () => clearTimeout(timer))

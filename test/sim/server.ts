@@ -145,6 +145,15 @@ export interface Simulator {
   replaceListEntry(activityId: number, json: string): void
   /** Garmin fixing it: the list serves the activity's own entry again. */
   restoreListEntry(activityId: number): void
+  /**
+   * The user edits an activity in Garmin Connect: `fields` replace (or, with value `undefined`, remove)
+   * fields of its entry, in place. Every route then serves the new version (details and splits follow
+   * the entry's distance and duration); the FIT original is what the device recorded and stays. A
+   * changed start time moves the entry to its new position in the list. Returns the new entry.
+   */
+  editActivity(activityId: number, fields: Record<string, unknown>): ActivityEntry
+  /** The user deletes an activity: the list leaves it out, and every route answers 404 for its id. */
+  deleteActivity(activityId: number): void
   revokeRefreshTokens(): void
   expireAccessTokensAfter(calls: number): void
   secrets(): string[]
@@ -496,6 +505,38 @@ class SimServer implements Simulator {
   restoreListEntry(activityId: number): void {
     const entry = this.byId.get(activityId)
     if (entry) this.listOverrides.delete(entry)
+  }
+
+  editActivity(activityId: number, fields: Record<string, unknown>): ActivityEntry {
+    const entry = this.byId.get(activityId)
+    if (!entry) throw new Error(`no activity ${activityId} in the simulated account`)
+    if ('activityId' in fields) throw new Error('an edit cannot change the activity id')
+    const edited = { ...entry } as Record<string, unknown>
+    for (const [name, value] of Object.entries(fields)) {
+      if (value === undefined) delete edited[name]
+      else edited[name] = value
+    }
+    const next = edited as ActivityEntry
+    const override = this.listOverrides.get(entry)
+    this.listOverrides.delete(entry)
+    if (override !== undefined) this.listOverrides.set(next, override)
+    // In place: pages before and after an edit stay consistent (the same entries at the same offsets).
+    this.entries = this.entries.map((e) => (e === entry ? next : e))
+    if (next.startTimeGMT !== entry.startTimeGMT)
+      this.entries.sort((a, b) =>
+        a.startTimeGMT < b.startTimeGMT ? 1 : a.startTimeGMT > b.startTimeGMT ? -1 : 0,
+      )
+    this.byId.set(activityId, next)
+    return next
+  }
+
+  deleteActivity(activityId: number): void {
+    const entry = this.byId.get(activityId)
+    if (!entry) throw new Error(`no activity ${activityId} in the simulated account`)
+    this.entries = this.entries.filter((e) => e !== entry)
+    this.byId.delete(activityId)
+    this.listOverrides.delete(entry)
+    this.zips.delete(activityId)
   }
 
   revokeRefreshTokens(): void {
@@ -922,6 +963,20 @@ class SimServer implements Simulator {
           return message(400, 'count must be an integer >= 1')
         const added = this.addActivities(count as number)
         return json(200, { added, total: this.entries.length })
+      }
+      case 'POST /__sim/activities/edit':
+      case 'POST /__sim/activities/delete': {
+        const id = body.activityId
+        if (typeof id !== 'number' || !this.byId.has(id))
+          return message(400, 'activityId must be the id of an activity of the account')
+        if (key.endsWith('/delete')) {
+          this.deleteActivity(id)
+          return json(200, { deleted: id, total: this.entries.length })
+        }
+        const fields = body.fields
+        if (fields === null || typeof fields !== 'object' || Array.isArray(fields) || 'activityId' in fields)
+          return message(400, 'fields must be an object of list-entry fields (not activityId)')
+        return json(200, { edited: this.editActivity(id, fields as Record<string, unknown>) })
       }
       case 'POST /__sim/tokens': {
         if (body.revokeRefreshTokens === true) this.revokeRefreshTokens()

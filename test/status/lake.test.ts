@@ -112,6 +112,14 @@ describe.each(TARGETS)('status on $name', ({ open }) => {
       historyComplete: true,
       quarantined: 0,
       dataPresent: null,
+      // The first sync listed the whole history: that counts as the first reconcile (docs/changes.md).
+      changes: {
+        changed: 0,
+        deleted: 0,
+        lastReconcileAt: expect.any(String),
+        nextReconcileDue: expect.any(String),
+        reconcileDays: 7,
+      },
     })
     expect(fast.lastRun).toMatchObject({
       runId: second.runId,

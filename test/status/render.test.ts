@@ -50,6 +50,13 @@ const report: StatusReport = {
     historyComplete: true,
     quarantined: 0,
     dataPresent: null,
+    changes: {
+      changed: 3,
+      deleted: 1,
+      lastReconcileAt: '2026-11-26T12:00:00.000Z',
+      nextReconcileDue: '2026-12-03T12:00:00.000Z',
+      reconcileDays: 7,
+    },
   },
   archive: {
     pending: 69,
@@ -155,6 +162,13 @@ describe('the human status report', () => {
     }
     expect(lines).toContain('  parameter  /garmin-s3/tokens, written 2026-11-28 12:00Z (3 h ago)')
     expect(lines.join('\n')).not.toMatch(/param\/garmin-s3/)
+  })
+
+  it('reports edits and deletions followed, the last reconcile and the next one due (docs/changes.md)', () => {
+    const line = lines.find((l) => l.startsWith('Changes'))
+    expect(line).toBe(
+      'Changes      3 changed, 1 deleted in Garmin; last reconcile 2026-11-26 12:00Z (2 days ago), next due 2026-12-03 12:00Z (in 5 days)',
+    )
   })
 
   it('parts every dataset name from its figures, the longest (training-readiness) too', () => {

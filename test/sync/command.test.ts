@@ -211,6 +211,22 @@ describe('garmin-s3 sync', () => {
     expect(second.stderr).not.toMatch(/signing in/)
     expect(sim.stats().byRoute.login).toEqual({ '200': 1 })
   })
+
+  it('follows an edit and a reconcile, and says so (docs/changes.md); --no-track-changes refuses --reconcile', async () => {
+    const out = folder()
+    expect((await run(['--out', out])).exitCode).toBe(0)
+    const newest = sim.listAll()[0]!
+    sim.editActivity(newest.activityId, { activityName: 'renamed from the command test' })
+    const edited = await run(['--out', out])
+    expect(edited.exitCode).toBe(0)
+    expect(edited.stdout).toMatch(/· 1 changed in Garmin \(old versions kept\) ·/)
+    expect(edited.stderr).toContain(`activity ${newest.activityId} changed in Garmin`)
+    const reconciled = await run(['--out', out, '--reconcile', '--json'])
+    expect(JSON.parse(reconciled.stdout)).toMatchObject({ exitCode: 0, reconciled: true })
+    const refused = await run(['--out', out, '--reconcile', '--no-track-changes'])
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toMatch(/--no-track-changes cannot be combined with --reconcile/)
+  })
 })
 
 describe('parseDuration', () => {

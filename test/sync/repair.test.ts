@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { readState } from '../../src/status/lake.js'
+import { encodeCatalog } from '../../src/sync/catalog.js'
+import { decodeFingerprints, encodeFingerprints, fingerprintOf } from '../../src/sync/fingerprint.js'
 import { repairState } from '../../src/sync/repair.js'
 import { stateKeyFor } from '../../src/sync/state.js'
 import { FakeClock } from '../helpers/fake-clock.js'
@@ -52,6 +54,36 @@ describe('status --repair writes the state by compare-and-swap', () => {
       recent: [[1, '2026-11-27 08:00:00']],
       futureField: { kept: true },
     })
+  })
+
+  it('keeps the fingerprints of the activities left, aligned with what is left of the catalog', async () => {
+    const store = new MemoryStore()
+    const ids = [10, 20, 30]
+    const known = new Map([
+      [10, fingerprintOf('{"a":10}')],
+      [30, fingerprintOf('{"a":30}')],
+    ])
+    store.seed(
+      KEY,
+      JSON.stringify({
+        version: 1,
+        updatedAt: '2026-11-27T00:00:00.000Z',
+        datasets: {
+          [PREFIX]: {
+            covered: [],
+            backfillComplete: false,
+            recent: [],
+            counts: { stored: 3, created: 3, runs: 1 },
+            catalog: encodeCatalog(new Map(ids.map((id) => [id, { year: '2026', type: 'running' }]))),
+            fingerprints: encodeFingerprints(ids, known),
+          },
+        },
+      }),
+    )
+    const read = await readState(store, PREFIX)
+    expect((await repairState(store, PREFIX, read, new Set([20, 30]), new FakeClock())).written).toBe(true)
+    const after = JSON.parse(store.text(KEY)!).datasets[PREFIX]
+    expect(decodeFingerprints([20, 30], after.fingerprints)).toEqual(new Map([[30, known.get(30)]]))
   })
 
   it('leaves a state a sync saved in between alone, after one attempt, and says to run it again', async () => {
