@@ -17,6 +17,7 @@ export const UNIT_FILES = [
   'test/deploy/deploy.unit.test.ts',
   'test/deploy/pieces.test.ts',
   'test/garmin/client.test.ts',
+  'test/garmin/node-transport.test.ts',
   'test/garmin/units.test.ts',
   'test/github/init.command.test.ts',
   'test/github/role.unit.test.ts',

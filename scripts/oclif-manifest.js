@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Writes oclif.manifest.json (what `oclif manifest` does, with @oclif/core alone): the commands' ids,
-// flags and paths. With it, `garmin-s3 sync` imports only dist/commands/sync.js instead of every
-// command module (and the AWS SDK clients deploy and init pull in): about 0.3 s less per start.
-// Run after tsc (npm run build); a manifest older than dist/commands hides commands added since.
+// Writes oclif.manifest.json (what `oclif manifest` does, with @oclif/core alone): the commands' ids
+// and flags, read from the CLI bundle (package.json "oclif.commands", scripts/bundle-cli.js). With it,
+// oclif lists commands and prints help without importing any command, and a run imports only the
+// bundle. Run after the bundle (npm run build); an older manifest hides commands added since.
 import { writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'

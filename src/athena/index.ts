@@ -30,8 +30,6 @@ import {
 
 export { GLUE_TYPE } from './tables.js'
 
-export const DEFAULT_DATABASE = 'garmin'
-
 export interface CatalogOptions extends CatalogTarget {
   database: string
   dryRun?: boolean
@@ -49,15 +47,6 @@ export interface CatalogResult {
   changes: CatalogChange[]
   /** Glue calls that changed something (0 on a second run). */
   writes: number
-}
-
-/** Lower-case letters, digits and underscores: what Athena accepts unquoted. */
-export function validateDatabaseName(name: string): string {
-  if (!/^[a-z][a-z0-9_]{0,254}$/.test(name))
-    throw new UsageError(`invalid database name ${JSON.stringify(name)}`, {
-      hint: 'Use lower-case letters, digits and underscores, starting with a letter (e.g. --database garmin).',
-    })
-  return name
 }
 
 function notFound(error: unknown): boolean {

@@ -1,4 +1,6 @@
-import { Command, CommandHelp, Errors } from '@oclif/core'
+import { Command } from '@oclif/core/command'
+import * as Errors from '@oclif/core/errors'
+import { CommandHelp } from '@oclif/core/help'
 import { EXIT, type ExitCode, isGarminS3Error } from '../errors.js'
 
 /**

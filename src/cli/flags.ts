@@ -5,7 +5,7 @@
  * (`--name`, `--region`, `--profile`, `--dry-run`, `--adopt`, `--yes`). A command passes only the
  * words that say what it does with the flag.
  */
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { DEFAULT_NAME } from '../deploy/options.js'
 import { GARMIN_DOMAINS } from '../garmin/endpoints.js'
 import { DEFAULT_OUT_DIR, DEFAULT_PREFIX, type TargetOptions } from '../store/target.js'

@@ -3,7 +3,7 @@
  * progress bar with rate and ETA while activities are written, on stderr. Elsewhere (CI, pipes): one
  * plain line per page and warning, so logs stay short. The closing summary is built by `summaryLines`.
  */
-import ora, { type Ora } from 'ora'
+import type { Ora, Options as OraOptions } from 'ora'
 import pc from 'picocolors'
 import { describeEvent } from '../sync/describe.js'
 import type { SyncEvent, SyncReport } from '../sync/types.js'
@@ -48,7 +48,18 @@ export interface SyncProgressOptions {
   now?: () => number
 }
 
+/** ora's default export: a spinner from its options. */
+type SpinnerFactory = (options: OraOptions) => Ora
+
 export class SyncProgress {
+  /**
+   * Progress for `options`. ora (a dozen modules) is imported only when a terminal will show the
+   * spinner: plain lines (CI, pipes, cron) never pay for loading it (docs/performance.md "Start-up").
+   */
+  static async open(options: SyncProgressOptions): Promise<SyncProgress> {
+    return new SyncProgress(options, options.interactive ? (await import('ora')).default : undefined)
+  }
+
   private spinner: Ora | undefined
   private readonly now: () => number
   private writesStartedAt: number | undefined
@@ -56,7 +67,10 @@ export class SyncProgress {
   private dryRunLines = 0
   private dryRunHidden = 0
 
-  constructor(private readonly options: SyncProgressOptions) {
+  private constructor(
+    private readonly options: SyncProgressOptions,
+    private readonly makeSpinner: SpinnerFactory | undefined,
+  ) {
     this.now = options.now ?? Date.now
   }
 
@@ -97,12 +111,12 @@ export class SyncProgress {
   private animate(event: SyncEvent): void {
     switch (event.type) {
       case 'start':
-        this.spinner = ora({
+        this.spinner = this.makeSpinner?.({
           text: `Reading sync state in ${event.location}`,
           stream: this.options.stream,
           discardStdin: false,
         })
-        this.spinner.start()
+        this.spinner?.start()
         return
       case 'listing-store':
         this.setText(`Listing ${event.prefix} to see what is already stored`)

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { BaseCommand } from '../cli/base.js'
 import { targetFlags, targetOptions } from '../cli/flags.js'
 import { type Clock, systemClock } from '../clock.js'

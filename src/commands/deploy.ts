@@ -1,11 +1,7 @@
 import type { GlueClient } from '@aws-sdk/client-glue'
-import { Flags } from '@oclif/core'
-import {
-  type CatalogResult,
-  DEFAULT_DATABASE,
-  reconcileCatalog,
-  validateDatabaseName,
-} from '../athena/index.js'
+import * as Flags from '@oclif/core/flags'
+import type { CatalogResult } from '../athena/index.js'
+import { DEFAULT_DATABASE, validateDatabaseName } from '../athena/options.js'
 import type { AwsClientConfig } from '../aws/clients.js'
 import { BaseCommand } from '../cli/base.js'
 import { catalogLines, openGlueClient } from '../cli/catalog.js'
@@ -21,22 +17,18 @@ import {
   tokenStoreFlag,
   yesFlag,
 } from '../cli/flags.js'
-import { DEFAULT_CURATED_PREFIX, validateCuratedPrefix } from '../curate/index.js'
+import { DEFAULT_CURATED_PREFIX, validateCuratedPrefix } from '../curate/options.js'
+import { MAX_NO_DATA_DAYS } from '../deploy/alert-options.js'
+import type { AwsClientFactory, DeployResult } from '../deploy/index.js'
 import {
-  type AwsClientFactory,
-  createAwsClients,
   DEFAULT_MEMORY_MB,
   DEFAULT_RUNTIME,
   DEFAULT_SCHEDULE,
   DEFAULT_TIMEOUT_S,
   DEFAULT_TIMEZONE,
-  type DeployResult,
-  deploy,
-  destroyClients,
-  MAX_NO_DATA_DAYS,
   type SchedulerKind,
   validateRuntime,
-} from '../deploy/index.js'
+} from '../deploy/options.js'
 import { changeLine, deploySummary, isAbsentNoop } from '../deploy/render.js'
 import { checkSession } from '../garmin/login.js'
 import { openTokenStore } from '../garmin/tokens.js'
@@ -130,8 +122,11 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     }),
   }
 
-  /** Seams for tests: the AWS clients, the local token store and the Garmin check of its tokens. */
-  protected awsClientFactory: AwsClientFactory = createAwsClients
+  /**
+   * Seams for tests: the AWS clients (default: the SDK's, loaded when the command runs), the local
+   * token store and the Garmin check of its tokens.
+   */
+  protected awsClientFactory?: AwsClientFactory
   protected tokenStore(spec: string | undefined): TokenStore {
     return openTokenStore(spec)
   }
@@ -154,7 +149,9 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
       ? validateCuratedPrefix(validatePolicyPrefix(flags['curated-prefix']), prefix)
       : undefined
     const dryRun = flags['dry-run']
-    const clients = this.awsClientFactory({
+    // The deployment engine and the AWS SDK load here, not when the CLI starts.
+    const { createAwsClients, deploy, destroyClients } = await import('../deploy/index.js')
+    const clients = (this.awsClientFactory ?? createAwsClients)({
       ...(flags.region ? { region: flags.region } : {}),
       ...(flags.profile ? { profile: flags.profile } : {}),
     })
@@ -201,6 +198,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
         ...(flags.profile ? { profile: flags.profile } : {}),
       })
       try {
+        const { reconcileCatalog } = await import('../athena/index.js')
         const athena = await reconcileCatalog(glue, {
           bucket: flags.bucket,
           rawPrefix: prefix,

@@ -1,6 +1,8 @@
 import type { GlueClient } from '@aws-sdk/client-glue'
-import { Flags, type Interfaces } from '@oclif/core'
-import { type CatalogResult, DEFAULT_DATABASE, removeCatalog, validateDatabaseName } from '../athena/index.js'
+import * as Flags from '@oclif/core/flags'
+import type * as Interfaces from '@oclif/core/interfaces'
+import type { CatalogResult } from '../athena/index.js'
+import { DEFAULT_DATABASE, validateDatabaseName } from '../athena/options.js'
 import type { AwsClientConfig } from '../aws/clients.js'
 import { BaseCommand } from '../cli/base.js'
 import { catalogLines, openGlueClient } from '../cli/catalog.js'
@@ -12,13 +14,7 @@ import {
   dryRunFlag,
   yesFlag,
 } from '../cli/flags.js'
-import {
-  type AwsClientFactory,
-  createAwsClients,
-  type DestroyResult,
-  destroy,
-  destroyClients,
-} from '../deploy/index.js'
+import type { AwsClientFactory, DestroyResult } from '../deploy/index.js'
 import { changeLine, destroySummary } from '../deploy/render.js'
 import { UsageError } from '../errors.js'
 
@@ -51,8 +47,8 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
     ),
   }
 
-  /** Seams for tests. */
-  protected awsClientFactory: AwsClientFactory = createAwsClients
+  /** Seams for tests (default AWS clients: the SDK's, loaded when the command runs). */
+  protected awsClientFactory?: AwsClientFactory
   protected interactive(): boolean {
     return Boolean(process.stdin.isTTY && process.stderr.isTTY)
   }
@@ -77,6 +73,7 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
       ...(flags.profile ? { profile: flags.profile } : {}),
     })
     try {
+      const { removeCatalog } = await import('../athena/index.js')
       const athena = await removeCatalog(glue, { database, dryRun: flags['dry-run'] })
       if (!this.jsonEnabled()) for (const line of catalogLines(athena, true)) this.log(line)
       return { ...result, athena }
@@ -94,7 +91,9 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
         hint: `Rerun with --yes to remove the deployment "${flags.name}" (or --dry-run to see what it holds).`,
       })
     }
-    const clients = this.awsClientFactory({
+    // The deployment engine and the AWS SDK load here, not when the CLI starts.
+    const { createAwsClients, destroy, destroyClients } = await import('../deploy/index.js')
+    const clients = (this.awsClientFactory ?? createAwsClients)({
       ...(flags.region ? { region: flags.region } : {}),
       ...(flags.profile ? { profile: flags.profile } : {}),
     })

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import type { AwsClientFactory, AwsClients } from '../aws/clients.js'
 import { BaseCommand } from '../cli/base.js'
 import {
@@ -10,7 +10,7 @@ import {
 } from '../cli/flags.js'
 import { systemClock } from '../clock.js'
 import { DEFAULT_NAME, validateName } from '../deploy/options.js'
-import { type DoctorReport, renderDoctor, runDoctor } from '../doctor/index.js'
+import type { DoctorReport } from '../doctor/index.js'
 import { GarminClient } from '../garmin/client.js'
 import { resolveEndpoints } from '../garmin/endpoints.js'
 import { FileTokenStore, openTokenStore } from '../garmin/tokens.js'
@@ -70,6 +70,8 @@ Exit codes: the first failing stage's, as everywhere else: 0 ok, 1 failure, 2 us
           ...(flags.profile ? { profile: flags.profile } : {}),
         })
       : undefined
+    // The checks (and, through the deployment check, the AWS SDK commands) load when the command runs.
+    const { renderDoctor, runDoctor } = await import('../doctor/index.js')
     let report: DoctorReport
     try {
       report = await runDoctor(

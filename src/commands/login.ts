@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { BaseCommand } from '../cli/base.js'
 import { domainFlag, forceTokenFileFlag, tokenStoreFlag } from '../cli/flags.js'
 import { type LoginIo, type LoginResult, runLogin } from '../garmin/login.js'

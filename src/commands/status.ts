@@ -1,11 +1,10 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import type { AwsClientFactory, AwsClients } from '../aws/clients.js'
 import { BaseCommand } from '../cli/base.js'
 import { checkedDeploymentNameFlag, targetFlags, targetOptions, tokenStoreFlag } from '../cli/flags.js'
 import { DEFAULT_NAME, validateName } from '../deploy/options.js'
 import { openTokenStore } from '../garmin/tokens.js'
-import { gatherStatus, type StatusReport } from '../status/index.js'
-import { renderStatus } from '../status/render.js'
+import type { StatusReport } from '../status/index.js'
 import { openStore, validatePrefix } from '../store/target.js'
 
 export default class Status extends BaseCommand {
@@ -69,6 +68,11 @@ Exit codes: 0 OK or WARN, 1 FAIL (or the storage could not be read), 2 bad usage
           ...(flags.profile ? { profile: flags.profile } : {}),
         })
       : undefined
+    // Reading the lake, the health rules and the schedule parser load when the command runs.
+    const [{ gatherStatus }, { renderStatus }] = await Promise.all([
+      import('../status/index.js'),
+      import('../status/render.js'),
+    ])
     let report: StatusReport
     try {
       report = await gatherStatus(

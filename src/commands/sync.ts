@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises'
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { BaseCommand } from '../cli/base.js'
 import { domainFlag, targetFlags, targetOptions, tokenStoreFlag } from '../cli/flags.js'
 import { SyncProgress, summaryLines } from '../cli/progress.js'
@@ -256,7 +256,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     // A terminal without a width (some CI pseudo-terminals) gets plain lines: a spinner needs to know it.
     const stream = this.progressStream()
     const interactive = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && !json
-    const progress = json ? undefined : new SyncProgress({ stream, interactive })
+    const progress = json ? undefined : await SyncProgress.open({ stream, interactive })
     // Ctrl-C (SIGINT) or SIGTERM (what Lambda, CI runners and `kill` send) once: finish the writes in
     // flight, save the checkpoint, report (exit 5). A second signal quits at once (128 + its number).
     const interrupt = new AbortController()

@@ -4,7 +4,7 @@
  * empty column still has its type and every file of a table has the same schema. Snappy-compressed;
  * row groups of ROW_GROUP_ROWS rows so engines can skip by statistics.
  */
-import { ByteWriter, parquetWriteRows } from 'hyparquet-writer'
+import type { parquetWriteRows } from 'hyparquet-writer'
 import type { Row } from './extract.js'
 import type { ColumnType, TableSpec } from './tables.js'
 
@@ -70,6 +70,8 @@ export async function encodeParquet(
       yield out
     }
   }
+  // The writer loads on the first table written, not when the CLI starts (docs/performance.md).
+  const { ByteWriter, parquetWriteRows } = await import('hyparquet-writer')
   const writer = new ByteWriter()
   await parquetWriteRows({
     writer,

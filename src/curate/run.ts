@@ -29,7 +29,6 @@ import {
 } from './state.js'
 import { TABLES, type TableSpec } from './tables.js'
 
-export const DEFAULT_CURATED_PREFIX = 'processed-data/garmin/'
 const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet'
 const DEFAULT_CONCURRENCY = 8
 
@@ -100,25 +99,6 @@ export interface CurateReport {
 /** `processed-data/garmin/activities/year=2024/activities_2024.parquet` */
 export function curatedKey(curatedPrefix: string, table: string, year: number): string {
   return `${curatedPrefix}${table}/year=${year}/${table}_${year}.parquet`
-}
-
-/**
- * The curated prefix, checked against the raw one: never empty (the tables need their own folder) and
- * never inside the raw layer, whose prefixes hold Garmin's answers only.
- */
-export function validateCuratedPrefix(curatedPrefix: string, rawPrefix: string): string {
-  const rawParent = datasetPrefix(rawPrefix, 'x').slice(0, -'garmin-x/'.length)
-  const insideRaw =
-    curatedPrefix.startsWith(rawPrefix) ||
-    (curatedPrefix.startsWith(rawParent) && curatedPrefix.slice(rawParent.length).startsWith('garmin-'))
-  if (curatedPrefix === '' || insideRaw)
-    throw new UsageError(
-      `the curated prefix "${curatedPrefix}" must be a folder of its own, outside the raw data`,
-      {
-        hint: `Use a prefix such as ${DEFAULT_CURATED_PREFIX} (the default).`,
-      },
-    )
-  return curatedPrefix
 }
 
 /** The tables `--tables` names (a comma list, or all), in TABLES order; unknown names are a usage error. */

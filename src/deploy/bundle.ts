@@ -16,7 +16,10 @@ export const BUNDLE_ENTRY_NAME = 'index.mjs'
 // Zip timestamps are DOS dates (1980 and later, 2 s resolution, written in UTC by archiver).
 const FIXED_MTIME = new Date(Date.UTC(2020, 0, 1, 0, 0, 0))
 
-/** The bundle beside the compiled code (dist/deploy -> dist/lambda), else the repository's dist/. */
+/**
+ * The bundle beside the compiled code (dist/deploy -> dist/lambda; the CLI bundle's chunks in dist/bundle
+ * are one level under dist/ too), else the repository's dist/.
+ */
 function bundleCandidates(): string[] {
   return [
     fileURLToPath(new URL('../lambda/index.mjs', import.meta.url)),

@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js'
 import { validatePolicyPrefix } from '../store/target.js'
-import { type AlertOptions, validateAlerts } from './alerts.js'
+import { type AlertOptions, validateAlerts } from './alert-options.js'
 
 export const DEFAULT_NAME = 'garmin-s3'
 export const DEFAULT_SCHEDULE = 'cron(0 6 * * ? *)'

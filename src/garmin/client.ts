@@ -35,6 +35,7 @@ import {
   TransportFailure,
 } from './http.js'
 import { accessTokenExpiry, issuerDomain, refreshDueAt } from './jwt.js'
+import { nodeTransport } from './node-transport.js'
 import { guardRedirects } from './redirects.js'
 import {
   type AttemptResult,
@@ -69,9 +70,9 @@ import type {
 export interface GarminClientOptions {
   tokenStore: TokenStore
   endpoints: GarminEndpoints
-  /** For data calls and refreshes; `fetch` by default. */
+  /** For data calls and refreshes; `nodeTransport` (fetch's wire format on node:http) by default. */
   transport?: Transport
-  /** For the plain sign-in strategies (Node's TLS); `transport` by default. */
+  /** For the plain sign-in strategies (Node's TLS); `transport` if given, else `fetch`. */
   loginTransport?: Transport
   /**
    * The browser-like TLS transport (impit) for the impersonated strategies; without it they are
@@ -193,7 +194,8 @@ export class GarminClient implements ActivitySource {
     this.store = options.tokenStore
     this.endpoints = options.endpoints
     // Every Garmin request goes through the one redirect policy (src/garmin/redirects.ts).
-    this.transport = guardRedirects(options.transport ?? fetch, this.endpoints)
+    // Not fetch by default: its first call costs more than the rest of a daily run (node-transport.ts).
+    this.transport = guardRedirects(options.transport ?? nodeTransport, this.endpoints)
     this.clock = options.clock ?? systemClock
     this.random = options.random ?? Math.random
     this.timeoutMs = options.timeoutMs ?? 30_000
@@ -215,9 +217,8 @@ export class GarminClient implements ActivitySource {
       // Without the impersonating transport, suggest it.
       botChallengeAdvice: options.botChallengeAdvice ?? botChallengeAdvice(impersonated !== undefined),
     }
-    const plain = options.loginTransport
-      ? guardRedirects(options.loginTransport, this.endpoints)
-      : this.transport
+    // A sign-in is rare and goes to Cloudflare-fronted pages: it keeps fetch unless told otherwise.
+    const plain = guardRedirects(options.loginTransport ?? options.transport ?? fetch, this.endpoints)
     const flows = options.signinStrategies
     const chosen: Strategy[] = strategies(plain, impersonated).filter(
       (s) => !flows || flows.includes(s.flow.name),

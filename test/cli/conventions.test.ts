@@ -99,6 +99,13 @@ describe('help and version', () => {
       expect(r.stderr).toBe('')
     }
   })
+
+  it("bin/run.js's --version (printed without loading oclif) is oclif's own line", async () => {
+    const { Config } = await import('@oclif/core')
+    const oclifLine = (await Config.load(ROOT)).userAgent
+    expect((await cli(['--version'])).stdout).toBe(`${oclifLine}\n`)
+    expect((await cli(['-v'])).stdout).toBe(`${oclifLine}\n`)
+  })
 })
 
 describe('mistakes', () => {

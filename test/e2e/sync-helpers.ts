@@ -27,18 +27,18 @@ export const CLI = join(ROOT, 'bin', 'run.js')
 export const PREFIX = 'raw-data/garmin-json/'
 
 export function assertBuilt(): void {
-  if (!existsSync(join(ROOT, 'dist', 'commands', 'sync.js'))) {
-    throw new Error('dist/commands/sync.js is missing: run `npm run build` before the end-to-end tests')
+  if (!existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))) {
+    throw new Error('dist/bundle/main.js is missing: run `npm run build` before the end-to-end tests')
   }
-  // The CLI finds its commands through the manifest: one older than dist/commands may lack new ones.
+  // The CLI lists its commands from the manifest: one older than the bundle may lack new ones.
   const manifest = join(ROOT, 'oclif.manifest.json')
   if (!existsSync(manifest)) return
-  const commands = join(ROOT, 'dist', 'commands')
-  const newest = readdirSync(commands, { recursive: true, encoding: 'utf8' })
+  const bundle = join(ROOT, 'dist', 'bundle')
+  const newest = readdirSync(bundle, { encoding: 'utf8' })
     .filter((name) => name.endsWith('.js'))
-    .reduce((latest, name) => Math.max(latest, statSync(join(commands, name)).mtimeMs), 0)
+    .reduce((latest, name) => Math.max(latest, statSync(join(bundle, name)).mtimeMs), 0)
   if (newest > statSync(manifest).mtimeMs) {
-    throw new Error('oclif.manifest.json is older than dist/commands: run `npm run build` (it writes both)')
+    throw new Error('oclif.manifest.json is older than dist/bundle: run `npm run build` (it writes both)')
   }
 }
 

@@ -1,17 +1,12 @@
 import type { GlueClient } from '@aws-sdk/client-glue'
-import { Flags } from '@oclif/core'
-import {
-  type CatalogResult,
-  DEFAULT_DATABASE,
-  reconcileCatalog,
-  removeCatalog,
-  validateDatabaseName,
-} from '../../athena/index.js'
+import * as Flags from '@oclif/core/flags'
+import type { CatalogResult } from '../../athena/index.js'
+import { DEFAULT_DATABASE, validateDatabaseName } from '../../athena/options.js'
 import type { AwsClientConfig } from '../../aws/clients.js'
 import { BaseCommand } from '../../cli/base.js'
 import { catalogLines, openGlueClient } from '../../cli/catalog.js'
 import { awsProfileFlag, awsRegionFlag, dryRunFlag } from '../../cli/flags.js'
-import { DEFAULT_CURATED_PREFIX, validateCuratedPrefix } from '../../curate/index.js'
+import { DEFAULT_CURATED_PREFIX, validateCuratedPrefix } from '../../curate/options.js'
 import { DEFAULT_PREFIX, validateBucketName, validatePrefix } from '../../store/target.js'
 
 export default class CatalogAthena extends BaseCommand {
@@ -61,6 +56,7 @@ Exit codes: 0 done, 1 failure (AWS refused), 2 bad usage (or a same-named table 
     })
     try {
       const dryRun = flags['dry-run']
+      const { reconcileCatalog, removeCatalog } = await import('../../athena/index.js')
       const result = flags.remove
         ? await removeCatalog(glue, { database, dryRun })
         : await reconcileCatalog(glue, { bucket, rawPrefix, curatedPrefix, database, dryRun })

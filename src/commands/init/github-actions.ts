@@ -1,5 +1,5 @@
 import { relative } from 'node:path'
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { BaseCommand } from '../../cli/base.js'
 import {
   adoptFlag,
@@ -13,18 +13,13 @@ import {
   scheduledTargetFlags,
   tokenStoreFlag,
 } from '../../cli/flags.js'
-import {
-  type AwsClientFactory,
-  type AwsClients,
-  createAwsClients,
-  destroyClients,
-} from '../../deploy/index.js'
+import type { AwsClientFactory, AwsClients } from '../../deploy/index.js'
 import { changeLine } from '../../deploy/render.js'
 import { UsageError } from '../../errors.js'
 import { checkSession } from '../../garmin/login.js'
 import { openTokenStore } from '../../garmin/tokens.js'
 import type { GarminDomain, TokenStore } from '../../garmin/types.js'
-import { type InitResult, initGitHubActions } from '../../github/init.js'
+import type { InitResult } from '../../github/init.js'
 import { DEFAULT_CRON } from '../../github/workflow.js'
 import { validatePolicyPrefix } from '../../store/target.js'
 import { controlPrefixFor } from '../../sync/index.js'
@@ -94,8 +89,8 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
     'dry-run': dryRunFlag('Print the plan and the workflow; write nothing, change nothing in AWS.'),
   }
 
-  /** Seams for tests: the AWS clients and the local token store. */
-  protected awsClientFactory: AwsClientFactory = createAwsClients
+  /** Seams for tests: the AWS clients (default: the SDK's, loaded when the command runs), the local token store. */
+  protected awsClientFactory?: AwsClientFactory
   protected tokenStore(spec: string | undefined): TokenStore {
     return openTokenStore(spec)
   }
@@ -119,6 +114,11 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
     const human = !this.jsonEnabled()
     const dryRun = flags['dry-run']
     let clients: AwsClients | undefined
+    // The set-up, the deployment engine and the AWS SDK load here, not when the CLI starts.
+    const [{ initGitHubActions }, { createAwsClients, destroyClients }] = await Promise.all([
+      import('../../github/init.js'),
+      import('../../deploy/index.js'),
+    ])
     try {
       if (human && flags['create-role'])
         this.log(dryRun ? 'Plan (--dry-run):' : `Setting up GitHub Actions for ${flags.repo}:`)
@@ -147,7 +147,7 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
         },
         {
           clients: () => {
-            clients = this.awsClientFactory({
+            clients = (this.awsClientFactory ?? createAwsClients)({
               ...(flags.region ? { region: flags.region } : {}),
               ...(flags.profile ? { profile: flags.profile } : {}),
             })
