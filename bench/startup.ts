@@ -5,7 +5,9 @@
  * of each...) so that a change in the machine's load moves every row alike; the median wall time, the
  * median CPU time (user + system) and the largest peak RSS (from /usr/bin/time) are reported. The
  * no-op syncs run against the simulator, signed in once: into a folder, and into a moto_server bucket
- * when moto_server is installed (`--skip-s3` leaves it out).
+ * when moto_server is installed (`--skip-s3` leaves it out). Two rows without a goal show the floor
+ * under the goal: a Node that only imports the built-ins any sync needs (http, crypto, fs), and the same
+ * no-op folder sync without oclif (bench/startup-floor.ts, bundled here like the CLI).
  */
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -14,6 +16,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { build } from 'esbuild'
 import { GarminClient } from '../src/garmin/client.js'
 import { resolveEndpoints } from '../src/garmin/endpoints.js'
 import { FileTokenStore } from '../src/garmin/tokens.js'
@@ -125,9 +128,31 @@ async function motoBucket(): Promise<
   }
 }
 
+/** bench/startup-floor.ts as one minified ESM file in `dir`, bundled as scripts/bundle-cli.js bundles the CLI. */
+async function bundleFloor(dir: string): Promise<string> {
+  const outfile = join(dir, 'startup-floor.mjs')
+  await build({
+    entryPoints: [join(ROOT, 'bench', 'startup-floor.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    keepNames: true,
+    external: ['impit', 'typescript'],
+    logLevel: 'warning',
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+  })
+  return outfile
+}
+
 async function main(): Promise<void> {
   if (!existsSync(join(dirname(CLI), '..', 'dist'))) throw new Error('run `npm run build` first')
   const dir = await mkdtemp(join(tmpdir(), 'garmin-s3-startup-'))
+  const floor = await bundleFloor(dir)
   const sim = await startSimulator({ activities: 50 })
   const s3 = await motoBucket()
   try {
@@ -147,6 +172,16 @@ async function main(): Promise<void> {
     const rows: Row[] = [
       { name: 'node -e 0', args: ['-e', '0'], env },
       { name: 'garmin-s3 --version', args: [CLI, '--version'], env, goal: 1.5 },
+      {
+        name: 'node importing node:http, node:crypto, node:fs/promises',
+        args: [
+          '--input-type=module',
+          '-e',
+          "import 'node:http'; import 'node:crypto'; import 'node:fs/promises'",
+        ],
+        env,
+      },
+      { name: 'no-op sync without oclif (bench/startup-floor.ts)', args: [floor, out], env },
       { name: 'garmin-s3 sync (no-op, folder)', args: [CLI, 'sync', '--out', out], env, goal: 2 },
     ]
     if (s3) {
