@@ -7,15 +7,10 @@ import type { Ora, Options as OraOptions } from 'ora'
 import pc from 'picocolors'
 import { describeEvent } from '../sync/describe.js'
 import type { SyncEvent, SyncReport } from '../sync/types.js'
+import { formatCount } from './format.js'
 
 /** Dry runs print this many "would write activity ..." lines, then a count. */
 const MAX_DRY_RUN_LINES = 50
-
-const number = new Intl.NumberFormat('en-US')
-
-function formatCount(n: number): string {
-  return number.format(n)
-}
 
 /** `1.2 s`, `3 min 5 s`, `1 h 2 min`. */
 function formatDuration(ms: number): string {

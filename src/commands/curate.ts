@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 import { BaseCommand } from '../cli/base.js'
 import { targetFlags, targetOptions } from '../cli/flags.js'
+import { formatCount } from '../cli/format.js'
 import { type Clock, systemClock } from '../clock.js'
 import {
   type CurateEvent,
@@ -13,8 +14,6 @@ import {
 } from '../curate/index.js'
 import { openStore, validatePrefix } from '../store/target.js'
 import { parseDuration } from './sync.js'
-
-const number = new Intl.NumberFormat('en-US')
 
 export default class Curate extends BaseCommand {
   static override summary = 'Build typed Parquet tables (the curated layer) from the raw JSON.'
@@ -104,7 +103,7 @@ Exit codes: 0 done, 1 failure (storage unusable), 2 bad usage, 5 stopped early (
       else if (report.written.length === 0) this.log(`✔ Up to date: nothing new for ${where}`)
       else
         this.log(
-          `✔ Wrote ${report.written.length} file(s), ${number.format(report.rows)} rows, ${number.format(report.bytesWritten)} bytes to ${where} (${report.unchanged} unchanged)`,
+          `✔ Wrote ${report.written.length} file(s), ${formatCount(report.rows)} rows, ${formatCount(report.bytesWritten)} bytes to ${where} (${report.unchanged} unchanged)`,
         )
       if (report.skipped.length > 0)
         this.log(
@@ -124,7 +123,7 @@ Exit codes: 0 done, 1 failure (storage unusable), 2 bad usage, 5 stopped early (
       )
     else if (event.type === 'file')
       this.logToStderr(
-        `[${event.done}/${event.total}] ${event.key}: ${number.format(event.rows)} rows, ${number.format(event.bytes)} bytes`,
+        `[${event.done}/${event.total}] ${event.key}: ${formatCount(event.rows)} rows, ${formatCount(event.bytes)} bytes`,
       )
   }
 }
