@@ -1,5 +1,6 @@
 /** A folder synced from the simulator with every dataset, and the curate run over it. */
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -49,4 +50,18 @@ export function duckdb(sql: string, cwd: string): Record<string, unknown>[] {
   const result = spawnSync('duckdb', ['-json', '-c', sql], { cwd, encoding: 'utf8' })
   expect(result.status, result.stderr).toBe(0)
   return JSON.parse(result.stdout.trim() || '[]')
+}
+
+export const CURATED_DOC = join(import.meta.dirname, '../../docs/curated-tables.md')
+
+/**
+ * The recipes of docs/curated-tables.md by name: its ```sql blocks whose first line is
+ * `-- test: <name>`, or its ```python blocks whose first line is `# test: <name>` (the rest of the block).
+ */
+export function docRecipes(lang: 'sql' | 'python'): Map<string, string> {
+  const comment = lang === 'sql' ? '--' : '#'
+  const marker = new RegExp(`\`\`\`${lang}\n${comment} test: (\\S+)\n([\\s\\S]*?)\`\`\``, 'g')
+  const out = new Map<string, string>()
+  for (const m of readFileSync(CURATED_DOC, 'utf8').matchAll(marker)) out.set(m[1]!, m[2]!)
+  return out
 }
