@@ -3,49 +3,28 @@
  * docs/curated-tables.md answered from the Parquet files equal the same questions computed from the raw
  * JSON, every file's rows and schema are what curate says, and the documented schema is the code's.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parquetSchemaOf } from '../../src/curate/parquet.js'
 import type { CurateReport } from '../../src/curate/run.js'
 import { TABLES } from '../../src/curate/tables.js'
-import { addDays } from '../../src/sync/time.js'
 import type { Simulator } from '../sim/server.js'
-import { CURATED, curate, duckdb, syncedFolder } from './helpers.js'
+import {
+  hrSamplesPerActivity,
+  hrvTrend,
+  lapsPerActivity,
+  raw,
+  round,
+  sleepVsRestingHr,
+  weeklyDistance,
+} from './answers.js'
+import { CURATED, CURATED_DOC, curate, docRecipes, duckdb, syncedFolder } from './helpers.js'
 import { END, START, tablesSection } from './tables-doc.js'
-
-const DOC = join(import.meta.dirname, '../../docs/curated-tables.md')
-
-/** The SQL blocks of the doc marked `-- test: <name>`. */
-function docQueries(): Map<string, string> {
-  const out = new Map<string, string>()
-  for (const m of readFileSync(DOC, 'utf8').matchAll(/```sql\n-- test: (\S+)\n([\s\S]*?)```/g))
-    out.set(m[1]!, m[2]!)
-  return out
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: raw Garmin answers, read the way a user's script would
-type Json = any
 
 let sim: Simulator
 let root: string
 let report: CurateReport
-
-function raw(dataset: string): Json[] {
-  const dir = join(root, 'raw-data', dataset)
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
-}
-
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits
-
-/** Monday of the week (DuckDB's date_trunc('week')). */
-function monday(date: string): string {
-  const day = new Date(`${date}T00:00:00Z`).getUTCDay()
-  return addDays(date, -((day + 6) % 7))
-}
 
 beforeAll(async () => {
   const synced = await syncedFolder()
@@ -62,15 +41,8 @@ afterAll(async () => {
 
 describe('the five questions, from Parquet and from the raw JSON', () => {
   it('weekly distance by type', () => {
-    const want = new Map<string, { n: number; m: number | null }>()
-    for (const a of raw('garmin-json')) {
-      const key = `${monday(a.startTimeLocal.slice(0, 10))} ${a.activityType.typeKey}`
-      const row = want.get(key) ?? { n: 0, m: null }
-      row.n++
-      if (typeof a.distance === 'number') row.m = (row.m ?? 0) + a.distance
-      want.set(key, row)
-    }
-    const rows = duckdb(docQueries().get('weekly-distance')!, root)
+    const want = weeklyDistance(root)
+    const rows = duckdb(docRecipes('sql').get('weekly-distance')!, root)
     expect(rows.length).toBe(want.size)
     expect(rows.length).toBeGreaterThan(20)
     for (const row of rows) {
@@ -83,17 +55,8 @@ describe('the five questions, from Parquet and from the raw JSON', () => {
   })
 
   it('sleep score against resting heart rate', () => {
-    const resting = new Map(raw('garmin-daily-summary').map((d) => [d.calendarDate, d.restingHeartRate]))
-    const want = new Map<number, { nights: number; score: number }>()
-    for (const s of raw('garmin-sleep')) {
-      const hr = resting.get(s.dailySleepDTO.calendarDate)
-      if (hr === undefined) continue
-      const row = want.get(hr) ?? { nights: 0, score: 0 }
-      row.nights++
-      row.score += s.dailySleepDTO.sleepScores.overall.value
-      want.set(hr, row)
-    }
-    const rows = duckdb(docQueries().get('sleep-vs-resting-hr')!, root)
+    const want = sleepVsRestingHr(root)
+    const rows = duckdb(docRecipes('sql').get('sleep-vs-resting-hr')!, root)
     expect(rows.map((r) => r.resting_hr_bpm)).toEqual([...want.keys()].sort((a, b) => a - b))
     for (const row of rows) {
       const w = want.get(row.resting_hr_bpm as number)!
@@ -104,15 +67,8 @@ describe('the five questions, from Parquet and from the raw JSON', () => {
   })
 
   it('HRV trend, month by month', () => {
-    const want = new Map<string, { nights: number; sum: number }>()
-    for (const h of raw('garmin-hrv')) {
-      const month = `${h.hrvSummary.calendarDate.slice(0, 7)}-01`
-      const row = want.get(month) ?? { nights: 0, sum: 0 }
-      row.nights++
-      row.sum += h.hrvSummary.lastNightAvg
-      want.set(month, row)
-    }
-    const rows = duckdb(docQueries().get('hrv-trend')!, root)
+    const want = hrvTrend(root)
+    const rows = duckdb(docRecipes('sql').get('hrv-trend')!, root)
     expect(rows.map((r) => r.month)).toEqual([...want.keys()].sort())
     for (const row of rows) {
       const w = want.get(row.month as string)!
@@ -122,13 +78,8 @@ describe('the five questions, from Parquet and from the raw JSON', () => {
   })
 
   it('laps per activity', () => {
-    const want = new Map<number, { laps: number; m: number }>()
-    for (const s of raw('garmin-splits'))
-      want.set(s.activityId, {
-        laps: s.lapDTOs.length,
-        m: s.lapDTOs.reduce((n: number, l: Json) => n + l.distance, 0),
-      })
-    const rows = duckdb(docQueries().get('laps-per-activity')!, root)
+    const want = lapsPerActivity(root)
+    const rows = duckdb(docRecipes('sql').get('laps-per-activity')!, root)
     expect(rows.map((r) => Number(r.activity_id))).toEqual([...want.keys()].sort((a, b) => a - b))
     for (const row of rows) {
       const w = want.get(Number(row.activity_id))!
@@ -138,22 +89,8 @@ describe('the five questions, from Parquet and from the raw JSON', () => {
   })
 
   it('heart-rate samples per activity', () => {
-    const want = new Map<number, { n: number; sum: number; max: number | null }>()
-    for (const d of raw('garmin-details')) {
-      const at = d.metricDescriptors.find((m: Json) => m.key === 'directHeartRate')?.metricsIndex
-      const hrs: number[] =
-        at === undefined
-          ? []
-          : d.activityDetailMetrics
-              .map((s: Json) => s.metrics[at])
-              .filter((v: unknown) => typeof v === 'number')
-      want.set(d.activityId, {
-        n: hrs.length,
-        sum: hrs.reduce((a, b) => a + b, 0),
-        max: hrs.length ? Math.max(...hrs) : null,
-      })
-    }
-    const rows = duckdb(docQueries().get('hr-samples-per-activity')!, root)
+    const want = hrSamplesPerActivity(root)
+    const rows = duckdb(docRecipes('sql').get('hr-samples-per-activity')!, root)
     expect(rows.map((r) => Number(r.activity_id))).toEqual([...want.keys()].sort((a, b) => a - b))
     expect(rows.filter((r) => (r.hr_samples as number) > 0).length).toBeGreaterThan(20)
     for (const row of rows) {
@@ -208,7 +145,7 @@ it("the local wall time is the UTC instant moved by the activity's own offset", 
      GROUP BY ALL`,
     root,
   )
-  const entries = new Map(raw('garmin-json').map((a) => [a.activityId, a]))
+  const entries = new Map(raw(root, 'garmin-json').map((a) => [a.activityId, a]))
   expect(rows.length).toBeGreaterThan(20)
   for (const row of rows) {
     const a = entries.get(Number(row.activity_id))
@@ -223,14 +160,14 @@ it('raw_json holds the whole list entry', () => {
     `SELECT activity_id, raw_json FROM read_parquet('${CURATED}activities/*/*.parquet')`,
     root,
   )
-  const entries = new Map(raw('garmin-json').map((a) => [a.activityId, a]))
+  const entries = new Map(raw(root, 'garmin-json').map((a) => [a.activityId, a]))
   expect(rows.length).toBe(entries.size)
   for (const row of rows)
     expect(JSON.parse(row.raw_json as string)).toEqual(entries.get(Number(row.activity_id)))
 })
 
 it('docs/curated-tables.md lists every table and column as the code defines them', () => {
-  const text = readFileSync(DOC, 'utf8')
+  const text = readFileSync(CURATED_DOC, 'utf8')
   const section = text.slice(text.indexOf(START), text.indexOf(END) + END.length)
   expect(section, 'regenerate the section from test/curate/tables-doc.ts').toBe(tablesSection())
   expect(parquetSchemaOf(TABLES[0]!)[0]!.num_children).toBe(TABLES[0]!.columns.length)
