@@ -5,9 +5,9 @@
  */
 import type { Ora, Options as OraOptions } from 'ora'
 import pc from 'picocolors'
+import { formatCount } from '../format.js'
 import { describeEvent } from '../sync/describe.js'
 import type { SyncEvent, SyncReport } from '../sync/types.js'
-import { formatCount } from './format.js'
 
 /** Dry runs print this many "would write activity ..." lines, then a count. */
 const MAX_DRY_RUN_LINES = 50

@@ -1,7 +1,6 @@
 import * as Flags from '@oclif/core/flags'
 import { BaseCommand } from '../cli/base.js'
 import { targetFlags, targetOptions } from '../cli/flags.js'
-import { formatCount } from '../cli/format.js'
 import { type Clock, systemClock } from '../clock.js'
 import {
   type CurateEvent,
@@ -12,6 +11,7 @@ import {
   TABLES,
   validateCuratedPrefix,
 } from '../curate/index.js'
+import { formatCount } from '../format.js'
 import { openStore, validatePrefix } from '../store/target.js'
 import { parseDuration } from './sync.js'
 

@@ -1,5 +1,6 @@
 /** The human `status` report: short, aligned, coloured only when asked to (on a terminal). */
 import pc from 'picocolors'
+import { formatCount } from '../format.js'
 import type { ArchiveStatus, DatasetStatus } from '../sync/dataset-status.js'
 import type {
   AlertsSummary,
@@ -24,8 +25,6 @@ const RESULTS: Record<number, string> = {
   4: 'unavailable',
   5: 'partial',
 }
-
-const number = (n: number) => n.toLocaleString('en-US')
 
 /** `2026-11-28 06:00Z` */
 function shortTime(iso: string | null): string {
@@ -83,7 +82,7 @@ function result(run: RunSummary): string {
 }
 
 function runLine(run: RunSummary, now: number): string {
-  return `${when(run.startedAt, now)} on ${runner(run.runner)}, ${duration(run.durationMs)}: ${number(run.created)} created, ${number(run.existing)} existing, ${number(run.failed)} failed${run.partial ? ' (partial)' : ''}`
+  return `${when(run.startedAt, now)} on ${runner(run.runner)}, ${duration(run.durationMs)}: ${formatCount(run.created)} created, ${formatCount(run.existing)} existing, ${formatCount(run.failed)} failed${run.partial ? ' (partial)' : ''}`
 }
 
 function runTable(runs: RunSummary[]): string[] {
@@ -92,9 +91,9 @@ function runTable(runs: RunSummary[]): string[] {
     shortTime(r.startedAt),
     runner(r.runner),
     duration(r.durationMs),
-    number(r.created),
-    number(r.existing),
-    number(r.failed),
+    formatCount(r.created),
+    formatCount(r.existing),
+    formatCount(r.failed),
     result(r),
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
@@ -109,24 +108,27 @@ function runTable(runs: RunSummary[]): string[] {
 
 function counts(record: Record<string, number>): string {
   const entries = Object.entries(record)
-  return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k}: ${number(n)}`).join(' · ')
+  return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k}: ${formatCount(n)}`).join(' · ')
 }
 
 function deepLines(deep: DeepSummary, add: (label: string, text: string) => void, c: Colors): void {
   add(
     'Deep',
-    `${number(deep.objects)} objects, ${bytes(deep.bytes)}, ${number(deep.activities)} activities (${deep.listRequests} list request${deep.listRequests === 1 ? '' : 's'}, ${duration(deep.durationMs)})`,
+    `${formatCount(deep.objects)} objects, ${bytes(deep.bytes)}, ${formatCount(deep.activities)} activities (${deep.listRequests} list request${deep.listRequests === 1 ? '' : 's'}, ${duration(deep.durationMs)})`,
   )
   add('  by year', counts(deep.byYear))
   add('  by type', counts(deep.byType))
   if (deep.uncatalogued > 0)
-    add('  unknown', `${number(deep.uncatalogued)} activities without year/type in the state (see below)`)
+    add(
+      '  unknown',
+      `${formatCount(deep.uncatalogued)} activities without year/type in the state (see below)`,
+    )
   add(
     '  off layout',
     deep.offLayout.count === 0
       ? 'none'
       : c.yellow(
-          `${number(deep.offLayout.count)} keys, e.g. ${deep.offLayout.examples.slice(0, 3).join(', ')}`,
+          `${formatCount(deep.offLayout.count)} keys, e.g. ${deep.offLayout.examples.slice(0, 3).join(', ')}`,
         ),
   )
   const d = deep.drift
@@ -137,9 +139,9 @@ function deepLines(deep: DeepSummary, add: (label: string, text: string) => void
         ? 'no state to compare'
         : 'none: the state matches the listing'
       : c.yellow(
-          `state counts ${number(d.stateCount ?? 0)}, listing finds ${number(d.listedCount)}` +
+          `state counts ${formatCount(d.stateCount ?? 0)}, listing finds ${formatCount(d.listedCount)}` +
             (d.missing.count > 0
-              ? `; ${number(d.missing.count)} missing (ids ${d.missing.examples.join(', ')}${d.missing.count > d.missing.examples.length ? ', ...' : ''})`
+              ? `; ${formatCount(d.missing.count)} missing (ids ${d.missing.examples.join(', ')}${d.missing.count > d.missing.examples.length ? ', ...' : ''})`
               : ''),
         ),
   )
@@ -266,7 +268,7 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
       a.oldest || a.newest ? `, ${a.oldest?.slice(0, 10) ?? '?'} to ${a.newest?.slice(0, 10) ?? '?'}` : ''
     add(
       'Activities',
-      `${number(a.stored)} stored${range}${a.historyComplete ? ', whole history' : ', history not complete yet'}${a.quarantined ? `, ${c.yellow(`${number(a.quarantined)} quarantined`)}` : ''}`,
+      `${formatCount(a.stored)} stored${range}${a.historyComplete ? ', whole history' : ', history not complete yet'}${a.quarantined ? `, ${c.yellow(`${formatCount(a.quarantined)} quarantined`)}` : ''}`,
     )
   } else if (a.dataPresent !== null) {
     add('Activities', a.dataPresent ? 'unknown without state; the prefix holds objects' : 'none')
@@ -299,7 +301,7 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
   }
   if (report.deep && report.deep.uncatalogued > 0) {
     lines.push(
-      `  i ${number(report.deep.uncatalogued)} activities have no year/type in the state yet -> ${
+      `  i ${formatCount(report.deep.uncatalogued)} activities have no year/type in the state yet -> ${
         report.state.present ? 'run `garmin-s3 sync --full` once' : 'run `garmin-s3 sync`'
       } (it reads Garmin's list; nothing is rewritten).`,
     )
@@ -310,7 +312,7 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
 /** "69 days pending (oldest 2026-03-24), 30 restored; about 3 days to restore at 25 a day" */
 /** `3 changed, 1 deleted in Garmin; last reconcile 2 days ago, next due in 5 days` (docs/changes.md). */
 function changesLine(ch: ChangeSummary, now: number): string {
-  const counts = `${number(ch.changed)} changed, ${number(ch.deleted)} deleted in Garmin`
+  const counts = `${formatCount(ch.changed)} changed, ${formatCount(ch.deleted)} deleted in Garmin`
   if (ch.lastReconcileAt === null) return `${counts}; no reconcile yet (the next sync runs one)`
   const next =
     ch.nextReconcileDue === null
@@ -325,14 +327,17 @@ function archiveLine(a: ArchiveStatus, today: string): string {
   const pending =
     a.pending === 0
       ? 'nothing pending'
-      : `${number(a.pending)} day${a.pending === 1 ? '' : 's'} pending${a.oldest ? ` (oldest ${a.oldest})` : ''}`
-  const counts = [`${number(a.restored)} restored`, a.noFiles ? `${number(a.noFiles)} without files` : '']
+      : `${formatCount(a.pending)} day${a.pending === 1 ? '' : 's'} pending${a.oldest ? ` (oldest ${a.oldest})` : ''}`
+  const counts = [
+    `${formatCount(a.restored)} restored`,
+    a.noFiles ? `${formatCount(a.noFiles)} without files` : '',
+  ]
   const estimate =
     a.pending === 0
       ? ''
       : a.daysToRestore === null
         ? '; reloads are off (--reload-budget 0)'
-        : `; about ${number(a.daysToRestore)} day${a.daysToRestore === 1 ? '' : 's'} to restore at ${number(a.budget)} a day`
+        : `; about ${formatCount(a.daysToRestore)} day${a.daysToRestore === 1 ? '' : 's'} to restore at ${formatCount(a.budget)} a day`
   const denied = a.deniedOn === today ? "; Garmin's quota is spent today" : ''
   return `${pending}, ${counts.filter(Boolean).join(', ')}${estimate}${denied}`
 }
@@ -340,13 +345,16 @@ function archiveLine(a: ArchiveStatus, today: string): string {
 function datasetLine(d: DatasetStatus, width: number): string {
   const name = d.dataset.padEnd(width)
   if (d.kind === 'per-activity') {
-    const extra = [d.missing ? `${number(d.missing)} to fetch` : '', d.gone ? `${number(d.gone)} gone` : '']
+    const extra = [
+      d.missing ? `${formatCount(d.missing)} to fetch` : '',
+      d.gone ? `${formatCount(d.gone)} gone` : '',
+    ]
       .filter(Boolean)
       .join(', ')
-    return `${name}${number(d.stored)} activities${extra ? ` (${extra})` : ''}`
+    return `${name}${formatCount(d.stored)} activities${extra ? ` (${extra})` : ''}`
   }
   const gaps = d.pending?.length
     ? `, gaps: ${d.pending.slice(0, 3).join(' ')}${d.pending.length > 3 ? ' …' : ''}`
     : ''
-  return `${name}${number(d.stored)} days, newest ${d.newest ?? 'none'}${gaps}`
+  return `${name}${formatCount(d.stored)} days, newest ${d.newest ?? 'none'}${gaps}`
 }

@@ -25,7 +25,7 @@ afterAll(async () => {
   await home?.remove()
 })
 
-/** Every file below `dir`, relative to it (none when it does not exist). */
+/** Every file below `dir`, as paths (none when it does not exist). */
 async function filesIn(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir, { recursive: true, withFileTypes: true }))

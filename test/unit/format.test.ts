@@ -1,9 +1,9 @@
 /**
  * Counts in the CLI's lines (`1,234 created`, `5,440,000 rows`) are grouped as Intl.NumberFormat('en-US')
- * groups them, without loading ICU at every start (src/cli/format.ts).
+ * groups them, without loading ICU at every start (src/format.ts).
  */
 import { describe, expect, it } from 'vitest'
-import { formatCount } from '../../src/cli/format.js'
+import { formatCount } from '../../src/format.js'
 
 const intl = new Intl.NumberFormat('en-US')
 
