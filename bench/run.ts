@@ -13,7 +13,7 @@
  * which runs here.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -29,6 +29,7 @@ import { DATASETS, datasetPrefix } from '../src/sync/datasets.js'
 import { runProcess } from '../test/helpers/process.js'
 import { startMoto, TEST_CREDENTIALS, TEST_REGION } from '../test/helpers/servers.js'
 import { type Simulator, startSimulator } from '../test/sim/server.js'
+import type { DiskFloor } from './disk-floor.js'
 import { startLatencyProxy } from './latency-proxy.js'
 import type { WorkerJob, WorkerResult } from './worker.js'
 
@@ -104,6 +105,15 @@ async function buildWorker(): Promise<void> {
     sourcemap: 'linked',
     logLevel: 'warning',
   })
+}
+
+/** The mean size in bytes of the files directly in `dir` (the activity objects of a folder run). */
+async function meanFileBytes(dir: string): Promise<number> {
+  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name)
+  if (names.length === 0) throw new Error(`no files in ${dir}`)
+  let bytes = 0
+  for (const name of names) bytes += (await stat(join(dir, name))).size
+  return Math.round(bytes / names.length)
 }
 
 /** Runs `node <args>` from the repository root and parses the last line it prints as JSON. */
@@ -368,6 +378,20 @@ async function main(): Promise<void> {
         target: { kind: 'dir', path: join(tmp, 'out') },
       }),
     )
+    // The same number of files of the same size, created the folder store's way with nothing around
+    // them: the file system's own rate, which the folder row depends on more than on garmin-s3.
+    const disk = await lastJsonLine<DiskFloor>(
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'bench/disk-floor.ts'),
+        join(tmp, 'disk-floor'),
+        String(N),
+        String(await meanFileBytes(join(tmp, 'out', PREFIX))),
+        '4',
+      ],
+      'bench/disk-floor.ts',
+    )
 
     let modelled: { latencyMs: number; activities: number; ours: Measured; original: Measured } | undefined
     if (S3_LATENCY_MS > 0 && MODEL_N > 0) {
@@ -459,6 +483,7 @@ async function main(): Promise<void> {
       peakRssMb: oursBackfill.maxRssKb / 1024,
       baselineRssMb: oursBackfill.baselineMaxRssKb / 1024,
       folderPerSecond: folder.created / (folder.wallMs / 1000),
+      diskFloorPerSecond: disk.perSecond,
       noopConstant:
         noop.ours.simRequests === noop.oursSmall.simRequests &&
         noop.ours.storeRequests === noop.oursSmall.storeRequests &&
@@ -533,6 +558,7 @@ type Results = {
     peakRssMb: number
     baselineRssMb: number
     folderPerSecond: number
+    diskFloorPerSecond: number
     noopConstant: boolean
   }
   backfill: { ours: Measured; original: Measured }
@@ -629,6 +655,11 @@ function renderTable(r: Results): string {
     `${f.folderPerSecond.toFixed(0)} activities/s (${s(r.folder.wallMs)}, CPU ${s(r.folder.cpuMs)})`,
     'n/a (S3 only)',
     `>= ${GOALS.folderPerSecond}/s  ${mark(f.folderPerSecond >= GOALS.folderPerSecond)}`,
+  )
+  row(
+    `${N} files of that size created as the folder store does, nothing else (bench/disk-floor.ts)`,
+    `${f.diskFloorPerSecond.toFixed(0)} files/s: the folder row is ${((100 * f.folderPerSecond) / f.diskFloorPerSecond).toFixed(0)}% of it`,
+    '',
   )
   if (r.datasets) {
     const d = r.datasets
