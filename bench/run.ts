@@ -26,6 +26,7 @@ import { FileTokenStore } from '../src/garmin/tokens.js'
 import { DirStore } from '../src/store/dir.js'
 import { daysBetween, readDatasetState } from '../src/sync/dataset-state.js'
 import { DATASETS, datasetPrefix } from '../src/sync/datasets.js'
+import { DEFAULT_CONCURRENCY } from '../src/sync/options.js'
 import { runProcess } from '../test/helpers/process.js'
 import { startMoto, TEST_CREDENTIALS, TEST_REGION } from '../test/helpers/servers.js'
 import { type Simulator, startSimulator } from '../test/sim/server.js'
@@ -378,8 +379,8 @@ async function main(): Promise<void> {
         target: { kind: 'dir', path: join(tmp, 'out') },
       }),
     )
-    // The same number of files of the same size, created the folder store's way with nothing around
-    // them: the file system's own rate, which the folder row depends on more than on garmin-s3.
+    // The same number of files of the same size, created the folder store's way and as many at a time
+    // as the sync writes by default, with nothing around them: the file system's own rate, which the folder row depends on more than on garmin-s3.
     const disk = await lastJsonLine<DiskFloor>(
       [
         '--import',
@@ -388,7 +389,7 @@ async function main(): Promise<void> {
         join(tmp, 'disk-floor'),
         String(N),
         String(await meanFileBytes(join(tmp, 'out', PREFIX))),
-        '4',
+        String(DEFAULT_CONCURRENCY),
       ],
       'bench/disk-floor.ts',
     )

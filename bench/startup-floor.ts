@@ -13,7 +13,7 @@ import { GarminClient } from '../src/garmin/client.js'
 import { resolveEndpoints } from '../src/garmin/endpoints.js'
 import { openTokenStore } from '../src/garmin/tokens.js'
 import { DEFAULT_PREFIX, openStore } from '../src/store/target.js'
-import { parseDatasets, runSyncWithDatasets } from '../src/sync/index.js'
+import { DEFAULT_CONCURRENCY, parseDatasets, runSyncWithDatasets } from '../src/sync/index.js'
 
 const out = process.argv[2]
 if (!out) throw new Error('usage: startup-floor.js <folder>')
@@ -26,7 +26,7 @@ const garmin = new GarminClient({
 const report = await runSyncWithDatasets(
   {
     prefix: DEFAULT_PREFIX,
-    concurrency: 4,
+    concurrency: DEFAULT_CONCURRENCY,
     datasets: parseDatasets(process.env.DATASETS),
     trackChanges: true,
     runner: 'cli',

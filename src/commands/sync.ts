@@ -27,9 +27,11 @@ import {
 import { DEFAULT_OUT_DIR, DEFAULT_PREFIX, openStore, validatePrefix } from '../store/target.js'
 import {
   DATASET_NAMES,
+  DEFAULT_CONCURRENCY,
   DEFAULT_RECONCILE_DAYS,
   DEFAULT_RELOAD_BUDGET,
   DEFAULT_REVISE_DAYS,
+  MAX_CONCURRENCY,
   parseDatasets,
   runSyncWithDatasets,
   type SyncOptions,
@@ -98,7 +100,12 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     'dry-run': Flags.boolean({
       description: 'Show what would be written; write nothing, not even the checkpoint.',
     }),
-    concurrency: Flags.integer({ description: 'Parallel writes.', default: 4, min: 1, max: 64 }),
+    concurrency: Flags.integer({
+      description: 'Parallel writes.',
+      default: DEFAULT_CONCURRENCY,
+      min: 1,
+      max: MAX_CONCURRENCY,
+    }),
     data: Flags.string({
       description: `What to copy, a comma list or all (default: DATASETS, else activities): ${DATASET_NAMES.join(', ')}. See docs/layout.md.`,
     }),

@@ -20,9 +20,11 @@ export {
 export { describeEvent } from './describe.js'
 export { runSyncWithDatasets } from './extras.js'
 export {
+  DEFAULT_CONCURRENCY,
   DEFAULT_RECONCILE_DAYS,
   DEFAULT_RELOAD_BUDGET,
   DEFAULT_REVISE_DAYS,
+  MAX_CONCURRENCY,
   type ResolvedOptions,
   resolveOptions as validateSyncOptions,
 } from './options.js'

@@ -24,7 +24,9 @@ export interface ResolvedOptions {
   original: SyncOptions
 }
 
-const MAX_CONCURRENCY = 64
+/** Writes (and Garmin calls of the per-activity datasets) in flight at once: `--concurrency`. */
+export const DEFAULT_CONCURRENCY = 4
+export const MAX_CONCURRENCY = 64
 export const DEFAULT_REVISE_DAYS = 3
 const MAX_REVISE_DAYS = 60
 export const DEFAULT_RELOAD_BUDGET = 25
@@ -136,7 +138,7 @@ export function resolveOptions(options: SyncOptions, now: number): ResolvedOptio
     ...(since === undefined ? {} : { since }),
     full: options.full === true,
     dryRun: options.dryRun === true,
-    concurrency: positiveInteger(options.concurrency, 4, '--concurrency', MAX_CONCURRENCY),
+    concurrency: positiveInteger(options.concurrency, DEFAULT_CONCURRENCY, '--concurrency', MAX_CONCURRENCY),
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     pageSize,
     maxPageSize,
