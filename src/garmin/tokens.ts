@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { chmod, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
+import { chmod, link, lstat, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import type { SSMClient } from '@aws-sdk/client-ssm'
@@ -31,6 +31,8 @@ const LOCK_WAIT_MS = 60_000
 /** A lock older than this was left by a killed process (a refresh takes seconds). */
 const LOCK_STALE_MS = 120_000
 const LOCK_POLL_MS = 100
+/** A lock file seen empty or unreadable this long was left by a process killed before filling it. */
+const LOCK_UNFILLED_MS = 2_000
 
 export interface FileTokenStoreOptions {
   /** Opens the SSM store a pointer file names (tests bind it to their emulator). */
@@ -146,24 +148,20 @@ export class FileTokenStore implements TokenStore {
   private async lock(): Promise<() => Promise<void>> {
     const lockPath = `${this.path}.lock`
     const deadline = this.clock.now() + LOCK_WAIT_MS
+    let unfilledSince: number | undefined
     for (;;) {
-      try {
-        const handle = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
-        try {
-          await handle.writeFile(JSON.stringify({ pid: process.pid, at: this.clock.now() }))
-        } finally {
-          await handle.close()
-        }
-        return () => unlink(lockPath).catch(() => undefined)
-      } catch (error) {
-        if (!isErrno(error, 'EEXIST')) {
-          throw new TokenStoreError(`Cannot lock the token file ${this.path}: ${(error as Error).message}`, {
-            cause: error,
-          })
-        }
+      if (await this.createLock(lockPath)) return () => unlink(lockPath).catch(() => undefined)
+      const holder = await this.lockHolder(lockPath)
+      let stale: boolean
+      if (holder === 'gone' || holder === 'unfilled') {
+        unfilledSince = holder === 'gone' ? undefined : (unfilledSince ?? this.clock.now())
+        stale = unfilledSince === undefined || this.clock.now() - unfilledSince >= LOCK_UNFILLED_MS
+      } else {
+        unfilledSince = undefined
+        stale = this.isStale(holder)
       }
-      if (await this.lockIsStale(lockPath)) {
-        await unlink(lockPath).catch(() => undefined)
+      if (stale) {
+        if (holder !== 'gone') await unlink(lockPath).catch(() => undefined)
         continue
       }
       if (this.clock.now() >= deadline) {
@@ -178,14 +176,63 @@ export class FileTokenStore implements TokenStore {
     }
   }
 
-  private async lockIsStale(lockPath: string): Promise<boolean> {
-    let holder: { pid?: unknown; at?: unknown }
+  /**
+   * Creates the lock whole, or answers false when another process holds it. The owner's pid is written
+   * to a private temporary file first and hard-linked into place (link refuses an existing name, as
+   * O_EXCL does), so no one ever sees our lock empty. Where the file system has no hard links, the lock
+   * is created with O_EXCL and filled after: an empty lock is then waited for (lock()), not taken.
+   */
+  private async createLock(lockPath: string): Promise<boolean> {
+    const text = JSON.stringify({ pid: process.pid, at: this.clock.now() })
+    const temp = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
     try {
-      holder = JSON.parse(await readFile(lockPath, 'utf8')) as typeof holder
+      await writeFile(temp, text, { flag: 'wx', mode: 0o600 })
+      try {
+        await link(temp, lockPath)
+        return true
+      } finally {
+        await unlink(temp).catch(() => undefined)
+      }
     } catch (error) {
-      // Gone already (retry at once), or half-written by a process killed between create and write.
-      return isErrno(error, 'ENOENT') || error instanceof SyntaxError
+      if (isErrno(error, 'EEXIST')) return false
+      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'].some((code) => isErrno(error, code))) {
+        throw this.lockError(error)
+      }
     }
+    try {
+      const handle = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+      try {
+        await handle.writeFile(text)
+      } finally {
+        await handle.close()
+      }
+      return true
+    } catch (error) {
+      if (isErrno(error, 'EEXIST')) return false
+      throw this.lockError(error)
+    }
+  }
+
+  private lockError(error: unknown): TokenStoreError {
+    return new TokenStoreError(`Cannot lock the token file ${this.path}: ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+
+  /** Who holds the lock: its contents, 'gone' when it vanished meanwhile, 'unfilled' when not yet written. */
+  private async lockHolder(lockPath: string): Promise<{ pid?: unknown; at?: unknown } | 'gone' | 'unfilled'> {
+    try {
+      const holder = JSON.parse(await readFile(lockPath, 'utf8')) as unknown
+      return typeof holder === 'object' && holder !== null ? holder : 'unfilled'
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return 'gone'
+      if (error instanceof SyntaxError) return 'unfilled'
+      throw this.lockError(error)
+    }
+  }
+
+  /** A lock whose owner is dead, or that is older than any refresh takes. */
+  private isStale(holder: { pid?: unknown; at?: unknown }): boolean {
     if (typeof holder.at !== 'number' || this.clock.now() - holder.at > LOCK_STALE_MS) return true
     if (typeof holder.pid !== 'number') return true
     try {

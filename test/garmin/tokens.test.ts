@@ -182,6 +182,46 @@ describe('FileTokenStore refresh lock', () => {
     expect(await readdir(join(dir, 'locked'))).toEqual(['tokens.json'])
   })
 
+  it('waits for a lock still being written (created, not yet filled) instead of taking it', async () => {
+    const clock = new FakeClock()
+    const store = new FileTokenStore(join(dir, 'filling', 'tokens.json'), { clock })
+    const stale = storedTokens({ refreshToken: 'old' })
+    await store.save(stale)
+    // The instant between another process creating its lock and writing its pid into it.
+    await writeFile(`${store.path}.lock`, '')
+    let polls = 0
+    const sleep = clock.sleep.bind(clock)
+    clock.sleep = async (ms: number) => {
+      polls++
+      if (polls === 1)
+        await writeFile(`${store.path}.lock`, JSON.stringify({ pid: process.pid, at: clock.now() }))
+      if (polls === 4) {
+        await store.save(storedTokens({ refreshToken: 'rotated-elsewhere' }))
+        await rm(`${store.path}.lock`)
+      }
+      await sleep(ms)
+    }
+    let refreshed = 0
+    const got = await store.lockedRefresh(stale, async (t) => {
+      refreshed++
+      return t
+    })
+    expect([got.refreshToken, refreshed, polls]).toEqual(['rotated-elsewhere', 0, 4])
+    expect(await readdir(join(dir, 'filling'))).toEqual(['tokens.json'])
+  })
+
+  it('takes over a lock that stays empty for 2 s (its owner died before filling it)', async () => {
+    const clock = new FakeClock()
+    const store = new FileTokenStore(join(dir, 'unfilled', 'tokens.json'), { clock })
+    const stale = storedTokens({ refreshToken: 'old' })
+    await store.save(stale)
+    await writeFile(`${store.path}.lock`, '')
+    const fresh = await store.lockedRefresh(stale, async (t) => ({ ...t, refreshToken: 'new' }))
+    expect(fresh.refreshToken).toBe('new')
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(2_000)
+    expect(await readdir(join(dir, 'unfilled'))).toEqual(['tokens.json'])
+  })
+
   it('takes over the lock of a process that died, and gives up after a minute on a live one', async () => {
     const clock = new FakeClock()
     const store = new FileTokenStore(join(dir, 'dead-lock', 'tokens.json'), { clock })
