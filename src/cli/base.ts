@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util'
 import { Command } from '@oclif/core/command'
 import * as Errors from '@oclif/core/errors'
 import { CommandHelp } from '@oclif/core/help'
@@ -19,10 +20,11 @@ export abstract class BaseCommand extends Command {
   protected override async catch(
     error: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
-    // An unknown flag or argument: oclif would print the error and then the whole help (45 lines);
-    // one line and the usage line say the same.
-    if (error instanceof Errors.CLIError && 'showHelp' in error && error.showHelp === true) {
-      const message = error.message.replace(/\nSee more help with --help$/, '')
+    // A flag or argument oclif's parser refused (unknown, a bad value, conflicting, missing): oclif
+    // would print its own boxed lines, or the whole help (45 lines), and nothing on stdout under
+    // --json. One line and the usage line say the same, and --json gets its one JSON object.
+    const message = parseErrorMessage(error)
+    if (message !== undefined) {
       const usage = this.usageLine()
       if (this.jsonEnabled()) {
         this.report({ name: 'UsageError', message, exitCode: EXIT.usage, hint: usage })
@@ -74,6 +76,32 @@ export abstract class BaseCommand extends Command {
       if (e.hint) this.logToStderr(`  -> ${e.hint}`)
     }
   }
+}
+
+const SEE_HELP = /\s*\nSee more help with --help$/
+
+/**
+ * The message of an error oclif's parser threw, on one line, or undefined for any other error. Every
+ * such message ends "See more help with --help"; a flag's own parse failure comes as
+ * "Parsing --flag \n\t<reason>", and flag validation lists its reasons under "The following error(s)
+ * occurred:".
+ */
+function parseErrorMessage(error: Error): string | undefined {
+  if (!(error instanceof Error) || !SEE_HELP.test(error.message)) return undefined
+  if (!(error instanceof Errors.CLIError) && !error.message.startsWith('Parsing --')) return undefined
+  const text = stripVTControlCharacters(error.message.replace(SEE_HELP, ''))
+  const parsing = /^Parsing (--\S+)\s*\n\s*([\s\S]*)$/.exec(text)
+  if (parsing) return `${parsing[1]}: ${oneLine(parsing[2] ?? '')}`
+  const listed = /^The following errors? occurred:\s*\n([\s\S]*)$/.exec(text)
+  return oneLine(listed ? (listed[1] ?? '').split('\n').join('; ') : text)
+}
+
+function oneLine(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' ')
 }
 
 /** oclif's usage line of a command (what `--help` prints under USAGE), unwrapped. */

@@ -160,6 +160,32 @@ describe('mistakes', () => {
     })
     expect(r.stderr).toBe('')
   })
+
+  it('a bad flag value, conflicting flags or a missing flag say so in one line and the usage (exit 2)', async () => {
+    const cases: [string[], string][] = [
+      [
+        ['sync', '--concurrency', '0'],
+        '--concurrency: Expected an integer greater than or equal to 1 but received: 0',
+      ],
+      [['sync', '--bucket', 'b', '--out', 'o'], '--out=o cannot also be provided when using --bucket'],
+      [['sync', '--notify-on', 'sometimes'], 'Expected --notify-on=sometimes to be one of: failure, always'],
+      [['deploy'], 'Missing required flag bucket'],
+    ]
+    for (const [args, message] of cases) {
+      const r = await cli(args)
+      expect([r.code, r.stdout]).toEqual([2, ''])
+      const lines = r.stderr.trimEnd().split('\n')
+      expect(lines).toEqual([
+        `Error: ${message} (garmin-s3 ${args[0]} --help lists every flag)`,
+        expect.stringMatching(new RegExp(`^Usage: garmin-s3 ${args[0]} `)),
+      ])
+      const json = await cli([...args, '--json'])
+      expect([json.code, json.stderr]).toEqual([2, ''])
+      expect(JSON.parse(json.stdout)).toEqual({
+        error: { name: 'UsageError', message, hint: expect.stringMatching(/^Usage: /), exitCode: 2 },
+      })
+    }
+  })
 })
 
 describe('completion', () => {
