@@ -163,6 +163,14 @@ export class SyncProgress {
   }
 }
 
+/** Objects the datasets other than activities created or revised (restored archive days included). */
+function otherDatasetsWritten(report: SyncReport): number {
+  let written = 0
+  for (const [name, c] of Object.entries(report.datasets ?? {}))
+    if (name !== 'activities') written += c.created + c.updated
+  return written
+}
+
 /** The closing summary: what happened, where, how long, and what to do next if anything. */
 export function summaryLines(report: SyncReport, options: { defaultLocation?: boolean } = {}): string[] {
   const where = `${report.location}/${report.prefix}`
@@ -184,6 +192,13 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
     )
   } else if (report.created > 0) {
     lines.push(pc.green(`✔ Copied ${activities(report.created, 'new ')} to ${where}`))
+  } else if (otherDatasetsWritten(report) > 0) {
+    const written = otherDatasetsWritten(report)
+    lines.push(
+      pc.green(
+        `✔ No new activities in ${where}; ${formatCount(written)} new or revised ${written === 1 ? 'object' : 'objects'} in the other datasets (below)`,
+      ),
+    )
   } else {
     lines.push(pc.green(`✔ Up to date: nothing new for ${where}`))
   }

@@ -88,3 +88,30 @@ it('--dry-run with datasets writes nothing and caps the "would write" lines', as
   // 2 datasets x 100 days would be 200 lines: the first 50 data lines, then a count.
   expect(lines.filter((l) => /^would write (activity|sleep|stress) /.test(l)).length).toBe(50)
 })
+
+it('a run with no new activity but new days of another dataset says so, not "nothing new"', async () => {
+  const out = join(tmp, 'headline')
+  await run(['--out', out])
+  const days = await run([
+    '--out',
+    out,
+    '--data',
+    'activities,sleep',
+    '--since',
+    addDays(utcDate(Date.now()), -2),
+  ])
+  expect(days.exitCode).toBe(0)
+  expect(days.stdout).not.toContain('nothing new')
+  expect(days.stdout).toMatch(
+    /✔ No new activities in .*garmin-json\/; 3 new or revised objects in the other datasets/,
+  )
+  const again = await run([
+    '--out',
+    out,
+    '--data',
+    'activities,sleep',
+    '--since',
+    addDays(utcDate(Date.now()), -2),
+  ])
+  expect(again.stdout).toContain('✔ Up to date: nothing new')
+})
