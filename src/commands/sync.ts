@@ -1,8 +1,8 @@
-import { writeFile } from 'node:fs/promises'
 import * as Flags from '@oclif/core/flags'
 import { BaseCommand } from '../cli/base.js'
 import { domainFlag, targetFlags, targetOptions, tokenStoreFlag } from '../cli/flags.js'
 import { SyncProgress, summaryLines } from '../cli/progress.js'
+import { prepareReportFile, writeReportFile } from '../cli/report-file.js'
 import { type Clock, systemClock } from '../clock.js'
 import {
   type CurateReport,
@@ -146,7 +146,8 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     'token-store': tokenStoreFlag(),
     domain: domainFlag(),
     report: Flags.string({
-      description: 'Also write the run report (what --json prints) to this file, e.g. for a CI summary.',
+      description:
+        'Also write the run report (what --json prints) to this file, e.g. for a CI summary; its folder is created, and a path that cannot be written stops the run before it starts.',
     }),
     notify: Flags.string({
       description:
@@ -228,6 +229,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     const notifyTargets = parseNotifyTargets(
       flags.notify ?? (env.GARMIN_S3_NOTIFY ? [env.GARMIN_S3_NOTIFY] : []),
     )
+    const reportFile = flags.report === undefined ? undefined : await prepareReportFile(flags.report)
 
     // Bad target flags are usage errors (exit 2) before anything else; opening a store does no I/O.
     const store = await openStore(targetOptions(flags), (message) => this.logToStderr(`warning: ${message}`))
@@ -326,7 +328,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     }
     this.setExitCode(report.exitCode)
     const result = await this.notifyAbout(report, notifyTargets, flags['notify-on'] as NotifyOn)
-    if (flags.report) await writeFile(flags.report, `${JSON.stringify(result, null, 2)}\n`)
+    if (reportFile) await writeReportFile(reportFile, result)
     return result
   }
 

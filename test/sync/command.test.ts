@@ -4,7 +4,7 @@
  * human summary and exit codes. The built-CLI runs against S3 live in test/e2e/sync*.test.ts.
  */
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -96,6 +96,27 @@ describe('garmin-s3 sync', () => {
       prefix: 'raw-data/garmin-json/',
     })
     expect(result.stderr).toBe('')
+  })
+
+  it('--report writes the JSON report whole, creating its folder; one that cannot be written stops the run before it starts', async () => {
+    const out = folder()
+    const reportPath = join(tmp, 'reports', 'nested', 'run.json')
+    const ok = await run(['--out', out, '--report', reportPath])
+    expect(ok.exitCode).toBe(0)
+    expect(JSON.parse(await readFile(reportPath, 'utf8'))).toMatchObject({ created: 120, exitCode: 0 })
+    expect(await readdir(join(tmp, 'reports', 'nested'))).toEqual(['run.json'])
+    // A folder at the path, or a file in the way of its folder: exit 2, and the lake is not touched.
+    const blocked = join(tmp, 'blocked')
+    await writeFile(blocked, 'a file')
+    for (const bad of [join(tmp, 'reports'), join(blocked, 'run.json')]) {
+      const other = folder()
+      const refused = await run(['--out', other, '--report', bad])
+      expect(refused.exitCode).toBe(2)
+      expect(refused.stderr).toContain(`Error: cannot write the report to ${bad}`)
+      expect(refused.stderr).toContain('-> ')
+      expect(refused.stderr).not.toContain('bug in garmin-s3')
+      expect(existsSync(other)).toBe(false)
+    }
   })
 
   it('DAYS_BACK works like --days-back, and --days-back wins over it', async () => {
