@@ -92,26 +92,13 @@ it('--dry-run with datasets writes nothing and caps the "would write" lines', as
 it('a run with no new activity but new days of another dataset says so, not "nothing new"', async () => {
   const out = join(tmp, 'headline')
   await run(['--out', out])
-  const days = await run([
-    '--out',
-    out,
-    '--data',
-    'activities,sleep',
-    '--since',
-    addDays(utcDate(Date.now()), -2),
-  ])
+  const withSleep = ['--out', out, '--data', 'activities,sleep', '--since', addDays(utcDate(Date.now()), -2)]
+  const days = await run(withSleep)
   expect(days.exitCode).toBe(0)
   expect(days.stdout).not.toContain('nothing new')
   expect(days.stdout).toMatch(
     /✔ No new activities in .*garmin-json\/; 3 new or revised objects in the other datasets/,
   )
-  const again = await run([
-    '--out',
-    out,
-    '--data',
-    'activities,sleep',
-    '--since',
-    addDays(utcDate(Date.now()), -2),
-  ])
+  const again = await run(withSleep)
   expect(again.stdout).toContain('✔ Up to date: nothing new')
 })

@@ -157,20 +157,24 @@ describe('FileTokenStore refuses what is not a private token file before anythin
 })
 
 describe('FileTokenStore refresh lock', () => {
-  it('waits for another live refresh and then uses the tokens it saved, without refreshing', async () => {
+  /**
+   * A refresh of the token file in `folder` while another process (this one's pid: alive) holds its
+   * lock, which starts as `lock`; `onPoll(n)` plays that process at the waiting refresh's nth poll.
+   */
+  async function refreshWhileLocked(
+    folder: string,
+    lock: string,
+    onPoll: (poll: number, store: FileTokenStore) => Promise<void>,
+  ) {
     const clock = new FakeClock()
-    const store = new FileTokenStore(join(dir, 'locked', 'tokens.json'), { clock })
+    const store = new FileTokenStore(join(dir, folder, 'tokens.json'), { clock })
     const stale = storedTokens({ refreshToken: 'old' })
     await store.save(stale)
-    // Another process (this one's pid: alive) holds the lock and rotates the tokens while we wait.
-    await writeFile(`${store.path}.lock`, JSON.stringify({ pid: process.pid, at: clock.now() }))
+    await writeFile(`${store.path}.lock`, lock)
     let polls = 0
     const sleep = clock.sleep.bind(clock)
     clock.sleep = async (ms: number) => {
-      if (++polls === 3) {
-        await store.save(storedTokens({ refreshToken: 'rotated-elsewhere' }))
-        await rm(`${store.path}.lock`)
-      }
+      await onPoll(++polls, store)
       await sleep(ms)
     }
     let refreshed = 0
@@ -178,36 +182,28 @@ describe('FileTokenStore refresh lock', () => {
       refreshed++
       return t
     })
-    expect([got.refreshToken, refreshed, polls]).toEqual(['rotated-elsewhere', 0, 3])
-    expect(await readdir(join(dir, 'locked'))).toEqual(['tokens.json'])
+    return { refreshToken: got.refreshToken, refreshed, polls, files: await readdir(join(dir, folder)) }
+  }
+  const liveLock = () => JSON.stringify({ pid: process.pid, at: new FakeClock().now() })
+  const rotateAndRelease = async (store: FileTokenStore) => {
+    await store.save(storedTokens({ refreshToken: 'rotated-elsewhere' }))
+    await rm(`${store.path}.lock`)
+  }
+
+  it('waits for another live refresh and then uses the tokens it saved, without refreshing', async () => {
+    const r = await refreshWhileLocked('locked', liveLock(), async (poll, store) => {
+      if (poll === 3) await rotateAndRelease(store)
+    })
+    expect(r).toEqual({ refreshToken: 'rotated-elsewhere', refreshed: 0, polls: 3, files: ['tokens.json'] })
   })
 
   it('waits for a lock still being written (created, not yet filled) instead of taking it', async () => {
-    const clock = new FakeClock()
-    const store = new FileTokenStore(join(dir, 'filling', 'tokens.json'), { clock })
-    const stale = storedTokens({ refreshToken: 'old' })
-    await store.save(stale)
-    // The instant between another process creating its lock and writing its pid into it.
-    await writeFile(`${store.path}.lock`, '')
-    let polls = 0
-    const sleep = clock.sleep.bind(clock)
-    clock.sleep = async (ms: number) => {
-      polls++
-      if (polls === 1)
-        await writeFile(`${store.path}.lock`, JSON.stringify({ pid: process.pid, at: clock.now() }))
-      if (polls === 4) {
-        await store.save(storedTokens({ refreshToken: 'rotated-elsewhere' }))
-        await rm(`${store.path}.lock`)
-      }
-      await sleep(ms)
-    }
-    let refreshed = 0
-    const got = await store.lockedRefresh(stale, async (t) => {
-      refreshed++
-      return t
+    // It starts empty: the instant between the other process creating its lock and writing its pid.
+    const r = await refreshWhileLocked('filling', '', async (poll, store) => {
+      if (poll === 1) await writeFile(`${store.path}.lock`, liveLock())
+      if (poll === 4) await rotateAndRelease(store)
     })
-    expect([got.refreshToken, refreshed, polls]).toEqual(['rotated-elsewhere', 0, 4])
-    expect(await readdir(join(dir, 'filling'))).toEqual(['tokens.json'])
+    expect(r).toEqual({ refreshToken: 'rotated-elsewhere', refreshed: 0, polls: 4, files: ['tokens.json'] })
   })
 
   it('takes over a lock that stays empty for 2 s (its owner died before filling it)', async () => {
