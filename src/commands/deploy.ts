@@ -30,7 +30,7 @@ import {
   validateRuntime,
 } from '../deploy/options.js'
 import { changeLine, deploySummary, isAbsentNoop } from '../deploy/render.js'
-import { checkSession } from '../garmin/login.js'
+import { checkSession, refuseSimulatorSession } from '../garmin/login.js'
 import { openTokenStore } from '../garmin/tokens.js'
 import type { TokenStore } from '../garmin/types.js'
 import { validatePolicyPrefix } from '../store/target.js'
@@ -149,6 +149,7 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
       ? validateCuratedPrefix(validatePolicyPrefix(flags['curated-prefix']), prefix)
       : undefined
     const dryRun = flags['dry-run']
+    refuseSimulatorSession(process.env, 'deploy')
     // The deployment engine and the AWS SDK load here, not when the CLI starts.
     const { createAwsClients, deploy, destroyClients } = await import('../deploy/index.js')
     const clients = (this.awsClientFactory ?? createAwsClients)({

@@ -148,6 +148,24 @@ function requestsOf(client: GarminClient): number {
 }
 
 /**
+ * A deployment signs in to Garmin itself, so tokens a simulator issued (GARMIN_S3_GARMIN_URL set, as
+ * after the README's try-it block) are refused for a deployment into a real AWS account: Garmin would
+ * reject them on the first scheduled run, and the local file would already point at them. With an AWS
+ * emulator as well (AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_SSM set) the whole set-up is a test, and goes
+ * ahead. Checked before anything is read or sent.
+ */
+export function refuseSimulatorSession(env: NodeJS.ProcessEnv, command: string): void {
+  const simulator = env.GARMIN_S3_GARMIN_URL?.trim()
+  if (!simulator || env.AWS_ENDPOINT_URL?.trim() || env.AWS_ENDPOINT_URL_SSM?.trim()) return
+  throw new UsageError(
+    `GARMIN_S3_GARMIN_URL is set (${simulator}): ${command} would hand that simulator's tokens to a deployment in AWS, which signs in to Garmin itself and would be refused.`,
+    {
+      hint: 'Unset GARMIN_S3_GARMIN_URL and GARMIN_S3_TOKEN_STORE (the try-it block exports both), run `garmin-s3 login` with your Garmin account, then run this again.',
+    },
+  )
+}
+
+/**
  * Proves stored tokens still work with one `socialProfile` call before they are handed to a
  * deployment (a refresh, if one is due, is saved back where the tokens are). Exit 3 when Garmin
  * refuses them.

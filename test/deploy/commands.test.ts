@@ -180,6 +180,29 @@ describe('deploy and destroy commands', () => {
     expect(noLogin.stderr).toContain('run garmin-s3 login first')
   })
 
+  it("refuses to hand a simulator's tokens to a deployment in AWS (exit 2), before any AWS client exists", async () => {
+    // If the check regressed, the factory fails the run: nothing may reach out for a real AWS.
+    class NoAws extends TestDeploy {
+      protected override awsClientFactory = (): never => {
+        throw new Error('no AWS client may be made')
+      }
+    }
+    vi.stubEnv('AWS_ENDPOINT_URL', undefined)
+    vi.stubEnv('GARMIN_S3_GARMIN_URL', 'http://127.0.0.1:9')
+    try {
+      for (const argv of [[], ['--dry-run'], ['--json']]) {
+        const refused = await runCommand(NoAws, ['--bucket', 'cli-lake', '--name', 'cli-sim', ...argv])
+        expect(refused.exitCode).toBe(2)
+        const said = refused.json ? JSON.stringify(refused.json) : refused.stderr
+        expect(said).toContain('GARMIN_S3_GARMIN_URL is set (http://127.0.0.1:9)')
+        expect(said).toContain('garmin-s3 login')
+      }
+    } finally {
+      vi.stubEnv('AWS_ENDPOINT_URL', inject('motoEndpoint'))
+      vi.stubEnv('GARMIN_S3_GARMIN_URL', undefined)
+    }
+  })
+
   it('refuses a bucket that does not exist with exit 2 and the aws s3 mb hint, creating nothing', async () => {
     const missing = await run('deploy', ['--bucket', 'no-such-bucket', '--name', 'cli-nobucket'])
     expect(missing.exitCode).toBe(2)

@@ -193,4 +193,27 @@ describe('init github-actions --role-arn', () => {
     }
     await expect(stat(join(repo, '.github'))).rejects.toThrow(/ENOENT/)
   })
+
+  it("--create-role refuses to upload a simulator's tokens to AWS (exit 2), before any AWS client exists", async () => {
+    vi.stubEnv('GARMIN_S3_GARMIN_URL', 'http://127.0.0.1:9')
+    const argv = [
+      '--bucket',
+      'my-data-lake',
+      '--create-role',
+      '--repo',
+      'octocat/data',
+      '--region',
+      'us-east-1',
+    ]
+    const run = await runInit([...argv, '--dir', repo], {
+      aws: () => {
+        throw new Error('no AWS client may be made')
+      },
+    })
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('GARMIN_S3_GARMIN_URL is set (http://127.0.0.1:9)')
+    await expect(stat(join(repo, '.github'))).rejects.toThrow(/ENOENT/)
+    // Without --create-role nothing is uploaded: the workflow is written as usual.
+    expect((await runInit(base())).exitCode).toBe(0)
+  })
 })

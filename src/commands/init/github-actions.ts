@@ -16,7 +16,7 @@ import {
 import type { AwsClientFactory, AwsClients } from '../../deploy/index.js'
 import { changeLine } from '../../deploy/render.js'
 import { UsageError } from '../../errors.js'
-import { checkSession } from '../../garmin/login.js'
+import { checkSession, refuseSimulatorSession } from '../../garmin/login.js'
 import { openTokenStore } from '../../garmin/tokens.js'
 import type { GarminDomain, TokenStore } from '../../garmin/types.js'
 import type { InitResult } from '../../github/init.js'
@@ -111,6 +111,7 @@ With --create-role it also creates (or reuses) GitHub's OIDC identity provider i
       })
     }
     const prefix = validatePolicyPrefix(flags.prefix)
+    if (flags['create-role']) refuseSimulatorSession(process.env, 'init github-actions --create-role')
     const human = !this.jsonEnabled()
     const dryRun = flags['dry-run']
     let clients: AwsClients | undefined
