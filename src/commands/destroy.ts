@@ -12,16 +12,19 @@ import {
   awsRegionFlag,
   deploymentNameFlag,
   dryRunFlag,
+  tokenStoreFlag,
   yesFlag,
 } from '../cli/flags.js'
 import type { AwsClientFactory, DestroyResult } from '../deploy/index.js'
 import { changeLine, destroySummary } from '../deploy/render.js'
 import { UsageError } from '../errors.js'
+import { openTokenStore } from '../garmin/tokens.js'
+import type { TokenStore } from '../garmin/types.js'
 
 export default class Destroy extends BaseCommand {
   static override summary = 'Remove what `garmin-s3 deploy` created (never the bucket or its objects).'
   static override description =
-    `Deletes the schedule (or rule, target and permission), the function, both roles with their policies, and the token parameter of the deployment named --name. Safe to rerun: a second run finds nothing and changes nothing.
+    `Deletes the schedule (or rule, target and permission), the function, both roles with their policies, and the token parameter of the deployment named --name. When your local token file points to that parameter (deploy moved the session there), the session moves back into the file: you stay signed in. Safe to rerun: a second run finds nothing and changes nothing.
 
 --athena also removes the Glue/Athena catalog garmin-s3 made (as catalog athena --remove).
 
@@ -45,10 +48,16 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
     adopt: adoptFlag(
       'Also delete same-named resources garmin-s3 did not make (without it, destroy refuses, exit 2); lists the foreign policies on them.',
     ),
+    'token-store': tokenStoreFlag(
+      'Local tokens that deploy moved into the parameter; they get the session back, so you stay signed in',
+    ),
   }
 
-  /** Seams for tests (default AWS clients: the SDK's, loaded when the command runs). */
+  /** Seams for tests (default AWS clients: the SDK's, loaded when the command runs; the local token store). */
   protected awsClientFactory?: AwsClientFactory
+  protected tokenStore(spec: string | undefined): TokenStore {
+    return openTokenStore(spec)
+  }
   protected interactive(): boolean {
     return Boolean(process.stdin.isTTY && process.stderr.isTTY)
   }
@@ -105,7 +114,8 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
     }
     try {
       const adopt = flags.adopt
-      const plan = await destroy(flags.name, { clients }, { dryRun: true, adopt })
+      const tokenStore = this.tokenStore(flags['token-store'])
+      const plan = await destroy(flags.name, { clients, tokenStore }, { dryRun: true, adopt })
       const toDelete = plan.changes.some((c) => c.action === 'delete')
       if (dryRun || !toDelete) {
         show(plan, true)
@@ -121,7 +131,11 @@ Asks for confirmation on a terminal; pass --yes in scripts.`
       }
       const result = await destroy(
         flags.name,
-        { clients, ...(human ? { onChange: (c) => show({ ...plan, changes: [c] }, false) } : {}) },
+        {
+          clients,
+          tokenStore,
+          ...(human ? { onChange: (c) => show({ ...plan, changes: [c] }, false) } : {}),
+        },
         { adopt },
       )
       if (human) for (const line of destroySummary(result)) this.log(line)

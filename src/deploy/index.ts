@@ -18,7 +18,7 @@ import { type DeployOptions, resourceNames, validateDeployOptions, validateName 
 import { type Change, reconcile } from './plan.js'
 import { type AwsAccount, arns, deploymentResources, type ResourceContext } from './resources.js'
 import { type FunctionWaiters, sdkWaiters } from './retry.js'
-import { deploymentSession, type SessionMove } from './session.js'
+import { deploymentSession, returningSession, type SessionMove } from './session.js'
 
 export type { AwsClientConfig, AwsClientFactory, AwsClients } from '../aws/clients.js'
 export { createAwsClients, destroyClients } from '../aws/clients.js'
@@ -92,6 +92,16 @@ export interface DestroyResult {
   region: string
   dryRun: boolean
   changes: Change[]
+  /**
+   * Set when the local token file pointed to the deployment's parameter: the session was moved back
+   * into that file (`returned`), or would be (`would-return`, --dry-run).
+   */
+  session?: { action: 'returned' | 'would-return'; from: string; to: string }
+}
+
+export interface DestroyDeps extends EngineDeps {
+  /** The local token store: when it points to the deployment's parameter, it gets the session back. */
+  tokenStore?: TokenStore
 }
 
 export async function discoverAccount(clients: AwsClients): Promise<AwsAccount> {
@@ -260,23 +270,59 @@ export async function deploy(
   return result
 }
 
-/** Removes everything `deploy` made under `name`; never the bucket or its objects. */
+/**
+ * Removes everything `deploy` made under `name`; never the bucket or its objects. A local token file
+ * that points to the deployment's parameter gets its session back once the parameter is gone
+ * (session.ts), so this machine stays signed in.
+ */
 export async function destroy(
   name: string,
-  deps: EngineDeps,
+  deps: DestroyDeps,
   run: { dryRun?: boolean; adopt?: boolean } = {},
 ): Promise<DestroyResult> {
   validateName(name)
   const account = await discoverAccount(deps.clients)
   const ctx = context(deps, account, name)
-  const changes = await reconcile(deploymentResources(ctx, undefined), {
-    apply: !run.dryRun,
-    recovery: `Rerun garmin-s3 destroy --name ${name} to remove the rest.`,
-    deployment: name,
-    adopt: run.adopt === true,
-    ...(deps.onChange ? { onChange: deps.onChange } : {}),
-  })
-  return { name, accountId: account.accountId, region: account.region, dryRun: run.dryRun === true, changes }
+  const parameter = () => new SsmTokenStore(ctx.names.tokenParameter, deps.clients.ssm)
+  const back = deps.tokenStore
+    ? await returningSession(deps.tokenStore, {
+        name: ctx.names.tokenParameter,
+        region: account.region,
+        open: parameter,
+      })
+    : undefined
+  let changes: Change[]
+  try {
+    changes = await reconcile(deploymentResources(ctx, undefined), {
+      apply: !run.dryRun,
+      recovery: `Rerun garmin-s3 destroy --name ${name} to remove the rest.`,
+      deployment: name,
+      adopt: run.adopt === true,
+      ...(deps.onChange ? { onChange: deps.onChange } : {}),
+    })
+  } catch (error) {
+    // Stopped part-way: a session whose parameter is already gone must not be lost with it.
+    const gone =
+      back &&
+      !run.dryRun &&
+      (await parameter()
+        .load()
+        .catch(() => 'unknown')) === undefined
+    if (gone) await back.finish()
+    throw error
+  }
+  const result = {
+    name,
+    accountId: account.accountId,
+    region: account.region,
+    dryRun: run.dryRun === true,
+    changes,
+  }
+  const deleted = changes.some((c) => c.resource === 'ssm-parameter' && c.action === 'delete')
+  if (!back || !deleted) return result
+  if (!run.dryRun) await back.finish()
+  const from = `ssm:${ctx.names.tokenParameter}`
+  return { ...result, session: { action: run.dryRun ? 'would-return' : 'returned', from, to: back.to } }
 }
 
 const INVOKE_PROPAGATION_DELAYS_MS = [10_000, 20_000]

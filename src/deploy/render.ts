@@ -89,10 +89,20 @@ function alertLines(result: DeployResult): string[] {
 export function destroySummary(result: DestroyResult): string[] {
   const removed = result.changes.filter((c) => c.action === 'delete').length
   if (result.dryRun)
-    return [`Plan: ${removed} to delete. Nothing was changed (--dry-run). The bucket is never touched.`]
+    return [
+      `Plan: ${removed} to delete. Nothing was changed (--dry-run). The bucket is never touched.`,
+      ...(result.session ? [sessionReturnNote(result.session)] : []),
+    ]
   return [
     removed === 0
       ? `Nothing to remove: no garmin-s3 deployment named "${result.name}" in ${result.region}.`
       : `Removed ${removed} resources of "${result.name}" in ${result.region}. The bucket and its objects were not touched.`,
+    ...(result.session ? [sessionReturnNote(result.session)] : []),
   ]
+}
+
+function sessionReturnNote(session: NonNullable<DestroyResult['session']>): string {
+  return session.action === 'returned'
+    ? `Sign-in: moved your session back from ${session.from} into ${session.to}; you stay signed in, and local commands no longer need AWS.`
+    : `Sign-in: would move your session back from ${session.from} into ${session.to} (you stay signed in).`
 }

@@ -78,6 +78,30 @@ export async function deploymentSession(input: SessionInput): Promise<Deployment
   return { tokens: checked, move: 'move', finish: (region) => pointTo(target, region) }
 }
 
+/**
+ * The reverse of a `move`, for destroy: when the local store points to the deployment's parameter (its
+ * name and region), the tokens are read before the parameter goes and written back into the local file
+ * once it is gone, so this machine stays signed in (a new sign-in is the step Garmin makes hardest).
+ * Undefined when the local store does not point there (a --keep-local deployment, another store or
+ * region) or the parameter cannot be read: destroy goes ahead, and a local command then asks for login.
+ */
+export async function returningSession(
+  local: TokenStore,
+  parameter: { name: string; region: string; open: () => TokenStore },
+): Promise<{ to: string; finish(): Promise<void> } | undefined> {
+  const takeBack = local.takeBack?.bind(local)
+  if (!takeBack) return undefined
+  try {
+    const pointer = await local.pointer?.()
+    if (pointer?.store !== `ssm:${parameter.name}`) return undefined
+    if (pointer.region !== undefined && pointer.region !== parameter.region) return undefined
+    const tokens = await parameter.open().load()
+    return tokens ? { to: local.path ?? local.location, finish: () => takeBack(tokens) } : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** One line for the summary: where the local commands' tokens are after this run. */
 export function sessionNote(move: SessionMove, parameter: string, dryRun: boolean): string {
   const target = `ssm:${parameter}`

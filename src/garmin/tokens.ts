@@ -90,6 +90,12 @@ export class FileTokenStore implements TokenStore {
     await this.writeAtomically(`${JSON.stringify(makePointer(store, region), null, 2)}\n`)
   }
 
+  /** Replaces the pointer in this file by the tokens themselves: the session is local again. */
+  async takeBack(tokens: StoredTokens): Promise<void> {
+    this.location = this.path
+    await this.writeAtomically(`${JSON.stringify(tokens, null, 2)}\n`)
+  }
+
   /**
    * Before anything costs a sign-in: the file may be created or replaced here. Refuses a symlink, a
    * FIFO or folder at the path, an unsafe folder, and (unless `force`) a file that holds no tokens.

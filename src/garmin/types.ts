@@ -24,6 +24,8 @@ export interface StoredTokens {
 export interface TokenStore {
   /** Where the tokens live, for messages (`~/.config/garmin-s3/tokens.json`, `ssm:/garmin-s3/tokens`). */
   readonly location: string
+  /** The local file behind the store, when it is one (a pointer file's own path, not the parameter). */
+  readonly path?: string
   /** Undefined when nothing is stored yet. */
   load(): Promise<StoredTokens | undefined>
   /** Atomic replace. Must complete before the caller goes on using the new tokens. */
@@ -45,6 +47,8 @@ export interface TokenStore {
   pointer?(): Promise<TokenPointer | undefined>
   /** Makes this store a pointer to `store` (`ssm:/...`), where the tokens now live. */
   pointTo?(store: string, region: string | undefined): Promise<void>
+  /** Replaces a pointer with the tokens themselves (destroy gives a moved session back). */
+  takeBack?(tokens: StoredTokens): Promise<void>
 }
 
 export interface WriteCheck {

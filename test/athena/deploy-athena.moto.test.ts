@@ -32,6 +32,12 @@ class TestDeploy extends Deploy {
   }
   protected override async checkTokens(): Promise<void> {}
 }
+/** Never the token file of the machine running the tests. */
+class TestDestroy extends Destroy {
+  protected override tokenStore(): TokenStore {
+    return tokens
+  }
+}
 
 let tmp: string
 let account: MotoAccount
@@ -91,7 +97,7 @@ it('deploy --curate --athena, twice, then destroy --athena', async () => {
   expect(again.exitCode).toBe(0)
   expect(again.json).toMatchObject({ athena: { writes: 0 } })
 
-  const gone = await runCommand(Destroy, ['--name', 'ath', '--yes', '--athena'])
+  const gone = await runCommand(TestDestroy, ['--name', 'ath', '--yes', '--athena'])
   expect(gone.exitCode, gone.stderr).toBe(0)
   expect(gone.stdout).toContain('deleted database garmin')
   expect(gone.stdout).toContain('no S3 object was touched')

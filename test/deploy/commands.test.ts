@@ -27,6 +27,9 @@ class TestDeploy extends Deploy {
   protected override async checkTokens(): Promise<void> {}
 }
 class TestDestroy extends Destroy {
+  protected override tokenStore(): TokenStore {
+    return tokens
+  }
   protected override interactive(): boolean {
     return terminal.interactive
   }

@@ -54,8 +54,15 @@ class TestDeploy extends Deploy {
   protected override async checkTokens(): Promise<void> {}
 }
 
+/** Never the token file of the machine running the tests. */
+class TestDestroy extends Destroy {
+  protected override tokenStore(): TokenStore {
+    return new MemoryTokenStore(fixtureTokens())
+  }
+}
+
 function run(command: 'deploy' | 'destroy', argv: string[]): Promise<CommandRun> {
-  return runCommand(command === 'deploy' ? TestDeploy : Destroy, argv)
+  return runCommand(command === 'deploy' ? TestDeploy : TestDestroy, argv)
 }
 
 /** Everything a deployment could touch, read back in a comparable form. */

@@ -3,19 +3,20 @@
  * refresh token on every refresh and refuses the old one, as Garmin does. Its clock moves a day
  * ahead before each run, so every run finds its access token refused (401), refreshes once and
  * rotates the chain. Deploy, a local sync, the function's run, and a local sync again must all
- * succeed, which they cannot if deploy copies the tokens instead of moving the session.
+ * succeed, which they cannot if deploy copies the tokens instead of moving the session; after
+ * destroy, a local sync without AWS must too (destroy moves the session back).
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ListFunctionsCommand } from '@aws-sdk/client-lambda'
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest'
-import { deploy } from '../../src/deploy/index.js'
+import { deploy, destroy } from '../../src/deploy/index.js'
 import { checkSession } from '../../src/garmin/login.js'
 import { FileTokenStore, SsmTokenStore } from '../../src/garmin/tokens.js'
 import { createHandler } from '../../src/lambda/handler.js'
 import { DirStore } from '../../src/store/dir.js'
 import { awsClients, deployOptions, FIXTURE_BUNDLE, freshMotoAccount } from '../deploy/helpers.js'
-import { cliEnv, e2eHome, signIn, syncJson } from '../e2e/sync-helpers.js'
+import { cliEnv, e2eHome, runCli, signIn, syncJson } from '../e2e/sync-helpers.js'
 import { createTestBucket, testS3Client } from '../helpers/s3.js'
 import { TEST_REGION } from '../helpers/servers.js'
 import { type Simulator, startSimulator } from '../sim/server.js'
@@ -53,7 +54,7 @@ async function freshDeployment(label: string) {
 }
 
 describe('deploy moves the session into SSM: the laptop and the function share one chain', () => {
-  it('deploy, local sync, the function, local sync: every run exits 0 and no refresh is refused', async () => {
+  it('deploy, local sync, the function, local sync, destroy, local sync: every run exits 0 and no refresh is refused', async () => {
     const { motoEndpoint, account, clients, bucket } = await freshDeployment('token-chain')
     const tokenPath = join(home.path(), 'config', 'tokens.json')
     await signIn(sim, tokenPath)
@@ -114,6 +115,25 @@ describe('deploy moves the session into SSM: the laptop and the function share o
     expect(sim.stats().byRoute.token).toEqual({ 200: 5 })
     recordFigure('token-chain runs', 4)
     recordFigure('token-chain refreshes', 4)
+
+    // destroy gives the session back: the laptop stays signed in, and needs AWS no more.
+    const session = { from: `ssm:${deployed.tokenParameter}`, to: tokenPath }
+    const plan = await destroy(deployed.name, { clients, tokenStore: local }, { dryRun: true })
+    expect(plan.session).toEqual({ action: 'would-return', ...session })
+    expect(JSON.parse(await readFile(tokenPath, 'utf8'))).toEqual(pointer)
+    // As a person runs it: the CLI follows the pointer, and says where the session went.
+    const destroyed = await runCli(['destroy', '--name', deployed.name, '--yes'], { env })
+    expect(destroyed.code, destroyed.stderr).toBe(0)
+    expect(destroyed.stdout).toContain(
+      `Sign-in: moved your session back from ${session.from} into ${tokenPath}; you stay signed in`,
+    )
+    const file = JSON.parse(await readFile(tokenPath, 'utf8')) as Record<string, unknown>
+    expect([file.kind, typeof file.refreshToken]).toEqual([undefined, 'string'])
+    expect((await stat(tokenPath)).mode & 0o777).toBe(0o600)
+    nextDay()
+    const after = await syncJson(['--out', out], cliEnv(sim, tokenPath, home.path()))
+    expect([after.result.code, after.report.existing], after.result.stderr).toEqual([0, 12])
+    expect(sim.stats().byRoute.token).toEqual({ 200: 6 })
   })
 
   it('with --keep-local, asks for a login of the deployment its own (exit 2) and changes nothing', async () => {
