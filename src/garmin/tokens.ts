@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { awsErrorName, isNoRegion, noRegionError } from '../aws/errors.js'
 import { type Clock, systemClock } from '../clock.js'
-import { type GarminS3Error, UsageError } from '../errors.js'
+import { EXIT, GarminS3Error, UsageError } from '../errors.js'
 import { TokenStoreError } from './errors.js'
 import { makePointer, readPointer, tokenFileKind, validateStoredTokens } from './token-format.js'
 import type { StoredTokens, TokenPointer, TokenStore, WriteCheck } from './types.js'
@@ -62,9 +62,21 @@ export class FileTokenStore implements TokenStore {
     const value = await this.readJson()
     if (value === undefined) return undefined
     const pointed = this.followPointer(value)
-    if (pointed) return pointed.load()
+    if (pointed) return pointed.load().catch((error: unknown) => Promise.reject(this.viaPointer(error)))
     this.location = this.path
     return validateStoredTokens(value, this.path)
+  }
+
+  /**
+   * An error of the parameter this file points to, saying so: a local command that needs AWS only
+   * because `deploy` moved the session is otherwise a puzzle, and the way back is not obvious.
+   */
+  private viaPointer(error: unknown): unknown {
+    if (!(error instanceof GarminS3Error)) return error
+    const message = `${error.message} ${this.path} points there: deploy moved your session into that parameter.`
+    const hint = `${error.hint ? `${error.hint} ` : ''}If that deployment is gone, \`garmin-s3 logout\` removes the pointer and \`garmin-s3 login\` signs you in here again.`
+    if (error instanceof UsageError) return new UsageError(message, { hint, cause: error })
+    return new TokenStoreError(message, { hint, cause: error, unusable: error.exitCode === EXIT.auth })
   }
 
   /** The SSM parameter this file points to, when `deploy` moved the session there. */

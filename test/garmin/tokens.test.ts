@@ -19,6 +19,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { TokenStoreError } from '../../src/garmin/errors.js'
 import { defaultTokenPath, FileTokenStore, openTokenStore, SsmTokenStore } from '../../src/garmin/tokens.js'
+import type { TokenStore } from '../../src/garmin/types.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { TEST_CREDENTIALS, TEST_REGION } from '../helpers/servers.js'
 import { storedTokens } from './helpers.js'
@@ -99,6 +100,32 @@ describe('FileTokenStore', () => {
     expect(await store.clear({ force: true })).toBe(true)
     expect(await store.clear({ force: true })).toBe(false)
     await expect(readFile(path)).rejects.toThrow()
+  })
+})
+
+describe('FileTokenStore pointing to SSM', () => {
+  it('when the parameter cannot be read, names the pointer file and the way back to a local login', async () => {
+    await mkdir(join(dir, 'unreadable-pointer'), { mode: 0o700 })
+    const path = join(dir, 'unreadable-pointer', 'tokens.json')
+    const denied: TokenStore = {
+      location: 'ssm:/gone/tokens',
+      load: async () => {
+        throw new TokenStoreError('Cannot read the SSM parameter /gone/tokens (CredentialsProviderError).', {
+          hint: 'Check the AWS credentials and region.',
+        })
+      },
+      save: async () => undefined,
+      clear: async () => false,
+    }
+    const local = new FileTokenStore(path, { openSsm: () => denied })
+    await local.pointTo('ssm:/gone/tokens', TEST_REGION)
+    const error = (await local.load().catch((e: unknown) => e)) as TokenStoreError
+    expect(error).toBeInstanceOf(TokenStoreError)
+    expect(error.exitCode).toBe(1)
+    expect(error.message).toContain('Cannot read the SSM parameter /gone/tokens (CredentialsProviderError).')
+    expect(error.message).toContain(`${path} points there`)
+    expect(error.hint).toContain('Check the AWS credentials and region.')
+    expect(error.hint).toContain('garmin-s3 logout')
   })
 })
 
