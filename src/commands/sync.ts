@@ -101,7 +101,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       description: 'Show what would be written; write nothing, not even the checkpoint.',
     }),
     concurrency: Flags.integer({
-      description: 'Parallel writes.',
+      description: `Parallel writes (1-${MAX_CONCURRENCY}).`,
       default: DEFAULT_CONCURRENCY,
       min: 1,
       max: MAX_CONCURRENCY,
