@@ -20,9 +20,10 @@ export abstract class BaseCommand extends Command {
   protected override async catch(
     error: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
-    // A flag or argument oclif's parser refused (unknown, a bad value, conflicting, missing): oclif
-    // would print its own boxed lines, or the whole help (45 lines), and nothing on stdout under
-    // --json. One line and the usage line say the same, and --json gets its one JSON object.
+    // A flag or argument oclif's parser refused (unknown, a value missing or bad, conflicting flags, a
+    // required one missing): oclif would print its own boxed lines, or the whole help (45 lines), and
+    // nothing on stdout under --json. One line and the usage line say the same, and --json gets its
+    // one JSON object.
     const message = parseErrorMessage(error)
     if (message !== undefined) {
       const usage = this.usageLine()
@@ -79,16 +80,20 @@ export abstract class BaseCommand extends Command {
 }
 
 const SEE_HELP = /\s*\nSee more help with --help$/
+/** The parser's refusals that are plain CLIErrors: a flag without its value, given twice, unexpected. */
+const PLAIN_REFUSAL = /^(Flag --\S+ (expects|can only)|Unexpected flag )/
 
 /**
- * The message of an error oclif's parser threw, on one line, or undefined for any other error. Every
- * such message ends "See more help with --help"; a flag's own parse failure comes as
- * "Parsing --flag \n\t<reason>", and flag validation lists its reasons under "The following error(s)
- * occurred:".
+ * The message of an error oclif's parser threw, on one line, or undefined for any other error. Most
+ * end "See more help with --help"; a flag's own parse failure comes as "Parsing --flag \n\t<reason>",
+ * and flag validation lists its reasons under "The following error(s) occurred:".
  */
 function parseErrorMessage(error: Error): string | undefined {
-  if (!(error instanceof Error) || !SEE_HELP.test(error.message)) return undefined
-  if (!(error instanceof Errors.CLIError) && !error.message.startsWith('Parsing --')) return undefined
+  const refused =
+    error instanceof Errors.CLIError
+      ? SEE_HELP.test(error.message) || PLAIN_REFUSAL.test(error.message)
+      : error.message.startsWith('Parsing --') && SEE_HELP.test(error.message)
+  if (!refused) return undefined
   const text = stripVTControlCharacters(error.message.replace(SEE_HELP, ''))
   const parsing = /^Parsing (--\S+)\s*\n\s*([\s\S]*)$/.exec(text)
   if (parsing) return `${parsing[1]}: ${oneLine(parsing[2] ?? '')}`

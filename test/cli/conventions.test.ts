@@ -170,6 +170,8 @@ describe('mistakes', () => {
       [['sync', '--bucket', 'b', '--out', 'o'], '--out=o cannot also be provided when using --bucket'],
       [['sync', '--notify-on', 'sometimes'], 'Expected --notify-on=sometimes to be one of: failure, always'],
       [['deploy'], 'Missing required flag bucket'],
+      [['sync', '--concurrency'], 'Flag --concurrency expects a value'],
+      [['sync', '--out', 'a', '--out', 'b'], 'Flag --out can only be specified once'],
     ]
     for (const [args, message] of cases) {
       const r = await cli(args)
