@@ -136,7 +136,7 @@ describe('deploy moves the session into SSM: the laptop and the function share o
     expect(sim.stats().byRoute.token).toEqual({ 200: 6 })
   })
 
-  it('with --keep-local, asks for a login of the deployment its own (exit 2) and changes nothing', async () => {
+  it('with --keep-local, asks for a login of the deployment its own (exit 2) and changes nothing; destroy leaves the local file alone', async () => {
     const { clients, bucket } = await freshDeployment('keep-local')
     const own = await startSimulator({ activities: 3 })
     onTestFinished(() => own.close())
@@ -164,5 +164,20 @@ describe('deploy moves the session into SSM: the laptop and the function share o
     )
     expect(done.session).toBe('separate')
     expect(await readFile(tokenPath, 'utf8')).toBe(before)
+    // destroy leaves a local login that never pointed to the deployment alone, and a pointer to the
+    // same parameter name in another region too.
+    const gone = await destroy(done.name, { clients, tokenStore: new FileTokenStore(tokenPath) })
+    expect([gone.session, await readFile(tokenPath, 'utf8')]).toEqual([undefined, before])
+    const elsewhere = new FileTokenStore(join(home.path(), 'keep', 'elsewhere.json'))
+    await elsewhere.pointTo('ssm:/garmin-s3/tokens', 'eu-west-1')
+    await new SsmTokenStore('/garmin-s3/tokens', clients.ssm).save(JSON.parse(before))
+    const redeployed = await deploy(
+      deployOptions({ bucket }),
+      { clients, tokenStore: new FileTokenStore(tokenPath), bundle: FIXTURE_BUNDLE },
+      { keepLocal: true },
+    )
+    const pointer = await readFile(elsewhere.path, 'utf8')
+    expect((await destroy(redeployed.name, { clients, tokenStore: elsewhere })).session).toBeUndefined()
+    expect(await readFile(elsewhere.path, 'utf8')).toBe(pointer)
   })
 })
