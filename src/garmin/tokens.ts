@@ -33,6 +33,8 @@ const LOCK_STALE_MS = 120_000
 const LOCK_POLL_MS = 100
 /** A lock file seen empty or unreadable this long was left by a process killed before filling it. */
 const LOCK_UNFILLED_MS = 2_000
+/** Breaking a stale lock takes milliseconds: a breaker older than this was left by a killed process. */
+const BREAK_STALE_MS = 10_000
 
 export interface FileTokenStoreOptions {
   /** Opens the SSM store a pointer file names (tests bind it to their emulator). */
@@ -169,19 +171,20 @@ export class FileTokenStore implements TokenStore {
     let unfilledSince: number | undefined
     for (;;) {
       if (await this.createLock(lockPath)) return () => unlink(lockPath).catch(() => undefined)
-      const holder = await this.lockHolder(lockPath)
-      let stale: boolean
-      if (holder === 'gone' || holder === 'unfilled') {
-        unfilledSince = holder === 'gone' ? undefined : (unfilledSince ?? this.clock.now())
-        stale = unfilledSince === undefined || this.clock.now() - unfilledSince >= LOCK_UNFILLED_MS
-      } else {
+      const seen = await this.lockHolder(lockPath)
+      if (seen === 'gone') {
         unfilledSince = undefined
-        stale = this.isStale(holder)
-      }
-      if (stale) {
-        if (holder !== 'gone') await unlink(lockPath).catch(() => undefined)
         continue
       }
+      let stale: boolean
+      if (seen.owner === undefined) {
+        unfilledSince ??= this.clock.now()
+        stale = this.clock.now() - unfilledSince >= LOCK_UNFILLED_MS
+      } else {
+        unfilledSince = undefined
+        stale = this.isStale(seen.owner, LOCK_STALE_MS)
+      }
+      if (stale && (await this.breakLock(lockPath, seen.text))) continue
       if (this.clock.now() >= deadline) {
         throw new TokenStoreError(
           `Another garmin-s3 process has been refreshing ${this.path} for a minute.`,
@@ -192,6 +195,30 @@ export class FileTokenStore implements TokenStore {
       }
       await this.clock.sleep(LOCK_POLL_MS)
     }
+  }
+
+  /**
+   * Removes a lock judged stale, unless it changed meanwhile. Two waiters can judge the same dead lock
+   * at once, and the second would delete the lock the first had just made. So breaking takes a lock of
+   * its own (`.lock.break`), under which the lock is read again and removed only if it is still the one
+   * judged. False while another waiter is breaking it: wait, and look again.
+   */
+  private async breakLock(lockPath: string, judged: string): Promise<boolean> {
+    const breaker = `${lockPath}.break`
+    if (!(await this.createLock(breaker))) {
+      const holder = await this.lockHolder(breaker)
+      // Breaking takes milliseconds: a breaker whose owner died or that is older than that is left over.
+      if (holder !== 'gone' && holder.owner !== undefined && this.isStale(holder.owner, BREAK_STALE_MS))
+        await unlink(breaker).catch(() => undefined)
+      return false
+    }
+    try {
+      const current = await this.lockHolder(lockPath)
+      if (current !== 'gone' && current.text === judged) await unlink(lockPath).catch(() => undefined)
+    } finally {
+      await unlink(breaker).catch(() => undefined)
+    }
+    return true
   }
 
   /**
@@ -237,21 +264,31 @@ export class FileTokenStore implements TokenStore {
     })
   }
 
-  /** Who holds the lock: its contents, 'gone' when it vanished meanwhile, 'unfilled' when not yet written. */
-  private async lockHolder(lockPath: string): Promise<{ pid?: unknown; at?: unknown } | 'gone' | 'unfilled'> {
+  /**
+   * The lock's text and its owner (undefined while the file is not yet written, or unreadable as an
+   * owner), or 'gone' when it vanished meanwhile.
+   */
+  private async lockHolder(
+    lockPath: string,
+  ): Promise<{ text: string; owner: { pid?: unknown; at?: unknown } | undefined } | 'gone'> {
+    let text: string
     try {
-      const holder = JSON.parse(await readFile(lockPath, 'utf8')) as unknown
-      return typeof holder === 'object' && holder !== null ? holder : 'unfilled'
+      text = await readFile(lockPath, 'utf8')
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return 'gone'
-      if (error instanceof SyntaxError) return 'unfilled'
       throw this.lockError(error)
+    }
+    try {
+      const owner = JSON.parse(text) as unknown
+      return { text, owner: typeof owner === 'object' && owner !== null ? owner : undefined }
+    } catch {
+      return { text, owner: undefined }
     }
   }
 
-  /** A lock whose owner is dead, or that is older than any refresh takes. */
-  private isStale(holder: { pid?: unknown; at?: unknown }): boolean {
-    if (typeof holder.at !== 'number' || this.clock.now() - holder.at > LOCK_STALE_MS) return true
+  /** A lock (or breaker) whose owner is dead, or that is older than `staleMs`. */
+  private isStale(holder: { pid?: unknown; at?: unknown }, staleMs: number): boolean {
+    if (typeof holder.at !== 'number' || this.clock.now() - holder.at > staleMs) return true
     if (typeof holder.pid !== 'number') return true
     try {
       process.kill(holder.pid, 0)

@@ -183,6 +183,9 @@ describe('FileTokenStore refuses what is not a private token file before anythin
   })
 })
 
+/** The pid of a process that has exited. */
+const deadPid = () => Number(execFileSync('sh', ['-c', 'sh -c "echo \\$\\$" ']).toString().trim())
+
 describe('FileTokenStore refresh lock', () => {
   /**
    * A refresh of the token file in `folder` while another process (this one's pid: alive) holds its
@@ -233,6 +236,35 @@ describe('FileTokenStore refresh lock', () => {
     expect(r).toEqual({ refreshToken: 'rotated-elsewhere', refreshed: 0, polls: 4, files: ['tokens.json'] })
   })
 
+  it('leaves a dead lock to the waiter already breaking it, and uses what that one then saved', async () => {
+    const dead = deadPid()
+    await mkdir(join(dir, 'breaking'), { mode: 0o700 })
+    // Another waiter judged the same dead lock first and holds the breaker while it replaces it.
+    await writeFile(join(dir, 'breaking', 'tokens.json.lock.break'), liveLock())
+    const deadLock = JSON.stringify({ pid: dead, at: new FakeClock().now() })
+    const r = await refreshWhileLocked('breaking', deadLock, async (poll, store) => {
+      if (poll === 2) {
+        await writeFile(`${store.path}.lock`, liveLock())
+        await rm(`${store.path}.lock.break`)
+      }
+      if (poll === 4) await rotateAndRelease(store)
+    })
+    expect(r).toEqual({ refreshToken: 'rotated-elsewhere', refreshed: 0, polls: 4, files: ['tokens.json'] })
+  })
+
+  it('removes a breaker whose owner died, then breaks the dead lock and refreshes', async () => {
+    const clock = new FakeClock()
+    const store = new FileTokenStore(join(dir, 'dead-breaker', 'tokens.json'), { clock })
+    const stale = storedTokens({ refreshToken: 'old' })
+    await store.save(stale)
+    const dead = JSON.stringify({ pid: deadPid(), at: clock.now() })
+    await writeFile(`${store.path}.lock`, dead)
+    await writeFile(`${store.path}.lock.break`, dead)
+    const fresh = await store.lockedRefresh(stale, async (t) => ({ ...t, refreshToken: 'new' }))
+    expect([fresh.refreshToken, clock.sleeps]).toEqual(['new', [100]])
+    expect(await readdir(join(dir, 'dead-breaker'))).toEqual(['tokens.json'])
+  })
+
   it('takes over a lock that stays empty for 2 s (its owner died before filling it)', async () => {
     const clock = new FakeClock()
     const store = new FileTokenStore(join(dir, 'unfilled', 'tokens.json'), { clock })
@@ -250,7 +282,7 @@ describe('FileTokenStore refresh lock', () => {
     const store = new FileTokenStore(join(dir, 'dead-lock', 'tokens.json'), { clock })
     const stale = storedTokens({ refreshToken: 'old' })
     await store.save(stale)
-    const dead = Number(execFileSync('sh', ['-c', 'sh -c "echo \\$\\$" ']).toString().trim())
+    const dead = deadPid()
     await writeFile(`${store.path}.lock`, JSON.stringify({ pid: dead, at: clock.now() }))
     const fresh = await store.lockedRefresh(stale, async (t) => ({ ...t, refreshToken: 'new' }))
     expect([fresh.refreshToken, clock.sleeps.length]).toEqual(['new', 0])
