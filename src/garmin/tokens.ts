@@ -5,9 +5,20 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { chmod, link, lstat, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import {
+  chmod,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  unlink,
+  writeFile,
+} from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { awsErrorName, isNoRegion, noRegionError } from '../aws/errors.js'
 import { type Clock, systemClock } from '../clock.js'
@@ -24,6 +35,16 @@ export function defaultTokenPath(env: NodeJS.ProcessEnv = process.env): string {
 
 function isErrno(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === code
+}
+
+/** Whether a process of this machine runs under `pid` (one of another user counts as running). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return !isErrno(error, 'ESRCH')
+  }
 }
 
 /** How long a refresh waits for another process's refresh of the same file before giving up. */
@@ -289,13 +310,7 @@ export class FileTokenStore implements TokenStore {
   /** A lock (or breaker) whose owner is dead, or that is older than `staleMs`. */
   private isStale(holder: { pid?: unknown; at?: unknown }, staleMs: number): boolean {
     if (typeof holder.at !== 'number' || this.clock.now() - holder.at > staleMs) return true
-    if (typeof holder.pid !== 'number') return true
-    try {
-      process.kill(holder.pid, 0)
-      return false
-    } catch (error) {
-      return isErrno(error, 'ESRCH')
-    }
+    return typeof holder.pid !== 'number' || !processAlive(holder.pid)
   }
 
   /**
@@ -410,6 +425,23 @@ export class FileTokenStore implements TokenStore {
       })
     }
     await syncDirectory(dir)
+    await this.sweepLeftovers(dir)
+  }
+
+  /**
+   * Removes the temporary files of token writes and locks that a killed process left beside this file
+   * (they carry its pid: `.tokens.<pid>.<hex>.tmp`, `tokens.json.lock[.break].<pid>.<hex>.tmp`), once
+   * that process is gone. Best effort: a folder that cannot be listed keeps them.
+   */
+  private async sweepLeftovers(dir: string): Promise<void> {
+    const lock = `${basename(this.path)}.lock`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    const ours = new RegExp(`^(?:\\.tokens|${lock}(?:\\.break)?)\\.(\\d+)\\.[0-9a-f]{12}\\.tmp$`)
+    const names = await readdir(dir).catch(() => [] as string[])
+    for (const name of names) {
+      const pid = Number(ours.exec(name)?.[1])
+      if (Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid))
+        await unlink(join(dir, name)).catch(() => undefined)
+    }
   }
 
   private foreignError(action: 'overwrite' | 'delete'): UsageError {

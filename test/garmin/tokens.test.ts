@@ -103,6 +103,24 @@ describe('FileTokenStore', () => {
   })
 })
 
+describe('FileTokenStore leftovers', () => {
+  it('a save sweeps the temporary files of killed writers and lockers, and nothing else', async () => {
+    const folder = join(dir, 'leftovers')
+    await mkdir(folder, { mode: 0o700 })
+    const dead = deadPid()
+    const hex = 'a1b2c3d4e5f6'
+    const killed = [
+      `.tokens.${dead}.${hex}.tmp`,
+      `tokens.json.lock.${dead}.${hex}.tmp`,
+      `tokens.json.lock.break.${dead}.${hex}.tmp`,
+    ]
+    const kept = [`.tokens.${process.pid}.${hex}.tmp`, `other.json.lock.${dead}.${hex}.tmp`, 'notes.txt']
+    for (const name of [...killed, ...kept]) await writeFile(join(folder, name), 'x', { mode: 0o600 })
+    await new FileTokenStore(join(folder, 'tokens.json')).save(storedTokens())
+    expect((await readdir(folder)).sort()).toEqual([...kept, 'tokens.json'].sort())
+  })
+})
+
 describe('FileTokenStore pointing to SSM', () => {
   it('when the parameter cannot be read, names the pointer file and the way back to a local login', async () => {
     await mkdir(join(dir, 'unreadable-pointer'), { mode: 0o700 })
