@@ -178,6 +178,8 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
     `${formatCount(count)} ${adjective}${count === 1 ? 'activity' : 'activities'}`
   const lines: string[] = []
   const fatal = report.stopReason === 'fatal' ? report.errors[0] : undefined
+  // No new activity, but other datasets wrote: the headline must not say "nothing new".
+  const written = otherDatasetsWritten(report)
 
   if (report.dryRun) {
     lines.push(`Dry run: would copy ${activities(report.created, 'new ')} to ${where}; nothing was written.`)
@@ -192,8 +194,7 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
     )
   } else if (report.created > 0) {
     lines.push(pc.green(`✔ Copied ${activities(report.created, 'new ')} to ${where}`))
-  } else if (otherDatasetsWritten(report) > 0) {
-    const written = otherDatasetsWritten(report)
+  } else if (written > 0) {
     lines.push(
       pc.green(
         `✔ No new activities in ${where}; ${formatCount(written)} new or revised ${written === 1 ? 'object' : 'objects'} in the other datasets (below)`,

@@ -4,11 +4,11 @@
  * Garmin or the lake (exit 2), and the file is written whole (a temp file renamed over it), so a CI
  * step reading it never sees half a report.
  */
-import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { access, lstat, mkdir, rename, unlink, writeFile } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { access, lstat, mkdir } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { GarminS3Error, UsageError } from '../errors.js'
+import { replaceFile } from '../files.js'
 
 const HINT = 'Give --report a file path in a folder you can write to, e.g. --report sync-report.json.'
 
@@ -37,12 +37,9 @@ export async function prepareReportFile(path: string): Promise<string> {
 
 /** Writes `value` as indented JSON to `file` (from prepareReportFile), replacing it whole. */
 export async function writeReportFile(file: string, value: unknown): Promise<void> {
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   try {
-    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`)
-    await rename(temp, file)
+    await replaceFile(file, `${JSON.stringify(value, null, 2)}\n`)
   } catch (error) {
-    await unlink(temp).catch(() => undefined)
     throw new GarminS3Error(
       `the run finished, but its report could not be written to ${file}: ${reason(error)}`,
       {

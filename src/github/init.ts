@@ -3,8 +3,7 @@
  * (--create-role), then write the workflow file. Refuses to replace a different workflow without
  * `force` before anything in AWS is touched; a rerun with the same inputs changes nothing.
  */
-import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { AwsClients } from '../aws/clients.js'
 import { regionFromEnv } from '../aws/region.js'
@@ -13,6 +12,7 @@ import { resourceNames, validateName } from '../deploy/options.js'
 import type { Change } from '../deploy/plan.js'
 import { deploymentSession, type SessionMove } from '../deploy/session.js'
 import { GarminS3Error, UsageError } from '../errors.js'
+import { replaceFile } from '../files.js'
 import { SsmTokenStore } from '../garmin/tokens.js'
 import type { GarminDomain, TokenStore } from '../garmin/types.js'
 import { validateBucketName, validatePolicyPrefix } from '../store/target.js'
@@ -122,14 +122,10 @@ async function existing(path: string): Promise<string | undefined> {
 }
 
 async function writeAtomically(path: string, content: string): Promise<void> {
-  const dir = resolve(path, '..')
-  const temp = join(dir, `.${WORKFLOW_FILE}.${randomBytes(6).toString('hex')}.tmp`)
   try {
-    await mkdir(dir, { recursive: true })
-    await writeFile(temp, content, { encoding: 'utf8', flag: 'wx', mode: 0o644 })
-    await rename(temp, path)
+    await mkdir(resolve(path, '..'), { recursive: true })
+    await replaceFile(path, content)
   } catch (error) {
-    await unlink(temp).catch(() => undefined)
     throw new GarminS3Error(`Cannot write ${path}: ${(error as Error).message}`, { cause: error })
   }
 }

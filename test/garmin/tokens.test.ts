@@ -214,10 +214,7 @@ describe('FileTokenStore refresh lock', () => {
     lock: string,
     onPoll: (poll: number, store: FileTokenStore) => Promise<void>,
   ) {
-    const clock = new FakeClock()
-    const store = new FileTokenStore(join(dir, folder, 'tokens.json'), { clock })
-    const stale = storedTokens({ refreshToken: 'old' })
-    await store.save(stale)
+    const { clock, store, stale } = await savedStore(folder)
     await writeFile(`${store.path}.lock`, lock)
     let polls = 0
     const sleep = clock.sleep.bind(clock)
@@ -231,6 +228,14 @@ describe('FileTokenStore refresh lock', () => {
       return t
     })
     return { refreshToken: got.refreshToken, refreshed, polls, files: await readdir(join(dir, folder)) }
+  }
+  /** A token file in `folder` holding the refresh token 'old', on a fake clock. */
+  async function savedStore(folder: string) {
+    const clock = new FakeClock()
+    const store = new FileTokenStore(join(dir, folder, 'tokens.json'), { clock })
+    const stale = storedTokens({ refreshToken: 'old' })
+    await store.save(stale)
+    return { clock, store, stale }
   }
   const liveLock = () => JSON.stringify({ pid: process.pid, at: new FakeClock().now() })
   const rotateAndRelease = async (store: FileTokenStore) => {
@@ -271,10 +276,7 @@ describe('FileTokenStore refresh lock', () => {
   })
 
   it('removes a breaker whose owner died, then breaks the dead lock and refreshes', async () => {
-    const clock = new FakeClock()
-    const store = new FileTokenStore(join(dir, 'dead-breaker', 'tokens.json'), { clock })
-    const stale = storedTokens({ refreshToken: 'old' })
-    await store.save(stale)
+    const { clock, store, stale } = await savedStore('dead-breaker')
     const dead = JSON.stringify({ pid: deadPid(), at: clock.now() })
     await writeFile(`${store.path}.lock`, dead)
     await writeFile(`${store.path}.lock.break`, dead)
@@ -284,10 +286,7 @@ describe('FileTokenStore refresh lock', () => {
   })
 
   it('takes over a lock that stays empty for 2 s (its owner died before filling it)', async () => {
-    const clock = new FakeClock()
-    const store = new FileTokenStore(join(dir, 'unfilled', 'tokens.json'), { clock })
-    const stale = storedTokens({ refreshToken: 'old' })
-    await store.save(stale)
+    const { clock, store, stale } = await savedStore('unfilled')
     await writeFile(`${store.path}.lock`, '')
     const fresh = await store.lockedRefresh(stale, async (t) => ({ ...t, refreshToken: 'new' }))
     expect(fresh.refreshToken).toBe('new')
@@ -296,10 +295,7 @@ describe('FileTokenStore refresh lock', () => {
   })
 
   it('takes over the lock of a process that died, and gives up after a minute on a live one', async () => {
-    const clock = new FakeClock()
-    const store = new FileTokenStore(join(dir, 'dead-lock', 'tokens.json'), { clock })
-    const stale = storedTokens({ refreshToken: 'old' })
-    await store.save(stale)
+    const { clock, store, stale } = await savedStore('dead-lock')
     const dead = deadPid()
     await writeFile(`${store.path}.lock`, JSON.stringify({ pid: dead, at: clock.now() }))
     const fresh = await store.lockedRefresh(stale, async (t) => ({ ...t, refreshToken: 'new' }))

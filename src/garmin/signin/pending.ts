@@ -4,10 +4,10 @@
  * them, so what is kept is that session (its cookies and flow state), never the password. The file is
  * private (0600) and lives beside a file token store, or in the local config folder for an SSM one.
  */
-import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { chmod, mkdir, open, rename, unlink } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { chmod, mkdir, open, unlink } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { replaceFile } from '../../files.js'
 import { isRecord } from '../../unknown.js'
 import type { SavedCookie } from '../cookies.js'
 import { TokenStoreError } from '../errors.js'
@@ -67,18 +67,10 @@ export class FilePendingStore implements PendingStore {
 
   async save(pending: PendingSignin): Promise<void> {
     const dir = dirname(this.location)
-    const temp = join(dir, `.${PENDING_FILE}.${randomBytes(6).toString('hex')}.tmp`)
     try {
       if ((await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined) await chmod(dir, 0o700)
-      const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
-      try {
-        await handle.writeFile(`${JSON.stringify(pending, null, 2)}\n`, 'utf8')
-      } finally {
-        await handle.close()
-      }
-      await rename(temp, this.location)
+      await replaceFile(this.location, `${JSON.stringify(pending, null, 2)}\n`, 0o600)
     } catch (error) {
-      await unlink(temp).catch(() => undefined)
       throw this.failure('write', error)
     }
   }
