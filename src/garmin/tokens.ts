@@ -62,6 +62,8 @@ export interface FileTokenStoreOptions {
   openSsm?: (parameterName: string, region: string | undefined) => TokenStore
   /** Waits between lock polls and dates lock files. */
   clock?: Clock
+  /** Hard-links a file (`fs.link`); tests give one that fails as a file system without hard links does. */
+  hardLink?: (existingPath: string, newPath: string) => Promise<void>
 }
 
 /**
@@ -73,12 +75,14 @@ export class FileTokenStore implements TokenStore {
   location: string
   private readonly openSsm: NonNullable<FileTokenStoreOptions['openSsm']>
   private readonly clock: Clock
+  private readonly hardLink: NonNullable<FileTokenStoreOptions['hardLink']>
 
   constructor(path?: string, options: FileTokenStoreOptions = {}) {
     this.path = resolve(path ?? defaultTokenPath())
     this.location = this.path
     this.openSsm = options.openSsm ?? ((name, region) => new SsmTokenStore(name, undefined, region))
     this.clock = options.clock ?? systemClock
+    this.hardLink = options.hardLink ?? link
   }
 
   async load(): Promise<StoredTokens | undefined> {
@@ -254,7 +258,7 @@ export class FileTokenStore implements TokenStore {
     try {
       await writeFile(temp, text, { flag: 'wx', mode: 0o600 })
       try {
-        await link(temp, lockPath)
+        await this.hardLink(temp, lockPath)
         return true
       } finally {
         await unlink(temp).catch(() => undefined)

@@ -230,9 +230,12 @@ describe('FileTokenStore refresh lock', () => {
     return { refreshToken: got.refreshToken, refreshed, polls, files: await readdir(join(dir, folder)) }
   }
   /** A token file in `folder` holding the refresh token 'old', on a fake clock. */
-  async function savedStore(folder: string) {
+  async function savedStore(
+    folder: string,
+    options: { hardLink?: (from: string, to: string) => Promise<void> } = {},
+  ) {
     const clock = new FakeClock()
-    const store = new FileTokenStore(join(dir, folder, 'tokens.json'), { clock })
+    const store = new FileTokenStore(join(dir, folder, 'tokens.json'), { clock, ...options })
     const stale = storedTokens({ refreshToken: 'old' })
     await store.save(stale)
     return { clock, store, stale }
@@ -305,6 +308,61 @@ describe('FileTokenStore refresh lock', () => {
       hint: expect.stringContaining(`${store.path}.lock`),
     })
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(60_000)
+  })
+
+  describe('on a file system without hard links', () => {
+    /** `link` failing as it does there (FAT, some network and FUSE file systems). */
+    const noLinks = (code: string) => async () => {
+      throw Object.assign(new Error(`${code}: operation not permitted, link`), { code })
+    }
+
+    it.each(['EPERM', 'ENOTSUP', 'ENOSYS'])(
+      'creates the lock with O_EXCL and fills it (link: %s)',
+      async (code) => {
+        const { store, stale } = await savedStore(`no-links-${code}`, { hardLink: noLinks(code) })
+        let lockDuringRefresh: unknown
+        const fresh = await store.lockedRefresh(stale, async (t) => {
+          lockDuringRefresh = JSON.parse(await readFile(`${store.path}.lock`, 'utf8'))
+          return { ...t, refreshToken: 'new' }
+        })
+        expect(fresh.refreshToken).toBe('new')
+        expect(lockDuringRefresh).toMatchObject({ pid: process.pid })
+        // Neither the lock nor the temporary file it could not link stays behind.
+        expect(await readdir(join(dir, `no-links-${code}`))).toEqual(['tokens.json'])
+      },
+    )
+
+    it('still waits for a live refresh and uses what it saved', async () => {
+      const { clock, store, stale } = await savedStore('no-links-wait', { hardLink: noLinks('EPERM') })
+      await writeFile(`${store.path}.lock`, liveLock())
+      const sleep = clock.sleep.bind(clock)
+      clock.sleep = async (ms: number) => {
+        if (clock.sleeps.length === 2) {
+          await store.save(storedTokens({ refreshToken: 'rotated-elsewhere' }))
+          await rm(`${store.path}.lock`)
+        }
+        await sleep(ms)
+      }
+      let refreshed = 0
+      const got = await store.lockedRefresh(stale, async (t) => {
+        refreshed++
+        return t
+      })
+      expect([got.refreshToken, refreshed, await readdir(join(dir, 'no-links-wait'))]).toEqual([
+        'rotated-elsewhere',
+        0,
+        ['tokens.json'],
+      ])
+    })
+
+    it('reports any other link failure as a lock error naming the token file', async () => {
+      const { store, stale } = await savedStore('link-eio', { hardLink: noLinks('EIO') })
+      await expect(store.lockedRefresh(stale, async (t) => t)).rejects.toMatchObject({
+        name: 'TokenStoreError',
+        message: expect.stringContaining(`Cannot lock the token file ${store.path}: EIO`),
+      })
+      expect(await readdir(join(dir, 'link-eio'))).toEqual(['tokens.json'])
+    })
   })
 })
 
