@@ -390,9 +390,16 @@ export class FileTokenStore implements TokenStore {
       })
     }
     if ((info.mode & 0o022) !== 0) {
+      // A sticky folder (/tmp, /var/tmp) is shared on purpose: closing it would break everyone else.
+      const shared = (info.mode & 0o1000) !== 0
+      const privateDir = join(dir, 'garmin-s3')
       throw new UsageError(
-        `The folder ${dir} holding the token file can be written by other users (mode ${(info.mode & 0o777).toString(8)}).`,
-        { hint: `Run \`chmod 700 ${dir}\`, then run garmin-s3 again.` },
+        `The folder ${dir} holding the token file can be written by other users (mode ${(info.mode & 0o7777).toString(8)}).`,
+        {
+          hint: shared
+            ? `It is a shared folder: keep the tokens in a private one, e.g. \`mkdir -m 700 ${privateDir}\` and --token-store ${join(privateDir, basename(this.path))}.`
+            : `Run \`chmod 700 ${dir}\`, then run garmin-s3 again.`,
+        },
       )
     }
   }

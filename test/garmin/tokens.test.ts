@@ -175,6 +175,18 @@ describe('FileTokenStore refuses what is not a private token file before anythin
     expect(await readdir(join(dir, 'world-writable'))).toEqual([])
   })
 
+  it('never advises closing a shared folder such as /tmp: it points to a private folder inside it', async () => {
+    const shared = await at('sticky', 0o1777)
+    const error = await shared.checkWritable().catch((e: unknown) => e)
+    const folder = join(dir, 'sticky')
+    expect(error).toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('(mode 1777)'),
+      hint: `It is a shared folder: keep the tokens in a private one, e.g. \`mkdir -m 700 ${join(folder, 'garmin-s3')}\` and --token-store ${join(folder, 'garmin-s3', 'tokens.json')}.`,
+    })
+    expect((error as { hint: string }).hint).not.toContain('chmod')
+  })
+
   it('will not overwrite or delete a file that is no token file, unless forced', async () => {
     const store = await at('foreign')
     await writeFile(store.path, '-----BEGIN OPENSSH PRIVATE KEY-----\n', { mode: 0o600 })
