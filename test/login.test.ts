@@ -678,6 +678,17 @@ describe('garmin-s3 logout', () => {
     expect(second.json).toEqual({ tokenStore: store, removed: false })
   })
 
+  it('also deletes a sign-in left waiting for its MFA code (it holds Garmin session cookies)', async () => {
+    const store = freshStore()
+    const pending = join(dirname(store), 'signin-pending.json')
+    await mkdir(dirname(store), { recursive: true, mode: 0o700 })
+    await writeFile(pending, '{"cookies": []}\n', { mode: 0o600 })
+    const r = await run('logout', ['--token-store', store, '--json'])
+    expect(r.exitCode).toBe(0)
+    expect(r.json).toEqual({ tokenStore: store, removed: false, pendingSignin: pending })
+    await expect(stat(pending)).rejects.toThrow()
+  })
+
   it('refuses to delete a file that holds no tokens (exit 2), unless --force', async () => {
     const key = join(tmp, 'ssh', 'id_ed25519')
     await mkdir(dirname(key), { mode: 0o700 })

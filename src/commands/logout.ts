@@ -19,7 +19,7 @@ export default class Logout extends BaseCommand {
     return process.env
   }
 
-  async run(): Promise<{ tokenStore: string; removed: boolean; pointer?: string }> {
+  async run(): Promise<{ tokenStore: string; removed: boolean; pointer?: string; pendingSignin?: string }> {
     const { flags } = await this.parse(Logout)
     const result = await runLogout({ tokenStore: flags['token-store'], force: flags.force }, this.env())
     if (result.pointer) {
@@ -33,6 +33,7 @@ export default class Logout extends BaseCommand {
           : `No Garmin tokens were stored in ${result.tokenStore}.`,
       )
     }
+    if (result.pendingSignin) this.log(`Deleted the unfinished sign-in in ${result.pendingSignin}.`)
     return result
   }
 }

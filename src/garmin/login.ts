@@ -179,12 +179,25 @@ export async function checkSession(store: TokenStore, env: NodeJS.ProcessEnv): P
 export async function runLogout(
   options: { tokenStore?: string | undefined; force?: boolean | undefined },
   env: NodeJS.ProcessEnv,
-): Promise<{ tokenStore: string; removed: boolean; pointer?: string }> {
+): Promise<{ tokenStore: string; removed: boolean; pointer?: string; pendingSignin?: string }> {
   const store = openTokenStore(options.tokenStore, env)
   // A pointer file is removed; the deployment's tokens it points to stay (destroy removes them).
   const pointer = (await store.pointer?.())?.store
   const removed = (await store.clear({ force: options.force === true })) !== false
-  return { tokenStore: store.location, removed, ...(pointer ? { pointer } : {}) }
+  // A sign-in left waiting for its MFA code holds Garmin's session cookies: with the code they
+  // would still finish it, so signing out removes it too.
+  const pending = new FilePendingStore(pendingSigninPath(store, env))
+  const pendingThere = await stat(pending.location).then(
+    () => true,
+    () => false,
+  )
+  if (pendingThere) await pending.clear()
+  return {
+    tokenStore: store.location,
+    removed,
+    ...(pointer ? { pointer } : {}),
+    ...(pendingThere ? { pendingSignin: pending.location } : {}),
+  }
 }
 
 function describe(
