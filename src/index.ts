@@ -13,7 +13,7 @@ export { EXIT, type ExitCode, GarminS3Error, StoreError, UsageError } from './er
 export { GarminClient, type GarminClientOptions } from './garmin/client.js'
 export { GARMIN_DOMAINS, type GarminEndpoints, resolveEndpoints } from './garmin/endpoints.js'
 export { AuthError, RefreshRejectedError, TokenStoreError } from './garmin/errors.js'
-export { checkSession, type LoginOptions, runLogin, runLogout } from './garmin/login.js'
+export { checkSession, type LoginOptions, type LogoutResult, runLogin, runLogout } from './garmin/login.js'
 export { defaultTokenPath, FileTokenStore, openTokenStore, SsmTokenStore } from './garmin/tokens.js'
 export type { ActivityEntry, ActivitySource, StoredTokens, TokenStore } from './garmin/types.js'
 export { createHandler, type HandlerDeps } from './lambda/handler.js'

@@ -1,6 +1,6 @@
 import { BaseCommand } from '../cli/base.js'
 import { forceTokenFileFlag, tokenStoreFlag } from '../cli/flags.js'
-import { runLogout } from '../garmin/login.js'
+import { type LogoutResult, runLogout } from '../garmin/login.js'
 
 export default class Logout extends BaseCommand {
   static override summary = 'Delete the stored Garmin tokens (safe to run twice).'
@@ -19,7 +19,7 @@ export default class Logout extends BaseCommand {
     return process.env
   }
 
-  async run(): Promise<{ tokenStore: string; removed: boolean; pointer?: string; pendingSignin?: string }> {
+  async run(): Promise<LogoutResult> {
     const { flags } = await this.parse(Logout)
     const result = await runLogout({ tokenStore: flags['token-store'], force: flags.force }, this.env())
     if (result.pointer) {

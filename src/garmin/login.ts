@@ -176,10 +176,18 @@ export async function checkSession(store: TokenStore, env: NodeJS.ProcessEnv): P
   await new GarminClient({ tokenStore: store, endpoints }).profile()
 }
 
+/** What `logout` removed: the tokens (or the pointer to a deployment's), and a pending sign-in. */
+export interface LogoutResult {
+  tokenStore: string
+  removed: boolean
+  pointer?: string
+  pendingSignin?: string
+}
+
 export async function runLogout(
   options: { tokenStore?: string | undefined; force?: boolean | undefined },
   env: NodeJS.ProcessEnv,
-): Promise<{ tokenStore: string; removed: boolean; pointer?: string; pendingSignin?: string }> {
+): Promise<LogoutResult> {
   const store = openTokenStore(options.tokenStore, env)
   // A pointer file is removed; the deployment's tokens it points to stay (destroy removes them).
   const pointer = (await store.pointer?.())?.store
@@ -187,16 +195,12 @@ export async function runLogout(
   // A sign-in left waiting for its MFA code holds Garmin's session cookies: with the code they
   // would still finish it, so signing out removes it too.
   const pending = new FilePendingStore(pendingSigninPath(store, env))
-  const pendingThere = await stat(pending.location).then(
-    () => true,
-    () => false,
-  )
-  if (pendingThere) await pending.clear()
+  const pendingRemoved = await pending.clear()
   return {
     tokenStore: store.location,
     removed,
     ...(pointer ? { pointer } : {}),
-    ...(pendingThere ? { pendingSignin: pending.location } : {}),
+    ...(pendingRemoved ? { pendingSignin: pending.location } : {}),
   }
 }
 

@@ -38,7 +38,8 @@ export interface PendingStore {
   readonly location: string
   load(): Promise<PendingSignin | undefined>
   save(pending: PendingSignin): Promise<void>
-  clear(): Promise<void>
+  /** Deletes it; true when there was one. */
+  clear(): Promise<boolean>
 }
 
 export class FilePendingStore implements PendingStore {
@@ -75,10 +76,14 @@ export class FilePendingStore implements PendingStore {
     }
   }
 
-  async clear(): Promise<void> {
-    await unlink(this.location).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw this.failure('delete', error)
-    })
+  async clear(): Promise<boolean> {
+    return unlink(this.location).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw this.failure('delete', error)
+        return false
+      },
+    )
   }
 
   private failure(what: string, error: unknown): TokenStoreError {
