@@ -3,7 +3,9 @@
 # repository, (1) `npm ci` without optional packages (no impit) and `npm run build`; (2) `npm pack` and a
 # global install of the tarball into a temporary prefix; (3) the installed CLI's --version, help,
 # `sync -h` and the typo `sycn`, which must suggest `sync`; (4) the README's "Try it without an account"
-# block, run as a script, which must leave no process behind. Every step must pass.
+# block, run as a script, which must leave no process behind; (5) `npx --package <git spec> garmin-s3`, what
+# a workflow written by `init github-actions --package github:owner/repo#tag` runs (npm clones, installs
+# the devDependencies and builds through the prepare script). Every step must pass.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/garmin-s3-newcomer-XXXXXX")"
@@ -15,7 +17,7 @@ step "a fresh clone of $(git -C "$repo" rev-parse --short HEAD)"
 git clone --quiet "$repo" "$work/clone"
 cd "$work/clone"
 
-step '1. npm ci without optional packages, then npm run build'
+step '1. npm ci without optional packages (it builds, through prepare), then npm run build'
 npm ci --omit=optional --no-audit --no-fund --prefer-offline >/dev/null
 if node -e "import('impit').then(() => process.exit(0), () => process.exit(1))"; then fail 'impit is installed'; fi
 npm run build >/dev/null
@@ -52,5 +54,18 @@ for pid in $(pgrep -f 'test/sim/cli\.ts' || true); do
 done
 [ -z "$left" ] || { kill $left 2>/dev/null || true; fail "the try-it block left processes behind:$left"; }
 
+step '5. npx from a git spec, as a workflow written with --package github:owner/repo#tag runs it'
+# A git+file spec takes npm's path for github: specs (clone, npm install with devDependencies, prepare,
+# pack) without the network; the packages come from the cache npm ci filled.
+spec="git+file://$work/clone#$(git rev-parse HEAD)"
+cache="$(npm config get cache)"
+from_git="$(cd "$work" && npx --yes --prefer-offline --package "$spec" garmin-s3 --version 2>"$work/npx.log")" \
+  || { grep -v TAR_ENTRY "$work/npx.log" | tail -n 20; fail "npx --package $spec garmin-s3 --version"; }
+grep -q '^garmin-s3/' <<<"$from_git" || fail "npx from git printed: $from_git"
+# npx keeps what it installed under the cache's _npx folder: remove this run's copy.
+for manifest in "$cache"/_npx/*/package.json; do
+  if grep -qF "$work/clone" "$manifest" 2>/dev/null; then rm -rf "$(dirname "$manifest")"; fi
+done
+
 echo
-echo 'newcomer: all four steps passed'
+echo 'newcomer: all five steps passed'
