@@ -36,7 +36,9 @@ try {
 const source = Math.max(...INPUTS.map((input) => newest(join(root, input))))
 if (built >= source) process.exit(0)
 if (process.argv.includes('--prepare') && !existsSync(join(root, 'node_modules', 'typescript'))) {
-  console.log('garmin-s3: not building, the devDependencies are not installed: npm ci --include=dev && npm run build')
+  console.log(
+    'garmin-s3: not building, the devDependencies are not installed: npm ci --include=dev && npm run build',
+  )
   process.exit(0)
 }
 console.log(built === 0 ? 'No build yet: npm run build' : 'dist/ is older than src/: npm run build')
