@@ -124,13 +124,14 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
           const prefix = prefixes.get(spec)!
           try {
             return spec.kind === 'daily'
-              ? await syncDaily(spec, prefix, ctx, { today, since, reviseDays })
+              ? await syncDaily(spec, prefix, ctx, { today, since, reviseDays, repair: resolved.full })
               : await syncPerActivity(
                   spec,
                   prefix,
                   ctx,
                   ids,
                   resolved.trackChanges ? (activityState?.changes ?? []) : [],
+                  resolved.full,
                 )
           } catch (error) {
             ctx.failed(error, { dataset: spec.name })

@@ -14,7 +14,7 @@ export interface SyncOptions {
   since?: string
   /** Only the last N days (from today, UTC); the same as `since` = today - N. */
   daysBack?: number
-  /** Rescan the whole history against a fresh listing of the store (repairs gaps). */
+  /** Rescan the whole history against a fresh listing of the store (repairs gaps, the datasets' too). */
   full?: boolean
   /** Plan and report, write nothing (not even state or manifest). */
   dryRun?: boolean
