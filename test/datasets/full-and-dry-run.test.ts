@@ -84,3 +84,19 @@ it('sync --full brings back a deleted FIT file and a deleted day, writing only t
   expect(again.datasets?.fit?.created).toBe(0)
   expect(again.datasets?.['daily-summary']?.created).toBe(0)
 })
+it('sync --dry-run --data all on an empty folder counts what the real run then writes', async () => {
+  const t = await target()
+  const dry = await t.sync({ datasets: ['all'], dryRun: true })
+  await expect(stat(t.path)).rejects.toThrow()
+  const real = await t.sync({ datasets: ['all'] })
+  expect(real.exitCode).toBe(0)
+  expect(real.created).toBeGreaterThan(0)
+  expect(dry.created).toBe(real.created)
+  const counts = (r: typeof real) =>
+    Object.fromEntries(Object.entries(r.datasets ?? {}).map(([n, c]) => [n, c.created + c.updated]))
+  expect(counts(dry)).toEqual(counts(real))
+  expect(counts(real).fit).toBeGreaterThan(0)
+  expect(counts(real).sleep).toBeGreaterThan(0)
+  // The real run's objects are what the dry run's counts promised.
+  expect((await readdir(join(t.path, prefixOf(FIT)))).length).toBe(counts(dry).fit)
+})
