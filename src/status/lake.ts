@@ -6,6 +6,7 @@
  */
 import type { Store } from '../store/types.js'
 import { decodeCatalog } from '../sync/catalog.js'
+import { ACTIVITIES } from '../sync/datasets.js'
 import { decodeIds } from '../sync/id-list.js'
 import {
   activityIdFromKey,
@@ -77,6 +78,19 @@ export async function peekData(store: Store, prefix: string): Promise<boolean> {
   return false
 }
 
+/** The failed items of the datasets other than activities, as the run record has them (read defensively). */
+function datasetsFailed(run: LastRun): Record<string, number> {
+  const out: Record<string, number> = {}
+  const datasets: unknown = run.datasets
+  if (typeof datasets !== 'object' || datasets === null) return out
+  for (const [name, counts] of Object.entries(datasets)) {
+    const failed: unknown = (counts as { failed?: unknown } | null)?.failed
+    if (name !== ACTIVITIES && Number.isSafeInteger(failed) && (failed as number) > 0)
+      out[name] = failed as number
+  }
+  return out
+}
+
 function runSummary(run: LastRun): RunSummary {
   const started = Date.parse(run.startedAt)
   const finished = Date.parse(run.finishedAt)
@@ -89,6 +103,7 @@ function runSummary(run: LastRun): RunSummary {
     created: run.created,
     existing: run.existing,
     failed: run.failed,
+    datasetsFailed: datasetsFailed(run),
     partial: run.partial,
     exitCode: run.exitCode,
     stopReason: run.stopReason ?? null,

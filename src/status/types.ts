@@ -51,6 +51,8 @@ export interface RunSummary {
   created: number
   existing: number
   failed: number
+  /** Items of the other datasets (`--data`) that failed, by dataset; `{}` when none did. */
+  datasetsFailed: Record<string, number>
   partial: boolean
   exitCode: number
   stopReason: string | null

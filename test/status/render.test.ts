@@ -22,6 +22,7 @@ function run(startedAt: string): RunSummary {
     created: 1,
     existing: 9,
     failed: 0,
+    datasetsFailed: {},
     partial: false,
     exitCode: 0,
     stopReason: null,
