@@ -171,6 +171,28 @@ function otherDatasetsWritten(report: SyncReport): number {
   return written
 }
 
+/** Items of the datasets other than activities that failed. */
+function otherDatasetsFailed(report: SyncReport): number {
+  let failed = 0
+  for (const [name, c] of Object.entries(report.datasets ?? {})) if (name !== 'activities') failed += c.failed
+  return failed
+}
+
+/** The first line of a run that finished with a non-zero exit code: what was done, and what was not. */
+function partialHeadline(report: SyncReport, done: string): string {
+  const failed = report.failed + otherDatasetsFailed(report)
+  const problems = [
+    ...(failed > 0 ? [`${formatCount(failed)} ${failed === 1 ? 'item' : 'items'} failed`] : []),
+    ...(report.invalid > 0
+      ? [`${formatCount(report.invalid)} list ${report.invalid === 1 ? 'entry' : 'entries'} quarantined`]
+      : []),
+  ]
+  const what = problems.length > 0 ? problems.join(', ') : 'the run did not finish cleanly'
+  const next = failed > 0 ? '; the next run retries them' : ''
+  const text = `${done}, but ${what} (exit ${report.exitCode}${failed > 0 || problems.length === 0 ? ', details below' : ''})${next}`
+  return report.exitCode === 5 ? pc.yellow(`⚠ ${text}`) : pc.red(`✖ ${text}`)
+}
+
 /** The closing summary: what happened, where, how long, and what to do next if anything. */
 export function summaryLines(report: SyncReport, options: { defaultLocation?: boolean } = {}): string[] {
   const where = `${report.location}/${report.prefix}`
@@ -182,7 +204,13 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
   const written = otherDatasetsWritten(report)
 
   if (report.dryRun) {
-    lines.push(`Dry run: would copy ${activities(report.created, 'new ')} to ${where}; nothing was written.`)
+    const others =
+      written > 0
+        ? ` and ${formatCount(written)} ${written === 1 ? 'object' : 'objects'} of the other datasets`
+        : ''
+    lines.push(
+      `Dry run: would copy ${activities(report.created, 'new ')}${others} to ${where}; nothing was written.`,
+    )
   } else if (fatal) {
     lines.push(pc.red(`✖ Stopped early (the error is below); the next run resumes where this one stopped.`))
   } else if (report.stopReason === 'deadline' || report.stopReason === 'interrupted') {
@@ -192,16 +220,17 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
         `⚠ Stopped ${why} after copying ${activities(report.created)}; run again to continue where this run stopped.`,
       ),
     )
-  } else if (report.created > 0) {
-    lines.push(pc.green(`✔ Copied ${activities(report.created, 'new ')} to ${where}`))
-  } else if (written > 0) {
-    lines.push(
-      pc.green(
-        `✔ No new activities in ${where}; ${formatCount(written)} new or revised ${written === 1 ? 'object' : 'objects'} in the other datasets (below)`,
-      ),
-    )
   } else {
-    lines.push(pc.green(`✔ Up to date: nothing new for ${where}`))
+    const done =
+      report.created > 0
+        ? `Copied ${activities(report.created, 'new ')} to ${where}`
+        : written > 0
+          ? `No new activities in ${where}; ${formatCount(written)} new or revised ${written === 1 ? 'object' : 'objects'} in the other datasets (below)`
+          : report.exitCode === 0
+            ? `Up to date: nothing new for ${where}`
+            : `Nothing new for ${where}`
+    // A success mark only for exit 0: a run that left failures behind says so in its first line.
+    lines.push(report.exitCode === 0 ? pc.green(`✔ ${done}`) : partialHeadline(report, done))
   }
   if (report.failed > 0 && !report.dryRun) {
     lines.push(pc.yellow(`⚠ ${activities(report.failed)} could not be written; the next run retries them.`))
