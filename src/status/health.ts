@@ -89,7 +89,10 @@ export function judgeHealth(input: HealthInput): Health {
       code: 'state-unreadable',
       level: 'WARN',
       message: `The state ${state.key} cannot be read: ${state.problem ?? 'unknown format'}.`,
-      next: 'Upgrade garmin-s3 (npm install -g garmin-s3@latest), or let the next sync rebuild it.',
+      next:
+        state.problemKind === 'newer-version'
+          ? 'Upgrade garmin-s3 (npm install -g garmin-s3@latest): a newer version wrote it, and this one neither reads nor overwrites it.'
+          : `Run \`garmin-s3 sync\` against the same location and --prefix: it lists what is stored and writes a new state, copying nothing again and leaving the data as it is. It replaces ${state.key}: to keep the broken file, move it aside first.`,
     })
   } else {
     if ((activities.stored ?? 0) === 0 && input.lastSuccessAt === null) {

@@ -31,23 +31,39 @@ export interface StateRead {
   object: { text: string; etag: string } | undefined
 }
 
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** One GET of the state object. A state this version cannot read is reported, not thrown. */
 export async function readState(store: Store, prefix: string): Promise<StateRead> {
   const key = stateKeyFor(prefix)
   const found = await store.get(key)
-  const summary: StateSummary = { key, present: false, readable: true, updatedAt: null, problem: null }
+  const summary: StateSummary = {
+    key,
+    present: false,
+    readable: true,
+    updatedAt: null,
+    problem: null,
+    problemKind: null,
+  }
   if (!found) return { summary, dataset: undefined, object: undefined }
   const text = new TextDecoder().decode(found.body)
   const object = { text, etag: found.etag }
+  const unreadable = (problemKind: StateSummary['problemKind'], problem: string): StateRead => ({
+    summary: { ...summary, present: true, readable: false, problem, problemKind },
+    dataset: undefined,
+    object,
+  })
+  if (!isJson(text)) return unreadable('not-json', 'it is not valid JSON (corrupt, or cut short)')
   try {
     const file = parseStateFile(text, key)
-    if (!file) {
-      return {
-        summary: { ...summary, present: true, readable: false, problem: 'not a state garmin-s3 can read' },
-        dataset: undefined,
-        object,
-      }
-    }
+    if (!file) return unreadable('not-a-state', 'it is JSON, but not a state garmin-s3 can read')
     const dataset = file.datasets[prefix]
     // A state object shared with other prefixes that has no section for this one: nothing synced here.
     return {
@@ -56,11 +72,8 @@ export async function readState(store: Store, prefix: string): Promise<StateRead
       object,
     }
   } catch (error) {
-    return {
-      summary: { ...summary, present: true, readable: false, problem: messageOf(error) },
-      dataset: undefined,
-      object,
-    }
+    // parseStateFile refuses only a state written by a newer version.
+    return unreadable('newer-version', messageOf(error))
   }
 }
 

@@ -43,6 +43,7 @@ const report: StatusReport = {
     readable: true,
     updatedAt: '2026-11-28T12:00:00.000Z',
     problem: null,
+    problemKind: null,
   },
   activities: {
     stored: 1873,
