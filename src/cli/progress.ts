@@ -1,7 +1,9 @@
 /**
- * How `garmin-s3 sync` shows its work. On a terminal: a spinner while the activity list is paged and a
- * progress bar with rate and ETA while activities are written, on stderr. Elsewhere (CI, pipes): one
- * plain line per page and warning, so logs stay short. The closing summary is built by `summaryLines`.
+ * How `garmin-s3 sync` shows its work. On a terminal: a spinner while the activity list is paged, a
+ * progress bar with rate and ETA while activities are written, and another while the datasets are
+ * fetched, on stderr. Elsewhere (CI, pipes): one plain line per page and warning, and one every
+ * DATASET_LINE_EVERY_MS while the datasets are fetched, so logs stay short. The closing summary is
+ * built by `summaryLines`.
  */
 import type { Ora, Options as OraOptions } from 'ora'
 import pc from 'picocolors'
@@ -11,6 +13,10 @@ import type { SyncEvent, SyncReport } from '../sync/types.js'
 
 /** Dry runs print this many "would write activity ..." lines, then a count. */
 const MAX_DRY_RUN_LINES = 50
+/** Without a terminal, the datasets' progress is one line this often. */
+const DATASET_LINE_EVERY_MS = 15_000
+/** Datasets named on a progress line; the rest are counted. */
+const MAX_NAMED_DATASETS = 4
 
 /** `1.2 s`, `3 min 5 s`, `1 h 2 min`. */
 function formatDuration(ms: number): string {
@@ -41,10 +47,18 @@ export interface SyncProgressOptions {
   /** A person is watching a terminal: animate. Otherwise print plain lines. */
   interactive: boolean
   now?: () => number
+  /** Makes the terminal's spinner (default: ora, imported only then); tests record instead. */
+  spinner?: SpinnerFactory
 }
 
 /** ora's default export: a spinner from its options. */
-type SpinnerFactory = (options: OraOptions) => Ora
+export type SpinnerFactory = (options: OraOptions) => Ora
+
+/** Where one dataset's items stand. */
+interface DatasetProgress {
+  done: number
+  total: number
+}
 
 export class SyncProgress {
   /**
@@ -52,7 +66,8 @@ export class SyncProgress {
    * spinner: plain lines (CI, pipes, cron) never pay for loading it (docs/performance.md "Start-up").
    */
   static async open(options: SyncProgressOptions): Promise<SyncProgress> {
-    return new SyncProgress(options, options.interactive ? (await import('ora')).default : undefined)
+    const spinner = options.interactive ? (options.spinner ?? (await import('ora')).default) : undefined
+    return new SyncProgress(options, spinner)
   }
 
   private spinner: Ora | undefined
@@ -61,6 +76,9 @@ export class SyncProgress {
   private paging = ''
   private dryRunLines = 0
   private dryRunHidden = 0
+  private readonly datasets = new Map<string, DatasetProgress>()
+  private datasetsStartedAt: number | undefined
+  private datasetLineAt: number | undefined
 
   private constructor(
     private readonly options: SyncProgressOptions,
@@ -99,19 +117,51 @@ export class SyncProgress {
 
   private plain(event: SyncEvent): void {
     if (event.type === 'progress' || event.type === 'checkpoint') return
+    if (event.type === 'dataset-progress') {
+      this.trackDataset(event)
+      const now = this.now()
+      const due = this.datasetLineAt === undefined || now - this.datasetLineAt >= DATASET_LINE_EVERY_MS
+      if (event.done > 0 && event.done < event.total && due) {
+        this.datasetLineAt = now
+        const { done, total } = this.datasetTotals()
+        this.line(
+          `datasets: ${formatCount(done)}/${formatCount(total)} items fetched (${this.runningDatasets()})`,
+        )
+      }
+    }
     const text = describeEvent(event)
     if (text) this.line(text)
+  }
+
+  private trackDataset(event: Extract<SyncEvent, { type: 'dataset-progress' }>): void {
+    this.datasetsStartedAt ??= this.now()
+    this.datasets.set(event.dataset, { done: event.done, total: event.total })
+  }
+
+  private datasetTotals(): DatasetProgress {
+    let done = 0
+    let total = 0
+    for (const d of this.datasets.values()) {
+      done += d.done
+      total += d.total
+    }
+    return { done, total }
+  }
+
+  /** `fit 12/40 · sleep 100/365 · +2 more`: the datasets not done yet. */
+  private runningDatasets(): string {
+    const running = [...this.datasets].filter(([, d]) => d.done < d.total)
+    const named = running
+      .slice(0, MAX_NAMED_DATASETS)
+      .map(([name, d]) => `${name} ${formatCount(d.done)}/${formatCount(d.total)}`)
+    if (running.length > MAX_NAMED_DATASETS) named.push(`+${running.length - MAX_NAMED_DATASETS} more`)
+    return named.join(' · ')
   }
 
   private animate(event: SyncEvent): void {
     switch (event.type) {
       case 'start':
-        this.spinner = this.makeSpinner?.({
-          text: `Reading sync state in ${event.location}`,
-          stream: this.options.stream,
-          discardStdin: false,
-        })
-        this.spinner?.start()
+        this.startSpinner(`Reading sync state in ${event.location}`)
         return
       case 'listing-store':
         this.setText(`Listing ${event.prefix} to see what is already stored`)
@@ -134,6 +184,15 @@ export class SyncProgress {
         this.line(pc.yellow(`⚠ ${event.message}`))
         return
       case 'dataset-progress': {
+        this.trackDataset(event)
+        // The activity phase's spinner stopped with its `stop` event: the datasets get their own.
+        if (!this.spinner) this.startSpinner('Fetching datasets')
+        const { done, total } = this.datasetTotals()
+        const elapsed = this.now() - (this.datasetsStartedAt ?? 0)
+        const running = this.runningDatasets()
+        this.setText(
+          `Fetching datasets ${progressText(done, total, elapsed)}${running ? `  ${pc.dim(running)}` : ''}`,
+        )
         const text = describeEvent(event)
         if (text) this.line(pc.dim(`  ${text}`))
         return
@@ -144,6 +203,11 @@ export class SyncProgress {
       default:
         return
     }
+  }
+
+  private startSpinner(text: string): void {
+    this.spinner = this.makeSpinner?.({ text, stream: this.options.stream, discardStdin: false })
+    this.spinner?.start()
   }
 
   private setText(text: string): void {
@@ -171,6 +235,28 @@ function otherDatasetsWritten(report: SyncReport): number {
   return written
 }
 
+/** Items of the datasets other than activities that failed. */
+function otherDatasetsFailed(report: SyncReport): number {
+  let failed = 0
+  for (const [name, c] of Object.entries(report.datasets ?? {})) if (name !== 'activities') failed += c.failed
+  return failed
+}
+
+/** The first line of a run that finished with a non-zero exit code: what was done, and what was not. */
+function partialHeadline(report: SyncReport, done: string): string {
+  const failed = report.failed + otherDatasetsFailed(report)
+  const problems = [
+    ...(failed > 0 ? [`${formatCount(failed)} ${failed === 1 ? 'item' : 'items'} failed`] : []),
+    ...(report.invalid > 0
+      ? [`${formatCount(report.invalid)} list ${report.invalid === 1 ? 'entry' : 'entries'} quarantined`]
+      : []),
+  ]
+  const what = problems.length > 0 ? problems.join(', ') : 'the run did not finish cleanly'
+  const next = failed > 0 ? '; the next run retries them' : ''
+  const text = `${done}, but ${what} (exit ${report.exitCode}${failed > 0 || problems.length === 0 ? ', details below' : ''})${next}`
+  return report.exitCode === 5 ? pc.yellow(`⚠ ${text}`) : pc.red(`✖ ${text}`)
+}
+
 /** The closing summary: what happened, where, how long, and what to do next if anything. */
 export function summaryLines(report: SyncReport, options: { defaultLocation?: boolean } = {}): string[] {
   const where = `${report.location}/${report.prefix}`
@@ -182,7 +268,13 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
   const written = otherDatasetsWritten(report)
 
   if (report.dryRun) {
-    lines.push(`Dry run: would copy ${activities(report.created, 'new ')} to ${where}; nothing was written.`)
+    const others =
+      written > 0
+        ? ` and ${formatCount(written)} ${written === 1 ? 'object' : 'objects'} of the other datasets`
+        : ''
+    lines.push(
+      `Dry run: would copy ${activities(report.created, 'new ')}${others} to ${where}; nothing was written.`,
+    )
   } else if (fatal) {
     lines.push(pc.red(`✖ Stopped early (the error is below); the next run resumes where this one stopped.`))
   } else if (report.stopReason === 'deadline' || report.stopReason === 'interrupted') {
@@ -192,16 +284,17 @@ export function summaryLines(report: SyncReport, options: { defaultLocation?: bo
         `⚠ Stopped ${why} after copying ${activities(report.created)}; run again to continue where this run stopped.`,
       ),
     )
-  } else if (report.created > 0) {
-    lines.push(pc.green(`✔ Copied ${activities(report.created, 'new ')} to ${where}`))
-  } else if (written > 0) {
-    lines.push(
-      pc.green(
-        `✔ No new activities in ${where}; ${formatCount(written)} new or revised ${written === 1 ? 'object' : 'objects'} in the other datasets (below)`,
-      ),
-    )
   } else {
-    lines.push(pc.green(`✔ Up to date: nothing new for ${where}`))
+    const done =
+      report.created > 0
+        ? `Copied ${activities(report.created, 'new ')} to ${where}`
+        : written > 0
+          ? `No new activities in ${where}; ${formatCount(written)} new or revised ${written === 1 ? 'object' : 'objects'} in the other datasets (below)`
+          : report.exitCode === 0
+            ? `Up to date: nothing new for ${where}`
+            : `Nothing new for ${where}`
+    // A success mark only for exit 0: a run that left failures behind says so in its first line.
+    lines.push(report.exitCode === 0 ? pc.green(`✔ ${done}`) : partialHeadline(report, done))
   }
   if (report.failed > 0 && !report.dryRun) {
     lines.push(pc.yellow(`⚠ ${activities(report.failed)} could not be written; the next run retries them.`))

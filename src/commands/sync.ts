@@ -95,7 +95,8 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
       description: 'Only the last N days (default: DAYS_BACK, else the whole history).',
     }),
     full: Flags.boolean({
-      description: 'Rescan the whole history against a fresh listing of the storage (repairs gaps).',
+      description:
+        'Rescan the whole history against a fresh listing of the storage (repairs gaps, in datasets too).',
     }),
     'dry-run': Flags.boolean({
       description: 'Show what would be written; write nothing, not even the checkpoint.',

@@ -89,7 +89,10 @@ export function judgeHealth(input: HealthInput): Health {
       code: 'state-unreadable',
       level: 'WARN',
       message: `The state ${state.key} cannot be read: ${state.problem ?? 'unknown format'}.`,
-      next: 'Upgrade garmin-s3 (npm install -g garmin-s3@latest), or let the next sync rebuild it.',
+      next:
+        state.problemKind === 'newer-version'
+          ? 'Upgrade garmin-s3 (npm install -g garmin-s3@latest): a newer version wrote it, and this one neither reads nor overwrites it.'
+          : `Run \`garmin-s3 sync\` against the same location and --prefix: it lists what is stored and writes a new state, copying nothing again and leaving the data as it is. It replaces ${state.key}: to keep the broken file, move it aside first.`,
     })
   } else {
     if ((activities.stored ?? 0) === 0 && input.lastSuccessAt === null) {
@@ -123,20 +126,32 @@ export function judgeHealth(input: HealthInput): Health {
         next: staleNext(input),
       })
     }
+    const datasetFailures = Object.entries(lastRun?.datasetsFailed ?? {})
     if (
       lastRun &&
       lastRun.exitCode !== AUTH_EXIT_CODE &&
-      (lastRun.failed > 0 || ![0, 5].includes(lastRun.exitCode))
+      (lastRun.failed > 0 || datasetFailures.length > 0 || ![0, 5].includes(lastRun.exitCode))
     ) {
-      const what =
-        lastRun.failed > 0
-          ? `${lastRun.failed} activit${lastRun.failed === 1 ? 'y' : 'ies'} failed`
-          : `it stopped with exit code ${lastRun.exitCode}`
+      const what = [
+        ...(lastRun.failed > 0
+          ? [`${lastRun.failed} activit${lastRun.failed === 1 ? 'y' : 'ies'} failed`]
+          : []),
+        ...(datasetFailures.length > 0
+          ? [
+              `dataset items failed (${datasetFailures.map(([name, n]) => `${name}: ${n} failed`).join(', ')})`,
+            ]
+          : []),
+      ]
+      if (what.length === 0) what.push(`it stopped with exit code ${lastRun.exitCode}`)
+      const retried =
+        datasetFailures.length > 0
+          ? `Run \`garmin-s3 sync\` again with the same --data (${datasetFailures.map(([name]) => name).join(',')} included): failed items are retried`
+          : 'Run `garmin-s3 sync` again (failed activities are retried)'
       causes.push({
         code: 'last-run-failures',
         level: 'WARN',
-        message: `The last run (${lastRun.startedAt}) had failures: ${what}${lastRun.error ? ` (${lastRun.error})` : ''}.`,
-        next: `Run \`garmin-s3 sync\` again (failed activities are retried); details in ${lastRun.manifestKey}.`,
+        message: `The last run (${lastRun.startedAt}) had failures: ${what.join('; ')}${lastRun.error ? ` (${lastRun.error})` : ''}.`,
+        next: `${retried}; details in ${lastRun.manifestKey}.`,
       })
     }
   }

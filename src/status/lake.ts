@@ -6,6 +6,7 @@
  */
 import type { Store } from '../store/types.js'
 import { decodeCatalog } from '../sync/catalog.js'
+import { ACTIVITIES } from '../sync/datasets.js'
 import { decodeIds } from '../sync/id-list.js'
 import {
   activityIdFromKey,
@@ -30,23 +31,39 @@ export interface StateRead {
   object: { text: string; etag: string } | undefined
 }
 
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** One GET of the state object. A state this version cannot read is reported, not thrown. */
 export async function readState(store: Store, prefix: string): Promise<StateRead> {
   const key = stateKeyFor(prefix)
   const found = await store.get(key)
-  const summary: StateSummary = { key, present: false, readable: true, updatedAt: null, problem: null }
+  const summary: StateSummary = {
+    key,
+    present: false,
+    readable: true,
+    updatedAt: null,
+    problem: null,
+    problemKind: null,
+  }
   if (!found) return { summary, dataset: undefined, object: undefined }
   const text = new TextDecoder().decode(found.body)
   const object = { text, etag: found.etag }
+  const unreadable = (problemKind: StateSummary['problemKind'], problem: string): StateRead => ({
+    summary: { ...summary, present: true, readable: false, problem, problemKind },
+    dataset: undefined,
+    object,
+  })
+  if (!isJson(text)) return unreadable('not-json', 'it is not valid JSON (corrupt, or cut short)')
   try {
     const file = parseStateFile(text, key)
-    if (!file) {
-      return {
-        summary: { ...summary, present: true, readable: false, problem: 'not a state garmin-s3 can read' },
-        dataset: undefined,
-        object,
-      }
-    }
+    if (!file) return unreadable('not-a-state', 'it is JSON, but not a state garmin-s3 can read')
     const dataset = file.datasets[prefix]
     // A state object shared with other prefixes that has no section for this one: nothing synced here.
     return {
@@ -55,11 +72,8 @@ export async function readState(store: Store, prefix: string): Promise<StateRead
       object,
     }
   } catch (error) {
-    return {
-      summary: { ...summary, present: true, readable: false, problem: messageOf(error) },
-      dataset: undefined,
-      object,
-    }
+    // parseStateFile refuses only a state written by a newer version.
+    return unreadable('newer-version', messageOf(error))
   }
 }
 
@@ -77,6 +91,19 @@ export async function peekData(store: Store, prefix: string): Promise<boolean> {
   return false
 }
 
+/** The failed items of the datasets other than activities, as the run record has them (read defensively). */
+function datasetsFailed(run: LastRun): Record<string, number> {
+  const out: Record<string, number> = {}
+  const datasets: unknown = run.datasets
+  if (typeof datasets !== 'object' || datasets === null) return out
+  for (const [name, counts] of Object.entries(datasets)) {
+    const failed: unknown = (counts as { failed?: unknown } | null)?.failed
+    if (name !== ACTIVITIES && Number.isSafeInteger(failed) && (failed as number) > 0)
+      out[name] = failed as number
+  }
+  return out
+}
+
 function runSummary(run: LastRun): RunSummary {
   const started = Date.parse(run.startedAt)
   const finished = Date.parse(run.finishedAt)
@@ -89,6 +116,7 @@ function runSummary(run: LastRun): RunSummary {
     created: run.created,
     existing: run.existing,
     failed: run.failed,
+    datasetsFailed: datasetsFailed(run),
     partial: run.partial,
     exitCode: run.exitCode,
     stopReason: run.stopReason ?? null,

@@ -82,7 +82,9 @@ function result(run: RunSummary): string {
 }
 
 function runLine(run: RunSummary, now: number): string {
-  return `${when(run.startedAt, now)} on ${runner(run.runner)}, ${duration(run.durationMs)}: ${formatCount(run.created)} created, ${formatCount(run.existing)} existing, ${formatCount(run.failed)} failed${run.partial ? ' (partial)' : ''}`
+  const items = Object.values(run.datasetsFailed ?? {}).reduce((a, b) => a + b, 0)
+  const datasets = items > 0 ? `, ${formatCount(items)} dataset item${items === 1 ? '' : 's'} failed` : ''
+  return `${when(run.startedAt, now)} on ${runner(run.runner)}, ${duration(run.durationMs)}: ${formatCount(run.created)} created, ${formatCount(run.existing)} existing, ${formatCount(run.failed)} failed${datasets}${run.partial ? ' (partial)' : ''}`
 }
 
 function runTable(runs: RunSummary[]): string[] {

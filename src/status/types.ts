@@ -51,6 +51,8 @@ export interface RunSummary {
   created: number
   existing: number
   failed: number
+  /** Items of the other datasets (`--data`) that failed, by dataset; `{}` when none did. */
+  datasetsFailed: Record<string, number>
   partial: boolean
   exitCode: number
   stopReason: string | null
@@ -65,6 +67,11 @@ export interface StateSummary {
   readable: boolean
   updatedAt: string | null
   problem: string | null
+  /**
+   * Why it cannot be read: not JSON at all (corrupt, cut short), JSON but not a garmin-s3 state, or
+   * written by a newer garmin-s3 (which this one never overwrites). Null when it can be read.
+   */
+  problemKind: 'not-json' | 'not-a-state' | 'newer-version' | null
 }
 
 export interface ActivitySummary {

@@ -4,11 +4,13 @@
  * changed (compare-and-swap on the old ETag). Days without data are remembered, so outside the
  * revision window they are never asked for again; failed days stay pending for the next run. Archived
  * days (a summary without samples, archive-marks.ts) are not stored: they wait for a reload (archive.ts).
+ * With `repair` (`sync --full`) one listing of the prefix finds the days the cursor has as stored that
+ * are missing: they are fetched again like pending ones.
  */
 import { isArchivedAnswer } from './archive-marks.js'
 import { type DatasetContext, emptyCounts, sameBytes } from './dataset-context.js'
 import { type DailyState, daysBetween, decodeDays, encodeDays } from './dataset-state.js'
-import { type DailyDataset, dailyKey } from './datasets.js'
+import { type DailyDataset, dailyKey, dayOfKey } from './datasets.js'
 import { addDays } from './time.js'
 import type { DatasetCounts } from './types.js'
 
@@ -21,6 +23,8 @@ export interface DailyPlan {
   /** The first day wanted. */
   since: string
   reviseDays: number
+  /** Check the cursor against a listing of the prefix (`sync --full`). */
+  repair?: boolean
 }
 
 export type Outcome = 'created' | 'updated' | 'unchanged'
@@ -45,6 +49,9 @@ export async function syncDaily(
     from = plan.since
   }
   if (plan.today < from) return counts
+  if (plan.repair && before) {
+    for (const day of await missingDays(ctx, spec, prefix, before)) pending.add(day)
+  }
 
   const windowStart = [from, addDays(plan.today, -(plan.reviseDays - 1))].sort()[1]!
   const newDays = daysBetween([from, addDays(through, 1)].sort()[1]!, plan.today)
@@ -107,6 +114,26 @@ export async function syncDaily(
   })
   await ctx.save(prefix, snapshot())
   return counts
+}
+
+/** Days of [from, through] the cursor has as stored whose object is not under the prefix (one listing). */
+async function missingDays(
+  ctx: DatasetContext,
+  spec: DailyDataset,
+  prefix: string,
+  state: DailyState,
+): Promise<string[]> {
+  const present = new Set<string>()
+  for await (const info of ctx.store.list(prefix)) {
+    const day = dayOfKey(prefix, spec, info.key)
+    if (day !== undefined) present.add(day)
+  }
+  const notStored = new Set([
+    ...decodeDays(state.pending),
+    ...decodeDays(state.noData),
+    ...decodeDays(state.archived ?? []),
+  ])
+  return daysBetween(state.from, state.through).filter((d) => !present.has(d) && !notStored.has(d))
 }
 
 /**

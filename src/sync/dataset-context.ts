@@ -110,8 +110,8 @@ export class DatasetContext {
   }
 
   /**
-   * `pool` for one dataset's items, with its progress and checkpoints: each item `fn` settles (answers
-   * true: not cut short by a stop) logs a progress event, and every `job.every` settled items the
+   * `pool` for one dataset's items, with its progress and checkpoints: a progress event with the total
+   * first, then one for each item `fn` settles (answers true: not cut short by a stop), and every `job.every` settled items the
    * dataset's `job.snapshot()` is saved.
    */
   async poolWithCheckpoints<T>(
@@ -127,6 +127,15 @@ export class DatasetContext {
   ): Promise<void> {
     let settled = 0
     let sinceCheckpoint = 0
+    // The dataset's total, before its first item is fetched (progress: docs/sync.md).
+    if (items.length > 0)
+      this.log({
+        type: 'dataset-progress',
+        dataset: job.dataset,
+        done: 0,
+        total: items.length,
+        ...job.counts,
+      })
     await this.pool(items, async (item) => {
       if (!(await fn(item))) return
       settled++

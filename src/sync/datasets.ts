@@ -6,6 +6,7 @@
 import { UsageError } from '../errors.js'
 import { type DailyRoute, dailyRoute } from '../garmin/client.js'
 import { siblingPrefix } from '../store/keys.js'
+import { isIsoDate } from './time.js'
 
 /** The Garmin calls the extra datasets need (GarminClient has them all). */
 export interface DatasetSource {
@@ -202,4 +203,12 @@ export function activityIdOfKey(prefix: string, spec: PerActivityDataset, key: s
   if (!m || m[2] !== spec.extension) return undefined
   const id = Number(m[1])
   return Number.isSafeInteger(id) ? id : undefined
+}
+
+/** The day of a daily key (`raw-data/garmin-sleep/sleep_2026-11-28.json` -> `2026-11-28`), or undefined. */
+export function dayOfKey(prefix: string, spec: DailyDataset, key: string): string | undefined {
+  const name = `${spec.name}_`
+  if (!key.startsWith(prefix + name) || !key.endsWith('.json')) return undefined
+  const day = key.slice(prefix.length + name.length, -'.json'.length)
+  return isIsoDate(day) ? day : undefined
 }

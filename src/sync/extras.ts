@@ -27,7 +27,15 @@ import { syncPerActivity } from './per-activity.js'
 import { activityIdFromKey, countsSince, runSync } from './run.js'
 import { readSyncState } from './state.js'
 import { utcDate } from './time.js'
-import type { ArchiveReport, DatasetCounts, SyncDeps, SyncOptions, SyncReport, SyncSource } from './types.js'
+import type {
+  ArchiveReport,
+  DatasetCounts,
+  StoredActivities,
+  SyncDeps,
+  SyncOptions,
+  SyncReport,
+  SyncSource,
+} from './types.js'
 
 /** Per dataset. */
 const DEFAULT_DATASET_CONCURRENCY = 2
@@ -71,10 +79,10 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
   // and the manifest once both phases are done (run.ts `afterActivities`).
   return runSync(options, {
     ...deps,
-    afterActivities: (report) => datasetPhase(report),
+    afterActivities: (report, stored) => datasetPhase(report, stored),
   })
 
-  async function datasetPhase(report: SyncReport): Promise<SyncReport> {
+  async function datasetPhase(report: SyncReport, stored: StoredActivities): Promise<SyncReport> {
     const activityCounts: DatasetCounts = {
       ...emptyCounts(),
       created: report.created,
@@ -114,23 +122,29 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
       await keeper.load()
       const activityState = await readSyncState(deps.store, options.prefix)
       const today = utcDate(clock.now())
-      const since = resolved.since ?? activityState?.oldestStartTimeGMT?.slice(0, 10) ?? today
+      // This run's activities count too: a dry run wrote no state, and its plan must match a real run's.
+      const oldest = [activityState?.oldestStartTimeGMT, stored.oldestStartTimeGMT]
+        .filter((t): t is string => t !== undefined)
+        .sort()[0]
+      const since = resolved.since ?? oldest?.slice(0, 10) ?? today
       const perActivity = extras.some((s) => s.kind === 'per-activity')
       const ids = perActivity
         ? await knownActivityIds(deps, options.prefix, activityState)
         : new Set<number>()
+      for (const id of perActivity ? stored.ids : []) ids.add(id)
       const results = await Promise.all(
         extras.map(async (spec) => {
           const prefix = prefixes.get(spec)!
           try {
             return spec.kind === 'daily'
-              ? await syncDaily(spec, prefix, ctx, { today, since, reviseDays })
+              ? await syncDaily(spec, prefix, ctx, { today, since, reviseDays, repair: resolved.full })
               : await syncPerActivity(
                   spec,
                   prefix,
                   ctx,
                   ids,
                   resolved.trackChanges ? (activityState?.changes ?? []) : [],
+                  resolved.full,
                 )
           } catch (error) {
             ctx.failed(error, { dataset: spec.name })

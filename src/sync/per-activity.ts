@@ -2,7 +2,8 @@
  * The per-activity pipeline, for one dataset (FIT original, details, splits): every activity the
  * activity cursor knows gets the dataset fetched once and written once. Completion is tracked per
  * dataset, so a run with nothing new makes no call; a failed one is retried next run; an activity
- * Garmin no longer has (404) is remembered and not asked for again.
+ * Garmin no longer has (404) is remembered and not asked for again. With `repair` (`sync --full`) the
+ * cursor is checked against one listing of the prefix: an object that went missing is fetched again.
  */
 import { NotFoundError } from '../garmin/errors.js'
 import { siblingPrefix } from '../store/keys.js'
@@ -22,6 +23,8 @@ export async function syncPerActivity(
   activityIds: ReadonlySet<number>,
   /** The activity replacements the state remembers (state.json `changes`), oldest first. */
   changes: ReadonlyArray<readonly [number, string]> = [],
+  /** Trust the listing, not the cursor, for what is stored (`sync --full`). */
+  repair = false,
 ): Promise<DatasetCounts> {
   const counts = emptyCounts()
   const previous = ctx.keeper.section(prefix)
@@ -38,8 +41,10 @@ export async function syncPerActivity(
   }
   if (spec.followsEdits && newestChange !== undefined && (changesThrough ?? '') < newestChange)
     changesThrough = newestChange
-  if (!before) {
-    // No cursor yet: adopt what is already stored under the prefix (one listing).
+  if (!before || repair) {
+    // No cursor yet: adopt what is already stored under the prefix (one listing). A repair: what is
+    // stored is what the listing shows, so an object deleted since it was written is fetched again.
+    done.clear()
     for await (const info of ctx.store.list(prefix)) {
       const id = activityIdOfKey(prefix, spec, info.key)
       if (id !== undefined) done.add(id)

@@ -32,6 +32,7 @@ import { type DatasetState, failedRunsInARow, type Progress, StateKeeper } from 
 import { addDays, DAY_MS, formatGmt, parseGmt } from './time.js'
 import type {
   StopReason,
+  StoredActivities,
   SyncDeps,
   SyncError,
   SyncLog,
@@ -923,7 +924,7 @@ class SyncRun {
     // (lastRun and the manifest) describes the whole run.
     let final = activities()
     if (this.afterActivities && !sameStory) {
-      final = await this.afterActivities(final)
+      final = await this.afterActivities(final, this.storedActivities())
       exitCode = final.exitCode
       this.recordRun(final)
       try {
@@ -952,6 +953,14 @@ class SyncRun {
       if (exitCode === EXIT.ok) exitCode = exitCodeOf(error)
     }
     return this.afterActivities ? { ...final, exitCode, partial: exitCode !== EXIT.ok } : activities()
+  }
+
+  /** What this run stored (a dry run: would have stored), for the datasets that follow it. */
+  private storedActivities(): StoredActivities {
+    let oldest: string | undefined
+    for (const start of this.progress.seen.values())
+      if (oldest === undefined || start < oldest) oldest = start
+    return { ids: new Set(this.progress.seen.keys()), ...(oldest ? { oldestStartTimeGMT: oldest } : {}) }
   }
 
   /** lastRun from the whole run's report (activities and datasets). */

@@ -14,7 +14,7 @@ export interface SyncOptions {
   since?: string
   /** Only the last N days (from today, UTC); the same as `since` = today - N. */
   daysBack?: number
-  /** Rescan the whole history against a fresh listing of the store (repairs gaps). */
+  /** Rescan the whole history against a fresh listing of the store (repairs gaps, the datasets' too). */
   full?: boolean
   /** Plan and report, write nothing (not even state or manifest). */
   dryRun?: boolean
@@ -200,6 +200,13 @@ export type SyncSource = ActivitySource & {
   getActivity?(id: number, signal?: AbortSignal): Promise<unknown>
 }
 
+/** The activities an activity phase stored (or, in a dry run, would have): what the datasets follow. */
+export interface StoredActivities {
+  ids: ReadonlySet<number>
+  /** The oldest `startTimeGMT` among them. */
+  oldestStartTimeGMT?: string
+}
+
 export interface SyncDeps {
   garmin: SyncSource
   store: Store
@@ -212,9 +219,10 @@ export interface SyncDeps {
   /**
    * The rest of the run (the datasets, extras.ts): called after the activity checkpoint and before the
    * run record, with the activities' report; what it returns is what `lastRun`, the manifest and the
-   * caller get, so the three always agree.
+   * caller get, so the three always agree. `stored`: the activities this run stored, or in a dry run
+   * would have stored, which the state read back from the store does not hold in a dry run.
    */
-  afterActivities?: (report: SyncReport) => Promise<SyncReport>
+  afterActivities?: (report: SyncReport, stored: StoredActivities) => Promise<SyncReport>
   /**
    * What `options.datasets` names are looked up in (datasets.ts). Default: the production catalogue,
    * DATASETS; a test passes its own to add a dataset without touching the client or the pipeline.

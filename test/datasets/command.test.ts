@@ -102,3 +102,19 @@ it('a run with no new activity but new days of another dataset says so, not "not
   const again = await run(withSleep)
   expect(again.stdout).toContain('✔ Up to date: nothing new')
 })
+
+it('a run whose dataset items failed exits 5 under a headline that says so, not a success mark', async () => {
+  const out = join(tmp, 'partial')
+  sim.addFault({ route: 'sleep', fault: { kind: 'status', status: 404 }, times: 2 })
+  try {
+    const since = addDays(utcDate(Date.now()), -4)
+    const result = await run(['--out', out, '--data', 'activities,sleep', '--since', since])
+    expect(result.exitCode).toBe(5)
+    const headline = result.stdout.split('\n')[0]!
+    expect(headline).not.toContain('✔')
+    expect(headline).toMatch(/^⚠ .*2 items failed/)
+    expect(result.stdout).toMatch(/sleep: 3 new · 2 failed/)
+  } finally {
+    sim.clearFaults()
+  }
+})

@@ -7,7 +7,7 @@ import { AuthError } from '../../src/garmin/errors.js'
 import type { StoredTokens } from '../../src/garmin/types.js'
 import { judgeHealth } from '../../src/status/health.js'
 import { type AlertsSummary, gatherStatus, type StatusReport } from '../../src/status/index.js'
-import { runSync } from '../../src/sync/index.js'
+import { runSync, stateKeyFor } from '../../src/sync/index.js'
 import { MemoryTokenStore } from '../deploy/helpers.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { MemoryStore } from '../helpers/memory-store.js'
@@ -89,6 +89,32 @@ describe('health verdict', () => {
     // The next run retries them and the warning goes away.
     expect((await w.sync()).created).toBe(2)
     expect((await w.status()).health.verdict).toBe('OK')
+  })
+
+  it('WARN: a state that is not valid JSON is named as unreadable, with sync to rebuild it; a newer one asks for an upgrade', async () => {
+    const w = world()
+    await w.sync()
+    const key = stateKeyFor(PREFIX)
+    const good = (await w.store.get(key))!.body
+    w.store.seed(key, new TextDecoder().decode(good).slice(0, 40))
+    const report = await w.status()
+    expect(report.health.verdict).toBe('WARN')
+    const cause = report.health.causes.find((c) => c.code === 'state-unreadable')
+    expect(cause?.message).toContain(key)
+    expect(cause?.message).toMatch(/not valid JSON/)
+    expect(cause?.next).not.toMatch(/[Uu]pgrade/)
+    expect(cause?.next).toMatch(/garmin-s3 sync/)
+    expect(cause?.next).toMatch(/move it aside/i)
+    // What the next step says: a sync rebuilds it from what is stored, copying nothing again.
+    const rebuilt = await w.sync()
+    expect(rebuilt.exitCode).toBe(0)
+    expect(rebuilt.created).toBe(0)
+    expect(codes(await w.status())).not.toContain('state-unreadable')
+
+    w.store.seed(key, JSON.stringify({ version: 99, updatedAt: '', datasets: {} }))
+    const newer = (await w.status()).health.causes.find((c) => c.code === 'state-unreadable')
+    expect(newer?.message).toMatch(/newer garmin-s3/)
+    expect(newer?.next).toMatch(/npm install -g garmin-s3@latest/)
   })
 
   it('WARN: the refresh token is older than 20 days', async () => {

@@ -22,6 +22,7 @@ function run(startedAt: string): RunSummary {
     created: 1,
     existing: 9,
     failed: 0,
+    datasetsFailed: {},
     partial: false,
     exitCode: 0,
     stopReason: null,
@@ -42,6 +43,7 @@ const report: StatusReport = {
     readable: true,
     updatedAt: '2026-11-28T12:00:00.000Z',
     problem: null,
+    problemKind: null,
   },
   activities: {
     stored: 1873,
