@@ -38,6 +38,7 @@ interface Scenario {
   stdin?: string
   /** Stands in for `import('impit')`: a platform where impit cannot load. */
   importImpit?: () => Promise<unknown>
+  tokenStoreOptions?: LoginIo['tokenStoreOptions']
 }
 
 async function run(command: 'login' | 'logout', argv: string[], scenario: Scenario = {}): Promise<Run> {
@@ -62,6 +63,7 @@ async function run(command: 'login' | 'logout', argv: string[], scenario: Scenar
     readStdin: async () => scenario.stdin ?? '',
     clock,
     ...(scenario.importImpit ? { importImpit: scenario.importImpit } : {}),
+    ...(scenario.tokenStoreOptions ? { tokenStoreOptions: scenario.tokenStoreOptions } : {}),
   }
   class TestLogin extends Login {
     protected override io(): LoginIo {
@@ -732,6 +734,41 @@ describe('garmin-s3 login checks the token store before it signs in', () => {
     ] as const) {
       const r = await run('login', ['--token-store', store], { env: envFor(s) })
       expect([r.exitCode, r.stderr]).toEqual([2, expect.stringContaining(says)])
+    }
+    expect(s.stats().total).toBe(0)
+  })
+
+  /** What creating a file in a folder marked immutable (`chattr +i`) or on a read-only mount answers, even for root. */
+  const refusesNewFiles = (code: 'EPERM' | 'EROFS') => ({
+    openExclusive: async (path: string) => {
+      throw Object.assign(new Error(`${code}: operation not permitted, open '${path}'`), { code })
+    },
+  })
+
+  it('refuses a token folder that cannot take a new file (immutable, read-only): exit 2 with the path, nothing sent to Garmin', async () => {
+    for (const code of ['EPERM', 'EROFS'] as const) {
+      const s = await sim()
+      const store = freshStore()
+      const r = await run('login', ['--token-store', store], {
+        env: envFor(s),
+        tokenStoreOptions: refusesNewFiles(code),
+      })
+      expect(r.exitCode).toBe(2)
+      const [message, hint] = r.stderr.trim().split('\n').slice(-2)
+      expect(message).toContain(`Cannot write the token file ${store}`)
+      expect(message).toContain(code)
+      expect(hint).toMatch(/--token-store/)
+      expect(s.stats().total).toBe(0)
+    }
+  })
+
+  it('refuses a token path below a regular file before any sign-in (exit 2, no request to Garmin)', async () => {
+    const s = await sim()
+    const file = join(tmp, 'a-file')
+    await writeFile(file, 'not a folder\n')
+    for (const store of [join(file, 'tokens.json'), join(file, 'garmin-s3', 'tokens.json')]) {
+      const r = await run('login', ['--token-store', store], { env: envFor(s) })
+      expect([r.exitCode, r.stderr]).toEqual([2, expect.stringContaining(`${file}, which is not a folder`)])
     }
     expect(s.stats().total).toBe(0)
   })
