@@ -470,6 +470,43 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     ])
   })
 
+  /** How many times the password went to Garmin: the credential posts of every strategy. */
+  const passwordPosts = (s: Simulator) =>
+    (['login', 'widgetLogin', 'portalLogin'] as const)
+      .flatMap((route) => Object.values(s.stats().byRoute[route] ?? {}))
+      .reduce((a, b) => a + b, 0)
+  const LOCKED = { email: 'locked@example.com', password: 'locked pass phrase 9', locked: true }
+
+  for (const transport of ['auto', 'fetch'] as const) {
+    it(`stops at once on a locked account (--transport ${transport}): one password sent, exit 3, says to unlock it at Garmin`, async () => {
+      const s = await sim({ user: LOCKED })
+      const store = freshStore()
+      const r = await run('login', ['--token-store', store, '--transport', transport], { env: envFor(s) })
+      expect(r.exitCode).toBe(3)
+      expect(passwordPosts(s)).toBe(1)
+      expect(strategyLines(r).filter((line) => !line.includes('impit is not in use'))).toEqual([
+        expect.stringMatching(/^sign-in: mobile( \(impit\))?: account locked/),
+      ])
+      const [message, hint] = r.stderr.trim().split('\n').slice(-2)
+      expect(message).toMatch(/Garmin says the account is locked/)
+      expect(hint).toMatch(/connect\.garmin\.com/)
+      expect(hint).toMatch(/do not retry/i)
+      await expect(stat(store)).rejects.toThrow()
+    })
+  }
+
+  it.runIf(impitLoads)('stops at the embed widget when its page says the account is locked', async () => {
+    const s = await sim({ user: LOCKED })
+    s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
+    const r = await run('login', ['--token-store', freshStore(), '--transport', 'impit'], { env: envFor(s) })
+    expect(r.exitCode).toBe(3)
+    expect(strategyLines(r).at(-1)).toMatch(/^sign-in: widget \(impit\): account locked/)
+    // The mobile posts met the 429 before any password check; the widget's was the one answered.
+    expect(s.stats().byRoute.widgetLogin).toEqual({ 200: 1 })
+    expect(s.stats().byRoute.portalLogin).toBeUndefined()
+    expect(r.stderr).toMatch(/Garmin says the account is locked/)
+  })
+
   it('moves on when the API does not accept the token a strategy got', async () => {
     const s = await sim()
     s.addFault({ route: 'socialProfile', fault: { kind: 'status', status: 401 }, times: 1 })
