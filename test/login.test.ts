@@ -10,7 +10,11 @@ import { dirname, join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import Login from '../src/commands/login.js'
 import Logout from '../src/commands/logout.js'
+import { GarminClient } from '../src/garmin/client.js'
+import { resolveEndpoints } from '../src/garmin/endpoints.js'
 import type { LoginIo } from '../src/garmin/login.js'
+import { openTokenStore } from '../src/garmin/tokens.js'
+import { readTokenSummary } from '../src/status/tokens.js'
 import { type CommandRun, runCommand } from './helpers/command.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { impitLoads } from './helpers/impit.js'
@@ -808,5 +812,85 @@ describe('garmin-s3 login checks the token store before it signs in', () => {
       expect([r.exitCode, r.stderr]).toEqual([2, expect.stringContaining(`${file}, which is not a folder`)])
     }
     expect(s.stats().total).toBe(0)
+  })
+})
+
+describe('an unusable or empty token file', () => {
+  /** A token file signed in by the simulator, then changed by `edit`. */
+  async function tokenFile(s: Simulator, edit: (tokens: Record<string, unknown>) => string): Promise<string> {
+    const store = freshStore()
+    expect((await run('login', ['--token-store', store], { env: envFor(s) })).exitCode).toBe(0)
+    await writeFile(store, edit(JSON.parse(await readFile(store, 'utf8'))), { mode: 0o600 })
+    return store
+  }
+
+  const unusable = [
+    { name: 'an unrelated JSON object', edit: () => '{"foo":1}\n', says: /"version" field is not 1/ },
+    {
+      name: 'a future format (version 2)',
+      edit: (t: Record<string, unknown>) => JSON.stringify({ ...t, version: 2 }),
+      says: /version 2, written by a newer garmin-s3/,
+    },
+    { name: 'text that is not JSON', edit: () => 'tokens go here\n', says: /not valid JSON/ },
+    {
+      name: 'a broken pointer to a deployment',
+      edit: () => '{"kind":"garmin-s3-token-pointer","version":1,"store":"somewhere"}\n',
+      says: /"store" field is not ssm/,
+    },
+    {
+      name: 'our format with a field missing',
+      edit: (t: Record<string, unknown>) => JSON.stringify({ ...t, displayName: undefined }),
+      says: /"displayName" field is missing/,
+    },
+  ]
+  for (const c of unusable) {
+    it(`${c.name}: exit 3, and the command the hint gives replaces it`, async () => {
+      const s = await sim()
+      const store = await tokenFile(s, c.edit)
+      const env = envFor(s, { HOME: tmp })
+      const error = await openTokenStore(store, env)
+        .load()
+        .then(
+          () => undefined,
+          (e: unknown) => e as { message: string; hint?: string; exitCode: number },
+        )
+      expect(error?.exitCode).toBe(3)
+      expect(error?.message).toMatch(c.says)
+      const command = /`garmin-s3 login([^`]*)`/.exec(error?.hint ?? '')?.[1]?.trim()
+      expect(command, error?.hint).toBeDefined()
+      // The very command the hint names, as the user would type it: it must do the job.
+      const r = await run('login', (command ?? '').split(/\s+/).filter(Boolean), { env })
+      expect([r.exitCode, r.stderr]).toEqual([0, expect.any(String)])
+      expect(await openTokenStore(store, env).load()).toMatchObject({ version: 1, displayName: 'runner_1' })
+    })
+  }
+
+  it('an empty file is "no tokens" everywhere, with the same next step, whatever its mode', async () => {
+    const s = await sim()
+    for (const mode of [0o600, 0o644]) {
+      const store = freshStore()
+      await mkdir(dirname(store), { recursive: true, mode: 0o700 })
+      await writeFile(store, mode === 0o600 ? '' : '  \n', { mode })
+      await chmod(store, mode)
+      const env = envFor(s, { HOME: tmp })
+      // sync and every command that reads the tokens:
+      const client = new GarminClient({
+        tokenStore: openTokenStore(store, env),
+        endpoints: resolveEndpoints({ env }),
+      })
+      await expect(client.profile()).rejects.toMatchObject({
+        exitCode: 3,
+        message: expect.stringContaining(`No Garmin tokens are stored at ${store}.`),
+        hint: expect.stringContaining('Run `garmin-s3 login`'),
+      })
+      // status:
+      expect(await readTokenSummary(openTokenStore(store, env), clock.now())).toMatchObject({
+        status: 'absent',
+      })
+      // login takes the file without --force:
+      const r = await run('login', ['--token-store', store], { env })
+      expect(r.exitCode).toBe(0)
+      expect((await stat(store)).mode & 0o777).toBe(0o600)
+    }
   })
 })

@@ -71,6 +71,11 @@ export interface FileTokenStoreOptions {
    * does first; tests give one that fails as a read-only or immutable folder does.
    */
   openExclusive?: (path: string, mode: number) => Promise<FileHandle>
+  /**
+   * The path was chosen (--token-store, GARMIN_S3_TOKEN_STORE), not the default: a hint that gives a
+   * command names it, or the command would sign in to the default file instead.
+   */
+  named?: boolean
 }
 
 /**
@@ -84,6 +89,7 @@ export class FileTokenStore implements TokenStore {
   private readonly clock: Clock
   private readonly hardLink: NonNullable<FileTokenStoreOptions['hardLink']>
   private readonly openExclusive: NonNullable<FileTokenStoreOptions['openExclusive']>
+  private readonly named: boolean
 
   constructor(path?: string, options: FileTokenStoreOptions = {}) {
     this.path = resolve(path ?? defaultTokenPath())
@@ -91,6 +97,7 @@ export class FileTokenStore implements TokenStore {
     this.openSsm = options.openSsm ?? ((name, region) => new SsmTokenStore(name, undefined, region))
     this.clock = options.clock ?? systemClock
     this.hardLink = options.hardLink ?? link
+    this.named = options.named === true
     this.openExclusive =
       options.openExclusive ??
       ((path, mode) => open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode))
@@ -102,7 +109,16 @@ export class FileTokenStore implements TokenStore {
     const pointed = this.followPointer(value)
     if (pointed) return pointed.load().catch((error: unknown) => Promise.reject(this.viaPointer(error)))
     this.location = this.path
-    return validateStoredTokens(value, this.path)
+    return validateStoredTokens(value, this.path, this.signInCommand(value))
+  }
+
+  /**
+   * The command that replaces what this file holds with new tokens: `login` refuses, without `--force`,
+   * a file that is no token file (checkWritable), and a path of the user's choosing must be named.
+   */
+  private signInCommand(value: unknown): string {
+    const force = value === FOREIGN || tokenFileKind(value) === undefined ? ' --force' : ''
+    return `garmin-s3 login${force}${this.named ? ` --token-store ${shellWord(this.path)}` : ''}`
   }
 
   /**
@@ -125,7 +141,7 @@ export class FileTokenStore implements TokenStore {
 
   async save(tokens: StoredTokens): Promise<void> {
     const value = await this.readJson().catch(() => undefined)
-    const pointed = value === undefined ? undefined : this.followPointer(value)
+    const pointed = this.pointerToWrite(value)
     // A pointer to a parameter that is gone (the deployment was destroyed): the login is local again.
     if (pointed && (await pointed.load()) !== undefined) {
       await pointed.save(tokens)
@@ -156,8 +172,7 @@ export class FileTokenStore implements TokenStore {
     await this.ensureFolder('preflight')
     const value = await this.checkTarget(options)
     // A pointer: the tokens go to the parameter it names (save), which needs its own check.
-    const pointed = value === undefined || value === FOREIGN ? undefined : this.followPointer(value)
-    await pointed?.checkWritable?.()
+    await this.pointerToWrite(value)?.checkWritable?.()
     const dir = dirname(this.path)
     const probe = this.tempPath()
     try {
@@ -221,8 +236,19 @@ export class FileTokenStore implements TokenStore {
     }
   }
 
+  /** Where a save goes: the store a pointer names; a broken pointer is replaced like any token file. */
+  private pointerToWrite(value: unknown): TokenStore | undefined {
+    if (value === undefined || value === FOREIGN) return undefined
+    try {
+      return this.followPointer(value)
+    } catch (error) {
+      if (error instanceof TokenStoreError) return undefined
+      throw error
+    }
+  }
+
   private followPointer(value: unknown): TokenStore | undefined {
-    const pointer = readPointer(value)
+    const pointer = readPointer(value, this.signInCommand(value))
     if (!pointer) return undefined
     this.location = `${pointer.store} (via ${this.path})`
     return this.openSsm(pointer.store.slice('ssm:'.length), pointer.region)
@@ -379,21 +405,24 @@ export class FileTokenStore implements TokenStore {
       const info = await handle.stat()
       if (info.isDirectory()) throw this.notAFileError('a folder')
       if (!info.isFile()) throw this.notAFileError('a pipe, socket or device')
+      const text = await handle.readFile({ encoding: 'utf8' })
+      // An empty file holds no tokens (and no secret, whatever its mode): the same as no file, for
+      // every command (sync, status, doctor: "no tokens, run garmin-s3 login"; login replaces it).
+      if (text.trim() === '') return undefined
       if (!options.foreignOk && (info.mode & 0o077) !== 0) {
         throw new TokenStoreError(
           `The token file ${this.path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}).`,
           { hint: `Run \`chmod 600 ${this.path}\`, then run garmin-s3 again.` },
         )
       }
-      const text = await handle.readFile({ encoding: 'utf8' })
       let value: unknown
       try {
         value = JSON.parse(text)
       } catch {
-        if (options.foreignOk) return text.trim() === '' ? undefined : FOREIGN
+        if (options.foreignOk) return FOREIGN
         throw new TokenStoreError(`The token file ${this.path} is not valid JSON.`, {
           unusable: true,
-          hint: 'Run `garmin-s3 login --force` to replace it.',
+          hint: `Run \`${this.signInCommand(FOREIGN)}\` to replace it.`,
         })
       }
       return value
@@ -595,6 +624,11 @@ export class SsmTokenStore implements TokenStore {
     this.client = client
   }
 
+  /** What replaces the parameter's value with new tokens (a save overwrites whatever is there). */
+  private get signInCommand(): string {
+    return `garmin-s3 login --token-store ${this.location}`
+  }
+
   private async ssm(): Promise<{ sdk: SsmSdk; client: SSMClient }> {
     const sdk = await loadSsmSdk()
     this.client ??= new sdk.SSMClient(this.region ? { region: this.region } : {})
@@ -620,10 +654,10 @@ export class SsmTokenStore implements TokenStore {
     } catch {
       throw new TokenStoreError(`The SSM parameter ${this.parameterName} does not hold JSON tokens.`, {
         unusable: true,
-        hint: 'Run `garmin-s3 login --token-store ssm:...` to replace it.',
+        hint: `Run \`${this.signInCommand}\` to replace it.`,
       })
     }
-    return validateStoredTokens(value, this.location)
+    return validateStoredTokens(value, this.location, this.signInCommand)
   }
 
   async save(tokens: StoredTokens): Promise<void> {
@@ -726,5 +760,10 @@ export function openTokenStore(
   }
   const home = env.HOME || homedir()
   const path = chosen === '~' ? home : chosen.startsWith('~/') ? join(home, chosen.slice(2)) : chosen
-  return new FileTokenStore(path, fileOptions)
+  return new FileTokenStore(path, { named: true, ...fileOptions })
+}
+
+/** `word` as one shell word: as it is when it is plain, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w./~:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
 }
