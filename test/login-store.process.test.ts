@@ -29,29 +29,29 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true })
 })
 
-describe('login --token-store ssm:/... without an AWS region', () => {
+/** The CLI with no AWS region anywhere the SDK looks: not in the environment, not in a profile file. */
+function cliWithoutRegion(args: string[]) {
+  return runProcess(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: tmp,
+      NO_COLOR: '1',
+      AWS_CONFIG_FILE: join(tmp, 'no-such-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'no-such-credentials'),
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'not-a-real-secret',
+      GARMIN_S3_GARMIN_URL: sim.garminUrl,
+      GARMIN_EMAIL: sim.user.email,
+      GARMIN_PASSWORD: sim.user.password,
+    },
+  })
+}
+
+describe('login and logout with --token-store ssm:/... and no AWS region', () => {
   it('exits 2 naming the parameter and how to give a region, before any request to Garmin', async () => {
     sim.resetStats()
-    const r = await runProcess(
-      process.execPath,
-      [CLI, 'login', '--token-store', 'ssm:/x/tokens', '--transport', 'fetch'],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          HOME: tmp,
-          NO_COLOR: '1',
-          // No region anywhere the SDK looks: not in the environment, not in a profile file.
-          AWS_CONFIG_FILE: join(tmp, 'no-such-config'),
-          AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'no-such-credentials'),
-          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-          AWS_SECRET_ACCESS_KEY: 'not-a-real-secret',
-          GARMIN_S3_GARMIN_URL: sim.garminUrl,
-          GARMIN_EMAIL: sim.user.email,
-          GARMIN_PASSWORD: sim.user.password,
-        },
-      },
-    )
+    const r = await cliWithoutRegion(['login', '--token-store', 'ssm:/x/tokens', '--transport', 'fetch'])
     expect(r.code).toBe(2)
     const [message, hint] = r.stderr.trim().split('\n').slice(-2)
     expect(message).toContain('ssm:/x/tokens')
@@ -60,5 +60,14 @@ describe('login --token-store ssm:/... without an AWS region', () => {
     // login has no --region flag: the hint must not send the user looking for one.
     expect(hint).not.toContain('--region')
     expect(sim.stats().total).toBe(0)
+  })
+
+  it('logout says the same, and no command is told to pass a --region it does not have', async () => {
+    const r = await cliWithoutRegion(['logout', '--token-store', 'ssm:/x/tokens'])
+    expect(r.code).toBe(2)
+    const [message, hint] = r.stderr.trim().split('\n').slice(-2)
+    expect(message).toContain('No AWS region configured for the SSM token store ssm:/x/tokens')
+    expect(hint).toMatch(/AWS_REGION/)
+    expect(hint).not.toContain('--region')
   })
 })
