@@ -10,7 +10,11 @@ import { dirname, join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import Login from '../src/commands/login.js'
 import Logout from '../src/commands/logout.js'
+import { GarminClient } from '../src/garmin/client.js'
+import { resolveEndpoints } from '../src/garmin/endpoints.js'
 import type { LoginIo } from '../src/garmin/login.js'
+import { openTokenStore } from '../src/garmin/tokens.js'
+import { readTokenSummary } from '../src/status/tokens.js'
 import { type CommandRun, runCommand } from './helpers/command.js'
 import { FakeClock } from './helpers/fake-clock.js'
 import { impitLoads } from './helpers/impit.js'
@@ -38,6 +42,7 @@ interface Scenario {
   stdin?: string
   /** Stands in for `import('impit')`: a platform where impit cannot load. */
   importImpit?: () => Promise<unknown>
+  tokenStoreOptions?: LoginIo['tokenStoreOptions']
 }
 
 async function run(command: 'login' | 'logout', argv: string[], scenario: Scenario = {}): Promise<Run> {
@@ -62,6 +67,7 @@ async function run(command: 'login' | 'logout', argv: string[], scenario: Scenar
     readStdin: async () => scenario.stdin ?? '',
     clock,
     ...(scenario.importImpit ? { importImpit: scenario.importImpit } : {}),
+    ...(scenario.tokenStoreOptions ? { tokenStoreOptions: scenario.tokenStoreOptions } : {}),
   }
   class TestLogin extends Login {
     protected override io(): LoginIo {
@@ -468,6 +474,43 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     ])
   })
 
+  /** How many times the password went to Garmin: the credential posts of every strategy. */
+  const passwordPosts = (s: Simulator) =>
+    (['login', 'widgetLogin', 'portalLogin'] as const)
+      .flatMap((route) => Object.values(s.stats().byRoute[route] ?? {}))
+      .reduce((a, b) => a + b, 0)
+  const LOCKED = { email: 'locked@example.com', password: 'locked pass phrase 9', locked: true }
+
+  for (const transport of ['auto', 'fetch'] as const) {
+    it(`stops at once on a locked account (--transport ${transport}): one password sent, exit 3, says to unlock it at Garmin`, async () => {
+      const s = await sim({ user: LOCKED })
+      const store = freshStore()
+      const r = await run('login', ['--token-store', store, '--transport', transport], { env: envFor(s) })
+      expect(r.exitCode).toBe(3)
+      expect(passwordPosts(s)).toBe(1)
+      expect(strategyLines(r).filter((line) => !line.includes('impit is not in use'))).toEqual([
+        expect.stringMatching(/^sign-in: mobile( \(impit\))?: account locked/),
+      ])
+      const [message, hint] = r.stderr.trim().split('\n').slice(-2)
+      expect(message).toMatch(/Garmin says the account is locked/)
+      expect(hint).toMatch(/connect\.garmin\.com/)
+      expect(hint).toMatch(/do not retry/i)
+      await expect(stat(store)).rejects.toThrow()
+    })
+  }
+
+  it.runIf(impitLoads)('stops at the embed widget when its page says the account is locked', async () => {
+    const s = await sim({ user: LOCKED })
+    s.addFault({ route: 'login', fault: { kind: 'status', status: 429 } })
+    const r = await run('login', ['--token-store', freshStore(), '--transport', 'impit'], { env: envFor(s) })
+    expect(r.exitCode).toBe(3)
+    expect(strategyLines(r).at(-1)).toMatch(/^sign-in: widget \(impit\): account locked/)
+    // The mobile posts met the 429 before any password check; the widget's was the one answered.
+    expect(s.stats().byRoute.widgetLogin).toEqual({ 200: 1 })
+    expect(s.stats().byRoute.portalLogin).toBeUndefined()
+    expect(r.stderr).toMatch(/Garmin says the account is locked/)
+  })
+
   it('moves on when the API does not accept the token a strategy got', async () => {
     const s = await sim()
     s.addFault({ route: 'socialProfile', fault: { kind: 'status', status: 401 }, times: 1 })
@@ -734,5 +777,120 @@ describe('garmin-s3 login checks the token store before it signs in', () => {
       expect([r.exitCode, r.stderr]).toEqual([2, expect.stringContaining(says)])
     }
     expect(s.stats().total).toBe(0)
+  })
+
+  /** What creating a file in a folder marked immutable (`chattr +i`) or on a read-only mount answers, even for root. */
+  const refusesNewFiles = (code: 'EPERM' | 'EROFS') => ({
+    openExclusive: async (path: string) => {
+      throw Object.assign(new Error(`${code}: operation not permitted, open '${path}'`), { code })
+    },
+  })
+
+  it('refuses a token folder that cannot take a new file (immutable, read-only): exit 2 with the path, nothing sent to Garmin', async () => {
+    for (const code of ['EPERM', 'EROFS'] as const) {
+      const s = await sim()
+      const store = freshStore()
+      const r = await run('login', ['--token-store', store], {
+        env: envFor(s),
+        tokenStoreOptions: refusesNewFiles(code),
+      })
+      expect(r.exitCode).toBe(2)
+      const [message, hint] = r.stderr.trim().split('\n').slice(-2)
+      expect(message).toContain(`Cannot write the token file ${store}`)
+      expect(message).toContain(code)
+      expect(hint).toMatch(/--token-store/)
+      expect(s.stats().total).toBe(0)
+    }
+  })
+
+  it('refuses a token path below a regular file before any sign-in (exit 2, no request to Garmin)', async () => {
+    const s = await sim()
+    const file = join(tmp, 'a-file')
+    await writeFile(file, 'not a folder\n')
+    for (const store of [join(file, 'tokens.json'), join(file, 'garmin-s3', 'tokens.json')]) {
+      const r = await run('login', ['--token-store', store], { env: envFor(s) })
+      expect([r.exitCode, r.stderr]).toEqual([2, expect.stringContaining(`${file}, which is not a folder`)])
+    }
+    expect(s.stats().total).toBe(0)
+  })
+})
+
+describe('an unusable or empty token file', () => {
+  /** A token file signed in by the simulator, then changed by `edit`. */
+  async function tokenFile(s: Simulator, edit: (tokens: Record<string, unknown>) => string): Promise<string> {
+    const store = freshStore()
+    expect((await run('login', ['--token-store', store], { env: envFor(s) })).exitCode).toBe(0)
+    await writeFile(store, edit(JSON.parse(await readFile(store, 'utf8'))), { mode: 0o600 })
+    return store
+  }
+
+  const unusable = [
+    { name: 'an unrelated JSON object', edit: () => '{"foo":1}\n', says: /"version" field is not 1/ },
+    {
+      name: 'a future format (version 2)',
+      edit: (t: Record<string, unknown>) => JSON.stringify({ ...t, version: 2 }),
+      says: /version 2, written by a newer garmin-s3/,
+    },
+    { name: 'text that is not JSON', edit: () => 'tokens go here\n', says: /not valid JSON/ },
+    {
+      name: 'a broken pointer to a deployment',
+      edit: () => '{"kind":"garmin-s3-token-pointer","version":1,"store":"somewhere"}\n',
+      says: /"store" field is not ssm/,
+    },
+    {
+      name: 'our format with a field missing',
+      edit: (t: Record<string, unknown>) => JSON.stringify({ ...t, displayName: undefined }),
+      says: /"displayName" field is missing/,
+    },
+  ]
+  for (const c of unusable) {
+    it(`${c.name}: exit 3, and the command the hint gives replaces it`, async () => {
+      const s = await sim()
+      const store = await tokenFile(s, c.edit)
+      const env = envFor(s, { HOME: tmp })
+      const error = await openTokenStore(store, env)
+        .load()
+        .then(
+          () => undefined,
+          (e: unknown) => e as { message: string; hint?: string; exitCode: number },
+        )
+      expect(error?.exitCode).toBe(3)
+      expect(error?.message).toMatch(c.says)
+      const command = /`garmin-s3 login([^`]*)`/.exec(error?.hint ?? '')?.[1]?.trim()
+      expect(command, error?.hint).toBeDefined()
+      // The very command the hint names, as the user would type it: it must do the job.
+      const r = await run('login', (command ?? '').split(/\s+/).filter(Boolean), { env })
+      expect([r.exitCode, r.stderr]).toEqual([0, expect.any(String)])
+      expect(await openTokenStore(store, env).load()).toMatchObject({ version: 1, displayName: 'runner_1' })
+    })
+  }
+
+  it('an empty file is "no tokens" everywhere, with the same next step, whatever its mode', async () => {
+    const s = await sim()
+    for (const mode of [0o600, 0o644]) {
+      const store = freshStore()
+      await mkdir(dirname(store), { recursive: true, mode: 0o700 })
+      await writeFile(store, mode === 0o600 ? '' : '  \n', { mode })
+      await chmod(store, mode)
+      const env = envFor(s, { HOME: tmp })
+      // sync and every command that reads the tokens:
+      const client = new GarminClient({
+        tokenStore: openTokenStore(store, env),
+        endpoints: resolveEndpoints({ env }),
+      })
+      await expect(client.profile()).rejects.toMatchObject({
+        exitCode: 3,
+        message: expect.stringContaining(`No Garmin tokens are stored at ${store}.`),
+        hint: expect.stringContaining('Run `garmin-s3 login`'),
+      })
+      // status:
+      expect(await readTokenSummary(openTokenStore(store, env), clock.now())).toMatchObject({
+        status: 'absent',
+      })
+      // login takes the file without --force:
+      const r = await run('login', ['--token-store', store], { env })
+      expect(r.exitCode).toBe(0)
+      expect((await stat(store)).mode & 0o777).toBe(0o600)
+    }
   })
 })

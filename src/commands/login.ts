@@ -9,7 +9,7 @@ export default class Login extends BaseCommand {
   static override description =
     `The password comes from GARMIN_PASSWORD or a hidden prompt, never from a flag.
 
-Sign-in tries Garmin's ways in turn, as python-garminconnect does: the mobile app's, the SSO widget's and the web portal's, with browser-like TLS first (the optional package impit, installed with garmin-s3 wherever a prebuilt binary exists; without it those ways are skipped and the first line says so). A 429 or a bot challenge moves on to the next; a wrong password stops at once. One line per way goes to stderr; --json reports them and the request count.
+Sign-in tries Garmin's ways in turn, as python-garminconnect does: the mobile app's, the SSO widget's and the web portal's, with browser-like TLS first (the optional package impit, installed with garmin-s3 wherever a prebuilt binary exists; without it those ways are skipped and the first line says so). A 429 or a bot challenge moves on to the next; a wrong password or a locked account stops at once (the password is sent once). One line per way goes to stderr; --json reports them and the request count.
 
 When Garmin asks for a verification code, garmin-s3 prompts for it in a terminal (3 tries). Without a terminal it keeps the sign-in pending (a 0600 file beside the token file, never the password) and exits 3: run \`garmin-s3 login --mfa-code <code>\` within 10 minutes, with the code Garmin sent, to finish it.
 

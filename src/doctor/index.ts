@@ -94,6 +94,20 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
 
   let tokens: StoredTokens | undefined
   const file = await stage('token-file', async () => {
+    // Read first: an empty token file is "no tokens", whatever its mode, as in every other command.
+    let unreadable: { error: unknown } | undefined
+    tokens = await deps.tokenStore.load().catch((error: unknown) => {
+      unreadable = { error }
+      return undefined
+    })
+    if (!tokens && !unreadable) {
+      return {
+        result: 'fail',
+        detail: `no tokens at ${deps.tokenStore.location}`,
+        next: 'Run `garmin-s3 login` (or pass the right --token-store).',
+        exitCode: EXIT.auth,
+      }
+    }
     if (deps.tokenPath !== undefined) {
       const info = await lstat(deps.tokenPath).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return undefined
@@ -108,15 +122,7 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
         }
       }
     }
-    tokens = await deps.tokenStore.load()
-    if (!tokens) {
-      return {
-        result: 'fail',
-        detail: `no tokens at ${deps.tokenStore.location}`,
-        next: 'Run `garmin-s3 login` (or pass the right --token-store).',
-        exitCode: EXIT.auth,
-      }
-    }
+    if (unreadable) throw unreadable.error
     return { result: 'ok', detail: `tokens at ${deps.tokenStore.location}`, next: null }
   })
 

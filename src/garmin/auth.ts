@@ -137,6 +137,8 @@ export function readSsoAnswer(ctx: AuthContext, response: HttpResponse, url: str
   }
   if (status === 'CAPTCHA_REQUIRED') throw botChallenge(ctx, 'Garmin asks for a captcha before signing in')
   if (status === 'INVALID_USERNAME_PASSWORD') throw new WrongPasswordError()
+  // ACCOUNT_LOCKED and the like: every further strategy would send the password to a locked account.
+  if (/LOCK/i.test(status)) throw new AccountLockedError(ctx.endpoints.domain)
   return { type: status, body, endpoint }
 }
 
@@ -145,6 +147,19 @@ export class WrongPasswordError extends AuthError {
   constructor() {
     super('Garmin rejected the email or password.', {
       hint: 'Check GARMIN_EMAIL / GARMIN_PASSWORD (or what you typed) and try once more; repeated failures lock the account for a while.',
+    })
+    this.name = 'AuthError'
+  }
+}
+
+/**
+ * Garmin says the account is locked: like a wrong password, it stops every strategy at once (each
+ * further password sent to a locked account can only prolong the lock). Exit 3.
+ */
+export class AccountLockedError extends AuthError {
+  constructor(domain: string) {
+    super('Garmin says the account is locked, so no sign-in can succeed now.', {
+      hint: `Unlock it at https://connect.${domain} in a browser (sign in there, or reset the password), or wait until Garmin lifts the lock; then run \`garmin-s3 login\` once. Do not retry in a loop: every attempt can extend the lock.`,
     })
     this.name = 'AuthError'
   }

@@ -26,7 +26,9 @@ export class MfaRequiredError extends GarminS3Error {
     super(
       `Garmin asks for the verification code it sent by ${method}, and there is no terminal to ask for it.`,
       {
-        hint: 'Rerun interactively or pass --mfa-code <code>.',
+        // Only a sign-in outside `login` gets here (sync with GARMIN_EMAIL/GARMIN_PASSWORD, the library):
+        // `login` asks for the code, or keeps the sign-in for `login --mfa-code`.
+        hint: 'Run `garmin-s3 login` in a terminal, which asks for the code (without a terminal it keeps the sign-in for `garmin-s3 login --mfa-code <code>`), then run this again.',
         ...options,
         exitCode: EXIT.auth,
       },

@@ -15,7 +15,7 @@ import type { Transport } from './http.js'
 import { issuerDomain, refreshDueAt } from './jwt.js'
 import { FilePendingStore, PENDING_FILE } from './signin/pending.js'
 import { type ImportedTokens, parseTokenImport } from './token-format.js'
-import { defaultTokenPath, FileTokenStore, openTokenStore } from './tokens.js'
+import { defaultTokenPath, FileTokenStore, type FileTokenStoreOptions, openTokenStore } from './tokens.js'
 import { type ImpitImporter, signinTransports, type TransportName } from './transport.js'
 import type { StoredTokens, TokenStore } from './types.js'
 
@@ -47,6 +47,8 @@ export interface LoginIo {
   log?: (line: string) => void
   /** Replaces `import('impit')` (tests: a platform where impit cannot load). */
   importImpit?: ImpitImporter
+  /** For a token file: replaces its file-system seams (tests: a folder that refuses new files). */
+  tokenStoreOptions?: FileTokenStoreOptions
 }
 
 export interface LoginResult {
@@ -67,7 +69,7 @@ export interface LoginResult {
 }
 
 export async function runLogin(options: LoginOptions, io: LoginIo): Promise<LoginResult> {
-  const tokenStore = openTokenStore(options.tokenStore, io.env)
+  const tokenStore = openTokenStore(options.tokenStore, io.env, io.tokenStoreOptions)
   // Before any request: a store that cannot take the tokens must not cost a rate-limited sign-in.
   await tokenStore.checkWritable?.({ force: options.force === true })
   if (options.importFrom !== undefined) {

@@ -20,13 +20,31 @@ export interface ImportedTokens {
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.trim() !== ''
 const isoDate = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v))
 
-/** Checks a parsed value against our format; throws `TokenStoreError` naming `location` (never a value). */
-export function validateStoredTokens(value: unknown, location: string): StoredTokens {
+/**
+ * Checks a parsed value against our format; throws `TokenStoreError` naming `location` (never a value)
+ * whose hint is `signIn`, the command that replaces them there (the store knows whether it needs
+ * `--force` or `--token-store`).
+ */
+export function validateStoredTokens(
+  value: unknown,
+  location: string,
+  signIn = 'garmin-s3 login',
+): StoredTokens {
+  const version = (value as Record<string, unknown> | null)?.version
+  if (typeof version === 'number' && Number.isInteger(version) && version > 1) {
+    throw new TokenStoreError(
+      `The tokens at ${location} are in format version ${version}, written by a newer garmin-s3; this one reads version 1.`,
+      {
+        unusable: true,
+        hint: `Use the newer garmin-s3 that wrote them (upgrade this one), or run \`${signIn}\` to replace them.`,
+      },
+    )
+  }
   const problem = storedTokensProblem(value)
   if (problem) {
     throw new TokenStoreError(`The tokens at ${location} are not usable: ${problem}.`, {
       unusable: true,
-      hint: 'Run `garmin-s3 login` to replace them.',
+      hint: `Run \`${signIn}\` to replace them.`,
     })
   }
   return value as StoredTokens
@@ -112,15 +130,18 @@ export function makePointer(store: string, region: string | undefined): TokenPoi
   return { kind: POINTER_KIND, version: 1, store, ...(region ? { region } : {}) }
 }
 
-/** The pointer a parsed token file holds, if it is one (an SSM store name, nothing else). */
-export function readPointer(value: unknown): TokenPointer | undefined {
+/**
+ * The pointer a parsed token file holds, if it is one (an SSM store name, nothing else). `signIn`: the
+ * command that replaces a broken one, for its hint.
+ */
+export function readPointer(value: unknown, signIn = 'garmin-s3 login'): TokenPointer | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   const p = value as Record<string, unknown>
   if (p.kind !== POINTER_KIND) return undefined
   if (p.version !== 1 || typeof p.store !== 'string' || !/^ssm:\/[a-zA-Z0-9_.\-/]+$/.test(p.store)) {
     throw new TokenStoreError('The token pointer file is not usable: the "store" field is not ssm:/<name>.', {
       unusable: true,
-      hint: 'Run `garmin-s3 login` to replace it, or `garmin-s3 deploy` to point it at the deployment again.',
+      hint: `Run \`${signIn}\` to replace it, or \`garmin-s3 deploy\` to point it at the deployment again.`,
     })
   }
   const region = typeof p.region === 'string' && /^[a-z0-9-]{1,30}$/.test(p.region) ? p.region : undefined

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import {
   chmod,
+  type FileHandle,
   link,
   lstat,
   mkdir,
@@ -20,7 +21,8 @@ import {
 import { homedir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import { awsErrorName, isNoRegion, noRegionError } from '../aws/errors.js'
+import { awsErrorName, isNoRegion } from '../aws/errors.js'
+import { regionFromEnv } from '../aws/region.js'
 import { type Clock, systemClock } from '../clock.js'
 import { EXIT, GarminS3Error, UsageError } from '../errors.js'
 import { TokenStoreError } from './errors.js'
@@ -64,6 +66,16 @@ export interface FileTokenStoreOptions {
   clock?: Clock
   /** Hard-links a file (`fs.link`); tests give one that fails as a file system without hard links does. */
   hardLink?: (existingPath: string, newPath: string) => Promise<void>
+  /**
+   * Creates a new file that must not exist yet (`fs.open` with O_CREAT | O_EXCL), as every token write
+   * does first; tests give one that fails as a read-only or immutable folder does.
+   */
+  openExclusive?: (path: string, mode: number) => Promise<FileHandle>
+  /**
+   * The path was chosen (--token-store, GARMIN_S3_TOKEN_STORE), not the default: a hint that gives a
+   * command names it, or the command would sign in to the default file instead.
+   */
+  named?: boolean
 }
 
 /**
@@ -76,6 +88,8 @@ export class FileTokenStore implements TokenStore {
   private readonly openSsm: NonNullable<FileTokenStoreOptions['openSsm']>
   private readonly clock: Clock
   private readonly hardLink: NonNullable<FileTokenStoreOptions['hardLink']>
+  private readonly openExclusive: NonNullable<FileTokenStoreOptions['openExclusive']>
+  private readonly named: boolean
 
   constructor(path?: string, options: FileTokenStoreOptions = {}) {
     this.path = resolve(path ?? defaultTokenPath())
@@ -83,6 +97,10 @@ export class FileTokenStore implements TokenStore {
     this.openSsm = options.openSsm ?? ((name, region) => new SsmTokenStore(name, undefined, region))
     this.clock = options.clock ?? systemClock
     this.hardLink = options.hardLink ?? link
+    this.named = options.named === true
+    this.openExclusive =
+      options.openExclusive ??
+      ((path, mode) => open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode))
   }
 
   async load(): Promise<StoredTokens | undefined> {
@@ -91,7 +109,16 @@ export class FileTokenStore implements TokenStore {
     const pointed = this.followPointer(value)
     if (pointed) return pointed.load().catch((error: unknown) => Promise.reject(this.viaPointer(error)))
     this.location = this.path
-    return validateStoredTokens(value, this.path)
+    return validateStoredTokens(value, this.path, this.signInCommand(value))
+  }
+
+  /**
+   * The command that replaces what this file holds with new tokens: `login` refuses, without `--force`,
+   * a file that is no token file (checkWritable), and a path of the user's choosing must be named.
+   */
+  private signInCommand(value: unknown): string {
+    const force = value === FOREIGN || tokenFileKind(value) === undefined ? ' --force' : ''
+    return `garmin-s3 login${force}${this.named ? ` --token-store ${shellWord(this.path)}` : ''}`
   }
 
   /**
@@ -114,7 +141,7 @@ export class FileTokenStore implements TokenStore {
 
   async save(tokens: StoredTokens): Promise<void> {
     const value = await this.readJson().catch(() => undefined)
-    const pointed = value === undefined ? undefined : this.followPointer(value)
+    const pointed = this.pointerToWrite(value)
     // A pointer to a parameter that is gone (the deployment was destroyed): the login is local again.
     if (pointed && (await pointed.load()) !== undefined) {
       await pointed.save(tokens)
@@ -137,14 +164,40 @@ export class FileTokenStore implements TokenStore {
 
   /**
    * Before anything costs a sign-in: the file may be created or replaced here. Refuses a symlink, a
-   * FIFO or folder at the path, an unsafe folder, and (unless `force`) a file that holds no tokens.
+   * FIFO or folder at the path, an unsafe folder, (unless `force`) a file that holds no tokens, and a
+   * folder that does not take a new file (read-only, immutable, full): the folder is created if need
+   * be, and a temporary file is created in it and removed, as every token write does first.
    */
   async checkWritable(options: WriteCheck = {}): Promise<void> {
+    await this.ensureFolder('preflight')
+    const value = await this.checkTarget(options)
+    // A pointer: the tokens go to the parameter it names (save), which needs its own check.
+    await this.pointerToWrite(value)?.checkWritable?.()
+    const dir = dirname(this.path)
+    const probe = this.tempPath()
+    try {
+      await (await this.openExclusive(probe, 0o600)).close()
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      throw new UsageError(
+        `Cannot write the token file ${this.path}: ${dir} does not take new files (${code}).`,
+        {
+          hint: `Make ${dir} writable (is it on a read-only mount, or immutable? \`lsattr -d ${dir}\`), or point --token-store (or GARMIN_S3_TOKEN_STORE) at a file in a folder you can write. Nothing was sent to Garmin.`,
+          cause: error,
+        },
+      )
+    }
+    await unlink(probe).catch(() => undefined)
+  }
+
+  /** The file may be replaced: no symlink, FIFO or folder there, and (unless `force`) no foreign file. */
+  private async checkTarget(options: WriteCheck): Promise<unknown> {
     await this.checkFolder()
     const value = await this.readJson({ foreignOk: true })
     if (value === FOREIGN || (value !== undefined && tokenFileKind(value) === undefined)) {
       if (!options.force) throw this.foreignError('overwrite')
     }
+    return value
   }
 
   async clear(options: WriteCheck = {}): Promise<boolean> {
@@ -183,8 +236,19 @@ export class FileTokenStore implements TokenStore {
     }
   }
 
+  /** Where a save goes: the store a pointer names; a broken pointer is replaced like any token file. */
+  private pointerToWrite(value: unknown): TokenStore | undefined {
+    if (value === undefined || value === FOREIGN) return undefined
+    try {
+      return this.followPointer(value)
+    } catch (error) {
+      if (error instanceof TokenStoreError) return undefined
+      throw error
+    }
+  }
+
   private followPointer(value: unknown): TokenStore | undefined {
-    const pointer = readPointer(value)
+    const pointer = readPointer(value, this.signInCommand(value))
     if (!pointer) return undefined
     this.location = `${pointer.store} (via ${this.path})`
     return this.openSsm(pointer.store.slice('ssm:'.length), pointer.region)
@@ -341,21 +405,24 @@ export class FileTokenStore implements TokenStore {
       const info = await handle.stat()
       if (info.isDirectory()) throw this.notAFileError('a folder')
       if (!info.isFile()) throw this.notAFileError('a pipe, socket or device')
+      const text = await handle.readFile({ encoding: 'utf8' })
+      // An empty file holds no tokens (and no secret, whatever its mode): the same as no file, for
+      // every command (sync, status, doctor: "no tokens, run garmin-s3 login"; login replaces it).
+      if (text.trim() === '') return undefined
       if (!options.foreignOk && (info.mode & 0o077) !== 0) {
         throw new TokenStoreError(
           `The token file ${this.path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}).`,
           { hint: `Run \`chmod 600 ${this.path}\`, then run garmin-s3 again.` },
         )
       }
-      const text = await handle.readFile({ encoding: 'utf8' })
       let value: unknown
       try {
         value = JSON.parse(text)
       } catch {
-        if (options.foreignOk) return text.trim() === '' ? undefined : FOREIGN
+        if (options.foreignOk) return FOREIGN
         throw new TokenStoreError(`The token file ${this.path} is not valid JSON.`, {
           unusable: true,
-          hint: 'Run `garmin-s3 login --force` to replace it.',
+          hint: `Run \`${this.signInCommand(FOREIGN)}\` to replace it.`,
         })
       }
       return value
@@ -375,14 +442,11 @@ export class FileTokenStore implements TokenStore {
       info = await lstat(dir)
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return
+      if (isErrno(error, 'ENOTDIR')) throw this.notAFolderError(await fileAncestor(dir))
       throw error
     }
     if (info.isSymbolicLink()) throw this.symlinkError(dir)
-    if (!info.isDirectory()) {
-      throw new UsageError(`The token path ${this.path} is inside ${dir}, which is not a folder.`, {
-        hint: 'Point --token-store (or GARMIN_S3_TOKEN_STORE) at a file in a private folder.',
-      })
-    }
+    if (!info.isDirectory()) throw this.notAFolderError(dir)
     const uid = process.getuid?.()
     if (uid !== undefined && uid !== 0 && info.uid !== uid) {
       throw new UsageError(`The folder ${dir} holding the token file belongs to another user.`, {
@@ -406,22 +470,11 @@ export class FileTokenStore implements TokenStore {
 
   private async writeAtomically(text: string): Promise<void> {
     const dir = dirname(this.path)
+    await this.ensureFolder('write')
+    await this.checkTarget({ force: true })
+    const temp = this.tempPath()
     try {
-      const created = await mkdir(dir, { recursive: true, mode: 0o700 })
-      // mkdir's mode is filtered by the umask; make sure what we created is private.
-      if (created !== undefined) await chmod(dir, 0o700)
-    } catch (error) {
-      throw new TokenStoreError(
-        `Cannot create the folder ${dir} for the token file: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      )
-    }
-    await this.checkWritable({ force: true })
-    const temp = join(dir, `.tokens.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
-    try {
-      const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+      const handle = await this.openExclusive(temp, 0o600)
       try {
         await handle.writeFile(text, 'utf8')
         await handle.sync()
@@ -437,6 +490,35 @@ export class FileTokenStore implements TokenStore {
     }
     await syncDirectory(dir)
     await this.sweepLeftovers(dir)
+  }
+
+  /**
+   * Creates the private folder the file goes in, when it is not there yet. Before a sign-in
+   * (`preflight`) a folder that cannot be made is a usage error (exit 2: nothing was done).
+   */
+  private async ensureFolder(when: 'preflight' | 'write'): Promise<void> {
+    await this.checkFolder()
+    const dir = dirname(this.path)
+    try {
+      const created = await mkdir(dir, { recursive: true, mode: 0o700 })
+      // mkdir's mode is filtered by the umask; make sure what we created is private.
+      if (created !== undefined) await chmod(dir, 0o700)
+    } catch (error) {
+      if (isErrno(error, 'ENOTDIR') || isErrno(error, 'EEXIST')) {
+        throw this.notAFolderError(await fileAncestor(dir))
+      }
+      const message = `Cannot create the folder ${dir} for the token file: ${(error as Error).message}`
+      if (when === 'write') throw new TokenStoreError(message, { cause: error })
+      throw new UsageError(message, {
+        hint: 'Point --token-store (or GARMIN_S3_TOKEN_STORE) at a file in a folder you can write. Nothing was sent to Garmin.',
+        cause: error,
+      })
+    }
+  }
+
+  /** A temporary file beside the token file, named so that sweepLeftovers knows it. */
+  private tempPath(): string {
+    return join(dirname(this.path), `.tokens.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
   }
 
   /**
@@ -461,6 +543,12 @@ export class FileTokenStore implements TokenStore {
     })
   }
 
+  private notAFolderError(dir: string): UsageError {
+    return new UsageError(`The token path ${this.path} is inside ${dir}, which is not a folder.`, {
+      hint: 'Point --token-store (or GARMIN_S3_TOKEN_STORE) at a file in a private folder.',
+    })
+  }
+
   private notAFileError(what: string): UsageError {
     return new UsageError(`The token path ${this.path} is ${what}, not a file.`, {
       hint: 'Point --token-store (or GARMIN_S3_TOKEN_STORE) at a file in a private folder.',
@@ -471,6 +559,20 @@ export class FileTokenStore implements TokenStore {
     return new TokenStoreError(`Refusing to use ${path}: it is a symbolic link.`, {
       hint: 'Point --token-store (or GARMIN_S3_TOKEN_STORE) at a real file in a private folder.',
     })
+  }
+}
+
+/** The nearest existing ancestor of `dir`: below a regular file, that file. */
+async function fileAncestor(dir: string): Promise<string> {
+  let path = dir
+  for (;;) {
+    const parent = dirname(path)
+    const found = await lstat(path).then(
+      () => true,
+      () => false,
+    )
+    if (found || parent === path) return path
+    path = parent
   }
 }
 
@@ -522,6 +624,11 @@ export class SsmTokenStore implements TokenStore {
     this.client = client
   }
 
+  /** What replaces the parameter's value with new tokens (a save overwrites whatever is there). */
+  private get signInCommand(): string {
+    return `garmin-s3 login --token-store ${this.location}`
+  }
+
   private async ssm(): Promise<{ sdk: SsmSdk; client: SSMClient }> {
     const sdk = await loadSsmSdk()
     this.client ??= new sdk.SSMClient(this.region ? { region: this.region } : {})
@@ -547,10 +654,10 @@ export class SsmTokenStore implements TokenStore {
     } catch {
       throw new TokenStoreError(`The SSM parameter ${this.parameterName} does not hold JSON tokens.`, {
         unusable: true,
-        hint: 'Run `garmin-s3 login --token-store ssm:...` to replace it.',
+        hint: `Run \`${this.signInCommand}\` to replace it.`,
       })
     }
-    return validateStoredTokens(value, this.location)
+    return validateStoredTokens(value, this.location, this.signInCommand)
   }
 
   async save(tokens: StoredTokens): Promise<void> {
@@ -581,6 +688,21 @@ export class SsmTokenStore implements TokenStore {
     return refresh(current ?? stale)
   }
 
+  /**
+   * Before a sign-in, what can be known without a request: the SDK finds a region (the environment, the
+   * profile). Credentials and permissions are proved only by the write itself.
+   */
+  async checkWritable(): Promise<void> {
+    const { client } = await this.ssm()
+    let region: string | undefined
+    try {
+      region = await client.config.region()
+    } catch (error) {
+      if (!isNoRegion(error)) throw error
+    }
+    if (!region?.trim()) throw this.noRegion({ preflight: true })
+  }
+
   async clear(): Promise<boolean> {
     const { sdk, client } = await this.ssm()
     try {
@@ -592,9 +714,21 @@ export class SsmTokenStore implements TokenStore {
     }
   }
 
+  /**
+   * A missing region is a usage error (exit 2), as for every AWS caller (src/aws/errors.ts); the token
+   * store takes its region from the environment or the profile only, never from a command's --region.
+   */
+  private noRegion(options: { cause?: unknown; preflight?: boolean }): UsageError {
+    const hint =
+      'Set AWS_REGION (e.g. AWS_REGION=us-east-1), or a region in your AWS profile (AWS_PROFILE, ~/.aws/config), then run again.'
+    return new UsageError(`No AWS region configured for the SSM token store ${this.location}.`, {
+      hint: options.preflight ? `${hint} Nothing was sent to Garmin.` : hint,
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    })
+  }
+
   private awsError(action: string, permission: string, error: unknown): GarminS3Error {
-    // One rule for every AWS caller (src/aws/errors.ts): a missing region is a usage error, exit 2.
-    if (isNoRegion(error)) return noRegionError(error)
+    if (isNoRegion(error)) return this.noRegion({ cause: error })
     const name = awsErrorName(error) ?? 'Error'
     return new TokenStoreError(`Cannot ${action} the SSM parameter ${this.parameterName} (${name}).`, {
       hint: `Check the AWS credentials and region, and that they allow ${permission} on this parameter.`,
@@ -607,9 +741,13 @@ export class SsmTokenStore implements TokenStore {
  * The store named by `--token-store` / GARMIN_S3_TOKEN_STORE: `ssm:/<name>` for SSM, anything else is a
  * file path (`~/` expanded). Default: the private file under the XDG config folder.
  */
-export function openTokenStore(spec: string | undefined, env: NodeJS.ProcessEnv = process.env): TokenStore {
+export function openTokenStore(
+  spec: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  fileOptions: FileTokenStoreOptions = {},
+): TokenStore {
   const chosen = (spec ?? env.GARMIN_S3_TOKEN_STORE)?.trim()
-  if (!chosen) return new FileTokenStore(defaultTokenPath(env))
+  if (!chosen) return new FileTokenStore(defaultTokenPath(env), fileOptions)
   if (chosen.startsWith('ssm:')) {
     const name = chosen.slice('ssm:'.length)
     if (!name.startsWith('/')) {
@@ -617,9 +755,15 @@ export function openTokenStore(spec: string | undefined, env: NodeJS.ProcessEnv 
         hint: 'Use ssm:/<path>, e.g. ssm:/garmin-s3/tokens.',
       })
     }
-    return new SsmTokenStore(name)
+    // The environment's region (AWS_REGION, AWS_DEFAULT_REGION), else the SDK's chain (the profile).
+    return new SsmTokenStore(name, undefined, regionFromEnv(undefined, env))
   }
   const home = env.HOME || homedir()
   const path = chosen === '~' ? home : chosen.startsWith('~/') ? join(home, chosen.slice(2)) : chosen
-  return new FileTokenStore(path)
+  return new FileTokenStore(path, { named: true, ...fileOptions })
+}
+
+/** `word` as one shell word: as it is when it is plain, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w./~:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
 }

@@ -41,9 +41,15 @@ describe('a missing AWS region', () => {
     await expect(store.get('raw/a.json')).rejects.toMatchObject(noRegion)
   })
 
-  it('exits 2 from the SSM token store', async () => {
+  it('exits 2 from the SSM token store, naming it and AWS_REGION (no command applies --region to it)', async () => {
     const store = new SsmTokenStore('/garmin-s3/tokens', new SSMClient({ credentials, endpoint }))
-    await expect(store.load()).rejects.toMatchObject(noRegion)
+    for (const call of [() => store.load(), () => store.checkWritable()]) {
+      await expect(call()).rejects.toMatchObject({
+        exitCode: 2,
+        message: expect.stringContaining('ssm:/garmin-s3/tokens'),
+        hint: expect.stringMatching(/^Set AWS_REGION(?!.*--region)/),
+      })
+    }
   })
 
   it('exits 2 from deploy (before any AWS call)', async () => {

@@ -104,6 +104,21 @@ it('stage 1, no tokens: exit 3, next step login; the Garmin stages are skipped',
   expect(byName('store').result).toBe('ok')
 })
 
+it('stage 1, an empty token file is no tokens, whatever its mode: exit 3, next step login', async () => {
+  sim = await startSimulator({ activities: 1 })
+  for (const mode of [0o600, 0o644]) {
+    await writeFile(tokenPath, '', { mode })
+    await chmod(tokenPath, mode)
+    const { json, byName } = await doctor()
+    expect(json.exitCode).toBe(EXIT.auth)
+    expect(byName('token-file')).toMatchObject({
+      result: 'fail',
+      detail: `no tokens at ${tokenPath}`,
+      next: expect.stringContaining('Run `garmin-s3 login`'),
+    })
+  }
+})
+
 it('stage 1, a token file others can read: exit 1, next step chmod 600', async () => {
   await signedIn()
   await chmod(tokenPath, 0o644)

@@ -108,6 +108,30 @@ describe('login', () => {
     )
   })
 
+  it('answers ACCOUNT_LOCKED for a locked account, whatever the password, and issues no ticket', async () => {
+    const locked = await startSimulator({
+      activities: 1,
+      now: () => clock.now(),
+      user: { ...DEFAULT_USER, locked: true },
+    })
+    try {
+      for (const password of [DEFAULT_USER.password, 'wrong']) {
+        const { res, body } = await login(locked, DEFAULT_USER.email, password)
+        expect([res.status, body.responseStatus.type, body.serviceTicketId]).toEqual([
+          200,
+          'ACCOUNT_LOCKED',
+          undefined,
+        ])
+      }
+      // Another email is no account of this sim: the usual answer.
+      expect((await login(locked, 'nobody@example.com', 'x')).body.responseStatus.type).toBe(
+        'INVALID_USERNAME_PASSWORD',
+      )
+    } finally {
+      await locked.close()
+    }
+  })
+
   it('refuses a login without clientId/service or JSON credentials', async () => {
     const noQuery = await fetch(`${sim.url}/mobile/api/login`, { method: 'POST', body: '{}' })
     expect(noQuery.status).toBe(400)

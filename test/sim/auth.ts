@@ -49,6 +49,11 @@ export interface AuthOptions {
   password: string
   /** The account has MFA on: every sign-in sends a fresh code by this method to the inbox. */
   mfa?: MfaMethod
+  /**
+   * The account is locked (too many failed sign-ins, or by Garmin): every sign-in with its email is
+   * refused as locked, whatever the password, until it is unlocked at Garmin's site.
+   */
+  locked?: boolean
   domain: SimDomain
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
@@ -256,6 +261,8 @@ export class AuthService {
     if (!body || typeof body.username !== 'string' || typeof body.password !== 'string') {
       return { ...badRequest('username and password are required'), headers }
     }
+    // The JSON answer for a locked account is not recorded; this type carries what clients look for.
+    if (this.lockedOut(body.username)) return { status: 200, body: ssoAnswer('ACCOUNT_LOCKED'), headers }
     if (!this.passwordOk(body.username, body.password)) {
       return { status: 200, body: ssoAnswer('INVALID_USERNAME_PASSWORD'), headers }
     }
@@ -302,6 +309,16 @@ export class AuthService {
     if ('status' in form) return form
     const { id, fields } = form
     const service = `${req.ssoOrigin}/sso/embed`
+    if (this.lockedOut(fields.get('username') ?? '')) {
+      // Clients (the reference's widget strategy) look for "locked" in the title.
+      return htmlAnswer(
+        200,
+        page(
+          'GARMIN Authentication Application - Account Locked',
+          '<div class="error">Your account is locked.</div>',
+        ),
+      )
+    }
     if (!this.passwordOk(fields.get('username') ?? '', fields.get('password') ?? '')) {
       // The real page's title is not recorded; this one carries what clients look for ("invalid").
       return htmlAnswer(
@@ -403,6 +420,10 @@ export class AuthService {
         `__cf_bm=${base64url(randomBytes(16))}; Path=/; HttpOnly`,
       ],
     }
+  }
+
+  private lockedOut(username: string): boolean {
+    return this.options.locked === true && username.toLowerCase() === this.options.email.toLowerCase()
   }
 
   private passwordOk(username: string, password: string): boolean {

@@ -51,8 +51,12 @@ export interface SimOptions {
   now?: () => number
   /** A JSON array of activity-list entries to serve instead of a generated account. */
   activitiesFile?: string
-  /** `mfa`: the account has MFA on; each sign-in sends a fresh code by that method to the inbox. */
-  user?: { email: string; password: string; mfa?: MfaMethod; displayName?: string }
+  /**
+   * `mfa`: the account has MFA on; each sign-in sends a fresh code by that method to the inbox.
+   * `locked`: every sign-in with this email is refused as a locked account (JSON `ACCOUNT_LOCKED`, a
+   * widget page titled "... Account Locked"), whatever the password.
+   */
+  user?: { email: string; password: string; mfa?: MfaMethod; displayName?: string; locked?: boolean }
   /** The Garmin domain the sim stands for (default garmin.com): service URLs and the tokens' `iss`. */
   domain?: SimDomain
   /**
@@ -386,6 +390,7 @@ class SimServer implements Simulator {
       email: this.user.email,
       password: this.user.password,
       ...(this.user.mfa === undefined ? {} : { mfa: this.user.mfa }),
+      ...(user.locked ? { locked: true } : {}),
       domain: options.domain ?? 'garmin.com',
       accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 10_800,
       refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 2_592_000,

@@ -2,12 +2,13 @@
  * The sign-in strategies in python-garminconnect's order (docs/garmin-api.md "Login"):
  * mobile (impersonated TLS), mobile, the SSO embed widget, portal (impersonated), portal. Each result is
  * checked with socialProfile; a 401/403/429, a challenge or an outage moves on to the next strategy, a
- * wrong password stops at once. One pass per command, one line per strategy, never a secret.
+ * wrong password or a locked account stops at once. One pass per command, one line per strategy, never a secret.
  * A verification code ends the chain: it belongs to the session that asked for it, which is either
  * finished here (prompt, --mfa-code) or kept as a pending sign-in for the next process.
  */
 import { GarminS3Error } from '../../errors.js'
 import {
+  AccountLockedError,
   type AuthContext,
   type DiTokens,
   exchangeTicket,
@@ -277,6 +278,7 @@ function outcomeOf(error: unknown): { text: string; moveOn: boolean } {
   const status = /HTTP (\d{3})/.exec(message)?.[1]
   const http = status ? ` (HTTP ${status})` : ''
   if (error instanceof WrongPasswordError) return { text: 'wrong email or password', moveOn: false }
+  if (error instanceof AccountLockedError) return { text: 'account locked', moveOn: false }
   if (error instanceof TokenRefused) return { text: `token refused by the API${http}`, moveOn: true }
   if (error instanceof RateLimitedError) return { text: `rate-limited${http || ' (429)'}`, moveOn: true }
   if (error instanceof BotChallengeError) {

@@ -4,7 +4,7 @@
  * token bound to them), a human's pause, then the form; the answer is a page titled "Success" that
  * carries the ticket, or the MFA page.
  */
-import { type AuthContext, ssoRequest, WrongPasswordError } from '../auth.js'
+import { AccountLockedError, type AuthContext, ssoRequest, WrongPasswordError } from '../auth.js'
 import { UnexpectedResponseError } from '../errors.js'
 import type { HttpResponse } from '../http.js'
 import {
@@ -19,7 +19,8 @@ import { sessionEnded } from './json-api.js'
 
 /** The reference client waits 3-8 s between the form and the post. */
 const PAUSE_MS: [number, number] = [3_000, 8_000]
-const CREDENTIAL_TITLES = ['locked', 'invalid', 'incorrect', 'account error']
+/** Titles that refuse the credentials (the reference's list): no other strategy can do better. */
+const CREDENTIAL_TITLES = ['invalid', 'incorrect', 'account error']
 
 function urls(ctx: AuthContext) {
   const embed = `${ctx.endpoints.sso}/sso/embed`
@@ -87,6 +88,7 @@ function readPage(
     if (!ticket) throw new UnexpectedResponseError(endpoint, 'a Success page without a service ticket')
     return { kind: 'ticket', ticket, service: urls(ctx).embed }
   }
+  if (lower.includes('locked')) throw new AccountLockedError(ctx.endpoints.domain)
   if (CREDENTIAL_TITLES.some((hint) => lower.includes(hint))) throw new WrongPasswordError()
   const method = /var\s+mfaMethod\s*=\s*"([^"]*)"/.exec(html)?.[1]
   if (method) return { kind: 'mfa', method, state: { csrf: csrfOf(html) ?? '' } }
