@@ -732,6 +732,18 @@ describe('garmin-s3 logout', () => {
     await expect(stat(pending)).rejects.toThrow()
   })
 
+  it('removes an empty token file (it holds no tokens) and says no tokens were stored', async () => {
+    const store = freshStore()
+    await mkdir(dirname(store), { recursive: true, mode: 0o700 })
+    await writeFile(store, '\n', { mode: 0o600 })
+    const r = await run('logout', ['--token-store', store, '--json'])
+    expect(r.exitCode).toBe(0)
+    expect(r.json).toEqual({ tokenStore: store, removed: false })
+    await expect(stat(store)).rejects.toThrow()
+    const text = await run('logout', ['--token-store', store])
+    expect(text.stdout).toContain(`No Garmin tokens were stored in ${store}.`)
+  })
+
   it('refuses to delete a file that holds no tokens (exit 2), unless --force', async () => {
     const key = join(tmp, 'ssh', 'id_ed25519')
     await mkdir(dirname(key), { mode: 0o700 })

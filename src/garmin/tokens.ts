@@ -203,7 +203,13 @@ export class FileTokenStore implements TokenStore {
   async clear(options: WriteCheck = {}): Promise<boolean> {
     await this.checkFolder()
     const value = await this.readJson({ foreignOk: true })
-    if (value === undefined) return false
+    if (value === undefined) {
+      // An empty file holds no tokens (readJson): nothing was stored, but signing out leaves no file.
+      await unlink(this.path).catch((error: unknown) => {
+        if (!isErrno(error, 'ENOENT')) throw this.deleteError(error)
+      })
+      return false
+    }
     if (!options.force && (value === FOREIGN || tokenFileKind(value) === undefined)) {
       throw this.foreignError('delete')
     }
@@ -212,10 +218,14 @@ export class FileTokenStore implements TokenStore {
       return true
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return false
-      throw new TokenStoreError(`Cannot delete the token file ${this.path}: ${(error as Error).message}`, {
-        cause: error,
-      })
+      throw this.deleteError(error)
     }
+  }
+
+  private deleteError(error: unknown): TokenStoreError {
+    return new TokenStoreError(`Cannot delete the token file ${this.path}: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
 
   /**
