@@ -582,6 +582,40 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     expect(JSON.parse(await readFile(pending, 'utf8'))).toMatchObject({ tokenStore: 'ssm:/garmin-s3/tokens' })
   })
 
+  it('with an SSM token store, refuses a config folder that cannot keep a pending sign-in before any request (exit 2)', async () => {
+    // Without a terminal, a code Garmin sends can only be finished from the pending file: a folder
+    // that cannot take it would lose the sign-in after the code was sent.
+    const file = join(tmp, 'config-is-a-file')
+    await writeFile(file, 'not a folder\n')
+    const cases: { env: Record<string, string>; options?: LoginIo['tokenStoreOptions']; says: string }[] = [
+      { env: { XDG_CONFIG_HOME: file }, says: file },
+      {
+        env: { XDG_CONFIG_HOME: join(tmp, 'read-only-config') },
+        options: {
+          openExclusive: async (path: string) => {
+            throw Object.assign(new Error(`EROFS: read-only file system, open '${path}'`), { code: 'EROFS' })
+          },
+        },
+        says: 'EROFS',
+      },
+    ]
+    for (const c of cases) {
+      const s = await sim({ user: MFA_USER })
+      const r = await run('login', ['--token-store', 'ssm:/x/tokens'], {
+        env: { ...envFor(s), AWS_REGION: 'eu-west-1', ...c.env },
+        ...(c.options ? { tokenStoreOptions: c.options } : {}),
+      })
+      expect(r.exitCode).toBe(2)
+      const [message, hint] = r.stderr.trim().split('\n').slice(-2)
+      expect(message).toContain('signin-pending.json')
+      expect(message).toContain(c.says)
+      expect(hint).toMatch(/XDG_CONFIG_HOME/)
+      expect(hint).toContain('Nothing was sent to Garmin')
+      expect(s.stats().total).toBe(0)
+      expect(s.inbox()).toHaveLength(0)
+    }
+  })
+
   it('tries the next app client id on any answer but 200 from the token exchange, except 429', async () => {
     const s = await sim()
     s.addFault({ route: 'exchange', fault: { kind: 'status', status: 500 }, times: 1 })

@@ -47,7 +47,10 @@ export interface LoginIo {
   log?: (line: string) => void
   /** Replaces `import('impit')` (tests: a platform where impit cannot load). */
   importImpit?: ImpitImporter
-  /** For a token file: replaces its file-system seams (tests: a folder that refuses new files). */
+  /**
+   * For a token file, and the file that keeps a sign-in waiting for its code: replaces their
+   * file-system seams (tests: a folder that refuses new files).
+   */
   tokenStoreOptions?: FileTokenStoreOptions
 }
 
@@ -92,11 +95,21 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
   }
 
   const endpoints = resolveEndpoints({ domain: options.domain, env: io.env })
+  const pendingSignins = new FilePendingStore(pendingSigninPath(tokenStore, io.env), {
+    openExclusive: io.tokenStoreOptions?.openExclusive,
+  })
+  // Without a terminal a verification code can only be finished from the pending file, and whether
+  // Garmin asks for one is known only after the password was sent: so the folder that keeps it is
+  // checked before any request. A terminal's prompt keeps nothing; beside a token file, the folder is
+  // the token folder, checked above the same way; an SSM store's is the local config folder.
+  if (!io.interactive && !(tokenStore instanceof FileTokenStore)) {
+    await pendingSignins.checkWritable(tokenStore.location)
+  }
   const client = new GarminClient({
     tokenStore,
     endpoints,
     ...(await signinOptions(options.transport ?? 'auto', io.importImpit)),
-    pendingSignins: new FilePendingStore(pendingSigninPath(tokenStore, io.env)),
+    pendingSignins,
     ...(io.log ? { log: io.log } : {}),
     ...(io.transport ? { transport: io.transport } : {}),
     ...(io.clock ? { clock: io.clock } : {}),
