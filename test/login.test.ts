@@ -927,7 +927,7 @@ describe('an unusable or empty token file', () => {
       await expect(client.profile()).rejects.toMatchObject({
         exitCode: 3,
         message: expect.stringContaining(`No Garmin tokens are stored at ${store}.`),
-        hint: expect.stringContaining('Run `garmin-s3 login`'),
+        hint: expect.stringContaining(`Run \`garmin-s3 login --token-store ${store}\``),
       })
       // status:
       expect(await readTokenSummary(openTokenStore(store, env), clock.now())).toMatchObject({

@@ -21,6 +21,7 @@ import {
   GarminUnavailableError,
   ItemRefusedError,
   NotFoundError,
+  noTokensError,
   RefreshRejectedError,
   TokenStoreError,
   UnexpectedResponseError,
@@ -512,9 +513,7 @@ export class GarminClient implements ActivitySource {
     this.loading ??= (async () => {
       const stored = await this.store.load()
       if (!stored) {
-        throw new AuthError(`No Garmin tokens are stored at ${this.store.location}.`, {
-          hint: 'Run `garmin-s3 login` first (or pass the right --token-store).',
-        })
+        throw noTokensError(this.store)
       }
       if (stored.domain !== this.endpoints.domain) {
         throw new DomainMismatchError(stored.domain, this.endpoints.domain)
