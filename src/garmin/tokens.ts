@@ -591,8 +591,9 @@ export class FileTokenStore implements TokenStore {
     })
   }
 
-  private symlinkError(path: string): TokenStoreError {
-    return new TokenStoreError(`Refusing to use ${path}: it is a symbolic link.`, {
+  /** Like any token path that is no private file: nothing was done, exit 2. */
+  private symlinkError(path: string): UsageError {
+    return new UsageError(`Refusing to use ${path}: it is a symbolic link.`, {
       hint: 'Point --token-store (or GARMIN_S3_TOKEN_STORE) at a real file in a private folder.',
     })
   }
