@@ -200,7 +200,7 @@ describe('garmin-s3 login', () => {
     const r = await run('login', ['--token-store', store], { env: envFor(s) })
     expect(r.exitCode).toBe(3)
     expect(r.stderr).toContain(
-      'a code was sent by email; run garmin-s3 login --mfa-code <code> within 10 minutes',
+      `a code was sent by email; run garmin-s3 login --mfa-code <code> --token-store ${store} within 10 minutes`,
     )
     expect(s.stats().byRoute).toEqual({ login: { 200: 1 } })
     await expect(stat(store)).rejects.toThrow()
@@ -234,6 +234,23 @@ describe('garmin-s3 login', () => {
     expect(s.inbox()).toHaveLength(1)
     await expect(stat(join(dirname(store), 'signin-pending.json'))).rejects.toThrow()
     expect((await stat(store)).mode & 0o777).toBe(0o600)
+  })
+
+  it('the command the MFA message gives, typed with the code, finishes that sign-in (a chosen --token-store)', async () => {
+    const s = await sim({ user: MFA_USER })
+    const store = freshStore()
+    const env = envFor(s)
+    const first = await run('login', ['--token-store', store, '--transport', 'fetch'], { env })
+    expect(first.exitCode).toBe(3)
+    const command = /run garmin-s3 login (.*?) within 10 minutes/.exec(first.stderr)?.[1]
+    expect(command, first.stderr).toBeDefined()
+    const argv = (command ?? '').replace('<code>', newestCode(s)()).split(/\s+/)
+    const second = await run('login', argv, { env })
+    expect([second.exitCode, second.stderr]).toEqual([0, expect.any(String)])
+    expect(await openTokenStore(store, env).load()).toMatchObject({ displayName: 'runner_1' })
+    // The first run's session: no second code, no second password.
+    expect(s.inbox()).toHaveLength(1)
+    expect(s.stats().byRoute.login).toEqual({ 200: 1 })
   })
 
   it('says when the pending session has expired (exit 3), and sends nothing to Garmin', async () => {

@@ -85,6 +85,11 @@ export interface GarminClientOptions {
   signinStrategies?: FlowName[]
   /** Where a sign-in waiting for its code is kept; without one a code can only come from the prompt. */
   pendingSignins?: PendingStore
+  /**
+   * The command that finishes a pending sign-in, `<code>` standing for the code, with the flags that
+   * find the same pending file and session (default `garmin-s3 login --mfa-code <code>`).
+   */
+  resumeCommand?: string
   /** One line per sign-in strategy and its outcome (never a secret). */
   log?: (line: string) => void
   clock?: Clock
@@ -230,7 +235,11 @@ export class GarminClient implements ActivitySource {
         ? undefined
         : `${options.impersonationNote ?? 'no browser-like TLS (impit)'}: skipping ${IMPERSONATED_LABELS.join(', ')}`,
       pending: options.pendingSignins
-        ? { store: options.pendingSignins, tokenStore: this.store.location }
+        ? {
+            store: options.pendingSignins,
+            tokenStore: this.store.location,
+            resumeCommand: options.resumeCommand ?? 'garmin-s3 login --mfa-code <code>',
+          }
         : undefined,
       log: options.log ?? (() => {}),
     }

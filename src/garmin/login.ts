@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { Clock } from '../clock.js'
 import { UsageError } from '../errors.js'
 import { GarminClient, type GarminClientOptions } from './client.js'
@@ -15,7 +15,13 @@ import type { Transport } from './http.js'
 import { issuerDomain, refreshDueAt } from './jwt.js'
 import { FilePendingStore, PENDING_FILE } from './signin/pending.js'
 import { type ImportedTokens, parseTokenImport } from './token-format.js'
-import { defaultTokenPath, FileTokenStore, type FileTokenStoreOptions, openTokenStore } from './tokens.js'
+import {
+  defaultTokenPath,
+  FileTokenStore,
+  type FileTokenStoreOptions,
+  openTokenStore,
+  shellWord,
+} from './tokens.js'
 import { type ImpitImporter, signinTransports, type TransportName } from './transport.js'
 import type { StoredTokens, TokenStore } from './types.js'
 
@@ -110,6 +116,7 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
     endpoints,
     ...(await signinOptions(options.transport ?? 'auto', io.importImpit)),
     pendingSignins,
+    resumeCommand: resumeCommand(options, tokenStore, io.env),
     ...(io.log ? { log: io.log } : {}),
     ...(io.transport ? { transport: io.transport } : {}),
     ...(io.clock ? { clock: io.clock } : {}),
@@ -147,6 +154,21 @@ export async function signinOptions(
     ...(chosen.impersonated ? { impersonatedTransport: chosen.impersonated } : {}),
     ...(chosen.note ? { impersonationNote: chosen.note } : {}),
   }
+}
+
+/**
+ * The command that finishes a sign-in left waiting for its code: the same token store (it decides
+ * where the pending file is and which store it is for), domain and transport (its session's
+ * strategy must be among the next run's).
+ */
+function resumeCommand(options: LoginOptions, store: TokenStore, env: NodeJS.ProcessEnv): string {
+  const flags = ['--mfa-code', '<code>']
+  const path = store instanceof FileTokenStore ? store.path : undefined
+  if (path === undefined || path !== resolve(defaultTokenPath(env)))
+    flags.push('--token-store', shellWord(path ?? store.location))
+  if (options.domain) flags.push('--domain', options.domain)
+  if (options.transport && options.transport !== 'auto') flags.push('--transport', options.transport)
+  return `garmin-s3 login ${flags.join(' ')}`
 }
 
 /**

@@ -805,6 +805,6 @@ export function openTokenStore(
 }
 
 /** `word` as one shell word: as it is when it is plain, else in single quotes. */
-function shellWord(word: string): string {
+export function shellWord(word: string): string {
   return /^[\w./~:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
 }
