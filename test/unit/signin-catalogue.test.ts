@@ -5,7 +5,7 @@
  * oclif then refuses is a dead end. And each error a user can hit in `login` exits with the code the
  * troubleshooting table gives for its message.
  */
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -181,6 +181,16 @@ describe('exit codes of the errors a login meets, as docs/troubleshooting.md giv
         await writeFile(join(d, 'elsewhere.json'), '{}', { mode: 0o600 })
         await symlink(join(d, 'elsewhere.json'), join(d, 'tokens.json'))
         return failure(new FileTokenStore(join(d, 'tokens.json')).checkWritable())
+      },
+    },
+    {
+      row: '"The token file … can be read by other users"',
+      says: 'can be read by other users',
+      error: async () => {
+        const path = join(await folder(), 'tokens.json')
+        await writeFile(path, '{"version": 1}\n', { mode: 0o644 })
+        await chmod(path, 0o644)
+        return failure(new FileTokenStore(path).load())
       },
     },
     {
