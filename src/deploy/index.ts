@@ -218,6 +218,7 @@ export async function deploy(
     openParameter: () => new SsmTokenStore(names.tokenParameter, deps.clients.ssm),
     ...(deps.checkTokens ? { check: deps.checkTokens } : {}),
     command: 'deploy',
+    region: () => clientRegion(deps.clients.lambda),
   })
   const zip = await zipBundle(deps.bundle ?? (await readBundle()))
   const sha = codeSha256(zip)
