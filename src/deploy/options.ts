@@ -57,6 +57,8 @@ export interface ResourceNames {
   ruleTargetId: string
   permissionStatementId: string
   tokenParameter: string
+  /** The role `init github-actions --create-role` makes; it shares the token parameter. */
+  githubRole: string
 }
 
 /** Every resource a deployment owns, derived from `--name` so several deployments can coexist. */
@@ -72,6 +74,7 @@ export function resourceNames(name: string): ResourceNames {
     ruleTargetId: `${name}-function`,
     permissionStatementId: `${name}-events-rule`,
     tokenParameter: `/${name}/tokens`,
+    githubRole: `${name}-github`,
   }
 }
 

@@ -88,16 +88,26 @@ function alertLines(result: DeployResult): string[] {
 
 export function destroySummary(result: DestroyResult): string[] {
   const removed = result.changes.filter((c) => c.action === 'delete').length
+  // What stays although it has the deployment's name: garmin-s3 did not create it, or something uses it.
+  const kept = result.changes
+    .filter((c) => c.kept)
+    .map(
+      (c) =>
+        `${result.dryRun ? 'Would keep' : 'Kept'} ${c.resource} ${c.name}: ${c.note?.replace(/^kept: /, '')}.`,
+    )
+  const session = result.session ? [sessionReturnNote(result.session)] : []
   if (result.dryRun)
     return [
       `Plan: ${removed} to delete. Nothing was changed (--dry-run). The bucket is never touched.`,
-      ...(result.session ? [sessionReturnNote(result.session)] : []),
+      ...kept,
+      ...session,
     ]
   return [
     removed === 0
       ? `Nothing to remove: no garmin-s3 deployment named "${result.name}" in ${result.region}.`
       : `Removed ${removed} resources of "${result.name}" in ${result.region}. The bucket and its objects were not touched.`,
-    ...(result.session ? [sessionReturnNote(result.session)] : []),
+    ...kept,
+    ...session,
   ]
 }
 

@@ -8,12 +8,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
-import { GetParameterCommand } from '@aws-sdk/client-ssm'
+import { GetParameterCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { type AwsClients, deploy, destroy } from '../../src/deploy/index.js'
+import { destroySummary } from '../../src/deploy/render.js'
 import { FileTokenStore, SsmTokenStore } from '../../src/garmin/tokens.js'
+import { ensureGitHubRole } from '../../src/github/role.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { testS3Client } from '../helpers/s3.js'
+import { TEST_REGION } from '../helpers/servers.js'
 import {
   deployOptions,
   FIXTURE_BUNDLE,
@@ -131,5 +134,78 @@ describe('the token parameter: one chain per deployment, deleted only when deplo
     })
     expect(writeCalls(calls)).toEqual([])
     expect(await parameter('from-ssm')).toBe('ParameterNotFound')
+  })
+
+  it('destroy keeps a parameter made by login --token-store (not by deploy), in --dry-run too, and says so', async () => {
+    // `garmin-s3 login --token-store ssm:/own-login/tokens`: an untagged parameter with tokens.
+    const login = new SsmTokenStore('/own-login/tokens', clients.ssm)
+    await login.save(fixtureTokens())
+    const local = await localLogin('own-login.json')
+    const deployed = await run('own-login', local, { keepLocal: true })
+    expect(deployed.session).toBe('separate')
+
+    const plan = await destroy('own-login', { clients, tokenStore: local }, { dryRun: true })
+    const kept = plan.changes.find((c) => c.resource === 'ssm-parameter')
+    expect(kept).toMatchObject({
+      action: 'unchanged',
+      kept: true,
+      note: expect.stringContaining('not created by deploy'),
+    })
+    expect(kept?.note).toContain('aws ssm delete-parameter --name /own-login/tokens')
+    const done = await destroy('own-login', { clients, tokenStore: local })
+    expect(done.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({ kept: true })
+    expect(done.changes.find((c) => c.resource === 'lambda-function')?.action).toBe('delete')
+    expect(JSON.parse((await parameter('own-login')) as string).refreshToken).toBe(
+      fixtureTokens().refreshToken,
+    )
+    // Never deleted without deploy having made it, also when no deployment ever used it.
+    const untouched = await destroy('own-login', { clients })
+    expect(untouched.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({ kept: true })
+    expect(await parameter('own-login')).not.toBe('ParameterNotFound')
+    const tags = await clients.ssm.send(
+      new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: '/own-login/tokens' }),
+    )
+    expect(tags.TagList?.find((t) => t.Key === 'garmin-s3:created-by')?.Value).toBe('login')
+  })
+
+  it('destroy keeps the parameter the GitHub Actions set-up (<name>-github role) refreshes, and says so', async () => {
+    const local = await localLogin('shared.json')
+    const deployed = await run('shared', local)
+    expect(deployed.session).toBe('move')
+    await ensureGitHubRole(
+      {
+        name: 'shared',
+        bucket: BUCKET,
+        prefix: 'raw-data/garmin-json/',
+        controlPrefix: 'raw-data/_garmin-s3/',
+        repo: { owner: 'octocat', name: 'garmin-data' },
+        branch: 'main',
+      },
+      {
+        clients,
+        account: { accountId: account.accountId, partition: 'aws', region: TEST_REGION },
+        tokens: fixtureTokens(),
+      },
+    )
+    const pointer = await readFile(local.path, 'utf8')
+
+    const plan = await destroy('shared', { clients, tokenStore: local }, { dryRun: true })
+    expect(plan.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({
+      action: 'unchanged',
+      kept: true,
+      note: expect.stringContaining('shared-github'),
+    })
+    expect(plan.session).toBeUndefined()
+    expect(destroySummary(plan)).toContainEqual(
+      expect.stringMatching(
+        /^Would keep ssm-parameter \/shared\/tokens: the GitHub Actions set-up \(role shared-github, policy shared-access\) still uses it; delete it yourself once nothing uses it: aws ssm delete-parameter --name \/shared\/tokens\.$/,
+      ),
+    )
+    const done = await destroy('shared', { clients, tokenStore: local })
+    expect(done.changes.find((c) => c.resource === 'lambda-function')?.action).toBe('delete')
+    expect(await parameter('shared')).not.toBe('ParameterNotFound')
+    // The local pointer still leads to the session, which the workflow goes on refreshing.
+    expect(await readFile(local.path, 'utf8')).toBe(pointer)
+    expect((await local.load())?.refreshToken).toBe(fixtureTokens().refreshToken)
   })
 })
