@@ -88,7 +88,8 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     memory: Flags.integer({ description: 'Function memory in MB.', default: DEFAULT_MEMORY_MB }),
     timeout: Flags.integer({ description: 'Function timeout in seconds.', default: DEFAULT_TIMEOUT_S }),
     schedule: Flags.string({
-      description: 'When to run: a cron() or rate() expression.',
+      description:
+        'When to run, as EventBridge takes it: cron(minutes hours day-of-month month day-of-week year) with "?" in exactly one of the two day fields, or rate(1 day) / rate(N days|hours|minutes). Anything else: exit 2 before any AWS call.',
       default: DEFAULT_SCHEDULE,
     }),
     timezone: Flags.string({
