@@ -9,7 +9,7 @@ import type { AwsClients } from '../aws/clients.js'
 import { awsErrorIs, awsStatus, explainAwsError, isAccessDenied } from '../aws/errors.js'
 import { clientRegion } from '../aws/region.js'
 import { type Clock, systemClock } from '../clock.js'
-import { GarminS3Error, UsageError } from '../errors.js'
+import { EXIT, type ExitCode, GarminS3Error, UsageError } from '../errors.js'
 import { SsmTokenStore } from '../garmin/tokens.js'
 import type { TokenStore } from '../garmin/types.js'
 import { ALARM_KINDS, alarmName, alertsEnabled, alertTopicArn, emailSubscriptions } from './alerts.js'
@@ -46,10 +46,35 @@ export interface DeployDeps extends EngineDeps {
   bundle?: Uint8Array
 }
 
-export interface InvokeResult {
-  statusCode: number
-  /** What the handler returned (the SyncReport), parsed. */
-  report: unknown
+/** The test run of `deploy --invoke`: what the handler returned, or why it failed. */
+export type InvokeResult =
+  | {
+      statusCode: number
+      /** What the handler returned (the SyncReport), parsed. */
+      report: unknown
+    }
+  | { statusCode: number; error: InvokeFailure }
+
+/** A test run that failed after the deploy itself completed (every resource is in place). */
+export interface InvokeFailure {
+  /** The function's error type (`errorType` of Lambda's payload), or the AWS error's name. */
+  type: string
+  message: string
+  /** The run's exit code when the function says it (`sync failed (exit 3)`), else 1. */
+  exitCode: ExitCode
+  /** Where to look and what to do next. */
+  hint: string
+}
+
+/** Lambda answered the invocation with a function error (`FunctionError`). */
+export class InvokeFailedError extends GarminS3Error {
+  constructor(
+    message: string,
+    readonly failure: { errorType: string; errorMessage: string; statusCode: number },
+    options: { exitCode: ExitCode; hint: string },
+  ) {
+    super(message, options)
+  }
 }
 
 export interface DeployResult {
@@ -262,13 +287,45 @@ export async function deploy(
   if (run.invoke && !run.dryRun) {
     // A role or policy changed seconds ago may not be in force yet: the first run can be denied.
     const iamChanged = changes.some((c) => c.resource.startsWith('iam-') && c.action !== 'unchanged')
-    result.invoke = await invokeAfterIamChange(
-      deps.clients,
-      ctx.names.functionName,
-      iamChanged ? ctx.clock : undefined,
-    )
+    try {
+      result.invoke = await invokeAfterIamChange(
+        deps.clients,
+        ctx.names.functionName,
+        iamChanged ? ctx.clock : undefined,
+      )
+    } catch (error) {
+      // The deploy itself completed: its result stands, with the failed test run in it.
+      if (!(error instanceof GarminS3Error)) throw error
+      const statusCode = error instanceof InvokeFailedError ? error.failure.statusCode : 0
+      result.invoke = { statusCode, error: invokeFailure(error, result, options) }
+    }
   }
   return result
+}
+
+/** The failed test run as the deploy result carries it, with the next step for its exit code. */
+function invokeFailure(error: GarminS3Error, result: DeployResult, options: DeployOptions): InvokeFailure {
+  const fn = result.functionName
+  const logs = `The function's log (group /aws/lambda/${fn}): aws logs tail /aws/lambda/${fn} --since 1h --region ${result.region}; the last run: garmin-s3 status --bucket ${options.bucket} --name ${result.name}.`
+  const again = `Then run it again with aws lambda invoke --function-name ${fn} --region ${result.region} out.json, or wait for the next scheduled run; no redeploy is needed.`
+  const signIn =
+    result.session === 'separate'
+      ? `garmin-s3 login --token-store ssm:${result.tokenParameter}`
+      : 'garmin-s3 login (it writes through your token file into the parameter)'
+  const byCode =
+    error.exitCode === EXIT.auth
+      ? `Garmin needs a new sign-in: ${signIn}. ${again}`
+      : error.exitCode === EXIT.unavailable
+        ? `Garmin was unavailable or rate-limited; the next scheduled run retries. ${logs}`
+        : error.exitCode === EXIT.partial
+          ? `The run stopped early; the next run resumes. ${logs}`
+          : `${logs} ${again}`
+  return {
+    type: error instanceof InvokeFailedError ? error.failure.errorType : error.name,
+    message: error instanceof InvokeFailedError ? error.failure.errorMessage : error.message,
+    exitCode: error.exitCode,
+    hint: error.exitCode === EXIT.auth ? `${byCode} ${logs}` : byCode,
+  }
 }
 
 /**
@@ -368,12 +425,29 @@ export async function invokeOnce(clients: AwsClients, functionName: string): Pro
     // keep the raw text
   }
   if (out.FunctionError) {
-    const message =
-      payload && typeof payload === 'object' && 'errorMessage' in payload
-        ? String((payload as { errorMessage: unknown }).errorMessage)
-        : out.FunctionError
-    throw new GarminS3Error(`${functionName} failed: ${message}`, {
-      hint: `See its logs: aws logs tail /aws/lambda/${functionName} --since 1h`,
+    const fields = payload && typeof payload === 'object' ? (payload as Record<string, unknown>) : {}
+    const type = typeof fields.errorType === 'string' ? fields.errorType : undefined
+    const text =
+      typeof fields.errorMessage === 'string'
+        ? fields.errorMessage
+        : typeof payload === 'string' && payload.trim()
+          ? payload.trim()
+          : undefined
+    const what = text
+      ? type && type !== 'Error'
+        ? `${type}: ${text}`
+        : text
+      : `Lambda reported ${out.FunctionError === 'Handled' ? 'a handled' : 'an unhandled'} error (FunctionError "${out.FunctionError}") without a message`
+    // The handler says the sync's exit code in its error: "garmin-s3 sync failed (exit 3): ...".
+    const code = Number(/\(exit ([1-5])\)/.exec(text ?? '')?.[1] ?? EXIT.failure) as ExitCode
+    const failure = {
+      errorType: type ?? out.FunctionError,
+      errorMessage: what,
+      statusCode: out.StatusCode ?? 0,
+    }
+    throw new InvokeFailedError(`The test run of ${functionName} failed: ${what}`, failure, {
+      exitCode: code,
+      hint: `See its log: aws logs tail /aws/lambda/${functionName} --since 1h`,
     })
   }
   return { statusCode: out.StatusCode ?? 0, report: payload }

@@ -44,6 +44,16 @@ function summary(changes: Change[], dryRun: boolean): string {
     : `Done: ${parts.join(', ').replaceAll(' to ', ' ')}.`
 }
 
+/** The failed test run of `deploy --invoke`, for stderr: what failed and the next step. */
+export function invokeFailureLines(result: DeployResult): string[] {
+  if (!result.invoke || !('error' in result.invoke)) return []
+  const { error } = result.invoke
+  return [
+    `Error: the deploy of "${result.name}" completed, but its test run failed (${error.type}): ${error.message}`,
+    `  -> ${error.hint}`,
+  ]
+}
+
 export function deploySummary(result: DeployResult): string[] {
   const lines = [summary(result.changes, result.dryRun)]
   const t = result.trigger
@@ -56,7 +66,11 @@ export function deploySummary(result: DeployResult): string[] {
     sessionNote(result.session, result.tokenParameter, result.dryRun),
   )
   lines.push(...alertLines(result))
-  if (result.invoke) {
+  if (result.invoke && 'error' in result.invoke) {
+    lines.push(
+      `Deployed: every resource is in place. The test run (--invoke) failed: ${result.invoke.error.message}`,
+    )
+  } else if (result.invoke) {
     const report = result.invoke.report as Partial<Record<string, unknown>> | undefined
     if (report && typeof report === 'object' && 'created' in report) {
       lines.push(
