@@ -141,14 +141,53 @@ export async function discoverAccount(clients: AwsClients): Promise<AwsAccount> 
   }
 }
 
+/** The region S3 names for a bucket: `BucketRegion` of HeadBucket, or the header of its 301 redirect. */
+function redirectRegion(error: unknown): string | undefined {
+  const headers = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response
+    ?.headers
+  return headers?.['x-amz-bucket-region'] || undefined
+}
+
 /**
- * A daily function aimed at a bucket that does not exist would fail every run: stop first (exit 2).
- * An identity that may not look at the bucket (403) is no reason to stop, the function's role may.
+ * The function writes to the bucket in the region it is told (its own, or --bucket-region): a bucket
+ * elsewhere would fail every run with a redirect. Stop first (exit 2), naming the bucket's region.
  */
-async function checkBucket(clients: AwsClients, bucket: string, region: string): Promise<void> {
+function wrongRegion(options: DeployOptions, functionRegion: string, actual: string): UsageError {
+  const bucket = options.bucket
+  if (options.bucketRegion !== undefined) {
+    return new UsageError(
+      `Bucket ${bucket} is in ${actual}, not in ${options.bucketRegion} (--bucket-region)`,
+      {
+        hint: `Use --bucket-region ${actual}, or drop it and deploy in the bucket's region: --region ${actual}.`,
+      },
+    )
+  }
+  return new UsageError(
+    `Bucket ${bucket} is in ${actual}, not in ${functionRegion} where the function would run`,
+    {
+      hint: `Deploy in the bucket's region: --region ${actual} (no cross-region traffic), or keep --region ${functionRegion} and add --bucket-region ${actual}.`,
+    },
+  )
+}
+
+/**
+ * A daily function aimed at a bucket that does not exist, or lives in another region than the one the
+ * function is told, would fail every run: stop first (exit 2). An identity that may not look at the
+ * bucket (403) is no reason to stop, the function's role may.
+ */
+async function checkBucket(
+  clients: AwsClients,
+  options: DeployOptions,
+  functionRegion: string,
+): Promise<void> {
+  const bucket = options.bucket
+  const region = options.bucketRegion ?? functionRegion
+  let actual: string | undefined
   try {
-    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }))
+    actual = (await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion
   } catch (error) {
+    const redirected = awsStatus(error) === 301 ? redirectRegion(error) : undefined
+    if (redirected) throw wrongRegion(options, functionRegion, redirected)
     if (awsErrorIs(error, 'NotFound', 'NoSuchBucket') || awsStatus(error) === 404) {
       throw new UsageError(`Bucket ${bucket} does not exist`, {
         hint: `Create it first (aws s3 mb s3://${bucket} --region ${region}) or check --bucket; garmin-s3 never creates buckets.`,
@@ -158,6 +197,8 @@ async function checkBucket(clients: AwsClients, bucket: string, region: string):
     if (isAccessDenied(error)) return
     throw explainAwsError(error, `check that the bucket ${bucket} exists (s3:HeadBucket)`)
   }
+  // An S3-compatible service may not say; S3 always does.
+  if (actual && actual !== region) throw wrongRegion(options, functionRegion, actual)
 }
 
 function context(deps: EngineDeps, account: AwsAccount, name: string): ResourceContext {
@@ -249,7 +290,7 @@ export async function deploy(
   const sha = codeSha256(zip)
   const account = await discoverAccount(deps.clients)
   checkAlertTopic(options, account)
-  await checkBucket(deps.clients, options.bucket, options.bucketRegion ?? account.region)
+  await checkBucket(deps.clients, options, account.region)
   const ctx = context(deps, account, options.name)
   const desired = { options, tokens: session.tokens, zip, codeSha256: sha }
   const changes = await reconcile(deploymentResources(ctx, desired), {

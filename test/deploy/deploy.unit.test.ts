@@ -27,6 +27,7 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda'
+import { HeadBucketCommand } from '@aws-sdk/client-s3'
 import { CreateScheduleCommand, GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler'
 import { GetParameterCommand } from '@aws-sdk/client-ssm'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
@@ -305,6 +306,21 @@ describe('deploy with mocked AWS clients', () => {
     expect(result.dryRun).toBe(true)
     expect(result.changes.find((c) => c.resource === 'lambda-function')).toMatchObject({ action: 'update' })
     expect(result.changes.find((c) => c.resource === 'iam-role')).toMatchObject({ action: 'create' })
+  })
+
+  it('a bucket in another region answers HeadBucket with a 301: exit 2 naming its region, nothing written', async () => {
+    // An S3 client without followRegionRedirects (a library caller's own) sees the redirect itself.
+    const redirect = Object.assign(awsError('301', 'UnknownError', 301), {
+      $response: { statusCode: 301, headers: { 'x-amz-bucket-region': 'ap-southeast-2' } },
+    })
+    mocks.s3.on(HeadBucketCommand).rejects(redirect)
+    const error = await run().catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      exitCode: 2,
+      message: 'Bucket my-lake is in ap-southeast-2, not in us-east-1 where the function would run',
+      hint: expect.stringContaining('--region ap-southeast-2'),
+    })
+    expect(writesSent(mocks)).toEqual([])
   })
 
   it('refuses to deploy without local tokens, before any AWS call', async () => {
