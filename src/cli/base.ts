@@ -1,4 +1,4 @@
-import { stripVTControlCharacters } from 'node:util'
+import { format, stripVTControlCharacters } from 'node:util'
 import { Command } from '@oclif/core/command'
 import * as Errors from '@oclif/core/errors'
 import { CommandHelp } from '@oclif/core/help'
@@ -11,6 +11,23 @@ import { EXIT, type ExitCode, isGarminS3Error } from '../errors.js'
  */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true
+
+  /**
+   * A line for a person on stderr: a warning, a sign-in strategy, a stop notice. Printed under --json
+   * too (docs/json.md: stdout holds only the JSON, the rest goes to stderr); oclif's own logToStderr
+   * and warn drop the line when --json is given. Progress a command shows only without --json is
+   * that command's choice (sync, curate).
+   */
+  override logToStderr(message = '', ...args: unknown[]): void {
+    // A line with no arguments is written as it is: format() would turn a "%%" in a path into "%".
+    process.stderr.write(`${args.length === 0 ? message : format(message, ...args)}\n`)
+  }
+
+  /** oclif's `Warning: ...` line (deprecations), on stderr under --json too, as `logToStderr`. */
+  override warn(input: string | Error): string | Error {
+    Errors.warn(input)
+    return input
+  }
 
   /** Sets the process exit code without interrupting output (used for exit 5, partial). */
   protected setExitCode(code: ExitCode): void {
