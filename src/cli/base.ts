@@ -41,7 +41,7 @@ export abstract class BaseCommand extends Command {
     // required one missing): oclif would print its own boxed lines, or the whole help (45 lines), and
     // nothing on stdout under --json. One line and the usage line say the same, and --json gets its
     // one JSON object.
-    const message = parseErrorMessage(error)
+    const message = parseErrorMessage(error, this.displayId())
     if (message !== undefined) {
       const usage = this.usageLine()
       if (this.jsonEnabled()) {
@@ -105,7 +105,17 @@ const PLAIN_REFUSAL = /^(Flag --\S+ (expects|can only)|Unexpected flag )/
  * end "See more help with --help"; a flag's own parse failure comes as "Parsing --flag \n\t<reason>",
  * and flag validation lists its reasons under "The following error(s) occurred:".
  */
-function parseErrorMessage(error: Error): string | undefined {
+function parseErrorMessage(error: Error, command: string): string | undefined {
+  // "Unexpected argument: user@x" names neither the command nor where the word ends.
+  const extra = (error as { args?: unknown }).args
+  if (
+    error instanceof Errors.CLIError &&
+    /^Unexpected arguments?: /.test(error.message) &&
+    Array.isArray(extra)
+  ) {
+    const words = extra.map((word) => `'${stripVTControlCharacters(String(word))}'`).join(', ')
+    return `Unexpected argument${extra.length === 1 ? '' : 's'} ${words} for ${command}`
+  }
   const refused =
     error instanceof Errors.CLIError
       ? SEE_HELP.test(error.message) || PLAIN_REFUSAL.test(error.message)

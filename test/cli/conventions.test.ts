@@ -147,6 +147,38 @@ describe('mistakes', () => {
     expect(deep.stderr).toContain('Usage: garmin-s3 init github-actions --bucket <value>')
   })
 
+  it('an extra argument is refused for that command, not taken for an unknown command (exit 2)', async () => {
+    // oclif reads the words after a command as more of its name: `login user@x` looked up "login user@x".
+    const cases: [string[], string, string][] = [
+      [['login', 'user@x'], 'login', "'user@x'"],
+      [['logout', 'foo'], 'logout', "'foo'"],
+      [['logout', '--force', 'foo'], 'logout', "'foo'"],
+      [['sync', 'a', 'b'], 'sync', "'a', 'b'"],
+      [['init', 'github-actions', 'x'], 'init github-actions', "'x'"],
+    ]
+    for (const [args, command, extra] of cases) {
+      const r = await cli(args)
+      expect([r.code, r.stdout]).toEqual([2, ''])
+      const s = extra.includes(',') ? 's' : ''
+      expect(r.stderr.trimEnd().split('\n')).toEqual([
+        `Error: Unexpected argument${s} ${extra} for ${command} (garmin-s3 ${command} --help lists every flag)`,
+        expect.stringMatching(
+          new RegExp(`^Usage: garmin-s3 ${command} \\[--json\\]|^Usage: garmin-s3 ${command} --`),
+        ),
+      ])
+      const json = await cli([...args, '--json'])
+      expect([json.code, json.stderr]).toEqual([2, ''])
+      expect(JSON.parse(json.stdout)).toEqual({
+        error: {
+          name: 'UsageError',
+          message: `Unexpected argument${s} ${extra} for ${command}`,
+          hint: expect.stringMatching(new RegExp(`^Usage: garmin-s3 ${command} `)),
+          exitCode: 2,
+        },
+      })
+    }
+  })
+
   it('with --json, an unknown flag is one JSON error with the usage as its hint', async () => {
     const r = await cli(['deploy', '--nope', '--json'])
     expect(r.code).toBe(2)
