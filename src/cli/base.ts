@@ -53,6 +53,16 @@ export abstract class BaseCommand extends Command {
       }
       return
     }
+    // Ctrl-C (or a closed terminal) at a prompt: the person stopped it, nothing is wrong. Prompts come
+    // before anything is written (login's email, password and code, destroy's confirmation).
+    if (PROMPT_CANCELLED.has(error.name)) {
+      process.exitCode = EXIT_CANCELLED
+      const message = 'Cancelled; nothing was changed.'
+      if (this.jsonEnabled()) {
+        this.logJson({ error: { name: 'Cancelled', message, hint: null, exitCode: EXIT_CANCELLED } })
+      } else this.logToStderr(message)
+      return
+    }
     // oclif's own exits and other flag parsing errors (oclif.exit = 2) keep oclif's behaviour.
     if (!isGarminS3Error(error)) {
       if (error.oclif?.exit !== undefined || error.name === 'ExitError') throw error
@@ -95,6 +105,15 @@ export abstract class BaseCommand extends Command {
     }
   }
 }
+
+/**
+ * What @inquirer's prompts reject with when the person presses Ctrl-C or the terminal closes
+ * (ExitPromptError), or the prompt is aborted or cancelled (@inquirer/core's errors, told by name:
+ * the prompt packages load only when a command asks).
+ */
+const PROMPT_CANCELLED = new Set(['ExitPromptError', 'AbortPromptError', 'CancelPromptError'])
+/** 128 + SIGINT, as a shell reports a command stopped by Ctrl-C. */
+const EXIT_CANCELLED = 130
 
 const SEE_HELP = /\s*\nSee more help with --help$/
 /** The parser's refusals that are plain CLIErrors: a flag without its value, given twice, unexpected. */

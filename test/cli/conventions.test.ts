@@ -4,6 +4,7 @@
  * line and the usage for an unknown flag, and the update warning, which only a person at a terminal
  * sees and which asks only the registry it is pointed at (a loopback server here).
  */
+import { spawn } from 'node:child_process'
 import { existsSync, watch } from 'node:fs'
 import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
@@ -132,6 +133,28 @@ describe('mistakes', () => {
     expect(r.stdout).toContain('Did you mean sync?')
     // stdin is closed: no answer is a no.
     expect(r.code).toBe(2)
+  })
+
+  it('Ctrl-C at the password prompt of a terminal login: one quiet line, exit 130, nothing written', async () => {
+    const environment = env('ctrl-c', { TERM: 'dumb', GARMIN_S3_GARMIN_URL: 'http://127.0.0.1:9' })
+    const store = join(home.path, 'ctrl-c', 'tokens', 'tokens.json')
+    const command = [process.execPath, CLI, 'login', '--email', 'a@example.invalid', '--token-store', store]
+      .map((word) => `'${word}'`)
+      .join(' ')
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: environment, cwd: ROOT })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      const before = output
+      output += chunk.toString()
+      // Ctrl-C once the prompt is shown, as a person would press it.
+      if (!before.includes('Garmin password:') && output.includes('Garmin password:'))
+        child.stdin.write('\x03')
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(130)
+    expect(output).toContain('Cancelled; nothing was changed.')
+    expect(output).not.toMatch(/bug in garmin-s3|Error:|at .*\.js:\d+/)
+    expect(existsSync(dirname(store))).toBe(false)
   })
 
   it('an unknown flag prints one line and the usage, not the whole help (exit 2)', async () => {
