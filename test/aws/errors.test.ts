@@ -1,6 +1,7 @@
 /**
- * One exit-code rule for every AWS caller (src/aws/errors.ts): a missing region is exit 2 with the same
- * next step whether the S3 store, the SSM token store or deploy meets it, and the error's name reads
+ * One exit-code rule for every AWS caller (src/aws/errors.ts): a missing region is exit 2 whether the S3
+ * store, the SSM token store or deploy meets it, with a next step the command can follow (--region
+ * only where it reaches that client), and the error's name reads
  * the same way everywhere. The built CLI too: `sync` and `status` on a bucket without a region exit 2.
  */
 
@@ -41,9 +42,12 @@ describe('a missing AWS region', () => {
     await expect(store.get('raw/a.json')).rejects.toMatchObject(noRegion)
   })
 
-  it('exits 2 from the SSM token store', async () => {
+  it('exits 2 from the SSM token store, saying AWS_REGION: no command has a --region for it', async () => {
     const store = new SsmTokenStore('/garmin-s3/tokens', new SSMClient({ credentials, endpoint }))
-    await expect(store.load()).rejects.toMatchObject(noRegion)
+    await expect(store.load()).rejects.toMatchObject({
+      exitCode: 2,
+      hint: 'Set AWS_REGION (e.g. AWS_REGION=us-east-1) or a region in your AWS profile.',
+    })
   })
 
   it('exits 2 from deploy (before any AWS call)', async () => {

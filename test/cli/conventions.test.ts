@@ -202,6 +202,37 @@ describe('mistakes', () => {
     }
   })
 
+  it('an SSM token store without an AWS region: the next step is AWS_REGION, not a flag the command lacks', async () => {
+    // No region anywhere (no AWS_REGION, no config file): the SDK stops before any request.
+    const noRegion = {
+      AWS_CONFIG_FILE: join(home.path, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(home.path, 'no-aws-credentials'),
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'not-a-secret',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }
+    const manifest = JSON.parse(await readFile(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, { flags: Record<string, unknown> }>
+    }
+    const runs: [string, string[]][] = [
+      ['logout', []],
+      // sync has a --region, the bucket's: it would not reach the token store either.
+      ['sync', ['--out', join(home.path, 'no-region-lake')]],
+    ]
+    for (const [command, extra] of runs) {
+      const args = [command, ...extra, '--token-store', 'ssm:/garmin-s3/tokens', '--json']
+      const r = await cli(args, 'no-region', noRegion)
+      expect(r.code).toBe(2)
+      const { error } = JSON.parse(r.stdout) as { error: { message: string; hint: string } }
+      expect(error.message).toBe('No AWS region configured')
+      expect(error.hint).toContain('AWS_REGION')
+      // The SSM token store takes its region from the environment: no command's --region reaches it.
+      expect(error.hint).not.toContain('--region')
+      for (const [, flag] of error.hint.matchAll(/--([a-z][a-z-]*)/g))
+        expect(Object.keys(manifest.commands[command]?.flags ?? {}), `${command} --${flag}`).toContain(flag)
+    }
+  })
+
   it('with --json, an unknown flag is one JSON error with the usage as its hint', async () => {
     const r = await cli(['deploy', '--nope', '--json'])
     expect(r.code).toBe(2)
