@@ -611,6 +611,17 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     expect(s.stats().total).toBe(0)
   })
 
+  it('takes an empty GARMIN_DOMAIN as unset (garmin.com), as the Lambda does', async () => {
+    const s = await sim()
+    for (const blank of ['', '  ']) {
+      const r = await run('login', ['--json', '--token-store', freshStore()], {
+        env: envFor(s, { GARMIN_DOMAIN: blank }),
+      })
+      expect(r.exitCode).toBe(0)
+      expect(r.json).toMatchObject({ domain: 'garmin.com', displayName: 'runner_1' })
+    }
+  })
+
   it('refuses a non-loopback GARMIN_S3_GARMIN_URL and unknown domains', async () => {
     const r = await run('login', ['--token-store', freshStore()], {
       env: {
