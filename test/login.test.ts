@@ -4,7 +4,7 @@
  * The commands' outside world (environment, terminal, prompts, stdin) is replaced through their `io()`
  * / `env()` hooks, and their output is captured by overriding the log methods.
  */
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -43,7 +43,15 @@ interface Scenario {
   /** Stands in for `import('impit')`: a platform where impit cannot load. */
   importImpit?: () => Promise<unknown>
   tokenStoreOptions?: LoginIo['tokenStoreOptions']
+  /** The prompt the person presses Ctrl-C at: it rejects as @inquirer's prompts do. */
+  cancelAt?: 'email' | 'password' | 'mfa'
 }
+
+/** What @inquirer's prompts reject with on Ctrl-C or a closed terminal (@inquirer/core's ExitPromptError). */
+class ExitPromptError extends Error {
+  override name = 'ExitPromptError'
+}
+const ctrlC = () => Promise.reject(new ExitPromptError('User force closed the prompt with SIGINT'))
 
 async function run(command: 'login' | 'logout', argv: string[], scenario: Scenario = {}): Promise<Run> {
   const prompts: string[] = []
@@ -53,13 +61,19 @@ async function run(command: 'login' | 'logout', argv: string[], scenario: Scenar
     interactive: scenario.interactive ?? false,
     promptEmail: async () => {
       prompts.push('email')
+      if (scenario.cancelAt === 'email') return ctrlC()
       return scenario.answers?.email ?? ''
     },
     promptPassword: async () => {
       prompts.push('password')
+      if (scenario.cancelAt === 'password') return ctrlC()
       return scenario.answers?.password ?? ''
     },
     promptMfa: async (method) => {
+      if (scenario.cancelAt === 'mfa') {
+        prompts.push(`mfa:${method}`)
+        return ctrlC()
+      }
       const answer = scenario.answers?.mfa?.[prompts.filter((p) => p.startsWith('mfa:')).length] ?? ''
       prompts.push(`mfa:${method}`)
       return typeof answer === 'function' ? answer() : answer
@@ -103,6 +117,9 @@ const envFor = (s: Simulator, extra: Record<string, string> = {}) => ({
 
 /** The first sign-in strategy of the default transport: browser-like TLS wherever impit loads. */
 const FIRST = impitLoads ? 'mobile (impit)' : 'mobile'
+
+/** The names in a folder; none when it was never created. */
+const readdirOrEmpty = (dir: string) => readdir(dir).catch(() => [])
 
 let storeCount = 0
 const freshStore = () => join(tmp, `store-${++storeCount}`, 'tokens.json')
@@ -171,6 +188,36 @@ describe('garmin-s3 login', () => {
     expect(r.exitCode).toBe(0)
     expect(r.prompts).toEqual(['password', 'mfa:email'])
     expect(s.stats().byRoute).toMatchObject({ login: { 200: 1 }, mfa: { 200: 1 } })
+  })
+
+  it('Ctrl-C at the email, password or code prompt: one quiet line, exit 130, nothing written', async () => {
+    for (const cancelAt of ['email', 'password', 'mfa'] as const) {
+      const s = await sim({ user: MFA_USER })
+      const store = freshStore()
+      const scenario: Scenario = {
+        env: { GARMIN_S3_GARMIN_URL: s.garminUrl },
+        interactive: true,
+        answers: { email: MFA_USER.email, password: MFA_USER.password },
+        cancelAt,
+      }
+      const r = await run('login', ['--token-store', store], scenario)
+      expect(r.prompts.at(-1)).toBe(cancelAt === 'mfa' ? 'mfa:email' : cancelAt)
+      expect([r.exitCode, r.stdout]).toEqual([130, ''])
+      // After the strategy lines (at the code prompt), one line: no error, no "bug", no stack.
+      const lines = r.stderr.split('\n')
+      expect(lines.at(-1)).toBe('Cancelled; nothing was changed.')
+      expect(lines.slice(0, -1).every((line) => line.startsWith('sign-in: '))).toBe(true)
+      // No tokens, and no pending sign-in (whose cookies would finish the sign-in with the code).
+      expect(await readdirOrEmpty(dirname(store))).toEqual([])
+      expect(s.stats().byRoute.login ?? {}).toEqual(cancelAt === 'mfa' ? { 200: 1 } : {})
+
+      const json = await run('login', ['--json', '--token-store', store], scenario)
+      expect(json.exitCode).toBe(130)
+      expect(json.stderr).not.toContain('Cancelled')
+      expect(json.json).toEqual({
+        error: { name: 'Cancelled', message: 'Cancelled; nothing was changed.', hint: null, exitCode: 130 },
+      })
+    }
   })
 
   it('lets the terminal prompt try a code three times in the same session', async () => {
@@ -656,6 +703,17 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     expect(r.exitCode).toBe(2)
     expect(r.stderr).toContain('GARMIN_PASSWORD')
     expect(s.stats().total).toBe(0)
+  })
+
+  it('takes an empty GARMIN_DOMAIN as unset (garmin.com), as the Lambda does', async () => {
+    const s = await sim()
+    for (const blank of ['', '  ']) {
+      const r = await run('login', ['--json', '--token-store', freshStore()], {
+        env: envFor(s, { GARMIN_DOMAIN: blank }),
+      })
+      expect(r.exitCode).toBe(0)
+      expect(r.json).toMatchObject({ domain: 'garmin.com', displayName: 'runner_1' })
+    }
   })
 
   it('refuses a non-loopback GARMIN_S3_GARMIN_URL and unknown domains', async () => {

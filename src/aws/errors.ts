@@ -81,13 +81,20 @@ export function awsExitCode(error: unknown): ExitCode {
   return isNoRegion(error) ? EXIT.usage : EXIT.failure
 }
 
+/** For the callers whose commands all take `--region` for this client (the bucket, a deployment). */
 export const NO_REGION_HINT =
   'Pass --region (e.g. --region us-east-1), or set AWS_REGION or a region in your AWS profile.'
+/** The ways every command has: the environment and the AWS profile. */
+const NO_REGION_FLAG_HINT = 'Set AWS_REGION (e.g. AWS_REGION=us-east-1) or a region in your AWS profile.'
 
-/** The one "no region" error: exit 2, with the ways to give one. */
-export function noRegionError(cause?: unknown): UsageError {
+/**
+ * The one "no region" error: exit 2, with the ways to give one. `flag`: the command's `--region`
+ * reaches this client. Without it (the SSM token store, which every command with --token-store opens,
+ * and whose region no --region sets) the hint names only the environment and the profile.
+ */
+export function noRegionError(cause?: unknown, options: { flag?: boolean } = {}): UsageError {
   return new UsageError('No AWS region configured', {
-    hint: NO_REGION_HINT,
+    hint: options.flag ? NO_REGION_HINT : NO_REGION_FLAG_HINT,
     ...(cause === undefined ? {} : { cause }),
   })
 }
@@ -104,7 +111,8 @@ function commonAwsError(
   error: unknown,
   context: { what: string; profile?: string | undefined },
 ): GarminS3Error | undefined {
-  if (isNoRegion(error)) return noRegionError(error)
+  // deploy, destroy, init github-actions and catalog athena: their --region is this client's.
+  if (isNoRegion(error)) return noRegionError(error, { flag: true })
   if (isNoCredentials(error)) {
     const { profile } = context
     return new GarminS3Error(

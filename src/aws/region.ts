@@ -10,10 +10,10 @@ export async function clientRegion(client: { config: { region: () => Promise<str
   try {
     region = await client.config.region()
   } catch (error) {
-    if (isNoRegion(error)) throw noRegionError(error)
+    if (isNoRegion(error)) throw noRegionError(error, { flag: true })
     throw error
   }
-  if (!region?.trim()) throw noRegionError()
+  if (!region?.trim()) throw noRegionError(undefined, { flag: true })
   return region
 }
 

@@ -29,7 +29,7 @@ import {
   type SchedulerKind,
   validateRuntime,
 } from '../deploy/options.js'
-import { changeLine, deploySummary, isAbsentNoop } from '../deploy/render.js'
+import { changeLine, deploySummary, invokeFailureLines, isAbsentNoop } from '../deploy/render.js'
 import { checkSession, refuseSimulatorSession } from '../garmin/login.js'
 import { openTokenStore } from '../garmin/tokens.js'
 import type { TokenStore } from '../garmin/types.js'
@@ -88,7 +88,8 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     memory: Flags.integer({ description: 'Function memory in MB.', default: DEFAULT_MEMORY_MB }),
     timeout: Flags.integer({ description: 'Function timeout in seconds.', default: DEFAULT_TIMEOUT_S }),
     schedule: Flags.string({
-      description: 'When to run: a cron() or rate() expression.',
+      description:
+        'When to run, as EventBridge takes it: cron(minutes hours day-of-month month day-of-week year) with "?" in exactly one of the two day fields, or rate(1 day) / rate(N days|hours|minutes). Anything else: exit 2 before any AWS call.',
       default: DEFAULT_SCHEDULE,
     }),
     timezone: Flags.string({
@@ -103,7 +104,10 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
     'token-store': tokenStoreFlag('Local tokens whose session moves into the parameter'),
     'keep-local': keepLocalFlag(),
     'dry-run': dryRunFlag('Print the plan (create / update / unchanged) and change nothing.'),
-    invoke: Flags.boolean({ description: 'Run the function once after deploying and print its report.' }),
+    invoke: Flags.boolean({
+      description:
+        "Run the function once after deploying and print its report. If that run fails, the deployment stays in place and deploy exits with the run's exit code (3: sign in again; 1 otherwise), printing the function's error and where its log is.",
+    }),
     adopt: adoptFlag(
       'Take over same-named resources garmin-s3 did not make (no managed-by=garmin-s3 tag for this --name); lists the foreign policies it detaches.',
     ),
@@ -193,6 +197,11 @@ Only what differs is changed; an unchanged bundle is not re-uploaded. --dry-run 
         { dryRun, invoke: flags.invoke, adopt: flags.adopt, keepLocal: flags['keep-local'] },
       )
       if (human) for (const line of deploySummary(result)) this.log(line)
+      // The deployment stands; the failed test run sets the exit code (its own, e.g. 3: sign-in needed).
+      if (result.invoke && 'error' in result.invoke) {
+        this.setExitCode(result.invoke.error.exitCode)
+        if (human) for (const line of invokeFailureLines(result)) this.logToStderr(line)
+      }
       if (!flags.athena) return result
       const glue = await this.glueClient({
         ...(flags.region ? { region: flags.region } : {}),

@@ -9,7 +9,7 @@ import type { AwsClients } from '../aws/clients.js'
 import { awsErrorIs, awsStatus, explainAwsError, isAccessDenied } from '../aws/errors.js'
 import { clientRegion } from '../aws/region.js'
 import { type Clock, systemClock } from '../clock.js'
-import { GarminS3Error, UsageError } from '../errors.js'
+import { EXIT, type ExitCode, GarminS3Error, UsageError } from '../errors.js'
 import { SsmTokenStore } from '../garmin/tokens.js'
 import type { TokenStore } from '../garmin/types.js'
 import { ALARM_KINDS, alarmName, alertsEnabled, alertTopicArn, emailSubscriptions } from './alerts.js'
@@ -46,10 +46,35 @@ export interface DeployDeps extends EngineDeps {
   bundle?: Uint8Array
 }
 
-export interface InvokeResult {
-  statusCode: number
-  /** What the handler returned (the SyncReport), parsed. */
-  report: unknown
+/** The test run of `deploy --invoke`: what the handler returned, or why it failed. */
+export type InvokeResult =
+  | {
+      statusCode: number
+      /** What the handler returned (the SyncReport), parsed. */
+      report: unknown
+    }
+  | { statusCode: number; error: InvokeFailure }
+
+/** A test run that failed after the deploy itself completed (every resource is in place). */
+export interface InvokeFailure {
+  /** The function's error type (`errorType` of Lambda's payload), or the AWS error's name. */
+  type: string
+  message: string
+  /** The run's exit code when the function says it (`sync failed (exit 3)`), else 1. */
+  exitCode: ExitCode
+  /** Where to look and what to do next. */
+  hint: string
+}
+
+/** Lambda answered the invocation with a function error (`FunctionError`). */
+export class InvokeFailedError extends GarminS3Error {
+  constructor(
+    message: string,
+    readonly failure: { errorType: string; errorMessage: string; statusCode: number },
+    options: { exitCode: ExitCode; hint: string },
+  ) {
+    super(message, options)
+  }
 }
 
 export interface DeployResult {
@@ -116,14 +141,53 @@ export async function discoverAccount(clients: AwsClients): Promise<AwsAccount> 
   }
 }
 
+/** The region S3 names for a bucket: `BucketRegion` of HeadBucket, or the header of its 301 redirect. */
+function redirectRegion(error: unknown): string | undefined {
+  const headers = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response
+    ?.headers
+  return headers?.['x-amz-bucket-region'] || undefined
+}
+
 /**
- * A daily function aimed at a bucket that does not exist would fail every run: stop first (exit 2).
- * An identity that may not look at the bucket (403) is no reason to stop, the function's role may.
+ * The function writes to the bucket in the region it is told (its own, or --bucket-region): a bucket
+ * elsewhere would fail every run with a redirect. Stop first (exit 2), naming the bucket's region.
  */
-async function checkBucket(clients: AwsClients, bucket: string, region: string): Promise<void> {
+function wrongRegion(options: DeployOptions, functionRegion: string, actual: string): UsageError {
+  const bucket = options.bucket
+  if (options.bucketRegion !== undefined) {
+    return new UsageError(
+      `Bucket ${bucket} is in ${actual}, not in ${options.bucketRegion} (--bucket-region)`,
+      {
+        hint: `Use --bucket-region ${actual}, or drop it and deploy in the bucket's region: --region ${actual}.`,
+      },
+    )
+  }
+  return new UsageError(
+    `Bucket ${bucket} is in ${actual}, not in ${functionRegion} where the function would run`,
+    {
+      hint: `Deploy in the bucket's region: --region ${actual} (no cross-region traffic), or keep --region ${functionRegion} and add --bucket-region ${actual}.`,
+    },
+  )
+}
+
+/**
+ * A daily function aimed at a bucket that does not exist, or lives in another region than the one the
+ * function is told, would fail every run: stop first (exit 2). An identity that may not look at the
+ * bucket (403) is no reason to stop, the function's role may.
+ */
+async function checkBucket(
+  clients: AwsClients,
+  options: DeployOptions,
+  functionRegion: string,
+): Promise<void> {
+  const bucket = options.bucket
+  const region = options.bucketRegion ?? functionRegion
+  let actual: string | undefined
   try {
-    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }))
+    actual = (await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion
   } catch (error) {
+    const redirected = awsStatus(error) === 301 ? redirectRegion(error) : undefined
+    if (redirected) throw wrongRegion(options, functionRegion, redirected)
     if (awsErrorIs(error, 'NotFound', 'NoSuchBucket') || awsStatus(error) === 404) {
       throw new UsageError(`Bucket ${bucket} does not exist`, {
         hint: `Create it first (aws s3 mb s3://${bucket} --region ${region}) or check --bucket; garmin-s3 never creates buckets.`,
@@ -133,6 +197,8 @@ async function checkBucket(clients: AwsClients, bucket: string, region: string):
     if (isAccessDenied(error)) return
     throw explainAwsError(error, `check that the bucket ${bucket} exists (s3:HeadBucket)`)
   }
+  // An S3-compatible service may not say; S3 always does.
+  if (actual && actual !== region) throw wrongRegion(options, functionRegion, actual)
 }
 
 function context(deps: EngineDeps, account: AwsAccount, name: string): ResourceContext {
@@ -218,12 +284,13 @@ export async function deploy(
     openParameter: () => new SsmTokenStore(names.tokenParameter, deps.clients.ssm),
     ...(deps.checkTokens ? { check: deps.checkTokens } : {}),
     command: 'deploy',
+    region: () => clientRegion(deps.clients.lambda),
   })
   const zip = await zipBundle(deps.bundle ?? (await readBundle()))
   const sha = codeSha256(zip)
   const account = await discoverAccount(deps.clients)
   checkAlertTopic(options, account)
-  await checkBucket(deps.clients, options.bucket, options.bucketRegion ?? account.region)
+  await checkBucket(deps.clients, options, account.region)
   const ctx = context(deps, account, options.name)
   const desired = { options, tokens: session.tokens, zip, codeSha256: sha }
   const changes = await reconcile(deploymentResources(ctx, desired), {
@@ -261,13 +328,45 @@ export async function deploy(
   if (run.invoke && !run.dryRun) {
     // A role or policy changed seconds ago may not be in force yet: the first run can be denied.
     const iamChanged = changes.some((c) => c.resource.startsWith('iam-') && c.action !== 'unchanged')
-    result.invoke = await invokeAfterIamChange(
-      deps.clients,
-      ctx.names.functionName,
-      iamChanged ? ctx.clock : undefined,
-    )
+    try {
+      result.invoke = await invokeAfterIamChange(
+        deps.clients,
+        ctx.names.functionName,
+        iamChanged ? ctx.clock : undefined,
+      )
+    } catch (error) {
+      // The deploy itself completed: its result stands, with the failed test run in it.
+      if (!(error instanceof GarminS3Error)) throw error
+      const statusCode = error instanceof InvokeFailedError ? error.failure.statusCode : 0
+      result.invoke = { statusCode, error: invokeFailure(error, result, options) }
+    }
   }
   return result
+}
+
+/** The failed test run as the deploy result carries it, with the next step for its exit code. */
+function invokeFailure(error: GarminS3Error, result: DeployResult, options: DeployOptions): InvokeFailure {
+  const fn = result.functionName
+  const logs = `The function's log (group /aws/lambda/${fn}): aws logs tail /aws/lambda/${fn} --since 1h --region ${result.region}; the last run: garmin-s3 status --bucket ${options.bucket} --name ${result.name}.`
+  const again = `Then run it again with aws lambda invoke --function-name ${fn} --region ${result.region} out.json, or wait for the next scheduled run; no redeploy is needed.`
+  const signIn =
+    result.session === 'separate'
+      ? `garmin-s3 login --token-store ssm:${result.tokenParameter}`
+      : 'garmin-s3 login (it writes through your token file into the parameter)'
+  const byCode =
+    error.exitCode === EXIT.auth
+      ? `Garmin needs a new sign-in: ${signIn}. ${again}`
+      : error.exitCode === EXIT.unavailable
+        ? `Garmin was unavailable or rate-limited; the next scheduled run retries. ${logs}`
+        : error.exitCode === EXIT.partial
+          ? `The run stopped early; the next run resumes. ${logs}`
+          : `${logs} ${again}`
+  return {
+    type: error instanceof InvokeFailedError ? error.failure.errorType : error.name,
+    message: error instanceof InvokeFailedError ? error.failure.errorMessage : error.message,
+    exitCode: error.exitCode,
+    hint: error.exitCode === EXIT.auth ? `${byCode} ${logs}` : byCode,
+  }
 }
 
 /**
@@ -367,12 +466,29 @@ export async function invokeOnce(clients: AwsClients, functionName: string): Pro
     // keep the raw text
   }
   if (out.FunctionError) {
-    const message =
-      payload && typeof payload === 'object' && 'errorMessage' in payload
-        ? String((payload as { errorMessage: unknown }).errorMessage)
-        : out.FunctionError
-    throw new GarminS3Error(`${functionName} failed: ${message}`, {
-      hint: `See its logs: aws logs tail /aws/lambda/${functionName} --since 1h`,
+    const fields = payload && typeof payload === 'object' ? (payload as Record<string, unknown>) : {}
+    const type = typeof fields.errorType === 'string' ? fields.errorType : undefined
+    const text =
+      typeof fields.errorMessage === 'string'
+        ? fields.errorMessage
+        : typeof payload === 'string' && payload.trim()
+          ? payload.trim()
+          : undefined
+    const what = text
+      ? type && type !== 'Error'
+        ? `${type}: ${text}`
+        : text
+      : `Lambda reported ${out.FunctionError === 'Handled' ? 'a handled' : 'an unhandled'} error (FunctionError "${out.FunctionError}") without a message`
+    // The handler says the sync's exit code in its error: "garmin-s3 sync failed (exit 3): ...".
+    const code = Number(/\(exit ([1-5])\)/.exec(text ?? '')?.[1] ?? EXIT.failure) as ExitCode
+    const failure = {
+      errorType: type ?? out.FunctionError,
+      errorMessage: what,
+      statusCode: out.StatusCode ?? 0,
+    }
+    throw new InvokeFailedError(`The test run of ${functionName} failed: ${what}`, failure, {
+      exitCode: code,
+      hint: `See its log: aws logs tail /aws/lambda/${functionName} --since 1h`,
     })
   }
   return { statusCode: out.StatusCode ?? 0, report: payload }

@@ -5,6 +5,7 @@
 import { UsageError } from '../errors.js'
 import { validatePolicyPrefix } from '../store/target.js'
 import { type AlertOptions, validateAlerts } from './alert-options.js'
+import { validateSchedule } from './schedule.js'
 
 export const DEFAULT_NAME = 'garmin-s3'
 export const DEFAULT_SCHEDULE = 'cron(0 6 * * ? *)'
@@ -57,6 +58,8 @@ export interface ResourceNames {
   ruleTargetId: string
   permissionStatementId: string
   tokenParameter: string
+  /** The role `init github-actions --create-role` makes; it shares the token parameter. */
+  githubRole: string
 }
 
 /** Every resource a deployment owns, derived from `--name` so several deployments can coexist. */
@@ -72,6 +75,7 @@ export function resourceNames(name: string): ResourceNames {
     ruleTargetId: `${name}-function`,
     permissionStatementId: `${name}-events-rule`,
     tokenParameter: `/${name}/tokens`,
+    githubRole: `${name}-github`,
   }
 }
 
@@ -109,8 +113,6 @@ function intInRange(flag: string, value: number, min: number, max: number): numb
   return value
 }
 
-const SCHEDULE_PATTERN = /^(cron|rate)\(.+\)$/
-
 /** Checks the flags that AWS would otherwise reject halfway through a deployment. */
 export function validateDeployOptions(options: DeployOptions): DeployOptions {
   validateName(options.name)
@@ -128,11 +130,7 @@ export function validateDeployOptions(options: DeployOptions): DeployOptions {
       hint: 'For example us-east-1 or eu-central-1.',
     })
   }
-  if (!SCHEDULE_PATTERN.test(options.schedule)) {
-    throw new UsageError(`--schedule "${options.schedule}" is not a schedule expression`, {
-      hint: 'Use cron(minutes hours day-of-month month day-of-week year), e.g. "cron(0 6 * * ? *)", or rate(1 day).',
-    })
-  }
+  validateSchedule(options.schedule)
   if (options.scheduler === 'schedule' && !isTimeZone(options.timezone)) {
     throw new UsageError(`--timezone "${options.timezone}" is not an IANA time zone`, {
       hint: 'For example America/Chicago, Europe/Berlin or UTC.',

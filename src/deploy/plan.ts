@@ -20,6 +20,8 @@ export interface Change {
   note?: string
   /** Policies on it that garmin-s3 did not write and that this change detaches (--adopt, destroy). */
   detaches?: string[]
+  /** Not wanted, yet left in place (destroy): garmin-s3 did not create it, or something else uses it; `note` says why. */
+  kept?: true
 }
 
 /**
@@ -36,6 +38,11 @@ interface Owned<Current> {
   claim(current: Current, adopting: boolean): Promise<void>
   /** Policies on it that are not ours (role policies), for the plan and for --adopt. */
   foreignPolicies?(current: Current): string[]
+  /**
+   * Why it must stay although the deployment no longer wants it (garmin-s3 did not create it, or
+   * something outside the deployment still uses it); undefined: it may go. Never overridden by --adopt.
+   */
+  keep?(current: Current): string | undefined
 }
 
 export interface Difference {
@@ -108,6 +115,13 @@ export function resource<Current>(r: Resource<Current>): AnyResource {
     const foreign = owner === 'foreign'
     const extra = r.owned?.foreignPolicies?.(present) ?? []
     const detaches = extra.length > 0 ? { detaches: extra } : {}
+    const keep = r.wanted ? undefined : r.owned?.keep?.(present)
+    if (keep !== undefined) {
+      return {
+        change: { ...base, action: 'unchanged', fields: [], note: `kept: ${keep}`, kept: true },
+        run: noop,
+      }
+    }
     if (!r.wanted) {
       // Deleting a role takes off every policy on it: the plan says which ones garmin-s3 did not write.
       return {

@@ -44,6 +44,16 @@ function summary(changes: Change[], dryRun: boolean): string {
     : `Done: ${parts.join(', ').replaceAll(' to ', ' ')}.`
 }
 
+/** The failed test run of `deploy --invoke`, for stderr: what failed and the next step. */
+export function invokeFailureLines(result: DeployResult): string[] {
+  if (!result.invoke || !('error' in result.invoke)) return []
+  const { error } = result.invoke
+  return [
+    `Error: the deploy of "${result.name}" completed, but its test run failed (${error.type}): ${error.message}`,
+    `  -> ${error.hint}`,
+  ]
+}
+
 export function deploySummary(result: DeployResult): string[] {
   const lines = [summary(result.changes, result.dryRun)]
   const t = result.trigger
@@ -56,7 +66,11 @@ export function deploySummary(result: DeployResult): string[] {
     sessionNote(result.session, result.tokenParameter, result.dryRun),
   )
   lines.push(...alertLines(result))
-  if (result.invoke) {
+  if (result.invoke && 'error' in result.invoke) {
+    lines.push(
+      `Deployed: every resource is in place. The test run (--invoke) failed: ${result.invoke.error.message}`,
+    )
+  } else if (result.invoke) {
     const report = result.invoke.report as Partial<Record<string, unknown>> | undefined
     if (report && typeof report === 'object' && 'created' in report) {
       lines.push(
@@ -88,16 +102,26 @@ function alertLines(result: DeployResult): string[] {
 
 export function destroySummary(result: DestroyResult): string[] {
   const removed = result.changes.filter((c) => c.action === 'delete').length
+  // What stays although it has the deployment's name: garmin-s3 did not create it, or something uses it.
+  const kept = result.changes
+    .filter((c) => c.kept)
+    .map(
+      (c) =>
+        `${result.dryRun ? 'Would keep' : 'Kept'} ${c.resource} ${c.name}: ${c.note?.replace(/^kept: /, '')}.`,
+    )
+  const session = result.session ? [sessionReturnNote(result.session)] : []
   if (result.dryRun)
     return [
       `Plan: ${removed} to delete. Nothing was changed (--dry-run). The bucket is never touched.`,
-      ...(result.session ? [sessionReturnNote(result.session)] : []),
+      ...kept,
+      ...session,
     ]
   return [
     removed === 0
       ? `Nothing to remove: no garmin-s3 deployment named "${result.name}" in ${result.region}.`
       : `Removed ${removed} resources of "${result.name}" in ${result.region}. The bucket and its objects were not touched.`,
-    ...(result.session ? [sessionReturnNote(result.session)] : []),
+    ...kept,
+    ...session,
   ]
 }
 

@@ -101,7 +101,7 @@ import {
   schedulerTrustPolicy,
 } from './policy.js'
 import { type FunctionWaiters, type RetryDeps, withAwsRetries } from './retry.js'
-import { MANAGED_BY_TAG, ourTagMap, ourTags, ownershipOf, tagRecord } from './tags.js'
+import { CREATED_BY_LOGIN_TAG, MANAGED_BY_TAG, ourTagMap, ourTags, ownershipOf, tagRecord } from './tags.js'
 
 /** Where the deployment lives, learned from STS and the client configuration. */
 export interface AwsAccount {
@@ -319,6 +319,8 @@ interface ParameterState {
   type: string | undefined
   tokens: StoredTokens | undefined
   tags: Record<string, string>
+  /** What else refreshes the tokens in it (read only when it is wanted absent), e.g. the GitHub role. */
+  usedBy: string | undefined
 }
 
 function parseTokens(value: string | undefined): StoredTokens | undefined {
@@ -351,6 +353,8 @@ export function tokenParameter(
   tokens: StoredTokens | undefined,
   wording: TokenParameterWording,
   deployment: string,
+  /** Who else uses the parameter, asked only when it is wanted absent (destroy): it then stays. */
+  usedBy?: () => Promise<string | undefined>,
 ): AnyResource {
   const put = async (extra: Partial<PutParameterCommandInput>) => {
     await ssm.send(
@@ -375,7 +379,12 @@ export function tokenParameter(
         const { TagList } = await ssm.send(
           new ListParameterTagsCommand({ ResourceType: 'Parameter', ResourceId: name }),
         )
-        return { type: Parameter.Type, tokens: parseTokens(Parameter.Value), tags: tagRecord(TagList) }
+        return {
+          type: Parameter.Type,
+          tokens: parseTokens(Parameter.Value),
+          tags: tagRecord(TagList),
+          usedBy: tokens === undefined ? await usedBy?.() : undefined,
+        }
       }),
     owned: {
       // `login --token-store ssm:...` writes the parameter without tags: holding garmin-s3 tokens, it
@@ -386,14 +395,28 @@ export function tokenParameter(
           ? 'ours-untagged'
           : owner
       },
-      claim: async () => {
+      // A parameter deploy did not create stays marked so: destroy leaves it in place.
+      claim: async (current) => {
+        const madeByLogin =
+          current.tags[MANAGED_BY_TAG.Key] === undefined ||
+          current.tags[CREATED_BY_LOGIN_TAG.Key] === CREATED_BY_LOGIN_TAG.Value
         await ssm.send(
           new AddTagsToResourceCommand({
             ResourceType: 'Parameter',
             ResourceId: name,
-            Tags: ourTags(deployment),
+            Tags: [...ourTags(deployment), ...(madeByLogin ? [CREATED_BY_LOGIN_TAG] : [])],
           }),
         )
+      },
+      keep: (current) => {
+        const byHand = `delete it yourself once nothing uses it: aws ssm delete-parameter --name ${name}`
+        if (current.usedBy) return `${current.usedBy} still uses it; ${byHand}`
+        const madeByLogin =
+          (current.tags[MANAGED_BY_TAG.Key] === undefined && current.tokens !== undefined) ||
+          current.tags[CREATED_BY_LOGIN_TAG.Key] === CREATED_BY_LOGIN_TAG.Value
+        return madeByLogin
+          ? `not created by deploy (garmin-s3 login --token-store made it); ${byHand}`
+          : undefined
       },
     },
     diff: (current) => {
@@ -422,6 +445,29 @@ export function tokenParameter(
       await ssm.send(new DeleteParameterCommand({ Name: name }))
     },
   })
+}
+
+/**
+ * `init github-actions --create-role` gives the role `<name>-github` an inline policy on the same
+ * parameter, and the workflow refreshes the tokens in it: while such a policy exists, destroy keeps the
+ * parameter. Undefined when the role is absent or none of its inline policies names the parameter.
+ */
+async function githubRoleUsing(
+  iam: IAMClient,
+  roleName: string,
+  parameterArn: string,
+): Promise<string | undefined> {
+  const names = await orAbsent(async () => {
+    const out = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))
+    return out.PolicyNames ?? []
+  })
+  for (const policyName of names ?? []) {
+    const out = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))
+    if (JSON.stringify(parsePolicy(out.PolicyDocument) ?? null).includes(parameterArn)) {
+      return `the GitHub Actions set-up (role ${roleName}, policy ${policyName})`
+    }
+  }
+  return undefined
 }
 
 // ---------------------------------------------------------------- Lambda
@@ -945,6 +991,7 @@ export function deploymentResources(
         kept: 'the function holds the same or newer tokens',
       },
       names.functionName,
+      () => githubRoleUsing(ctx.clients.iam, names.githubRole, parameterArn),
     ),
     alertTopic(
       ctx.clients.sns,

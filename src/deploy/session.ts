@@ -12,7 +12,8 @@ import type { StoredTokens, TokenStore } from '../garmin/types.js'
  * - `move`: the local tokens go into the parameter and the local store becomes a pointer to it;
  * - `already-moved`: the local store already points to the parameter;
  * - `separate`: `--keep-local`; the parameter holds a login of its own;
- * - `copy`: the local store cannot point elsewhere (another SSM parameter): the tokens are copied.
+ * - `copy`: a store that can neither become a pointer nor is an SSM parameter (a library caller's own):
+ *   the tokens are copied. An SSM parameter, or a pointer to another deployment's, is refused instead.
  */
 export type SessionMove = 'move' | 'already-moved' | 'separate' | 'copy'
 
@@ -35,6 +36,23 @@ export interface SessionInput {
   check?: (store: TokenStore) => Promise<void>
   /** For messages: the command and flags that seed the parameter, e.g. "deploy". */
   command: string
+  /** The deployment's region; a pointer naming the same parameter in another region is refused. */
+  region?: () => Promise<string>
+}
+
+/**
+ * Exit 2 before anything is written: the local session already lives in another parameter (another
+ * deployment's, or one given as --token-store). Copying it would make two chains of one sign-in, and
+ * Garmin's rotating refresh token would log one of them out at the next refresh.
+ */
+function secondChain(input: SessionInput, where: string): UsageError {
+  const target = `ssm:${input.parameter}`
+  return new UsageError(
+    `Your sign-in already lives in ${where}; ${input.command} will not copy it into ${target}: two copies of one sign-in log each other out at the next refresh`,
+    {
+      hint: `Give this deployment a login of its own: garmin-s3 login --token-store ${target} (with the same AWS credentials and region), then rerun ${input.command} with --keep-local (or --token-store ${target}). To move the deployment instead, remove the other one first (garmin-s3 destroy --name <its name> gives the session back).`,
+    },
+  )
 }
 
 export async function deploymentSession(input: SessionInput): Promise<DeploymentSession> {
@@ -42,6 +60,17 @@ export async function deploymentSession(input: SessionInput): Promise<Deployment
   const pointer = await input.local.pointer?.()
   const sameStore = pointer?.store === target || input.local.location === target
   const noop = async () => undefined
+  if (!input.keepLocal) {
+    const via = `(${input.local.path ?? input.local.location} points there: a deploy moved it)`
+    if (pointer && pointer.store !== target) throw secondChain(input, `${pointer.store} ${via}`)
+    if (pointer?.region !== undefined && input.region) {
+      const region = await input.region()
+      if (pointer.region !== region) throw secondChain(input, `${pointer.store} in ${pointer.region} ${via}`)
+    }
+    if (!pointer && !sameStore && input.local.location.startsWith('ssm:') && !input.local.pointTo) {
+      throw secondChain(input, `the SSM parameter ${input.local.location} (--token-store)`)
+    }
+  }
 
   if (sameStore || input.keepLocal) {
     const parameter = input.openParameter()

@@ -113,7 +113,10 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
         if (error.code === 'ENOENT') return undefined
         throw error
       })
-      if (info && (info.mode & 0o077) !== 0) {
+      // Only a regular file's mode means anything here. A symlink's own mode is always 777 and chmod
+      // would change its target: anything but a file is left to the token store's load() below,
+      // which refuses it with its own message and next step (doctor says what every command says).
+      if (info?.isFile() && (info.mode & 0o077) !== 0) {
         return {
           result: 'fail',
           detail: `${deps.tokenPath} is readable by others (mode ${(info.mode & 0o777).toString(8)})`,

@@ -26,7 +26,9 @@ export function isGarminDomain(value: string): value is GarminDomain {
 
 export function resolveEndpoints(input: { domain?: string; env?: NodeJS.ProcessEnv } = {}): GarminEndpoints {
   const env = input.env ?? process.env
-  const domainText = (input.domain ?? env.GARMIN_DOMAIN ?? 'garmin.com').trim().toLowerCase()
+  // A variable set to nothing (GARMIN_DOMAIN= in a .env file or a template) is unset, as everywhere
+  // (oclif's flag variables, the Lambda's configuration): the default applies.
+  const domainText = (input.domain ?? (env.GARMIN_DOMAIN?.trim() || 'garmin.com')).trim().toLowerCase()
   if (!isGarminDomain(domainText)) {
     throw new UsageError(`Unknown Garmin domain "${domainText}".`, {
       hint: `Use one of ${GARMIN_DOMAINS.join(', ')} (--domain or GARMIN_DOMAIN).`,

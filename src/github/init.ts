@@ -6,7 +6,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { AwsClients } from '../aws/clients.js'
-import { regionFromEnv } from '../aws/region.js'
+import { clientRegion, regionFromEnv } from '../aws/region.js'
 import { discoverAccount } from '../deploy/index.js'
 import { resourceNames, validateName } from '../deploy/options.js'
 import type { Change } from '../deploy/plan.js'
@@ -207,6 +207,7 @@ export async function initGitHubActions(options: InitOptions, deps: InitDeps = {
       openParameter: () => new SsmTokenStore(tokenParameter, clients.ssm),
       ...(deps.checkTokens ? { check: deps.checkTokens } : {}),
       command: 'init github-actions --create-role',
+      region: () => clientRegion(clients.lambda),
     })
     const tokens = session.tokens
     sessionMove = session.move

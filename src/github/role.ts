@@ -39,11 +39,6 @@ function oidcProviderArn(account: Pick<AwsAccount, 'partition' | 'accountId'>): 
   return `arn:${account.partition}:iam::${account.accountId}:oidc-provider/${GITHUB_OIDC_HOST}`
 }
 
-/** The role GitHub Actions assumes: `garmin-s3-github` for the default `--name`. */
-function githubRoleName(name: string): string {
-  return `${name}-github`
-}
-
 function roleArn(account: Pick<AwsAccount, 'partition' | 'accountId'>, roleName: string): string {
   return `arn:${account.partition}:iam::${account.accountId}:role/${roleName}`
 }
@@ -107,7 +102,8 @@ export interface GitHubRolePlan {
 /** Names and ARNs, without calling AWS. */
 export function planGitHubRole(options: GitHubRoleOptions, account: AwsAccount): GitHubRolePlan {
   const names = resourceNames(options.name)
-  const roleName = githubRoleName(options.name)
+  // The role GitHub Actions assumes: `garmin-s3-github` for the default `--name`.
+  const roleName = names.githubRole
   return {
     providerArn: oidcProviderArn(account),
     roleName,

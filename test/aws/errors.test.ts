@@ -1,6 +1,7 @@
 /**
- * One exit-code rule for every AWS caller (src/aws/errors.ts): a missing region is exit 2 with the same
- * next step whether the S3 store, the SSM token store or deploy meets it, and the error's name reads
+ * One exit-code rule for every AWS caller (src/aws/errors.ts): a missing region is exit 2 whether the S3
+ * store, the SSM token store or deploy meets it, with a next step the command can follow (--region
+ * only where it reaches that client), and the error's name reads
  * the same way everywhere. The built CLI too: `sync` and `status` on a bucket without a region exit 2.
  */
 

@@ -4,7 +4,8 @@
  * line and the usage for an unknown flag, and the update warning, which only a person at a terminal
  * sees and which asks only the registry it is pointed at (a loopback server here).
  */
-import { existsSync, watch } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, watch } from 'node:fs'
 import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -134,6 +135,29 @@ describe('mistakes', () => {
     expect(r.code).toBe(2)
   })
 
+  it('Ctrl-C at the password prompt of a terminal login: one quiet line, exit 130, nothing written', async () => {
+    const environment = env('ctrl-c', { TERM: 'dumb', GARMIN_S3_GARMIN_URL: 'http://127.0.0.1:9' })
+    const store = join(home.path, 'ctrl-c', 'tokens', 'tokens.json')
+    const command = [process.execPath, CLI, 'login', '--email', 'a@example.invalid', '--token-store', store]
+      .map((word) => `'${word}'`)
+      .join(' ')
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: environment, cwd: ROOT })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      const before = output
+      output += chunk.toString()
+      // Ctrl-C once the prompt is shown, as a person would press it.
+      if (!before.includes('Garmin password:') && output.includes('Garmin password:'))
+        child.stdin.write('\x03')
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(130)
+    expect(output).toContain('Cancelled; nothing was changed.')
+    expect(output).not.toMatch(/bug in garmin-s3|Error:|at .*\.js:\d+/)
+    // No tokens and no pending sign-in; the private folder login checks before it asks may stay, empty.
+    expect(existsSync(dirname(store)) ? readdirSync(dirname(store)) : []).toEqual([])
+  })
+
   it('an unknown flag prints one line and the usage, not the whole help (exit 2)', async () => {
     const r = await cli(['sync', '--nope'])
     expect(r.code).toBe(2)
@@ -145,6 +169,69 @@ describe('mistakes', () => {
     const deep = await cli(['init', 'github-actions', '--nope'])
     expect(deep.stderr.trimEnd().split('\n')).toHaveLength(2)
     expect(deep.stderr).toContain('Usage: garmin-s3 init github-actions --bucket <value>')
+  })
+
+  it('an extra argument is refused for that command, not taken for an unknown command (exit 2)', async () => {
+    // oclif reads the words after a command as more of its name: `login user@x` looked up "login user@x".
+    const cases: [string[], string, string][] = [
+      [['login', 'user@x'], 'login', "'user@x'"],
+      [['logout', 'foo'], 'logout', "'foo'"],
+      [['logout', '--force', 'foo'], 'logout', "'foo'"],
+      [['sync', 'a', 'b'], 'sync', "'a', 'b'"],
+      [['init', 'github-actions', 'x'], 'init github-actions', "'x'"],
+    ]
+    for (const [args, command, extra] of cases) {
+      const r = await cli(args)
+      expect([r.code, r.stdout]).toEqual([2, ''])
+      const s = extra.includes(',') ? 's' : ''
+      expect(r.stderr.trimEnd().split('\n')).toEqual([
+        `Error: Unexpected argument${s} ${extra} for ${command} (garmin-s3 ${command} --help lists every flag)`,
+        expect.stringMatching(
+          new RegExp(`^Usage: garmin-s3 ${command} \\[--json\\]|^Usage: garmin-s3 ${command} --`),
+        ),
+      ])
+      const json = await cli([...args, '--json'])
+      expect([json.code, json.stderr]).toEqual([2, ''])
+      expect(JSON.parse(json.stdout)).toEqual({
+        error: {
+          name: 'UsageError',
+          message: `Unexpected argument${s} ${extra} for ${command}`,
+          hint: expect.stringMatching(new RegExp(`^Usage: garmin-s3 ${command} `)),
+          exitCode: 2,
+        },
+      })
+    }
+  })
+
+  it('an SSM token store without an AWS region: the next step is AWS_REGION, not a flag the command lacks', async () => {
+    // No region anywhere (no AWS_REGION, no config file): the SDK stops before any request.
+    const noRegion = {
+      AWS_CONFIG_FILE: join(home.path, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(home.path, 'no-aws-credentials'),
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'not-a-secret',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }
+    const manifest = JSON.parse(await readFile(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, { flags: Record<string, unknown> }>
+    }
+    const runs: [string, string[]][] = [
+      ['logout', []],
+      // sync has a --region, the bucket's: it would not reach the token store either.
+      ['sync', ['--out', join(home.path, 'no-region-lake')]],
+    ]
+    for (const [command, extra] of runs) {
+      const args = [command, ...extra, '--token-store', 'ssm:/garmin-s3/tokens', '--json']
+      const r = await cli(args, 'no-region', noRegion)
+      expect(r.code).toBe(2)
+      const { error } = JSON.parse(r.stdout) as { error: { message: string; hint: string } }
+      expect(error.message).toBe('No AWS region configured for the SSM token store ssm:/garmin-s3/tokens.')
+      expect(error.hint).toContain('AWS_REGION')
+      // The SSM token store takes its region from the environment: no command's --region reaches it.
+      expect(error.hint).not.toContain('--region')
+      for (const [, flag] of error.hint.matchAll(/--([a-z][a-z-]*)/g))
+        expect(Object.keys(manifest.commands[command]?.flags ?? {}), `${command} --${flag}`).toContain(flag)
+    }
   })
 
   it('with --json, an unknown flag is one JSON error with the usage as its hint', async () => {

@@ -49,6 +49,7 @@ function changesOf(run: CommandRun): { action: string }[] {
 
 describe('deploy and destroy commands', () => {
   let accountId: string
+  let credentials: () => { accessKeyId: string; secretAccessKey: string; sessionToken: string }
 
   beforeAll(async () => {
     tokens = new MemoryTokenStore(fixtureTokens())
@@ -57,6 +58,7 @@ describe('deploy and destroy commands', () => {
     await writeFile(bundle, FIXTURE_BUNDLE)
     const account = await freshMotoAccount(inject('motoEndpoint'))
     accountId = account.accountId
+    credentials = () => account.credentials
     const s3 = testS3Client(inject('motoEndpoint'), { credentials: account.credentials })
     await s3.send(new CreateBucketCommand({ Bucket: 'cli-lake' }))
     s3.destroy()
@@ -212,6 +214,45 @@ describe('deploy and destroy commands', () => {
     expect(missing.stderr).toContain('Bucket no-such-bucket does not exist')
     expect(missing.stderr).toContain(`aws s3 mb s3://no-such-bucket --region ${TEST_REGION}`)
     const left = await run('destroy', ['--name', 'cli-nobucket', '--dry-run', '--json'])
+    expect(changesOf(left).filter((c) => c.action === 'delete')).toEqual([])
+  })
+
+  it('refuses a bucket in another region than the deploy (exit 2), naming its region and the flags to use, creating nothing', async () => {
+    const accountClients = testS3Client(inject('motoEndpoint'), { credentials: credentials() })
+    await accountClients.send(
+      new CreateBucketCommand({
+        Bucket: 'cli-lake-eu',
+        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+      }),
+    )
+    accountClients.destroy()
+    const elsewhere = await run('deploy', ['--bucket', 'cli-lake-eu', '--name', 'cli-eu', '--dry-run'])
+    expect(elsewhere.exitCode).toBe(2)
+    expect(elsewhere.stderr).toContain(`Bucket cli-lake-eu is in eu-west-1, not in ${TEST_REGION}`)
+    expect(elsewhere.stderr).toContain('--region eu-west-1')
+    expect(elsewhere.stderr).toContain('--bucket-region eu-west-1')
+    const wrong = await run('deploy', [
+      '--bucket',
+      'cli-lake-eu',
+      '--name',
+      'cli-eu',
+      '--bucket-region',
+      'eu-central-1',
+      '--dry-run',
+    ])
+    expect([wrong.exitCode, wrong.stderr]).toEqual([2, expect.stringContaining('--bucket-region eu-west-1')])
+    // Said where it is, the function may live elsewhere.
+    const told = await run('deploy', [
+      '--bucket',
+      'cli-lake-eu',
+      '--name',
+      'cli-eu',
+      '--bucket-region',
+      'eu-west-1',
+      '--dry-run',
+    ])
+    expect(told.exitCode, told.stderr).toBe(0)
+    const left = await run('destroy', ['--name', 'cli-eu', '--dry-run', '--json'])
     expect(changesOf(left).filter((c) => c.action === 'delete')).toEqual([])
   })
 

@@ -2,6 +2,10 @@
  * What an emulator will not produce, with aws-sdk-client-mock: IAM propagation delays, a function
  * busy with an update, a schedule someone else created, access denied; and the --dry-run guarantee.
  */
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge'
 import {
   CreateRoleCommand,
@@ -23,14 +27,18 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda'
+import { HeadBucketCommand } from '@aws-sdk/client-s3'
 import { CreateScheduleCommand, GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler'
 import { GetParameterCommand } from '@aws-sdk/client-ssm'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
+import Deploy from '../../src/commands/deploy.js'
 import { codeSha256, zipBundle } from '../../src/deploy/bundle.js'
 import { type AwsClients, deploy, invokeOnce, resourceNames } from '../../src/deploy/index.js'
 import { functionEnvironment } from '../../src/deploy/resources.js'
+import type { TokenStore } from '../../src/garmin/types.js'
+import { runCommand } from '../helpers/command.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { awsClients, deployOptions, FIXTURE_BUNDLE, fixtureTokens, MemoryTokenStore } from './helpers.js'
 
@@ -300,6 +308,21 @@ describe('deploy with mocked AWS clients', () => {
     expect(result.changes.find((c) => c.resource === 'iam-role')).toMatchObject({ action: 'create' })
   })
 
+  it('a bucket in another region answers HeadBucket with a 301: exit 2 naming its region, nothing written', async () => {
+    // An S3 client without followRegionRedirects (a library caller's own) sees the redirect itself.
+    const redirect = Object.assign(awsError('301', 'UnknownError', 301), {
+      $response: { statusCode: 301, headers: { 'x-amz-bucket-region': 'ap-southeast-2' } },
+    })
+    mocks.s3.on(HeadBucketCommand).rejects(redirect)
+    const error = await run().catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      exitCode: 2,
+      message: 'Bucket my-lake is in ap-southeast-2, not in us-east-1 where the function would run',
+      hint: expect.stringContaining('--region ap-southeast-2'),
+    })
+    expect(writesSent(mocks)).toEqual([])
+  })
+
   it('refuses to deploy without local tokens, before any AWS call', async () => {
     const error = await deploy(OPTIONS, {
       clients,
@@ -328,11 +351,117 @@ describe('deploy with mocked AWS clients', () => {
     await expect(invokeOnce(clients, 'unit')).resolves.toEqual({ statusCode: 200, report })
     await expect(invokeOnce(clients, 'unit')).rejects.toMatchObject({
       exitCode: 1,
-      message: 'unit failed: Garmin refused the refresh token',
+      message: 'The test run of unit failed: Garmin refused the refresh token',
     })
     expect(mocks.lambda.commandCalls(InvokeCommand)[0]?.args[0].input).toMatchObject({
       FunctionName: 'unit',
       InvocationType: 'RequestResponse',
+    })
+  })
+
+  it("a failing --invoke keeps the completed deploy in the result, with the run's error, its exit code and where to look", async () => {
+    mocks.lambda
+      .on(GetFunctionCommand)
+      .rejectsOnce(awsError('ResourceNotFoundException', 'Function not found', 404))
+      .resolves(await deployedFunction())
+    mocks.lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: payload({
+        errorType: 'Error',
+        errorMessage: 'garmin-s3 sync failed (exit 3): Garmin refused the refresh token (invalid_grant)',
+        trace: ['Error: garmin-s3 sync failed (exit 3)', '    at handler (file:///var/task/index.mjs:1:1)'],
+      }),
+    })
+
+    const result = await deploy(
+      OPTIONS,
+      { clients, tokenStore, bundle: FIXTURE_BUNDLE, clock },
+      { invoke: true },
+    )
+
+    expect(result.changes.find((c) => c.resource === 'lambda-function')?.action).toBe('create')
+    expect(result.invoke).toEqual({
+      statusCode: 200,
+      error: {
+        type: 'Error',
+        message: 'garmin-s3 sync failed (exit 3): Garmin refused the refresh token (invalid_grant)',
+        exitCode: 3,
+        hint: expect.stringContaining('aws logs tail /aws/lambda/unit --since 1h --region us-east-1'),
+      },
+    })
+    const error = result.invoke && 'error' in result.invoke ? result.invoke.error : undefined
+    expect(error?.hint).toContain('garmin-s3 login')
+    expect(error?.hint).toContain('garmin-s3 status')
+  })
+
+  it('deploy --invoke as a user runs it: the summary says the deploy completed, stderr the failed run and its next step, exit 3', async () => {
+    mocks.lambda.on(GetFunctionCommand).resolves(await deployedFunction())
+    mocks.lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: payload({ errorType: 'Error', errorMessage: 'garmin-s3 sync failed (exit 3): invalid_grant' }),
+    })
+    const mocked = clients
+    class MockedDeploy extends Deploy {
+      protected override awsClientFactory = () => mocked
+      protected override tokenStore(): TokenStore {
+        return tokenStore
+      }
+      protected override async checkTokens(): Promise<void> {}
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'garmin-s3-invoke-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    await writeFile(join(dir, 'index.mjs'), FIXTURE_BUNDLE)
+    vi.stubEnv('GARMIN_S3_LAMBDA_BUNDLE', join(dir, 'index.mjs'))
+    onTestFinished(() => {
+      vi.unstubAllEnvs()
+    })
+    const argv = ['--name', 'unit', '--bucket', 'my-lake', '--invoke']
+
+    const human = await runCommand(MockedDeploy, argv)
+    expect(human.exitCode).toBe(3)
+    expect(human.stdout).toContain('Deployed: every resource is in place. The test run (--invoke) failed:')
+    expect(human.stdout).toContain('Function unit in us-east-1')
+    expect(human.stderr.split('\n')).toEqual([
+      'Error: the deploy of "unit" completed, but its test run failed (Error): garmin-s3 sync failed (exit 3): invalid_grant',
+      expect.stringMatching(
+        /^ {2}-> Garmin needs a new sign-in: garmin-s3 login .*aws logs tail \/aws\/lambda\/unit/,
+      ),
+    ])
+
+    const json = await runCommand(MockedDeploy, [...argv, '--json'])
+    expect(json.exitCode).toBe(3)
+    expect(json.json).toMatchObject({
+      name: 'unit',
+      changes: expect.any(Array),
+      invoke: {
+        error: { type: 'Error', exitCode: 3, message: 'garmin-s3 sync failed (exit 3): invalid_grant' },
+      },
+    })
+  })
+
+  it('a function error without a message names Lambda\'s error kind, never just "Handled"', async () => {
+    mocks.lambda
+      .on(InvokeCommand)
+      .resolvesOnce({ StatusCode: 200, FunctionError: 'Handled', Payload: payload({}) })
+      .resolvesOnce({
+        StatusCode: 200,
+        FunctionError: 'Unhandled',
+        Payload: payload({
+          errorType: 'Sandbox.Timedout',
+          errorMessage: 'Task timed out after 300.00 seconds',
+        }),
+      })
+    const first = await invokeOnce(clients, 'unit').catch((e: unknown) => e)
+    expect(first).toMatchObject({
+      exitCode: 1,
+      message:
+        'The test run of unit failed: Lambda reported a handled error (FunctionError "Handled") without a message',
+    })
+    await expect(invokeOnce(clients, 'unit')).rejects.toMatchObject({
+      failure: { errorType: 'Sandbox.Timedout' },
+      message: 'The test run of unit failed: Sandbox.Timedout: Task timed out after 300.00 seconds',
     })
   })
 

@@ -37,6 +37,76 @@ describe('deploy options', () => {
     expect(() => validateDeployOptions({ ...OPTIONS, reconcileDays: 400 })).toThrow(/--reconcile-days/)
   })
 
+  it('--schedule accepts the expressions EventBridge accepts', () => {
+    for (const schedule of [
+      'cron(0 6 * * ? *)',
+      'cron(30 5 ? * MON-FRI *)',
+      'cron(0/15 8-18 ? * 2-6 *)',
+      'cron(0 12 1,15 * ? 2027)',
+      'cron(0 10 L * ? *)',
+      'cron(0 10 15W JAN,JUL ? *)',
+      'cron(0 9 ? * 6L *)',
+      'cron(0 9 ? * 3#2 *)',
+      'cron(0 6 */2 * ? *)',
+      'rate(1 day)',
+      'rate(2 days)',
+      'rate(1 minute)',
+      'rate(30 minutes)',
+      'rate(1 hour)',
+      'rate(12 hours)',
+    ]) {
+      for (const scheduler of ['schedule', 'rule'] as const) {
+        const options = {
+          ...OPTIONS,
+          schedule,
+          scheduler,
+          timezone: scheduler === 'rule' ? 'UTC' : OPTIONS.timezone,
+        }
+        expect(validateDeployOptions(options).schedule, `${schedule} (${scheduler})`).toBe(schedule)
+      }
+    }
+  })
+
+  it('--schedule refuses what EventBridge would refuse halfway through a deploy, with exit 2 and a valid example', () => {
+    const refused: [string, RegExp][] = [
+      ['cron(0 6 * * *)', /6 fields .* got 5/],
+      ['cron(0 6 * * * * *)', /6 fields .* got 7/],
+      ['cron(0 6 * * * *)', /one of day-of-month and day-of-week must be "\?"/],
+      ['cron(0 6 1 * MON *)', /one of day-of-month and day-of-week must be "\?"/],
+      ['cron(0 6 ? * ? *)', /one of day-of-month and day-of-week must be "\?"/],
+      ['cron(60 6 * * ? *)', /minutes "60"/],
+      ['cron(0 24 * * ? *)', /hours "24"/],
+      ['cron(0 6 32 * ? *)', /day-of-month "32"/],
+      ['cron(0 6 * 13 ? *)', /month "13"/],
+      ['cron(0 6 ? * 8 *)', /day-of-week "8"/],
+      ['cron(0 6 * * ? 1969)', /year "1969"/],
+      ['cron(0 6 * FOO ? *)', /month "FOO"/],
+      ['cron(0 6/0 * * ? *)', /hours "6\/0"/],
+      ['rate(0 days)', /positive whole number/],
+      ['rate(-1 days)', /positive whole number/],
+      ['rate(1.5 hours)', /positive whole number/],
+      ['rate(1 days)', /rate\(1 day\)/],
+      ['rate(2 day)', /rate\(2 days\)/],
+      ['rate(1 week)', /minute\(s\), hour\(s\) or day\(s\)/],
+      ['rate(1day)', /rate\(value unit\)/],
+      ['at(2027-01-01T06:00:00)', /one-time/],
+      ['0 6 * * *', /not cron\(...\) or rate/],
+    ]
+    for (const [schedule, message] of refused) {
+      let error: unknown
+      try {
+        validateDeployOptions({ ...OPTIONS, schedule })
+      } catch (e) {
+        error = e
+      }
+      expect(error, schedule).toMatchObject({
+        exitCode: 2,
+        message: expect.stringMatching(message),
+        hint: expect.stringContaining('cron(0 6 * * ? *)'),
+      })
+    }
+  })
+
   it('--reconcile-days reaches the function as RECONCILE_DAYS, which the handler reads back', () => {
     const desired = { tokens: fixtureTokens(), zip: new Uint8Array(), codeSha256: '' }
     const env = functionEnvironment(

@@ -3,7 +3,7 @@
  * simulator and a folder: a healthy setup passes every stage, and each stage that fails says so with
  * its own next step and the exit code used everywhere else.
  */
-import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readdir, rename, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
@@ -125,6 +125,28 @@ it('stage 1, a token file others can read: exit 1, next step chmod 600', async (
   const { json, byName } = await doctor()
   expect(json.exitCode).toBe(EXIT.failure)
   expect(byName('token-file')).toMatchObject({ result: 'fail', next: expect.stringContaining('chmod 600') })
+})
+
+it('stage 1, a token file that is a symbolic link: the token store refuses it, and doctor says what it says', async () => {
+  await signedIn()
+  // The real file, private; the link is what --token-store names. chmod 600 would change the target
+  // (already 0600), not what the token store refuses: that the path is a link.
+  const real = join(dir, 'real-tokens.json')
+  await rename(tokenPath, real)
+  await symlink(real, tokenPath)
+  const refused = await new FileTokenStore(tokenPath)
+    .load()
+    .catch((error: Error & { hint?: string }) => error)
+  expect(refused).toMatchObject({ message: expect.stringContaining('symbolic link') })
+  const { json, byName } = await doctor()
+  // Like a folder or a pipe at the token path: not a private file, exit 2 (ARCHITECTURE "Exit codes").
+  expect(json.exitCode).toBe(EXIT.usage)
+  expect(byName('token-file')).toMatchObject({
+    result: 'fail',
+    detail: (refused as Error).message,
+    next: (refused as { hint?: string }).hint,
+  })
+  expect(byName('token-file').next).not.toContain('chmod')
 })
 
 it('stage 2, tokens of another Garmin domain: exit 2, next step --domain or login', async () => {

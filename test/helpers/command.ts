@@ -43,19 +43,21 @@ export async function runCommand(
 ): Promise<CommandRun> {
   const out: string[] = []
   const err = options.stderr ?? []
-  // Same rules as oclif's: human output is dropped under --json.
+  // Same rules as the base command's (src/cli/base.ts): stdout lines are dropped under --json, where
+  // stdout holds only the JSON; stderr lines are kept (test/cli/json-stderr.process.test.ts checks the
+  // real streams).
   class Captured extends Base {
     override log(message = ''): void {
       if (!this.jsonEnabled()) out.push(message)
     }
     override logToStderr(message = ''): void {
-      if (!this.jsonEnabled()) err.push(message)
+      err.push(message)
     }
     override logJson(json: unknown): void {
       out.push(JSON.stringify(json))
     }
     override warn(input: Error | string): Error | string {
-      if (!this.jsonEnabled()) err.push(String(input))
+      err.push(String(input))
       return input
     }
   }

@@ -3,6 +3,7 @@
  * the sync, what it logs, when it returns and when it throws, and that no token reaches a log line.
  */
 import { describe, expect, it } from 'vitest'
+import { GarminClient } from '../../src/garmin/client.js'
 import type { ActivitySource, TokenStore } from '../../src/garmin/types.js'
 import { createHandler, deadlineMargin, type HandlerDeps } from '../../src/lambda/handler.js'
 import type { Store } from '../../src/store/types.js'
@@ -72,7 +73,7 @@ function setup(sync: (options: SyncOptions) => Promise<SyncReport>, env: NodeJS.
       return sync(options)
     },
   }
-  return { handler: createHandler(deps), lines, raw, calls, clock }
+  return { handler: createHandler(deps), deps, lines, raw, calls, clock }
 }
 
 describe('Lambda handler', () => {
@@ -145,6 +146,24 @@ describe('Lambda handler', () => {
       'garmin-s3 sync failed (exit 4): Garmin is unavailable (HTTP 503)',
     )
     expect(lines).toEqual([expect.objectContaining({ level: 'error', exitCode: 4 })])
+  })
+
+  it('takes an empty GARMIN_DOMAIN as unset (garmin.com), as the CLI does', async () => {
+    for (const blank of ['', '  ']) {
+      // Its own Garmin client this time (not the injected one): the one the function builds from its environment.
+      const { garmin: _own, ...deps } = setup(async () => report()).deps
+      let client: unknown
+      const handler = createHandler({
+        ...deps,
+        env: { ...ENV, GARMIN_DOMAIN: blank },
+        runSync: async (_options, used) => {
+          client = used.garmin
+          return report()
+        },
+      })
+      await expect(handler({}, context(60_000))).resolves.toMatchObject({ exitCode: 0 })
+      expect(client).toBeInstanceOf(GarminClient)
+    }
   })
 
   it('never lets a token into a log line or the thrown error', async () => {

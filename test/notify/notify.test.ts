@@ -132,6 +132,10 @@ describe('sync --notify', () => {
       { ok: false, status: 500, error: 'HTTP 500' },
       { ok: false, error: 'no answer within 300 ms' },
     ])
+    // Under --json the warning still goes to stderr (docs/json.md); stdout held only the report.
+    expect(json.stderr).toContain(
+      `warning: could not notify 127.0.0.1:${new URL(base).port} (json): HTTP 500`,
+    )
   })
 
   it('refuses a URL that is not http(s) before anything runs (exit 2)', async () => {

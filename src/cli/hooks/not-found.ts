@@ -1,5 +1,5 @@
 /**
- * `garmin-s3 sycn`: an unknown command. At a terminal, @oclif/plugin-not-found asks "Did you mean
+ * `garmin-s3 sycn`: an unknown command (and `garmin-s3 login user@x`, a command with an extra word). At a terminal, @oclif/plugin-not-found asks "Did you mean
  * sync?" and runs it on yes. Without one (a script, CI, a pipe) that plugin asks nothing and prints
  * no suggestion either, so here the suggestion is printed instead of asked, and the run ends with
  * exit 2 (bad usage, README "Exit codes") rather than the plugin's 127, either way.
@@ -14,6 +14,17 @@ import { closest } from '../suggest.js'
 
 const hook: Hook.CommandNotFound = async function (options) {
   const { config, id } = options
+  // `login user@x`: oclif reads the words after a command as more of its name (a topic's commands
+  // are words too), so an extra argument arrives here as the command "login user@x". The longest
+  // start of it that is a command is the one meant: it runs with the other words, and its parser
+  // refuses them as it does after a flag (src/cli/base.ts: one line and the usage, exit 2, or one
+  // JSON error with --json).
+  const words = id.split(':')
+  for (let n = words.length - 1; n > 0; n--) {
+    const command = words.slice(0, n).join(':')
+    if (config.findCommand(command))
+      return config.runCommand(command, [...words.slice(n), ...(options.argv ?? [])])
+  }
   const helpLine = `  -> Run ${config.bin} help for a list of the commands.`
   if (process.stdin.isTTY && process.stdout.isTTY) {
     try {

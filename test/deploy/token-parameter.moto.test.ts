@@ -1,0 +1,211 @@
+/**
+ * The token parameter on moto: one token chain per deployment, and destroy deletes only a parameter
+ * deploy made for that deployment and nothing else still uses. A second deployment never receives a
+ * copy of the first one's session; a parameter from `login --token-store ssm:...`, or one the GitHub
+ * Actions set-up (`<name>-github` role) refreshes, stays where it is.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
+import { GetParameterCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { type AwsClients, deploy, destroy } from '../../src/deploy/index.js'
+import { destroySummary } from '../../src/deploy/render.js'
+import { FileTokenStore, SsmTokenStore } from '../../src/garmin/tokens.js'
+import { ensureGitHubRole } from '../../src/github/role.js'
+import { FakeClock } from '../helpers/fake-clock.js'
+import { testS3Client } from '../helpers/s3.js'
+import { TEST_REGION } from '../helpers/servers.js'
+import {
+  deployOptions,
+  FIXTURE_BUNDLE,
+  fixtureTokens,
+  freshMotoAccount,
+  type MotoAccount,
+  motoClients,
+  type RecordedCall,
+  writeCalls,
+} from './helpers.js'
+
+const BUCKET = 'token-parameter-lake'
+
+describe('the token parameter: one chain per deployment, deleted only when deploy made it', () => {
+  const endpoint = inject('motoEndpoint')
+  let account: MotoAccount
+  let clients: AwsClients
+  let calls: RecordedCall[]
+  let tmp: string
+
+  beforeAll(async () => {
+    account = await freshMotoAccount(endpoint)
+    ;({ clients, calls } = motoClients(endpoint, account))
+    const s3 = testS3Client(endpoint, { credentials: account.credentials })
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
+    s3.destroy()
+    tmp = await mkdtemp(join(tmpdir(), 'garmin-s3-token-parameter-'))
+  })
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true })
+  })
+
+  /** A local token file holding a fresh login, whose pointer (once deploy writes one) opens moto. */
+  async function localLogin(file: string): Promise<FileTokenStore> {
+    const store = new FileTokenStore(join(tmp, file), {
+      openSsm: (name) => new SsmTokenStore(name, clients.ssm),
+    })
+    await store.save(fixtureTokens())
+    return store
+  }
+  const run = (
+    name: string,
+    tokenStore: FileTokenStore | SsmTokenStore,
+    flags: { dryRun?: boolean; keepLocal?: boolean } = {},
+  ) =>
+    deploy(
+      deployOptions({ name, bucket: BUCKET }),
+      { clients, tokenStore, bundle: FIXTURE_BUNDLE, clock: new FakeClock() },
+      flags,
+    )
+  const parameter = (name: string) =>
+    clients.ssm
+      .send(new GetParameterCommand({ Name: `/${name}/tokens`, WithDecryption: true }))
+      .then((out) => out.Parameter?.Value)
+      .catch((error: Error) => error.name)
+
+  it('a second deployment from the same sign-in is refused (exit 2) and gets no copy of the session; a redeploy of the first still works', async () => {
+    const local = await localLogin('two-deployments.json')
+    const first = await run('chain-a', local)
+    expect(first.session).toBe('move')
+    const pointer = await readFile(local.path, 'utf8')
+
+    calls.length = 0
+    const second = await run('chain-b', local).catch((e: unknown) => e)
+    expect(second).toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('ssm:/chain-a/tokens'),
+      hint: expect.stringContaining('garmin-s3 login --token-store ssm:/chain-b/tokens'),
+    })
+    expect((second as { hint: string }).hint).toContain('--keep-local')
+    // Nothing was written anywhere: no parameter for chain-b, the pointer still names chain-a.
+    expect(writeCalls(calls)).toEqual([])
+    expect(await parameter('chain-b')).toBe('ParameterNotFound')
+    expect(await readFile(local.path, 'utf8')).toBe(pointer)
+    // --dry-run says the same before anything.
+    await expect(run('chain-b', local, { dryRun: true })).rejects.toMatchObject({ exitCode: 2 })
+
+    // The same deployment again: its parameter is where the pointer goes.
+    const again = await run('chain-a', local)
+    expect([again.session, again.changes.every((c) => c.action === 'unchanged')]).toEqual([
+      'already-moved',
+      true,
+    ])
+
+    // The same parameter name in another region is another deployment's parameter.
+    const otherRegion = await localLogin('other-region.json')
+    await otherRegion.pointTo('ssm:/chain-a/tokens', 'eu-west-1')
+    await expect(run('chain-a', otherRegion)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('ssm:/chain-a/tokens in eu-west-1'),
+    })
+
+    // The way out the hint gives: a login of chain-b's own, then --keep-local.
+    await new SsmTokenStore('/chain-b/tokens', clients.ssm).save(
+      fixtureTokens({ refreshToken: 'refresh-token-of-chain-b-0123456789' }),
+    )
+    const own = await run('chain-b', local, { keepLocal: true })
+    expect(own.session).toBe('separate')
+    expect(JSON.parse((await parameter('chain-b')) as string).refreshToken).toBe(
+      'refresh-token-of-chain-b-0123456789',
+    )
+    await destroy('chain-b', { clients, tokenStore: local })
+    await destroy('chain-a', { clients, tokenStore: local })
+  })
+
+  it('a token store that is another SSM parameter is not copied into the deployment (exit 2)', async () => {
+    const elsewhere = new SsmTokenStore('/my/tokens', clients.ssm)
+    await elsewhere.save(fixtureTokens())
+    calls.length = 0
+    const refused = await run('from-ssm', elsewhere).catch((e: unknown) => e)
+    expect(refused).toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('ssm:/my/tokens'),
+      hint: expect.stringContaining('--token-store ssm:/from-ssm/tokens'),
+    })
+    expect(writeCalls(calls)).toEqual([])
+    expect(await parameter('from-ssm')).toBe('ParameterNotFound')
+  })
+
+  it('destroy keeps a parameter made by login --token-store (not by deploy), in --dry-run too, and says so', async () => {
+    // `garmin-s3 login --token-store ssm:/own-login/tokens`: an untagged parameter with tokens.
+    const login = new SsmTokenStore('/own-login/tokens', clients.ssm)
+    await login.save(fixtureTokens())
+    const local = await localLogin('own-login.json')
+    const deployed = await run('own-login', local, { keepLocal: true })
+    expect(deployed.session).toBe('separate')
+
+    const plan = await destroy('own-login', { clients, tokenStore: local }, { dryRun: true })
+    const kept = plan.changes.find((c) => c.resource === 'ssm-parameter')
+    expect(kept).toMatchObject({
+      action: 'unchanged',
+      kept: true,
+      note: expect.stringContaining('not created by deploy'),
+    })
+    expect(kept?.note).toContain('aws ssm delete-parameter --name /own-login/tokens')
+    const done = await destroy('own-login', { clients, tokenStore: local })
+    expect(done.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({ kept: true })
+    expect(done.changes.find((c) => c.resource === 'lambda-function')?.action).toBe('delete')
+    expect(JSON.parse((await parameter('own-login')) as string).refreshToken).toBe(
+      fixtureTokens().refreshToken,
+    )
+    // Never deleted without deploy having made it, also when no deployment ever used it.
+    const untouched = await destroy('own-login', { clients })
+    expect(untouched.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({ kept: true })
+    expect(await parameter('own-login')).not.toBe('ParameterNotFound')
+    const tags = await clients.ssm.send(
+      new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: '/own-login/tokens' }),
+    )
+    expect(tags.TagList?.find((t) => t.Key === 'garmin-s3:created-by')?.Value).toBe('login')
+  })
+
+  it('destroy keeps the parameter the GitHub Actions set-up (<name>-github role) refreshes, and says so', async () => {
+    const local = await localLogin('shared.json')
+    const deployed = await run('shared', local)
+    expect(deployed.session).toBe('move')
+    await ensureGitHubRole(
+      {
+        name: 'shared',
+        bucket: BUCKET,
+        prefix: 'raw-data/garmin-json/',
+        controlPrefix: 'raw-data/_garmin-s3/',
+        repo: { owner: 'octocat', name: 'garmin-data' },
+        branch: 'main',
+      },
+      {
+        clients,
+        account: { accountId: account.accountId, partition: 'aws', region: TEST_REGION },
+        tokens: fixtureTokens(),
+      },
+    )
+    const pointer = await readFile(local.path, 'utf8')
+
+    const plan = await destroy('shared', { clients, tokenStore: local }, { dryRun: true })
+    expect(plan.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({
+      action: 'unchanged',
+      kept: true,
+      note: expect.stringContaining('shared-github'),
+    })
+    expect(plan.session).toBeUndefined()
+    expect(destroySummary(plan)).toContainEqual(
+      expect.stringMatching(
+        /^Would keep ssm-parameter \/shared\/tokens: the GitHub Actions set-up \(role shared-github, policy shared-access\) still uses it; delete it yourself once nothing uses it: aws ssm delete-parameter --name \/shared\/tokens\.$/,
+      ),
+    )
+    const done = await destroy('shared', { clients, tokenStore: local })
+    expect(done.changes.find((c) => c.resource === 'lambda-function')?.action).toBe('delete')
+    expect(await parameter('shared')).not.toBe('ParameterNotFound')
+    // The local pointer still leads to the session, which the workflow goes on refreshing.
+    expect(await readFile(local.path, 'utf8')).toBe(pointer)
+    expect((await local.load())?.refreshToken).toBe(fixtureTokens().refreshToken)
+  })
+})
