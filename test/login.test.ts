@@ -247,7 +247,7 @@ describe('garmin-s3 login', () => {
     const r = await run('login', ['--token-store', store], { env: envFor(s) })
     expect(r.exitCode).toBe(3)
     expect(r.stderr).toContain(
-      'a code was sent by email; run garmin-s3 login --mfa-code <code> within 10 minutes',
+      `a code was sent by email; run garmin-s3 login --mfa-code <code> --token-store ${store} within 10 minutes`,
     )
     expect(s.stats().byRoute).toEqual({ login: { 200: 1 } })
     await expect(stat(store)).rejects.toThrow()
@@ -281,6 +281,23 @@ describe('garmin-s3 login', () => {
     expect(s.inbox()).toHaveLength(1)
     await expect(stat(join(dirname(store), 'signin-pending.json'))).rejects.toThrow()
     expect((await stat(store)).mode & 0o777).toBe(0o600)
+  })
+
+  it('the command the MFA message gives, typed with the code, finishes that sign-in (a chosen --token-store)', async () => {
+    const s = await sim({ user: MFA_USER })
+    const store = freshStore()
+    const env = envFor(s)
+    const first = await run('login', ['--token-store', store, '--transport', 'fetch'], { env })
+    expect(first.exitCode).toBe(3)
+    const command = /run garmin-s3 login (.*?) within 10 minutes/.exec(first.stderr)?.[1]
+    expect(command, first.stderr).toBeDefined()
+    const argv = (command ?? '').replace('<code>', newestCode(s)()).split(/\s+/)
+    const second = await run('login', argv, { env })
+    expect([second.exitCode, second.stderr]).toEqual([0, expect.any(String)])
+    expect(await openTokenStore(store, env).load()).toMatchObject({ displayName: 'runner_1' })
+    // The first run's session: no second code, no second password.
+    expect(s.inbox()).toHaveLength(1)
+    expect(s.stats().byRoute.login).toEqual({ 200: 1 })
   })
 
   it('says when the pending session has expired (exit 3), and sends nothing to Garmin', async () => {
@@ -629,6 +646,40 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     expect(JSON.parse(await readFile(pending, 'utf8'))).toMatchObject({ tokenStore: 'ssm:/garmin-s3/tokens' })
   })
 
+  it('with an SSM token store, refuses a config folder that cannot keep a pending sign-in before any request (exit 2)', async () => {
+    // Without a terminal, a code Garmin sends can only be finished from the pending file: a folder
+    // that cannot take it would lose the sign-in after the code was sent.
+    const file = join(tmp, 'config-is-a-file')
+    await writeFile(file, 'not a folder\n')
+    const cases: { env: Record<string, string>; options?: LoginIo['tokenStoreOptions']; says: string }[] = [
+      { env: { XDG_CONFIG_HOME: file }, says: file },
+      {
+        env: { XDG_CONFIG_HOME: join(tmp, 'read-only-config') },
+        options: {
+          openExclusive: async (path: string) => {
+            throw Object.assign(new Error(`EROFS: read-only file system, open '${path}'`), { code: 'EROFS' })
+          },
+        },
+        says: 'EROFS',
+      },
+    ]
+    for (const c of cases) {
+      const s = await sim({ user: MFA_USER })
+      const r = await run('login', ['--token-store', 'ssm:/x/tokens'], {
+        env: { ...envFor(s), AWS_REGION: 'eu-west-1', ...c.env },
+        ...(c.options ? { tokenStoreOptions: c.options } : {}),
+      })
+      expect(r.exitCode).toBe(2)
+      const [message, hint] = r.stderr.trim().split('\n').slice(-2)
+      expect(message).toContain('signin-pending.json')
+      expect(message).toContain(c.says)
+      expect(hint).toMatch(/XDG_CONFIG_HOME/)
+      expect(hint).toContain('Nothing was sent to Garmin')
+      expect(s.stats().total).toBe(0)
+      expect(s.inbox()).toHaveLength(0)
+    }
+  })
+
   it('tries the next app client id on any answer but 200 from the token exchange, except 429', async () => {
     const s = await sim()
     s.addFault({ route: 'exchange', fault: { kind: 'status', status: 500 }, times: 1 })
@@ -790,6 +841,18 @@ describe('garmin-s3 logout', () => {
     await expect(stat(pending)).rejects.toThrow()
   })
 
+  it('removes an empty token file (it holds no tokens) and says no tokens were stored', async () => {
+    const store = freshStore()
+    await mkdir(dirname(store), { recursive: true, mode: 0o700 })
+    await writeFile(store, '\n', { mode: 0o600 })
+    const r = await run('logout', ['--token-store', store, '--json'])
+    expect(r.exitCode).toBe(0)
+    expect(r.json).toEqual({ tokenStore: store, removed: false })
+    await expect(stat(store)).rejects.toThrow()
+    const text = await run('logout', ['--token-store', store])
+    expect(text.stdout).toContain(`No Garmin tokens were stored in ${store}.`)
+  })
+
   it('refuses to delete a file that holds no tokens (exit 2), unless --force', async () => {
     const key = join(tmp, 'ssh', 'id_ed25519')
     await mkdir(dirname(key), { mode: 0o700 })
@@ -939,7 +1002,7 @@ describe('an unusable or empty token file', () => {
       await expect(client.profile()).rejects.toMatchObject({
         exitCode: 3,
         message: expect.stringContaining(`No Garmin tokens are stored at ${store}.`),
-        hint: expect.stringContaining('Run `garmin-s3 login`'),
+        hint: expect.stringContaining(`Run \`garmin-s3 login --token-store ${store}\``),
       })
       // status:
       expect(await readTokenSummary(openTokenStore(store, env), clock.now())).toMatchObject({

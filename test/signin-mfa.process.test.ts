@@ -55,7 +55,7 @@ describe('login --mfa-code in a new process', () => {
     const first = await login(store)
     expect(first.code).toBe(3)
     expect(first.stderr).toContain(
-      'a code was sent by email; run garmin-s3 login --mfa-code <code> within 10 minutes',
+      `a code was sent by email; run garmin-s3 login --mfa-code <code> --token-store ${store} --transport fetch within 10 minutes`,
     )
     const pending = join(dirname(store), 'signin-pending.json')
     expect((await stat(pending)).mode & 0o777).toBe(0o600)

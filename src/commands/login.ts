@@ -15,7 +15,9 @@ When Garmin asks for a verification code, garmin-s3 prompts for it in a terminal
 
 Tokens are stored in ~/.config/garmin-s3/tokens.json (mode 0600; $XDG_CONFIG_HOME is honoured) or wherever --token-store / GARMIN_S3_TOKEN_STORE points, including an SSM parameter (ssm:/garmin-s3/tokens). The access token lasts a few hours and is refreshed automatically; the refresh token lasts about a month and is renewed by use.
 
-Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge, wait an hour rather than retrying.`
+Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge, wait an hour rather than retrying.
+
+Exit codes: 0 signed in; 1 the token store could not be read or written, or Garmin answered something unexpected; 2 bad flags or environment, or a token store (or, without a terminal, the folder for a pending sign-in) that cannot take the tokens, checked before anything is sent; 3 sign-in refused or not finished (wrong password, locked account, a code to enter); 4 rate-limited, bot challenge or Garmin unavailable.`
 
   static override examples = [
     '<%= config.bin %> login --email me@example.com',

@@ -4,6 +4,10 @@ import { type LogoutResult, runLogout } from '../garmin/login.js'
 
 export default class Logout extends BaseCommand {
   static override summary = 'Delete the stored Garmin tokens (safe to run twice).'
+  static override description =
+    `Deletes the token file (an empty one too), or, after deploy moved the session into SSM, only the pointer file (the deployment's parameter stays; destroy removes it), and a sign-in left waiting for its MFA code. With --token-store ssm:/... it deletes that parameter.
+
+Exit codes: 0 done (also when nothing was stored); 1 the store could not be read or changed; 2 a file that is not a token file (pass --force), or a token path or SSM store that is not usable (no AWS region).`
   static override examples = [
     '<%= config.bin %> logout',
     '<%= config.bin %> logout --token-store ssm:/garmin-s3/tokens',

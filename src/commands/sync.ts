@@ -13,7 +13,7 @@ import {
 import { UsageError } from '../errors.js'
 import { GarminClient } from '../garmin/client.js'
 import { resolveEndpoints } from '../garmin/endpoints.js'
-import { AuthError } from '../garmin/errors.js'
+import { noTokensError } from '../garmin/errors.js'
 import { signinOptions } from '../garmin/login.js'
 import { openTokenStore } from '../garmin/tokens.js'
 import {
@@ -240,9 +240,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     const stored = await tokenStore.load()
     const signIn = Boolean(env.GARMIN_EMAIL && env.GARMIN_PASSWORD) && !stored
     if (!stored && !signIn) {
-      throw new AuthError(`No Garmin tokens are stored at ${tokenStore.location}.`, {
-        hint: 'Run `garmin-s3 login` first (or pass the right --token-store); nothing was written.',
-      })
+      throw noTokensError(tokenStore, 'Nothing was written.')
     }
     const defaultLocation = !flags.bucket && !flags.out
     if (defaultLocation) say(`No --bucket or --out given: copying into the folder ${store.location}`)

@@ -21,6 +21,7 @@ import {
   GarminUnavailableError,
   ItemRefusedError,
   NotFoundError,
+  noTokensError,
   RefreshRejectedError,
   TokenStoreError,
   UnexpectedResponseError,
@@ -84,6 +85,11 @@ export interface GarminClientOptions {
   signinStrategies?: FlowName[]
   /** Where a sign-in waiting for its code is kept; without one a code can only come from the prompt. */
   pendingSignins?: PendingStore
+  /**
+   * The command that finishes a pending sign-in, `<code>` standing for the code, with the flags that
+   * find the same pending file and session (default `garmin-s3 login --mfa-code <code>`).
+   */
+  resumeCommand?: string
   /** One line per sign-in strategy and its outcome (never a secret). */
   log?: (line: string) => void
   clock?: Clock
@@ -229,7 +235,11 @@ export class GarminClient implements ActivitySource {
         ? undefined
         : `${options.impersonationNote ?? 'no browser-like TLS (impit)'}: skipping ${IMPERSONATED_LABELS.join(', ')}`,
       pending: options.pendingSignins
-        ? { store: options.pendingSignins, tokenStore: this.store.location }
+        ? {
+            store: options.pendingSignins,
+            tokenStore: this.store.location,
+            resumeCommand: options.resumeCommand ?? 'garmin-s3 login --mfa-code <code>',
+          }
         : undefined,
       log: options.log ?? (() => {}),
     }
@@ -512,9 +522,7 @@ export class GarminClient implements ActivitySource {
     this.loading ??= (async () => {
       const stored = await this.store.load()
       if (!stored) {
-        throw new AuthError(`No Garmin tokens are stored at ${this.store.location}.`, {
-          hint: 'Run `garmin-s3 login` first (or pass the right --token-store).',
-        })
+        throw noTokensError(this.store)
       }
       if (stored.domain !== this.endpoints.domain) {
         throw new DomainMismatchError(stored.domain, this.endpoints.domain)

@@ -3,6 +3,7 @@
  * user. Messages name endpoints by path only: never a token, a password or a query string.
  */
 import { EXIT, GarminS3Error, type GarminS3ErrorOptions, UsageError } from '../errors.js'
+import type { TokenStore } from './types.js'
 
 type Options = Omit<GarminS3ErrorOptions, 'exitCode'>
 
@@ -15,6 +16,20 @@ export class AuthError extends GarminS3Error {
   constructor(message: string, options: Options = {}) {
     super(message, { hint: LOGIN_AGAIN, ...options, exitCode: EXIT.auth })
   }
+}
+
+/**
+ * No tokens in `store` (exit 3), with the store's own next step: the command that signs in to it, with
+ * the --token-store that makes it the same store. `after`: a sentence the caller adds.
+ */
+export function noTokensError(
+  store: Pick<TokenStore, 'location' | 'noTokensHint'>,
+  after?: string,
+): AuthError {
+  const hint = store.noTokensHint?.() ?? 'Run `garmin-s3 login` first (or pass the right --token-store).'
+  return new AuthError(`No Garmin tokens are stored at ${store.location}.`, {
+    hint: after ? `${hint} ${after}` : hint,
+  })
 }
 
 /** Garmin asks for a verification code and there is no way to ask the user for one: exit 3. */

@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { Clock } from '../clock.js'
 import { UsageError } from '../errors.js'
 import { GarminClient, type GarminClientOptions } from './client.js'
@@ -15,7 +15,13 @@ import type { Transport } from './http.js'
 import { issuerDomain, refreshDueAt } from './jwt.js'
 import { FilePendingStore, PENDING_FILE } from './signin/pending.js'
 import { type ImportedTokens, parseTokenImport } from './token-format.js'
-import { defaultTokenPath, FileTokenStore, type FileTokenStoreOptions, openTokenStore } from './tokens.js'
+import {
+  defaultTokenPath,
+  FileTokenStore,
+  type FileTokenStoreOptions,
+  openTokenStore,
+  shellWord,
+} from './tokens.js'
 import { type ImpitImporter, signinTransports, type TransportName } from './transport.js'
 import type { StoredTokens, TokenStore } from './types.js'
 
@@ -47,7 +53,10 @@ export interface LoginIo {
   log?: (line: string) => void
   /** Replaces `import('impit')` (tests: a platform where impit cannot load). */
   importImpit?: ImpitImporter
-  /** For a token file: replaces its file-system seams (tests: a folder that refuses new files). */
+  /**
+   * For a token file, and the file that keeps a sign-in waiting for its code: replaces their
+   * file-system seams (tests: a folder that refuses new files).
+   */
   tokenStoreOptions?: FileTokenStoreOptions
 }
 
@@ -92,11 +101,22 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
   }
 
   const endpoints = resolveEndpoints({ domain: options.domain, env: io.env })
+  const pendingSignins = new FilePendingStore(pendingSigninPath(tokenStore, io.env), {
+    openExclusive: io.tokenStoreOptions?.openExclusive,
+  })
+  // Without a terminal a verification code can only be finished from the pending file, and whether
+  // Garmin asks for one is known only after the password was sent: so the folder that keeps it is
+  // checked before any request. A terminal's prompt keeps nothing; beside a token file, the folder is
+  // the token folder, checked above the same way; an SSM store's is the local config folder.
+  if (!io.interactive && !(tokenStore instanceof FileTokenStore)) {
+    await pendingSignins.checkWritable(tokenStore.location)
+  }
   const client = new GarminClient({
     tokenStore,
     endpoints,
     ...(await signinOptions(options.transport ?? 'auto', io.importImpit)),
-    pendingSignins: new FilePendingStore(pendingSigninPath(tokenStore, io.env)),
+    pendingSignins,
+    resumeCommand: resumeCommand(options, tokenStore, io.env),
     ...(io.log ? { log: io.log } : {}),
     ...(io.transport ? { transport: io.transport } : {}),
     ...(io.clock ? { clock: io.clock } : {}),
@@ -134,6 +154,21 @@ export async function signinOptions(
     ...(chosen.impersonated ? { impersonatedTransport: chosen.impersonated } : {}),
     ...(chosen.note ? { impersonationNote: chosen.note } : {}),
   }
+}
+
+/**
+ * The command that finishes a sign-in left waiting for its code: the same token store (it decides
+ * where the pending file is and which store it is for), domain and transport (its session's
+ * strategy must be among the next run's).
+ */
+function resumeCommand(options: LoginOptions, store: TokenStore, env: NodeJS.ProcessEnv): string {
+  const flags = ['--mfa-code', '<code>']
+  const path = store instanceof FileTokenStore ? store.path : undefined
+  if (path === undefined || path !== resolve(defaultTokenPath(env)))
+    flags.push('--token-store', shellWord(path ?? store.location))
+  if (options.domain) flags.push('--domain', options.domain)
+  if (options.transport && options.transport !== 'auto') flags.push('--transport', options.transport)
+  return `garmin-s3 login ${flags.join(' ')}`
 }
 
 /**

@@ -90,6 +90,8 @@ export class FileTokenStore implements TokenStore {
   private readonly hardLink: NonNullable<FileTokenStoreOptions['hardLink']>
   private readonly openExclusive: NonNullable<FileTokenStoreOptions['openExclusive']>
   private readonly named: boolean
+  /** The store the last read pointer named (`ssm:/...`), while this file is a pointer. */
+  private followed: string | undefined
 
   constructor(path?: string, options: FileTokenStoreOptions = {}) {
     this.path = resolve(path ?? defaultTokenPath())
@@ -104,6 +106,7 @@ export class FileTokenStore implements TokenStore {
   }
 
   async load(): Promise<StoredTokens | undefined> {
+    this.followed = undefined
     const value = await this.readJson()
     if (value === undefined) return undefined
     const pointed = this.followPointer(value)
@@ -118,17 +121,33 @@ export class FileTokenStore implements TokenStore {
    */
   private signInCommand(value: unknown): string {
     const force = value === FOREIGN || tokenFileKind(value) === undefined ? ' --force' : ''
-    return `garmin-s3 login${force}${this.named ? ` --token-store ${shellWord(this.path)}` : ''}`
+    return `garmin-s3 login${force}${this.storeFlag}`
+  }
+
+  /** ` --token-store <path>` when the path is not the default: without it a command uses another file. */
+  private get storeFlag(): string {
+    return this.named ? ` --token-store ${shellWord(this.path)}` : ''
+  }
+
+  noTokensHint(): string {
+    const sign = `garmin-s3 login${this.storeFlag}`
+    if (!this.followed) return `Run \`${sign}\` first (or pass the right --token-store).`
+    return (
+      `${this.path} points to ${this.followed}, which holds no tokens (deploy moved your session there; was that deployment destroyed, or are these AWS credentials another account's?). ` +
+      `\`${sign}\` signs in here and replaces the pointer with the tokens; \`garmin-s3 login --token-store ${this.followed}\` signs the deployment in again instead, and the pointer works again.`
+    )
   }
 
   /**
    * An error of the parameter this file points to, saying so: a local command that needs AWS only
-   * because `deploy` moved the session is otherwise a puzzle, and the way back is not obvious.
+   * because `deploy` moved the session is otherwise a puzzle, and the way back is not obvious. A
+   * login cannot replace a pointer it cannot read through (it might fork the deployment's token
+   * chain), so the way back is logout, then login.
    */
-  private viaPointer(error: unknown): unknown {
+  private viaPointer(error: unknown, preflight = false): unknown {
     if (!(error instanceof GarminS3Error)) return error
     const message = `${error.message} ${this.path} points there: deploy moved your session into that parameter.`
-    const hint = `${error.hint ? `${error.hint} ` : ''}If that deployment is gone, \`garmin-s3 logout\` removes the pointer and \`garmin-s3 login\` signs you in here again.`
+    const hint = `${error.hint ? `${error.hint} ` : ''}If that deployment is gone, \`garmin-s3 logout${this.storeFlag}\` removes the pointer and \`garmin-s3 login${this.storeFlag}\` signs you in here again.${preflight ? ' Nothing was sent to Garmin.' : ''}`
     if (error instanceof UsageError) return new UsageError(message, { hint, cause: error })
     return new TokenStoreError(message, { hint, cause: error, unusable: error.exitCode === EXIT.auth })
   }
@@ -171,8 +190,14 @@ export class FileTokenStore implements TokenStore {
   async checkWritable(options: WriteCheck = {}): Promise<void> {
     await this.ensureFolder('preflight')
     const value = await this.checkTarget(options)
-    // A pointer: the tokens go to the parameter it names (save), which needs its own check.
-    await this.pointerToWrite(value)?.checkWritable?.()
+    // A pointer: the tokens go to the parameter it names (save), which needs its own check, and save
+    // reads it first (a parameter that is gone makes the login local again): one that cannot be read
+    // would fail the save after the sign-in.
+    const pointed = this.pointerToWrite(value)
+    if (pointed) {
+      await pointed.checkWritable?.()
+      await pointed.load().catch((error: unknown) => Promise.reject(this.viaPointer(error, true)))
+    }
     const dir = dirname(this.path)
     const probe = this.tempPath()
     try {
@@ -203,7 +228,13 @@ export class FileTokenStore implements TokenStore {
   async clear(options: WriteCheck = {}): Promise<boolean> {
     await this.checkFolder()
     const value = await this.readJson({ foreignOk: true })
-    if (value === undefined) return false
+    if (value === undefined) {
+      // An empty file holds no tokens (readJson): nothing was stored, but signing out leaves no file.
+      await unlink(this.path).catch((error: unknown) => {
+        if (!isErrno(error, 'ENOENT')) throw this.deleteError(error)
+      })
+      return false
+    }
     if (!options.force && (value === FOREIGN || tokenFileKind(value) === undefined)) {
       throw this.foreignError('delete')
     }
@@ -212,10 +243,14 @@ export class FileTokenStore implements TokenStore {
       return true
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return false
-      throw new TokenStoreError(`Cannot delete the token file ${this.path}: ${(error as Error).message}`, {
-        cause: error,
-      })
+      throw this.deleteError(error)
     }
+  }
+
+  private deleteError(error: unknown): TokenStoreError {
+    return new TokenStoreError(`Cannot delete the token file ${this.path}: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
 
   /**
@@ -250,6 +285,7 @@ export class FileTokenStore implements TokenStore {
   private followPointer(value: unknown): TokenStore | undefined {
     const pointer = readPointer(value, this.signInCommand(value))
     if (!pointer) return undefined
+    this.followed = pointer.store
     this.location = `${pointer.store} (via ${this.path})`
     return this.openSsm(pointer.store.slice('ssm:'.length), pointer.region)
   }
@@ -555,8 +591,9 @@ export class FileTokenStore implements TokenStore {
     })
   }
 
-  private symlinkError(path: string): TokenStoreError {
-    return new TokenStoreError(`Refusing to use ${path}: it is a symbolic link.`, {
+  /** Like any token path that is no private file: nothing was done, exit 2. */
+  private symlinkError(path: string): UsageError {
+    return new UsageError(`Refusing to use ${path}: it is a symbolic link.`, {
       hint: 'Point --token-store (or GARMIN_S3_TOKEN_STORE) at a real file in a private folder.',
     })
   }
@@ -627,6 +664,10 @@ export class SsmTokenStore implements TokenStore {
   /** What replaces the parameter's value with new tokens (a save overwrites whatever is there). */
   private get signInCommand(): string {
     return `garmin-s3 login --token-store ${this.location}`
+  }
+
+  noTokensHint(): string {
+    return `Run \`${this.signInCommand}\` first (or pass the right --token-store).`
   }
 
   private async ssm(): Promise<{ sdk: SsmSdk; client: SSMClient }> {
@@ -764,6 +805,6 @@ export function openTokenStore(
 }
 
 /** `word` as one shell word: as it is when it is plain, else in single quotes. */
-function shellWord(word: string): string {
+export function shellWord(word: string): string {
   return /^[\w./~:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
 }

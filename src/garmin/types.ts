@@ -41,6 +41,11 @@ export interface TokenStore {
     stale: StoredTokens,
     refresh: (current: StoredTokens) => Promise<StoredTokens>,
   ): Promise<StoredTokens>
+  /**
+   * After `load()` found nothing: the exact command that stores tokens here (and, for a pointer file
+   * whose parameter is gone, what happened and both ways on). The hint of every "No Garmin tokens" error.
+   */
+  noTokensHint?(): string
   /** Throws when saving would fail or overwrite something that is not ours; called before a sign-in. */
   checkWritable?(options?: WriteCheck): Promise<void>
   /** The SSM store this one points to, when `deploy` moved the session there. */

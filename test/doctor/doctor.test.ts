@@ -139,7 +139,8 @@ it('stage 1, a token file that is a symbolic link: the token store refuses it, a
     .catch((error: Error & { hint?: string }) => error)
   expect(refused).toMatchObject({ message: expect.stringContaining('symbolic link') })
   const { json, byName } = await doctor()
-  expect(json.exitCode).toBe(EXIT.failure)
+  // Like a folder or a pipe at the token path: not a private file, exit 2 (ARCHITECTURE "Exit codes").
+  expect(json.exitCode).toBe(EXIT.usage)
   expect(byName('token-file')).toMatchObject({
     result: 'fail',
     detail: (refused as Error).message,

@@ -186,7 +186,10 @@ describe('garmin-s3 sync', () => {
     const result = await run(['--out', out], { GARMIN_S3_TOKEN_STORE: join(tmp, 'none', 'tokens.json') })
     expect(result.exitCode).toBe(3)
     expect(result.stderr).toMatch(/^Error: No Garmin tokens are stored/m)
-    expect(result.stderr).toMatch(/^ {2}-> Run `garmin-s3 login`/m)
+    // The chosen path is named: a plain `garmin-s3 login` would sign in to the default file.
+    expect(result.stderr).toContain(
+      `  -> Run \`garmin-s3 login --token-store ${join(tmp, 'none', 'tokens.json')}\` first`,
+    )
     // No state, no run record: status must not call the lake failed for a local mistake.
     expect(existsSync(out)).toBe(false)
   })

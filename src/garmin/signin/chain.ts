@@ -83,7 +83,8 @@ export interface ChainOptions {
   note?: string | undefined
   /** Checks the new tokens with socialProfile and stores them; an AuthError means the API refused them. */
   adopt(tokens: DiTokens): Promise<StoredTokens>
-  pending?: { store: PendingStore; tokenStore: string } | undefined
+  /** `resumeCommand`: what finishes the pending sign-in, `<code>` for the code. */
+  pending?: { store: PendingStore; tokenStore: string; resumeCommand: string } | undefined
   log(line: string): void
   report: SigninReport
 }
@@ -145,9 +146,9 @@ async function completeMfa(
   }
   if (!options.pending) throw new MfaRequiredError(mfa.method)
   const pending = await savePending(options, strategy, session, state)
-  if (code) throw codeRefused(stillPending(pending))
+  if (code) throw codeRefused(stillPending(pending, options.pending.resumeCommand))
   throw new AuthError(
-    `Garmin asks for a verification code: a code was sent by ${mfa.method}; run garmin-s3 login --mfa-code <code> within 10 minutes.`,
+    `Garmin asks for a verification code: a code was sent by ${mfa.method}; run ${options.pending.resumeCommand} within 10 minutes.`,
     {
       hint: `The sign-in waits in ${options.pending.store.location} (no password is kept); a plain \`garmin-s3 login\` starts over and Garmin sends a new code.`,
     },
@@ -206,7 +207,9 @@ export async function resumePending(options: ChainOptions, code: string): Promis
   }
   if (result.kind === 'wrong') {
     const kept = await savePending(options, strategy, session, state, pending.expiresAt)
-    throw codeRefused(stillPending(kept))
+    throw codeRefused(
+      stillPending(kept, options.pending?.resumeCommand ?? 'garmin-s3 login --mfa-code <code>'),
+    )
   }
   const tokens = await finish(options, strategy, result)
   await store.clear()
@@ -257,8 +260,8 @@ async function savePending(
   return pending
 }
 
-function stillPending(pending: PendingSignin): string {
-  return `The sign-in is still pending until ${pending.expiresAt}: run \`garmin-s3 login --mfa-code <code>\` with the code Garmin sent by ${pending.method}.`
+function stillPending(pending: PendingSignin, resumeCommand: string): string {
+  return `The sign-in is still pending until ${pending.expiresAt}: run \`${resumeCommand}\` with the code Garmin sent by ${pending.method}.`
 }
 
 function codeRefused(hint: string): AuthError {

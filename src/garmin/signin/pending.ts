@@ -4,9 +4,11 @@
  * them, so what is kept is that session (its cookies and flow state), never the password. The file is
  * private (0600) and lives beside a file token store, or in the local config folder for an SSM one.
  */
+import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { chmod, mkdir, open, unlink } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { chmod, type FileHandle, mkdir, open, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { UsageError } from '../../errors.js'
 import { replaceFile } from '../../files.js'
 import { isRecord } from '../../unknown.js'
 import type { SavedCookie } from '../cookies.js'
@@ -42,8 +44,46 @@ export interface PendingStore {
   clear(): Promise<boolean>
 }
 
+interface FilePendingStoreOptions {
+  /** Creates a new file that must not exist yet (O_CREAT | O_EXCL); tests give one that fails as a read-only folder does. */
+  openExclusive?: ((path: string, mode: number) => Promise<FileHandle>) | undefined
+}
+
 export class FilePendingStore implements PendingStore {
-  constructor(readonly location: string) {}
+  private readonly openExclusive: NonNullable<FilePendingStoreOptions['openExclusive']>
+
+  constructor(
+    readonly location: string,
+    options: FilePendingStoreOptions = {},
+  ) {
+    this.openExclusive =
+      options.openExclusive ??
+      ((path, mode) => open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode))
+  }
+
+  /**
+   * Before a sign-in that may have to wait for its code: the folder is created if need be and takes a
+   * new file (one is created and removed), so a code Garmin sends is never lost for want of a place
+   * to keep its session. `tokenStore` names the store in the hint's commands.
+   */
+  async checkWritable(tokenStore: string): Promise<void> {
+    const dir = dirname(this.location)
+    try {
+      if ((await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined) await chmod(dir, 0o700)
+      const probe = join(dir, `.signin-pending.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+      await (await this.openExclusive(probe, 0o600)).close()
+      await unlink(probe).catch(() => undefined)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error'
+      throw new UsageError(
+        `Cannot keep a sign-in waiting for its verification code in ${this.location} (${code}: ${(error as Error).message}).`,
+        {
+          hint: `Make ${dir} a folder you can write, or set XDG_CONFIG_HOME to one (the pending sign-in of ${tokenStore} is kept there), or run \`garmin-s3 login --token-store ${tokenStore}\` in a terminal, which asks for the code. Nothing was sent to Garmin.`,
+          cause: error,
+        },
+      )
+    }
+  }
 
   async load(): Promise<PendingSignin | undefined> {
     let text: string
@@ -55,7 +95,7 @@ export class FilePendingStore implements PendingStore {
         await handle.close()
       }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      if (absent(error)) return undefined
       throw this.failure('read', error)
     }
     const value = parse(text)
@@ -80,7 +120,7 @@ export class FilePendingStore implements PendingStore {
     return unlink(this.location).then(
       () => true,
       (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw this.failure('delete', error)
+        if (!absent(error)) throw this.failure('delete', error)
         return false
       },
     )
@@ -96,6 +136,9 @@ export class FilePendingStore implements PendingStore {
     )
   }
 }
+
+/** No file there: none, or a path below something that is not a folder (then nothing can be kept there). */
+const absent = (error: unknown) => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')
 
 function parse(text: string): PendingSignin | undefined {
   let value: unknown
