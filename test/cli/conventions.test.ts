@@ -127,6 +127,56 @@ describe('mistakes', () => {
     expect(nothingClose.stderr).toContain('garmin-s3 help')
   })
 
+  it('a mistyped command with an argument or a flag still suggests from its first words (exit 2)', async () => {
+    const help = '  -> Run garmin-s3 help for a list of the commands.'
+    const cases: [string[], string, string][] = [
+      [['logn', 'user@x'], 'logn', 'login'],
+      [['snyc', '--out', 'x'], 'snyc', 'sync'],
+      [['catalg', 'athena', 'x'], 'catalg athena', 'catalog athena'],
+      [['init', 'github-actons', 'x'], 'init github-actons', 'init github-actions'],
+    ]
+    for (const [args, typed, meant] of cases) {
+      const r = await cli(args)
+      expect([r.code, r.stdout]).toEqual([2, ''])
+      expect(r.stderr).toBe(
+        `Error: ${typed} is not a garmin-s3 command. Did you mean garmin-s3 ${meant}?\n${help}\n`,
+      )
+      const json = await cli([...args, '--json'])
+      expect([json.code, json.stderr]).toEqual([2, ''])
+      expect(JSON.parse(json.stdout)).toEqual({
+        error: {
+          name: 'UsageError',
+          message: `${typed} is not a garmin-s3 command. Did you mean garmin-s3 ${meant}?`,
+          hint: 'Run garmin-s3 help for a list of the commands.',
+          exitCode: 2,
+        },
+      })
+    }
+    // Nothing close: the first word is the one no command starts with.
+    const unknown = await cli(['backup', 'x', '--json'])
+    expect(unknown.code).toBe(2)
+    expect(JSON.parse(unknown.stdout).error.message).toBe('backup is not a garmin-s3 command.')
+  })
+
+  it("a topic with an unknown command lists the topic's commands (exit 2)", async () => {
+    const r = await cli(['init', 'x'])
+    expect([r.code, r.stdout]).toEqual([2, ''])
+    expect(r.stderr).toBe(
+      'Error: init x is not a garmin-s3 command. The init commands: garmin-s3 init github-actions.\n' +
+        '  -> Run garmin-s3 help init for what they do.\n',
+    )
+    const json = await cli(['init', 'x', '--json'])
+    expect([json.code, json.stderr]).toEqual([2, ''])
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {
+        name: 'UsageError',
+        message: 'init x is not a garmin-s3 command. The init commands: garmin-s3 init github-actions.',
+        hint: 'Run garmin-s3 help init for what they do.',
+        exitCode: 2,
+      },
+    })
+  })
+
   it('at a terminal, a mistyped command asks "Did you mean" (and a no ends with exit 2)', async () => {
     const r = await atTerminal(['sycn'], env('terminal-typo'))
     expect(r.stdout).toContain('sycn is not a garmin-s3 command')
