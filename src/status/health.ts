@@ -127,10 +127,14 @@ export function judgeHealth(input: HealthInput): Health {
       })
     }
     const datasetFailures = Object.entries(lastRun?.datasetsFailed ?? {})
+    const datasetErrors = Object.entries(lastRun?.datasetsErrored ?? {})
     if (
       lastRun &&
       lastRun.exitCode !== AUTH_EXIT_CODE &&
-      (lastRun.failed > 0 || datasetFailures.length > 0 || ![0, 5].includes(lastRun.exitCode))
+      (lastRun.failed > 0 ||
+        datasetFailures.length > 0 ||
+        datasetErrors.length > 0 ||
+        ![0, 5].includes(lastRun.exitCode))
     ) {
       const what = [
         ...(lastRun.failed > 0
@@ -141,11 +145,13 @@ export function judgeHealth(input: HealthInput): Health {
               `dataset items failed (${datasetFailures.map(([name, n]) => `${name}: ${n} failed`).join(', ')})`,
             ]
           : []),
+        ...datasetErrors.map(([name, error]) => `${name}: failed as a whole (${error})`),
       ]
       if (what.length === 0) what.push(`it stopped with exit code ${lastRun.exitCode}`)
+      const datasetNames = [...new Set([...datasetFailures, ...datasetErrors].map(([name]) => name))]
       const retried =
-        datasetFailures.length > 0
-          ? `Run \`garmin-s3 sync\` again with the same --data (${datasetFailures.map(([name]) => name).join(',')} included): failed items are retried`
+        datasetNames.length > 0
+          ? `Run \`garmin-s3 sync\` again with the same --data (${datasetNames.join(',')} included): failed items and datasets are retried`
           : 'Run `garmin-s3 sync` again (failed activities are retried)'
       causes.push({
         code: 'last-run-failures',

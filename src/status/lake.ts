@@ -91,16 +91,27 @@ export async function peekData(store: Store, prefix: string): Promise<boolean> {
   return false
 }
 
-/** The failed items of the datasets other than activities, as the run record has them (read defensively). */
+/** The per-dataset counts of the run record, without activities' (read defensively). */
+function otherDatasets(run: LastRun): [string, { failed?: unknown; error?: unknown }][] {
+  const datasets: unknown = run.datasets
+  if (typeof datasets !== 'object' || datasets === null) return []
+  return Object.entries(datasets).flatMap(([name, counts]) =>
+    name !== ACTIVITIES && typeof counts === 'object' && counts !== null ? [[name, counts]] : [],
+  )
+}
+
+/** The failed items of the datasets other than activities, as the run record has them. */
 function datasetsFailed(run: LastRun): Record<string, number> {
   const out: Record<string, number> = {}
-  const datasets: unknown = run.datasets
-  if (typeof datasets !== 'object' || datasets === null) return out
-  for (const [name, counts] of Object.entries(datasets)) {
-    const failed: unknown = (counts as { failed?: unknown } | null)?.failed
-    if (name !== ACTIVITIES && Number.isSafeInteger(failed) && (failed as number) > 0)
-      out[name] = failed as number
-  }
+  for (const [name, { failed }] of otherDatasets(run))
+    if (Number.isSafeInteger(failed) && (failed as number) > 0) out[name] = failed as number
+  return out
+}
+
+/** The datasets other than activities that failed as a whole, with the error's message. */
+function datasetsErrored(run: LastRun): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, { error }] of otherDatasets(run)) if (typeof error === 'string') out[name] = error
   return out
 }
 
@@ -117,6 +128,7 @@ function runSummary(run: LastRun): RunSummary {
     existing: run.existing,
     failed: run.failed,
     datasetsFailed: datasetsFailed(run),
+    datasetsErrored: datasetsErrored(run),
     partial: run.partial,
     exitCode: run.exitCode,
     stopReason: run.stopReason ?? null,

@@ -53,6 +53,11 @@ export interface RunSummary {
   failed: number
   /** Items of the other datasets (`--data`) that failed, by dataset; `{}` when none did. */
   datasetsFailed: Record<string, number>
+  /**
+   * The other datasets that failed as a whole (none of their items was tried, e.g. a listing failed),
+   * with the error's message; `{}` when none did.
+   */
+  datasetsErrored: Record<string, string>
   partial: boolean
   exitCode: number
   stopReason: string | null

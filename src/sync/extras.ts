@@ -116,6 +116,7 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
     )
     const onOuterAbort = () => ctx.abort.abort()
     let archive: ArchiveReport | undefined
+    let results: DatasetCounts[] | undefined
     deps.signal?.addEventListener('abort', onOuterAbort, { once: true })
 
     try {
@@ -132,7 +133,7 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
         ? await knownActivityIds(deps, options.prefix, activityState)
         : new Set<number>()
       for (const id of perActivity ? stored.ids : []) ids.add(id)
-      const results = await Promise.all(
+      results = await Promise.all(
         extras.map(async (spec) => {
           const prefix = prefixes.get(spec)!
           try {
@@ -147,8 +148,12 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
                   resolved.full,
                 )
           } catch (error) {
-            ctx.failed(error, { dataset: spec.name })
-            return emptyCounts()
+            // The dataset failed as a whole (e.g. the listing it starts from): say so in its counts,
+            // unless a stop cut it short (the stop is reported once, for the run).
+            const recorded = ctx.failed(error, { dataset: spec.name })
+            return recorded && ctx.stopError !== error
+              ? { ...emptyCounts(), error: messageOf(error) }
+              : emptyCounts()
           }
         }),
       )
@@ -156,16 +161,23 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
       const daily = extras.flatMap((spec) =>
         spec.kind === 'daily' ? [{ spec, prefix: prefixes.get(spec)! }] : [],
       )
-      const byName = Object.fromEntries(extras.map((spec, i) => [spec.name, results[i]!]))
+      const ran = results
+      const byName = Object.fromEntries(extras.map((spec, i) => [spec.name, ran[i]!]))
       const plan = { today, budget: resolved.reloadBudget, dryRun: resolved.dryRun }
       if (!ctx.stopped()) archive = await restoreArchived(ctx, daily, plan, byName)
       const after = source.stats().requests
       extras.forEach((spec, i) => {
         const kind = requestKind(spec)
-        counts[spec.name] = { ...results[i]!, requests: (after[kind] ?? 0) - (garminBefore[kind] ?? 0) }
+        counts[spec.name] = { ...ran[i]!, requests: (after[kind] ?? 0) - (garminBefore[kind] ?? 0) }
       })
     } catch (error) {
-      ctx.failed(error, { dataset: 'datasets' })
+      // Before or after the datasets ran (their cursors could not be read, ...): each dataset without
+      // counts of its own failed as a whole.
+      const whole = ctx.failed(error, { dataset: 'datasets' }) && ctx.stopError !== error
+      extras.forEach((spec, i) => {
+        counts[spec.name] ??=
+          results?.[i] ?? (whole ? { ...emptyCounts(), error: messageOf(error) } : emptyCounts())
+      })
     } finally {
       deps.signal?.removeEventListener('abort', onOuterAbort)
     }

@@ -23,6 +23,7 @@ function run(startedAt: string): RunSummary {
     existing: 9,
     failed: 0,
     datasetsFailed: {},
+    datasetsErrored: {},
     partial: false,
     exitCode: 0,
     stopReason: null,
