@@ -6,6 +6,7 @@
  */
 import type { Store } from '../store/types.js'
 import { decodeCatalog } from '../sync/catalog.js'
+import { unreadableReason } from '../sync/control-object.js'
 import { ACTIVITIES } from '../sync/datasets.js'
 import { decodeIds } from '../sync/id-list.js'
 import {
@@ -31,15 +32,6 @@ export interface StateRead {
   object: { text: string; etag: string } | undefined
 }
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** One GET of the state object. A state this version cannot read is reported, not thrown. */
 export async function readState(store: Store, prefix: string): Promise<StateRead> {
   const key = stateKeyFor(prefix)
@@ -60,10 +52,12 @@ export async function readState(store: Store, prefix: string): Promise<StateRead
     dataset: undefined,
     object,
   })
-  if (!isJson(text)) return unreadable('not-json', 'it is not valid JSON (corrupt, or cut short)')
   try {
     const file = parseStateFile(text, key)
-    if (!file) return unreadable('not-a-state', 'it is JSON, but not a state garmin-s3 can read')
+    if (!file) {
+      const { kind, problem } = unreadableReason(text, 'a state')
+      return unreadable(kind, problem)
+    }
     const dataset = file.datasets[prefix]
     // A state object shared with other prefixes that has no section for this one: nothing synced here.
     return {

@@ -121,6 +121,13 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
 
     try {
       await keeper.load()
+      const rebuild = keeper.unreadable !== undefined
+      if (keeper.unreadable) {
+        log({
+          type: 'warning',
+          message: `${keeper.key} cannot be read (${keeper.unreadable.problem}): the dataset cursors are rebuilt from one listing of each dataset's folder, so Garmin is asked only for what is missing; ${resolved.dryRun ? 'a real run replaces the file' : 'this run replaces the file'}.`,
+        })
+      }
       const activityState = await readSyncState(deps.store, options.prefix)
       const today = utcDate(clock.now())
       // This run's activities count too: a dry run wrote no state, and its plan must match a real run's.
@@ -138,7 +145,13 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
           const prefix = prefixes.get(spec)!
           try {
             return spec.kind === 'daily'
-              ? await syncDaily(spec, prefix, ctx, { today, since, reviseDays, repair: resolved.full })
+              ? await syncDaily(spec, prefix, ctx, {
+                  today,
+                  since,
+                  reviseDays,
+                  repair: resolved.full,
+                  rebuild,
+                })
               : await syncPerActivity(
                   spec,
                   prefix,

@@ -46,6 +46,14 @@ const report: StatusReport = {
     problem: null,
     problemKind: null,
   },
+  datasetsState: {
+    key: 'raw-data/_garmin-s3/datasets.json',
+    present: true,
+    readable: true,
+    updatedAt: '2026-11-28T12:00:00.000Z',
+    problem: null,
+    problemKind: null,
+  },
   activities: {
     stored: 1873,
     newest: '2026-11-28 06:00:00',
