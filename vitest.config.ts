@@ -10,6 +10,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
  * A file listed here that calls `inject('motoEndpoint')` fails at once: the unit project provides none.
  */
 export const UNIT_FILES = [
+  'test/cli/empty-prefix.test.ts',
   'test/curate/extract.test.ts',
   'test/datasets/catalogue.test.ts',
   'test/datasets/command.test.ts',
