@@ -10,10 +10,13 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
  * A file listed here that calls `inject('motoEndpoint')` fails at once: the unit project provides none.
  */
 export const UNIT_FILES = [
+  'test/cli/empty-prefix.test.ts',
   'test/curate/extract.test.ts',
   'test/datasets/catalogue.test.ts',
   'test/datasets/command.test.ts',
+  'test/datasets/corrupt-cursors.test.ts',
   'test/datasets/faults.test.ts',
+  'test/datasets/full-and-dry-run.test.ts',
   'test/deploy/deploy.unit.test.ts',
   'test/deploy/pieces.test.ts',
   'test/garmin/client.test.ts',
@@ -25,10 +28,12 @@ export const UNIT_FILES = [
   'test/github/workflow.test.ts',
   'test/github/workflow-steps.test.ts',
   'test/lambda/handler.test.ts',
+  'test/lambda/metrics.test.ts',
   'test/login.test.ts',
   'test/sim/*.test.ts',
   'test/status/catalog.test.ts',
   'test/status/command.test.ts',
+  'test/status/dataset-failures.test.ts',
   'test/status/health.test.ts',
   'test/status/render.test.ts',
   'test/status/schedule.test.ts',

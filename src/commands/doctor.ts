@@ -56,7 +56,14 @@ Exit codes: the first failing stage's, as everywhere else: 0 ok, 1 failure, 2 us
     const env = this.env()
     const prefix = validatePrefix(flags.prefix)
     const name = validateName(flags.name ?? DEFAULT_NAME)
-    const store = await openStore(targetOptions(flags), (message) => this.logToStderr(`warning: ${message}`))
+    // Doctor creates nothing: a mistyped --out fails the store stage instead of becoming a folder.
+    const store = await openStore(
+      targetOptions(flags),
+      (message) => this.logToStderr(`warning: ${message}`),
+      {
+        createFolder: false,
+      },
+    )
     const tokenStore = openTokenStore(flags['token-store'], env)
     const endpoints = resolveEndpoints({ ...(flags.domain ? { domain: flags.domain } : {}), env })
     const garmin = new GarminClient({

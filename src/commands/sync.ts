@@ -24,7 +24,7 @@ import {
   parseNotifyTargets,
   shouldNotify,
 } from '../notify/index.js'
-import { DEFAULT_OUT_DIR, DEFAULT_PREFIX, openStore, validatePrefix } from '../store/target.js'
+import { checkTarget, DEFAULT_OUT_DIR, DEFAULT_PREFIX, openStore, validatePrefix } from '../store/target.js'
 import {
   DATASET_NAMES,
   DEFAULT_CONCURRENCY,
@@ -232,8 +232,10 @@ Exit codes: 0 done, 1 failure, 2 bad usage, 3 sign-in needed (run garmin-s3 logi
     )
     const reportFile = flags.report === undefined ? undefined : await prepareReportFile(flags.report)
 
-    // Bad target flags are usage errors (exit 2) before anything else; opening a store does no I/O.
+    // Bad target flags are usage errors (exit 2) before anything else; opening a store does no I/O, and
+    // a folder that cannot be made (a file in the way, /proc) is refused here, before Garmin is asked.
     const store = await openStore(targetOptions(flags), (message) => this.logToStderr(`warning: ${message}`))
+    await checkTarget(store)
     // A local mistake never marks the lake: without usable tokens (and no way to sign in) the run stops
     // here, before the store is touched, so no state or run record says the lake failed.
     const tokenStore = openTokenStore(flags['token-store'], env)

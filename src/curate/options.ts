@@ -1,6 +1,6 @@
 /** What the commands check before the Parquet writer loads: the curated prefix and its default. */
 import { UsageError } from '../errors.js'
-import { datasetPrefix } from '../sync/datasets.js'
+import { insideRawData } from '../sync/datasets.js'
 
 export const DEFAULT_CURATED_PREFIX = 'processed-data/garmin/'
 
@@ -9,11 +9,7 @@ export const DEFAULT_CURATED_PREFIX = 'processed-data/garmin/'
  * never inside the raw layer, whose prefixes hold Garmin's answers only.
  */
 export function validateCuratedPrefix(curatedPrefix: string, rawPrefix: string): string {
-  const rawParent = datasetPrefix(rawPrefix, 'x').slice(0, -'garmin-x/'.length)
-  const insideRaw =
-    curatedPrefix.startsWith(rawPrefix) ||
-    (curatedPrefix.startsWith(rawParent) && curatedPrefix.slice(rawParent.length).startsWith('garmin-'))
-  if (curatedPrefix === '' || insideRaw)
+  if (curatedPrefix === '' || insideRawData(curatedPrefix, rawPrefix))
     throw new UsageError(
       `the curated prefix "${curatedPrefix}" must be a folder of its own, outside the raw data`,
       {

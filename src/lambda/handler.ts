@@ -258,7 +258,9 @@ export function createHandler(deps: HandlerDeps = {}) {
       }),
     })
     for (const [dataset, counts] of Object.entries(report.datasets ?? {})) {
-      log(datasetMetricLine(deployment, clock.now(), dataset, counts))
+      // A dataset that failed as a whole (none of its items tried) counts as one failed item.
+      const failed = counts.failed + (counts.error === undefined ? 0 : 1)
+      log(datasetMetricLine(deployment, clock.now(), dataset, { created: counts.created, failed }))
     }
     if (failed) {
       const first = report.errors[0]?.message ?? stop?.message ?? 'see the log line above'

@@ -2,6 +2,8 @@
  * The health verdict: a pure function of what status gathered and the time. FAIL means the data is
  * not being kept safe (nothing was ever copied, or sign-in is broken); WARN means it soon may not be.
  */
+
+import type { DatasetStateSummary } from '../sync/dataset-state.js'
 import type {
   ActivitySummary,
   DeploymentSummary,
@@ -27,6 +29,8 @@ export interface HealthInput {
   /** The tokens the scheduled runs use: the deployment's parameter when readable, else the local store. */
   tokens: TokenSummary
   drift: DriftSummary | null
+  /** The dataset cursors' file; absent: not looked at. */
+  datasetsState?: DatasetStateSummary
 }
 
 const DAY_MS = 86_400_000
@@ -127,10 +131,14 @@ export function judgeHealth(input: HealthInput): Health {
       })
     }
     const datasetFailures = Object.entries(lastRun?.datasetsFailed ?? {})
+    const datasetErrors = Object.entries(lastRun?.datasetsErrored ?? {})
     if (
       lastRun &&
       lastRun.exitCode !== AUTH_EXIT_CODE &&
-      (lastRun.failed > 0 || datasetFailures.length > 0 || ![0, 5].includes(lastRun.exitCode))
+      (lastRun.failed > 0 ||
+        datasetFailures.length > 0 ||
+        datasetErrors.length > 0 ||
+        ![0, 5].includes(lastRun.exitCode))
     ) {
       const what = [
         ...(lastRun.failed > 0
@@ -141,11 +149,13 @@ export function judgeHealth(input: HealthInput): Health {
               `dataset items failed (${datasetFailures.map(([name, n]) => `${name}: ${n} failed`).join(', ')})`,
             ]
           : []),
+        ...datasetErrors.map(([name, error]) => `${name}: failed as a whole (${error})`),
       ]
       if (what.length === 0) what.push(`it stopped with exit code ${lastRun.exitCode}`)
+      const datasetNames = [...new Set([...datasetFailures, ...datasetErrors].map(([name]) => name))]
       const retried =
-        datasetFailures.length > 0
-          ? `Run \`garmin-s3 sync\` again with the same --data (${datasetFailures.map(([name]) => name).join(',')} included): failed items are retried`
+        datasetNames.length > 0
+          ? `Run \`garmin-s3 sync\` again with the same --data (${datasetNames.join(',')} included): failed items and datasets are retried`
           : 'Run `garmin-s3 sync` again (failed activities are retried)'
       causes.push({
         code: 'last-run-failures',
@@ -154,6 +164,19 @@ export function judgeHealth(input: HealthInput): Health {
         next: `${retried}; details in ${lastRun.manifestKey}.`,
       })
     }
+  }
+
+  const cursors = input.datasetsState
+  if (cursors?.present && !cursors.readable) {
+    causes.push({
+      code: 'datasets-state-unreadable',
+      level: 'WARN',
+      message: `The dataset cursors ${cursors.key} cannot be read: ${cursors.problem ?? 'unknown format'}.`,
+      next:
+        cursors.problemKind === 'newer-version'
+          ? 'Upgrade garmin-s3 (npm install -g garmin-s3@latest): a newer version wrote it, and this one neither reads nor overwrites it.'
+          : `The next \`garmin-s3 sync\` with the same --data rebuilds them from one listing of each dataset's folder and fetches from Garmin only what is missing (and the recent days it always fetches again). It replaces ${cursors.key}: to keep the broken file, move it aside first.`,
+    })
   }
 
   const quarantined = input.activities.quarantined ?? 0

@@ -66,11 +66,8 @@ export async function gatherStatus(options: StatusOptions, deps: StatusDeps): Pr
     const repair = options.repair ? await repairState(store, prefix, state, scan.listed, clock) : null
     deepSummary = { ...scan.summary, repair, durationMs: clock.now() - started }
   }
-  const [{ deployment, tokens: deployedTokens }, localTokens, { datasets, archive }] = await Promise.all([
-    deploymentPromise,
-    localTokensPromise,
-    datasetsPromise,
-  ])
+  const [{ deployment, tokens: deployedTokens }, localTokens, { datasets, archive, state: datasetsState }] =
+    await Promise.all([deploymentPromise, localTokensPromise, datasetsPromise])
 
   const history = runHistory(state.dataset)
   const activities = activitySummary(state.dataset, dataPresent)
@@ -83,6 +80,7 @@ export async function gatherStatus(options: StatusOptions, deps: StatusDeps): Pr
     activities,
     lastRun: history.lastRun,
     lastSuccessAt: history.lastSuccessAt,
+    datasetsState,
     deployment,
     tokens: deployedTokens?.status === 'present' ? deployedTokens : localTokens,
     drift,
@@ -101,6 +99,7 @@ export async function gatherStatus(options: StatusOptions, deps: StatusDeps): Pr
     state: state.summary,
     activities,
     datasets,
+    datasetsState,
     archive,
     lastRun: history.lastRun,
     lastSuccessAt: history.lastSuccessAt,

@@ -6,6 +6,7 @@
  */
 import type { Store } from '../store/types.js'
 import { decodeCatalog } from '../sync/catalog.js'
+import { unreadableReason } from '../sync/control-object.js'
 import { ACTIVITIES } from '../sync/datasets.js'
 import { decodeIds } from '../sync/id-list.js'
 import {
@@ -31,15 +32,6 @@ export interface StateRead {
   object: { text: string; etag: string } | undefined
 }
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** One GET of the state object. A state this version cannot read is reported, not thrown. */
 export async function readState(store: Store, prefix: string): Promise<StateRead> {
   const key = stateKeyFor(prefix)
@@ -60,10 +52,12 @@ export async function readState(store: Store, prefix: string): Promise<StateRead
     dataset: undefined,
     object,
   })
-  if (!isJson(text)) return unreadable('not-json', 'it is not valid JSON (corrupt, or cut short)')
   try {
     const file = parseStateFile(text, key)
-    if (!file) return unreadable('not-a-state', 'it is JSON, but not a state garmin-s3 can read')
+    if (!file) {
+      const { kind, problem } = unreadableReason(text, 'a state')
+      return unreadable(kind, problem)
+    }
     const dataset = file.datasets[prefix]
     // A state object shared with other prefixes that has no section for this one: nothing synced here.
     return {
@@ -91,16 +85,27 @@ export async function peekData(store: Store, prefix: string): Promise<boolean> {
   return false
 }
 
-/** The failed items of the datasets other than activities, as the run record has them (read defensively). */
+/** The per-dataset counts of the run record, without activities' (read defensively). */
+function otherDatasets(run: LastRun): [string, { failed?: unknown; error?: unknown }][] {
+  const datasets: unknown = run.datasets
+  if (typeof datasets !== 'object' || datasets === null) return []
+  return Object.entries(datasets).flatMap(([name, counts]) =>
+    name !== ACTIVITIES && typeof counts === 'object' && counts !== null ? [[name, counts]] : [],
+  )
+}
+
+/** The failed items of the datasets other than activities, as the run record has them. */
 function datasetsFailed(run: LastRun): Record<string, number> {
   const out: Record<string, number> = {}
-  const datasets: unknown = run.datasets
-  if (typeof datasets !== 'object' || datasets === null) return out
-  for (const [name, counts] of Object.entries(datasets)) {
-    const failed: unknown = (counts as { failed?: unknown } | null)?.failed
-    if (name !== ACTIVITIES && Number.isSafeInteger(failed) && (failed as number) > 0)
-      out[name] = failed as number
-  }
+  for (const [name, { failed }] of otherDatasets(run))
+    if (Number.isSafeInteger(failed) && (failed as number) > 0) out[name] = failed as number
+  return out
+}
+
+/** The datasets other than activities that failed as a whole, with the error's message. */
+function datasetsErrored(run: LastRun): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, { error }] of otherDatasets(run)) if (typeof error === 'string') out[name] = error
   return out
 }
 
@@ -117,6 +122,7 @@ function runSummary(run: LastRun): RunSummary {
     existing: run.existing,
     failed: run.failed,
     datasetsFailed: datasetsFailed(run),
+    datasetsErrored: datasetsErrored(run),
     partial: run.partial,
     exitCode: run.exitCode,
     stopReason: run.stopReason ?? null,

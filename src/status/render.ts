@@ -83,7 +83,13 @@ function result(run: RunSummary): string {
 
 function runLine(run: RunSummary, now: number): string {
   const items = Object.values(run.datasetsFailed ?? {}).reduce((a, b) => a + b, 0)
-  const datasets = items > 0 ? `, ${formatCount(items)} dataset item${items === 1 ? '' : 's'} failed` : ''
+  const errored = Object.keys(run.datasetsErrored ?? {})
+  const datasets = [
+    ...(items > 0 ? [`, ${formatCount(items)} dataset item${items === 1 ? '' : 's'} failed`] : []),
+    ...(errored.length > 0
+      ? [`, dataset${errored.length === 1 ? '' : 's'} ${errored.join(', ')} failed`]
+      : []),
+  ].join('')
   return `${when(run.startedAt, now)} on ${runner(run.runner)}, ${duration(run.durationMs)}: ${formatCount(run.created)} created, ${formatCount(run.existing)} existing, ${formatCount(run.failed)} failed${datasets}${run.partial ? ' (partial)' : ''}`
 }
 

@@ -1,3 +1,4 @@
+import type { DatasetStateSummary } from '../sync/dataset-state.js'
 import type { ArchiveStatus, DatasetStatus } from '../sync/dataset-status.js'
 import type { RepairSummary } from '../sync/repair.js'
 /**
@@ -16,6 +17,7 @@ export type HealthCode =
   | 'auth-failed'
   | 'no-state'
   | 'state-unreadable'
+  | 'datasets-state-unreadable'
   | 'stale'
   | 'last-run-failures'
   | 'quarantined'
@@ -53,6 +55,11 @@ export interface RunSummary {
   failed: number
   /** Items of the other datasets (`--data`) that failed, by dataset; `{}` when none did. */
   datasetsFailed: Record<string, number>
+  /**
+   * The other datasets that failed as a whole (none of their items was tried, e.g. a listing failed),
+   * with the error's message; `{}` when none did.
+   */
+  datasetsErrored: Record<string, string>
   partial: boolean
   exitCode: number
   stopReason: string | null
@@ -235,6 +242,8 @@ export interface StatusReport {
   activities: ActivitySummary
   /** Datasets besides the activity list (`sync --data`) that have a cursor; empty when none. */
   datasets: DatasetStatus[]
+  /** The dataset cursors' file (`_garmin-s3/datasets.json`): whether it is there and can be read. */
+  datasetsState: DatasetStateSummary
   /** Days Garmin holds archived and their reloads (docs/archive.md); null before any archived day. */
   archive: ArchiveStatus | null
   lastRun: RunSummary | null

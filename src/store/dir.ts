@@ -24,7 +24,7 @@ import * as nodeFs from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { type Clock, systemClock } from '../clock.js'
-import { StoreError } from '../errors.js'
+import { EXIT, StoreError } from '../errors.js'
 import { translateFsError } from './errors.js'
 import {
   checkListPrefix,
@@ -66,6 +66,8 @@ export interface DirFs {
   lstat(path: string): Promise<DirStat>
   readlink(path: string): Promise<string>
   readdir(path: string, options: { withFileTypes: true }): Promise<Dirent[]>
+  /** The file system's type (Linux `f_type`), to refuse /proc and the like; optional for test doubles. */
+  statfs?(path: string): Promise<{ type: number | bigint }>
 }
 
 export interface DirStoreOptions {
@@ -81,7 +83,29 @@ export interface DirStoreOptions {
   staleLockMs?: number
   /** How long putIfMatch waits for another writer's lock before giving up. */
   lockTimeoutMs?: number
+  /** Create the root folder when it is missing (default true); false: a missing root is an error (doctor). */
+  createRoot?: boolean
 }
+
+/**
+ * Linux file systems that are views of the kernel, not storage (statfs `f_type`): no folder of ours
+ * can be made there, and Node 20's recursive mkdir never returns on /proc.
+ */
+const PSEUDO_FILE_SYSTEMS = new Map<number, string>([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x1cd1, 'devpts'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'],
+  [0x73636673, 'securityfs'],
+  [0x74726163, 'tracefs'],
+  [0x6165676c, 'pstore'],
+  [0xcafe4a11, 'bpf'],
+  [0x62656570, 'configfs'],
+  [0xde5e81e4, 'efivarfs'],
+  [0x65735543, 'fusectl'],
+])
 
 const TEMP_PREFIX = `${RESERVED_NAME_PREFIX}tmp-`
 const LOCK_PREFIX = `${RESERVED_NAME_PREFIX}lock-`
@@ -177,6 +201,7 @@ export class DirStore implements Store {
   private readonly staleTempMs: number
   private readonly staleLockMs: number
   private readonly lockTimeoutMs: number
+  private readonly createRoot: boolean
   private readonly requests: Record<string, number> = {}
   /** `<root>/_garmin-s3/tmp`: temp files and locks. */
   private readonly work: string
@@ -202,6 +227,64 @@ export class DirStore implements Store {
     this.staleTempMs = options.staleTempMs ?? 60 * 60_000
     this.staleLockMs = options.staleLockMs ?? 30_000
     this.lockTimeoutMs = options.lockTimeoutMs ?? 30_000
+    this.createRoot = options.createRoot ?? true
+  }
+
+  /**
+   * Whether the root is, or can be made, a folder, creating nothing: the nearest existing folder on its
+   * path must be a folder (not a file) on a real file system (not /proc). A problem is a StoreError with
+   * exit 2, naming the file or file system in the way. Answers whether the root exists.
+   */
+  async checkTarget(): Promise<boolean> {
+    let existing = this.root
+    let stat: DirStat | undefined
+    for (;;) {
+      const path = existing
+      stat = await this.fs.stat(path).catch((error: unknown) => {
+        if (isMissing(error)) return undefined
+        throw this.fail(error, 'open', path)
+      })
+      if (stat !== undefined || dirname(existing) === existing) break
+      existing = dirname(existing)
+    }
+    const verb = existing === this.root ? 'used' : 'created'
+    if (stat !== undefined && !stat.isDirectory()) {
+      throw new StoreError(`the folder ${this.root} cannot be ${verb}: ${existing} is a file, not a folder`, {
+        exitCode: EXIT.usage,
+        hint: 'Choose another --out (a folder, or a new path whose parents are folders), or move that file away.',
+      })
+    }
+    const pseudo = stat === undefined ? undefined : await this.pseudoFileSystem(existing)
+    if (pseudo !== undefined) {
+      throw new StoreError(
+        `the folder ${this.root} cannot be ${verb}: ${existing} is on the ${pseudo} file system, a view of the kernel that stores no files`,
+        { exitCode: EXIT.usage, hint: 'Choose a folder on a disk with --out, e.g. --out ~/garmin-data.' },
+      )
+    }
+    return existing === this.root
+  }
+
+  private async pseudoFileSystem(path: string): Promise<string | undefined> {
+    if (process.platform !== 'linux' || !this.fs.statfs) return undefined
+    const info = await this.fs.statfs(path).catch(() => undefined)
+    return info === undefined ? undefined : PSEUDO_FILE_SYSTEMS.get(Number(info.type))
+  }
+
+  /**
+   * Makes the missing folders from the nearest existing one down to the root, one level at a time:
+   * never a recursive mkdir, which loops forever on /proc in Node 20.
+   */
+  private async makeRoot(): Promise<void> {
+    const missing: string[] = []
+    for (let dir = this.root; dirname(dir) !== dir; dir = dirname(dir)) {
+      const found = await this.fs.stat(dir).catch((error: unknown) => {
+        if (isMissing(error)) return undefined
+        throw this.fail(error, 'open', dir)
+      })
+      if (found) break
+      missing.unshift(dir)
+    }
+    for (const dir of missing) await this.makeDir(dir, false)
   }
 
   stats(): StoreStats {
@@ -355,11 +438,21 @@ export class DirStore implements Store {
       })
     let stat = await statRoot()
     if (stat === undefined && create) {
-      await this.makeDir(this.root, true)
+      if (!this.createRoot) {
+        throw new StoreError(`the folder ${this.root} does not exist`, {
+          exitCode: EXIT.usage,
+          hint: 'Check --out for a typo: this command creates no folder (`garmin-s3 sync --out <folder>` creates it on its first run).',
+        })
+      }
+      await this.checkTarget()
+      await this.makeRoot()
       stat = await statRoot()
     }
     if (stat === undefined) return false
-    if (!stat.isDirectory()) throw this.notAFolder(this.root)
+    if (!stat.isDirectory()) {
+      await this.checkTarget()
+      throw this.notAFolder(this.root)
+    }
     return true
   }
 

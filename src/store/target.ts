@@ -151,7 +151,12 @@ function validateRegion(region: string): string {
  * profile, endpoint, pathStyle) are ignored for a folder because they often come from the
  * environment (AWS_REGION, AWS_PROFILE).
  */
-export async function openStore(target: TargetOptions, log?: (message: string) => void): Promise<Store> {
+export async function openStore(
+  target: TargetOptions,
+  log?: (message: string) => void,
+  /** `createFolder: false`: a folder target that does not exist is an error, never created (doctor). */
+  options: { createFolder?: boolean } = {},
+): Promise<Store> {
   if (target.bucket && target.out) {
     throw new UsageError('--bucket and --out cannot be used together', {
       hint: 'Choose one: --bucket NAME for S3, or --out FOLDER for a local folder.',
@@ -176,5 +181,16 @@ export async function openStore(target: TargetOptions, log?: (message: string) =
     })
   }
   const out = target.out?.trim() || DEFAULT_OUT_DIR
-  return new DirStore(resolve(out), log ? { log } : {})
+  return new DirStore(resolve(out), {
+    ...(log ? { log } : {}),
+    ...(options.createFolder === false ? { createRoot: false } : {}),
+  })
+}
+
+/**
+ * Checks, creating nothing, that a folder target can be used: a file on its path, or a folder on /proc
+ * and the like, is refused (StoreError, exit 2) before any request. A bucket is checked by its first request.
+ */
+export async function checkTarget(store: Store): Promise<void> {
+  if (store instanceof DirStore) await store.checkTarget()
 }

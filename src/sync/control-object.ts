@@ -45,3 +45,22 @@ export function parseControlObject<S>(
   }
   return { version, updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : '', datasets }
 }
+
+/** Why a control object cannot be read. */
+export type ControlProblemKind = 'not-json' | 'not-a-state' | 'newer-version'
+
+/**
+ * Why `text`, which the parser refused without throwing, is not a readable control object: not JSON
+ * at all (corrupt, cut short), or JSON of another shape. `what` names the object ("state").
+ */
+export function unreadableReason(
+  text: string,
+  what: string,
+): { kind: Exclude<ControlProblemKind, 'newer-version'>; problem: string } {
+  try {
+    JSON.parse(text)
+  } catch {
+    return { kind: 'not-json', problem: 'it is not valid JSON (corrupt, or cut short)' }
+  }
+  return { kind: 'not-a-state', problem: `it is JSON, but not ${what} garmin-s3 can read` }
+}

@@ -5,7 +5,8 @@
  * revision window they are never asked for again; failed days stay pending for the next run. Archived
  * days (a summary without samples, archive-marks.ts) are not stored: they wait for a reload (archive.ts).
  * With `repair` (`sync --full`) one listing of the prefix finds the days the cursor has as stored that
- * are missing: they are fetched again like pending ones.
+ * are missing: they are fetched again like pending ones. Without a cursor, with `repair` or after the
+ * cursor file was found unreadable (`rebuild`), the listing builds one: only the days it lacks are fetched.
  */
 import { isArchivedAnswer } from './archive-marks.js'
 import { type DatasetContext, emptyCounts, sameBytes } from './dataset-context.js'
@@ -25,6 +26,11 @@ export interface DailyPlan {
   reviseDays: number
   /** Check the cursor against a listing of the prefix (`sync --full`). */
   repair?: boolean
+  /**
+   * The cursor file could not be read (datasets.json corrupt): without a cursor, build one from a
+   * listing of the prefix rather than fetching the whole range again (as `repair` does).
+   */
+  rebuild?: boolean
 }
 
 export type Outcome = 'created' | 'updated' | 'unchanged'
@@ -37,7 +43,10 @@ export async function syncDaily(
 ): Promise<DatasetCounts> {
   const counts = emptyCounts()
   const previous = ctx.keeper.section(prefix)
-  const before = previous?.kind === 'daily' ? previous : undefined
+  let before = previous?.kind === 'daily' ? previous : undefined
+  // No cursor to trust, but maybe days stored: one listing says which (then no repair listing).
+  const adopted = !before && (plan.rebuild === true || plan.repair === true)
+  if (adopted) before = await listedState(ctx, spec, prefix, plan.today)
   let from = before?.from ?? plan.since
   const through = before?.through ?? addDays(from, -1)
   const pending = decodeDays(before?.pending ?? [])
@@ -49,7 +58,7 @@ export async function syncDaily(
     from = plan.since
   }
   if (plan.today < from) return counts
-  if (plan.repair && before) {
+  if (plan.repair && before && !adopted) {
     for (const day of await missingDays(ctx, spec, prefix, before)) pending.add(day)
   }
 
@@ -116,6 +125,39 @@ export async function syncDaily(
   return counts
 }
 
+/** The days stored under the prefix (one listing), up to `today`. */
+async function listedDays(
+  ctx: DatasetContext,
+  spec: DailyDataset,
+  prefix: string,
+  today: string,
+): Promise<Set<string>> {
+  const present = new Set<string>()
+  for await (const info of ctx.store.list(prefix)) {
+    const day = dayOfKey(prefix, spec, info.key)
+    if (day !== undefined && day <= today) present.add(day)
+  }
+  return present
+}
+
+/**
+ * A cursor rebuilt from what is stored: [first, last] day listed, the days between without an object
+ * pending (fetched again: some had no data, which the lost cursor knew). Undefined when nothing is.
+ */
+async function listedState(
+  ctx: DatasetContext,
+  spec: DailyDataset,
+  prefix: string,
+  today: string,
+): Promise<DailyState | undefined> {
+  const present = [...(await listedDays(ctx, spec, prefix, today))].sort()
+  const [first, last] = [present[0], present.at(-1)]
+  if (first === undefined || last === undefined) return undefined
+  const stored = new Set(present)
+  const missing = daysBetween(first, last).filter((d) => !stored.has(d))
+  return { kind: 'daily', from: first, through: last, pending: encodeDays(missing), noData: [] }
+}
+
 /** Days of [from, through] the cursor has as stored whose object is not under the prefix (one listing). */
 async function missingDays(
   ctx: DatasetContext,
@@ -123,11 +165,7 @@ async function missingDays(
   prefix: string,
   state: DailyState,
 ): Promise<string[]> {
-  const present = new Set<string>()
-  for await (const info of ctx.store.list(prefix)) {
-    const day = dayOfKey(prefix, spec, info.key)
-    if (day !== undefined) present.add(day)
-  }
+  const present = await listedDays(ctx, spec, prefix, state.through)
   const notStored = new Set([
     ...decodeDays(state.pending),
     ...decodeDays(state.noData),

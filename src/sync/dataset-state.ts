@@ -7,7 +7,12 @@
 import type { Store } from '../store/types.js'
 import { isRecord } from '../unknown.js'
 import { CasDocument, type ConditionalWrite } from './cas-document.js'
-import { type ControlObject, parseControlObject } from './control-object.js'
+import {
+  type ControlObject,
+  type ControlProblemKind,
+  parseControlObject,
+  unreadableReason,
+} from './control-object.js'
 import { controlPrefixFor } from './state.js'
 import { addDays, isIsoDate } from './time.js'
 
@@ -149,12 +154,60 @@ function parseDatasetStateFile(text: string, key: string): DatasetStateFile | un
   return parseControlObject(text, key, DATASET_STATE_VERSION, parseSection, 1)
 }
 
-/** Reads the dataset cursors (for `status`-like readers). */
+/** Reads the dataset cursors; an unreadable file counts as none, one of a newer version throws. */
 export async function readDatasetState(store: Store, activityPrefix: string): Promise<DatasetStateFile> {
   const key = datasetStateKeyFor(activityPrefix)
   const object = await store.get(key)
   const parsed = object ? parseDatasetStateFile(new TextDecoder().decode(object.body), key) : undefined
-  return parsed ?? { version: DATASET_STATE_VERSION, updatedAt: '', datasets: {} }
+  return parsed ?? emptyFile()
+}
+
+/** What a reader learns about the cursor file itself (status reports it like the state's). */
+export interface DatasetStateSummary {
+  key: string
+  present: boolean
+  /** False when a file is there that this version cannot read (its cursors then count as none). */
+  readable: boolean
+  updatedAt: string | null
+  problem: string | null
+  problemKind: ControlProblemKind | null
+}
+
+const emptyFile = (): DatasetStateFile => ({ version: DATASET_STATE_VERSION, updatedAt: '', datasets: {} })
+
+/** Reads the dataset cursors (for `status`-like readers); an unreadable file is reported, not thrown. */
+export async function inspectDatasetState(
+  store: Store,
+  activityPrefix: string,
+): Promise<{ file: DatasetStateFile; summary: DatasetStateSummary }> {
+  const key = datasetStateKeyFor(activityPrefix)
+  const summary: DatasetStateSummary = {
+    key,
+    present: false,
+    readable: true,
+    updatedAt: null,
+    problem: null,
+    problemKind: null,
+  }
+  const object = await store.get(key)
+  if (!object) return { file: emptyFile(), summary }
+  const text = new TextDecoder().decode(object.body)
+  const unreadable = (problemKind: ControlProblemKind, problem: string) => ({
+    file: emptyFile(),
+    summary: { ...summary, present: true, readable: false, problem, problemKind },
+  })
+  let parsed: DatasetStateFile | undefined
+  try {
+    parsed = parseDatasetStateFile(text, key)
+  } catch (error) {
+    // parseControlObject throws only for a file written by a newer version.
+    return unreadable('newer-version', error instanceof Error ? error.message : String(error))
+  }
+  if (!parsed) {
+    const { kind, problem } = unreadableReason(text, 'a dataset cursor file')
+    return unreadable(kind, problem)
+  }
+  return { file: parsed, summary: { ...summary, present: true, updatedAt: parsed.updatedAt || null } }
 }
 
 /** Gaps of a daily dataset: days inside [from, through] without a stored object. */
@@ -171,7 +224,13 @@ export class DatasetStateKeeper {
   readonly key: string
   private readonly doc: CasDocument<DatasetStateFile>
   /** What was read last (kept when a later read is unreadable: its sections are the best guess). */
-  private file: DatasetStateFile = { version: DATASET_STATE_VERSION, updatedAt: '', datasets: {} }
+  private file: DatasetStateFile = emptyFile()
+  /**
+   * Why the file found at the first load could not be read (corrupt, not a cursor file): its cursors
+   * are then rebuilt from listings (daily.ts, per-activity.ts). Undefined when it was read or absent.
+   */
+  unreadable: { kind: ControlProblemKind; problem: string } | undefined
+  private loaded = false
   private readonly mine = new Map<string, ExtraDatasetState>()
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -181,11 +240,19 @@ export class DatasetStateKeeper {
     private readonly now: () => number,
   ) {
     this.key = datasetStateKeyFor(activityPrefix)
-    this.doc = new CasDocument(store, this.key, parseDatasetStateFile)
+    this.doc = new CasDocument(store, this.key, (text, key) => {
+      const parsed = parseDatasetStateFile(text, key)
+      if (!this.loaded && !parsed) this.unreadable = unreadableReason(text, 'a dataset cursor file')
+      return parsed
+    })
   }
 
   async load(): Promise<DatasetStateFile> {
-    this.file = (await this.doc.load()).value ?? this.file
+    try {
+      this.file = (await this.doc.load()).value ?? this.file
+    } finally {
+      this.loaded = true
+    }
     return this.file
   }
 

@@ -6,10 +6,11 @@ import type { Store } from '../store/types.js'
 import { decodeCatalog } from './catalog.js'
 import {
   type DatasetStateFile,
+  type DatasetStateSummary,
   daysBetween,
   decodeDays,
   encodeDays,
-  readDatasetState,
+  inspectDatasetState,
 } from './dataset-state.js'
 import { DATASETS, datasetPrefix } from './datasets.js'
 import { decodeIds } from './id-list.js'
@@ -66,17 +67,25 @@ export async function datasetStatuses(
   return (await datasetReport(store, activityPrefix, activityState)).datasets
 }
 
-/** The dataset statuses and the archive's, from the same GET. `archive` is null before any archived day. */
+/**
+ * The dataset statuses and the archive's, from the same GET, and what was found of the cursor file
+ * itself (a file that cannot be read counts as no cursors: `state` says why). `archive` is null
+ * before any archived day.
+ */
 export async function datasetReport(
   store: Store,
   activityPrefix: string,
   activityState?: DatasetState | null,
-): Promise<{ datasets: DatasetStatus[]; archive: ArchiveStatus | null }> {
-  const [file, activities] = await Promise.all([
-    readDatasetState(store, activityPrefix),
+): Promise<{ datasets: DatasetStatus[]; archive: ArchiveStatus | null; state: DatasetStateSummary }> {
+  const [{ file, summary }, activities] = await Promise.all([
+    inspectDatasetState(store, activityPrefix),
     activityState === undefined ? readSyncState(store, activityPrefix) : activityState,
   ])
-  return { datasets: statusesOf(file, activityPrefix, activities ?? null), archive: archiveStatusOf(file) }
+  return {
+    datasets: statusesOf(file, activityPrefix, activities ?? null),
+    archive: archiveStatusOf(file),
+    state: summary,
+  }
 }
 
 function archiveStatusOf(file: DatasetStateFile): ArchiveStatus | null {

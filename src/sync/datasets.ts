@@ -172,6 +172,21 @@ export function datasetPrefix(activityPrefix: string, dataset: string): string {
  * Every prefix the selected datasets write to (for the IAM policy): theirs, and the history of those
  * that follow edits (docs/changes.md). The activities' own history and tombstones are the policy's.
  */
+/**
+ * Whether `prefix` lies inside what sync writes for `activityPrefix`: the activity folder (for the
+ * empty prefix, the whole bucket or folder, only the empty prefix itself: its activities are top-level
+ * files), a sibling `garmin-*` folder (datasets, history, tombstones) or the control folder beside it.
+ * Another layer (the curated tables) must not: the raw prefixes hold Garmin's answers only.
+ */
+export function insideRawData(prefix: string, activityPrefix: string): boolean {
+  const trimmed = activityPrefix.replace(/\/+$/, '')
+  const parent = trimmed.slice(0, trimmed.lastIndexOf('/') + 1)
+  if (prefix === activityPrefix || (activityPrefix !== '' && prefix.startsWith(activityPrefix))) return true
+  if (!prefix.startsWith(parent)) return false
+  const rest = prefix.slice(parent.length)
+  return rest.startsWith('garmin-') || rest.startsWith('_garmin-s3/')
+}
+
 export function datasetPrefixes(
   activityPrefix: string,
   datasets: readonly string[],

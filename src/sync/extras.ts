@@ -116,10 +116,18 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
     )
     const onOuterAbort = () => ctx.abort.abort()
     let archive: ArchiveReport | undefined
+    let results: DatasetCounts[] | undefined
     deps.signal?.addEventListener('abort', onOuterAbort, { once: true })
 
     try {
       await keeper.load()
+      const rebuild = keeper.unreadable !== undefined
+      if (keeper.unreadable) {
+        log({
+          type: 'warning',
+          message: `${keeper.key} cannot be read (${keeper.unreadable.problem}): the dataset cursors are rebuilt from one listing of each dataset's folder, so Garmin is asked only for what is missing; ${resolved.dryRun ? 'a real run replaces the file' : 'this run replaces the file'}.`,
+        })
+      }
       const activityState = await readSyncState(deps.store, options.prefix)
       const today = utcDate(clock.now())
       // This run's activities count too: a dry run wrote no state, and its plan must match a real run's.
@@ -132,12 +140,18 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
         ? await knownActivityIds(deps, options.prefix, activityState)
         : new Set<number>()
       for (const id of perActivity ? stored.ids : []) ids.add(id)
-      const results = await Promise.all(
+      results = await Promise.all(
         extras.map(async (spec) => {
           const prefix = prefixes.get(spec)!
           try {
             return spec.kind === 'daily'
-              ? await syncDaily(spec, prefix, ctx, { today, since, reviseDays, repair: resolved.full })
+              ? await syncDaily(spec, prefix, ctx, {
+                  today,
+                  since,
+                  reviseDays,
+                  repair: resolved.full,
+                  rebuild,
+                })
               : await syncPerActivity(
                   spec,
                   prefix,
@@ -147,8 +161,12 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
                   resolved.full,
                 )
           } catch (error) {
-            ctx.failed(error, { dataset: spec.name })
-            return emptyCounts()
+            // The dataset failed as a whole (e.g. the listing it starts from): say so in its counts,
+            // unless a stop cut it short (the stop is reported once, for the run).
+            const recorded = ctx.failed(error, { dataset: spec.name })
+            return recorded && ctx.stopError !== error
+              ? { ...emptyCounts(), error: messageOf(error) }
+              : emptyCounts()
           }
         }),
       )
@@ -156,16 +174,23 @@ export async function runSyncWithDatasets(options: SyncOptions, deps: SyncDeps):
       const daily = extras.flatMap((spec) =>
         spec.kind === 'daily' ? [{ spec, prefix: prefixes.get(spec)! }] : [],
       )
-      const byName = Object.fromEntries(extras.map((spec, i) => [spec.name, results[i]!]))
+      const ran = results
+      const byName = Object.fromEntries(extras.map((spec, i) => [spec.name, ran[i]!]))
       const plan = { today, budget: resolved.reloadBudget, dryRun: resolved.dryRun }
       if (!ctx.stopped()) archive = await restoreArchived(ctx, daily, plan, byName)
       const after = source.stats().requests
       extras.forEach((spec, i) => {
         const kind = requestKind(spec)
-        counts[spec.name] = { ...results[i]!, requests: (after[kind] ?? 0) - (garminBefore[kind] ?? 0) }
+        counts[spec.name] = { ...ran[i]!, requests: (after[kind] ?? 0) - (garminBefore[kind] ?? 0) }
       })
     } catch (error) {
-      ctx.failed(error, { dataset: 'datasets' })
+      // Before or after the datasets ran (their cursors could not be read, ...): each dataset without
+      // counts of its own failed as a whole.
+      const whole = ctx.failed(error, { dataset: 'datasets' }) && ctx.stopError !== error
+      extras.forEach((spec, i) => {
+        counts[spec.name] ??=
+          results?.[i] ?? (whole ? { ...emptyCounts(), error: messageOf(error) } : emptyCounts())
+      })
     } finally {
       deps.signal?.removeEventListener('abort', onOuterAbort)
     }

@@ -28,7 +28,7 @@ import { decodeIds } from './id-list.js'
 import { manifestBody, manifestKeyFor } from './manifest.js'
 import { type ResolvedOptions, resolveOptions } from './options.js'
 import { checkEntry, nextQuarantine, type QuarantinedEntry } from './quarantine.js'
-import { type DatasetState, failedRunsInARow, type Progress, StateKeeper } from './state.js'
+import { type DatasetState, failedItems, failedRunsInARow, type Progress, StateKeeper } from './state.js'
 import { addDays, DAY_MS, formatGmt, parseGmt } from './time.js'
 import type {
   StopReason,
@@ -925,6 +925,8 @@ class SyncRun {
     let final = activities()
     if (this.afterActivities && !sameStory) {
       final = await this.afterActivities(final, this.storedActivities())
+      // The streak counts the datasets' failures too: what the failed-items alarm watches.
+      final = { ...final, failedRunsInARow: failedRunsInARow(this.state?.recentRuns, failedItems(final)) }
       exitCode = final.exitCode
       this.recordRun(final)
       try {
@@ -971,7 +973,7 @@ class SyncRun {
       ? Object.fromEntries(
           Object.entries(report.datasets).map(([name, c]) => [
             name,
-            { created: c.created, failed: c.failed },
+            { created: c.created, failed: c.failed, ...(c.error === undefined ? {} : { error: c.error }) },
           ]),
         )
       : undefined

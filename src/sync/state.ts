@@ -11,6 +11,7 @@ import { CasDocument, type ConditionalWrite } from './cas-document.js'
 import { type Catalog, type CatalogEntry, decodeCatalog, encodeCatalog, isCatalog } from './catalog.js'
 import { parseControlObject } from './control-object.js'
 import { type Interval, isInterval, mergeIntervals } from './coverage.js'
+import { ACTIVITIES } from './datasets.js'
 import { decodeFingerprints, encodeFingerprints } from './fingerprint.js'
 import { decodeIds, encodeIds } from './id-list.js'
 import { isQuarantinedEntry, MAX_QUARANTINED, type QuarantinedEntry } from './quarantine.js'
@@ -58,20 +59,42 @@ export interface LastRun {
   error?: string
   /** The whole run's duration (absent in states written before it was recorded). */
   durationMs?: number
-  /** Per-dataset created/failed, for a run with `--data` (the manifest has the full counts). */
-  datasets?: Record<string, { created: number; failed: number }>
+  /**
+   * Per-dataset created/failed, for a run with `--data` (the manifest has the full counts); `error`
+   * when the dataset failed as a whole (none of its items was tried).
+   */
+  datasets?: Record<string, { created: number; failed: number; error?: string }>
 }
 
-/** What the pipeline remembers about one data prefix. */
+/** A run's counts, as the run record and the report both have them. */
+interface RunFailures {
+  failed: number
+  datasets?: Record<string, { failed: number; error?: string }> | undefined
+}
+
 /**
- * How many runs in a row, this one included, left activities they could not store: this run's
- * failures and the state's recent runs (newest first) before it. 0 when this run stored everything.
+ * Items a run could not store: its activities, the other datasets' items, and one for each dataset
+ * that failed as a whole. (The `activities` entry of `datasets` repeats `failed`.)
+ */
+export function failedItems(run: RunFailures): number {
+  let items = Number.isSafeInteger(run.failed) ? run.failed : 0
+  for (const [name, counts] of Object.entries(run.datasets ?? {})) {
+    if (name === ACTIVITIES || typeof counts !== 'object' || counts === null) continue
+    if (Number.isSafeInteger(counts.failed)) items += counts.failed
+    if (typeof counts.error === 'string') items++
+  }
+  return items
+}
+
+/**
+ * How many runs in a row, this one included, left items they could not store (failedItems): this
+ * run's failures and the state's recent runs (newest first) before it. 0 when this run stored everything.
  */
 export function failedRunsInARow(previous: readonly LastRun[] | undefined, failedNow: number): number {
   if (failedNow === 0) return 0
   let streak = 1
   for (const run of previous ?? []) {
-    if (run.failed === 0) break
+    if (failedItems(run) === 0) break
     streak++
   }
   return streak

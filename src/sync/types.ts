@@ -105,8 +105,9 @@ export interface SyncReport {
   /** The run manifest's key (not written with dryRun). */
   manifestKey: string
   /**
-   * Runs in a row, this one included, that left activities they could not store (the state keeps the
-   * last 10 runs): what the deployment's failed-items alarm watches. 0 when this run stored them all.
+   * Runs in a row, this one included, that left items they could not store: activities, dataset items
+   * or a whole dataset (the state keeps the last 10 runs). What the deployment's failed-items alarm
+   * watches. 0 when this run stored them all.
    */
   failedRunsInARow?: number
   /** Per dataset, when more than activities was asked for (`--data`). */
@@ -135,6 +136,11 @@ export interface DatasetCounts {
   archived?: number
   /** Archived days reloaded and stored by this run. */
   restored?: number
+  /**
+   * The dataset failed as a whole (e.g. the listing it starts from failed), so none of its items was
+   * tried: the error's message. The next run tries the dataset again.
+   */
+  error?: string
 }
 
 /** What the reloads of archived days did in a run (archive.ts); absent when nothing is archived. */

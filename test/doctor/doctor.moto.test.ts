@@ -2,7 +2,7 @@
  * Stage 7 of `garmin-s3 doctor` against moto after a real `deploy`: a whole deployment passes, and one
  * whose schedule was removed fails with exit 1 and the next step to deploy again.
  */
-import { mkdtemp } from 'node:fs/promises'
+import { mkdir, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
@@ -50,6 +50,8 @@ beforeAll(async () => {
 
   sim = await startSimulator({ activities: 2 })
   dir = await mkdtemp(join(tmpdir(), 'garmin-s3-doctor-moto-'))
+  // The folder doctor checks exists: doctor never creates it.
+  await mkdir(join(dir, 'lake'))
   tokenPath = join(dir, 'tokens.json')
   await new GarminClient({
     tokenStore: new FileTokenStore(tokenPath),

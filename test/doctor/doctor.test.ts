@@ -3,7 +3,8 @@
  * simulator and a folder: a healthy setup passes every stage, and each stage that fails says so with
  * its own next step and the exit code used everywhere else.
  */
-import { chmod, mkdtemp, readdir, rename, symlink, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, mkdtemp, readdir, rename, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
@@ -51,6 +52,7 @@ async function doctor(extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
     }
   }
   const out = join(dir, 'lake')
+  if (!existsSync(out)) await mkdir(out, { recursive: true })
   const json = await runCommand(TestDoctor, ['--out', out, '--token-store', tokenPath, '--json', ...extra])
   const text = await runCommand(TestDoctor, ['--out', out, '--token-store', tokenPath, ...extra])
   const stages = (json.json as { stages: Stage[] }).stages
@@ -83,6 +85,24 @@ it('passes every stage of a healthy setup, and the store probe leaves nothing be
   expect(await readdir(join(dir, 'lake', 'raw-data'))).toEqual(['_garmin-s3'])
   // Nothing secret in what a user attaches to a bug report.
   for (const secret of sim.secrets()) expect(`${json.stdout}${text.stdout}`).not.toContain(secret)
+})
+
+it('a mistyped --out: the store stage fails (exit 2) naming the folder, and doctor creates nothing', async () => {
+  await signedIn()
+  const environment = { HOME: dir, GARMIN_S3_GARMIN_URL: sim.url }
+  class TestDoctor extends Doctor {
+    protected override env(): NodeJS.ProcessEnv {
+      return environment
+    }
+  }
+  const out = join(dir, 'lkae', 'garmin')
+  const run = await runCommand(TestDoctor, ['--out', out, '--token-store', tokenPath, '--json'])
+  const store = (run.json as { stages: Stage[] }).stages.find((s) => s.stage === 'store')
+  expect(store).toMatchObject({ result: 'fail', exitCode: EXIT.usage })
+  expect(store?.detail).toContain(out)
+  expect(store?.next).toMatch(/--out/)
+  expect(run.exitCode).toBe(EXIT.usage)
+  expect(existsSync(join(dir, 'lkae'))).toBe(false)
 })
 
 it('stage 1, no tokens: exit 3, next step login; the Garmin stages are skipped', async () => {
@@ -191,12 +211,13 @@ it('stage 5, a list answer that is not JSON: exit 1, next step update or report'
   })
 })
 
-it('stage 6, a store that cannot be written: exit 1, with the store error and its next step', async () => {
+it('stage 6, a store that cannot be written: exit 2 (the --out is a file), with the store error and its next step', async () => {
   await signedIn()
   // `lake` is a file, so nothing can be created below it.
   await writeFile(join(dir, 'lake'), 'not a folder')
   const { json, byName } = await doctor()
-  expect(json.exitCode).toBe(EXIT.failure)
+  expect(json.exitCode).toBe(EXIT.usage)
+  expect(byName('store').detail).toMatch(/lake is a file, not a folder/)
   const store = byName('store')
   expect(store.result).toBe('fail')
   expect(store.next).toEqual(expect.any(String))

@@ -3,15 +3,18 @@
  * CloudWatch Logs needs to turn a log line into metrics) and for what a user's alarms would see:
  * a successful run, a run whose Garmin sign-in expired, a run with failed datasets.
  */
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AlarmSpec, alarmSpecs } from '../../src/deploy/alerts.js'
 import { AuthError } from '../../src/garmin/errors.js'
 import type { ActivitySource } from '../../src/garmin/types.js'
 import { createHandler } from '../../src/lambda/handler.js'
 import type { Store } from '../../src/store/types.js'
 import type { SyncReport } from '../../src/sync/types.js'
+import { NOW, recentAccount, signedInClient } from '../datasets/helpers.js'
 import { fixtureTokens, MemoryTokenStore } from '../deploy/helpers.js'
 import { FakeClock } from '../helpers/fake-clock.js'
+import { MemoryStore } from '../helpers/memory-store.js'
+import type { Simulator } from '../sim/server.js'
 
 const ENV = {
   BUCKET: 'my-lake',
@@ -260,5 +263,55 @@ describe('the alarms deploy creates watch what the handler emits', () => {
         itemsFailedTwice: false,
       },
     })
+  })
+})
+
+describe('the failed-items alarm sees runs whose datasets failed (a real sync, simulator over HTTP)', () => {
+  let sim: Simulator
+  beforeAll(async () => {
+    sim = await recentAccount(10)
+  })
+  afterAll(async () => {
+    await sim.close()
+  })
+
+  it('three runs in a row with failed dataset items or a failed dataset breach it; a clean run clears it', async () => {
+    const spec = alarmSpecs({ name: 'nightly', bucket: 'my-lake' }).find((s) => s.kind === 'failed-items')!
+    const clock = new FakeClock(NOW)
+    const store = new MemoryStore()
+    const garmin = await signedInClient(sim, clock)
+    const handler = createHandler({
+      env: { ...ENV, DATASETS: 'activities,sleep,splits', DAYS_BACK: '9' },
+      clock,
+      writeLine: (line) => lines.push(JSON.parse(line)),
+      tokenStore: () => new MemoryTokenStore(fixtureTokens()),
+      store: () => store,
+      garmin: () => garmin,
+    })
+    let lines: Record<string, unknown>[] = []
+    /** One invocation: the alarm metric's values on its lines, and whether the alarm would fire. */
+    const invoke = async () => {
+      lines = []
+      await handler({}, { awsRequestId: 'req', getRemainingTimeInMillis: () => 300_000 })
+      const values = metricsOf(lines)
+        .filter((x) => x.metric === spec.MetricName && x.dimensions.Dataset === undefined)
+        .map((x) => x.value)
+      clock.advance(3_600_000)
+      return { values, alarm: breaches(spec, values) }
+    }
+
+    // Runs 1 and 2: every sleep day fails to be written (the activities are all stored).
+    store.failWhen({ op: 'putIfAbsent', key: /sleep_/, error: () => new Error('socket hang up') })
+    expect(await invoke()).toEqual({ values: [1], alarm: false })
+    expect(metricValue(metricsOf(lines), 'failed', 'sleep')).toBeGreaterThan(0)
+    expect(metricValue(metricsOf(lines), 'failed')).toBe(0)
+    expect(await invoke()).toEqual({ values: [2], alarm: false })
+    // Run 3: sleep works again, but the datasets fail as a whole (their cursors cannot be read, once).
+    store.clearFailures()
+    store.failWhen({ op: 'get', key: /datasets\.json$/, times: 1, error: () => new Error('socket hang up') })
+    expect(await invoke()).toEqual({ values: [3], alarm: true })
+    expect(metricValue(metricsOf(lines), 'failed', 'splits')).toBe(1)
+    // Run 4 stores everything: the streak is over.
+    expect(await invoke()).toEqual({ values: [0], alarm: false })
   })
 })

@@ -133,6 +133,7 @@ describe('garmin-s3 status', () => {
       'state',
       'activities',
       'datasets',
+      'datasetsState',
       'archive',
       'lastRun',
       'lastSuccessAt',

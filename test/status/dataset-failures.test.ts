@@ -54,3 +54,43 @@ it('WARN after a run whose dataset items failed, naming the dataset and the coun
   expect(retried.exitCode).toBe(0)
   expect((await status()).health.verdict).toBe('OK')
 })
+
+it('WARN after a run in which a whole dataset failed (its listing failed once), naming it and what failed', async () => {
+  const clock = new FakeClock(NOW)
+  const store = new MemoryStore()
+  const { sync } = syncer(await signedInClient(sim, clock), store, clock)
+  const status = () =>
+    gatherStatus(
+      { prefix: PREFIX, deploymentName: 'garmin-s3' },
+      { store, clock, tokenStore: new MemoryTokenStore(tokensRotatedAt(NOW)), aws: SKIP_AWS },
+    )
+  // The first run of a per-activity dataset lists its prefix to adopt what is stored: that listing fails.
+  store.failWhen({
+    op: 'list',
+    key: /garmin-splits\//,
+    times: 1,
+    error: () => new Error('socket hang up'),
+  })
+  const failed = await sync({ datasets: ['activities', 'splits'], since: addDays(TODAY, -9) })
+  expect(failed.exitCode).toBe(5)
+  expect(failed.failed).toBe(0)
+  expect(failed.datasets?.splits?.failed).toBe(0)
+
+  clock.advance(60_000)
+  const report = await status()
+  expect(report.health.verdict).toBe('WARN')
+  const cause = report.health.causes.find((c) => c.code === 'last-run-failures')
+  expect(cause?.message).toMatch(/splits: failed as a whole \(socket hang up\)/)
+  expect(cause?.next).toMatch(/--data \(splits included\)|splits included/)
+  expect(cause?.next).toContain(failed.manifestKey)
+  expect(report.lastRun?.datasetsErrored).toEqual({ splits: 'socket hang up' })
+  expect(renderStatus(report, { color: false, now: clock.now() }).join('\n')).toMatch(/dataset splits failed/)
+  // The manifest says it too.
+  const manifest = JSON.parse(store.text(failed.manifestKey) ?? '{}')
+  expect(manifest.datasets.splits.error).toBe('socket hang up')
+
+  const retried = await sync({ datasets: ['activities', 'splits'], since: addDays(TODAY, -9) })
+  expect(retried.exitCode).toBe(0)
+  expect(retried.datasets?.splits?.created).toBeGreaterThan(0)
+  expect((await status()).health.verdict).toBe('OK')
+})

@@ -23,6 +23,7 @@ function run(startedAt: string): RunSummary {
     existing: 9,
     failed: 0,
     datasetsFailed: {},
+    datasetsErrored: {},
     partial: false,
     exitCode: 0,
     stopReason: null,
@@ -39,6 +40,14 @@ const report: StatusReport = {
   mode: 'deep',
   state: {
     key: 'raw-data/_garmin-s3/state.json',
+    present: true,
+    readable: true,
+    updatedAt: '2026-11-28T12:00:00.000Z',
+    problem: null,
+    problemKind: null,
+  },
+  datasetsState: {
+    key: 'raw-data/_garmin-s3/datasets.json',
     present: true,
     readable: true,
     updatedAt: '2026-11-28T12:00:00.000Z',

@@ -135,6 +135,55 @@ describe('DirStore refuses keys that could escape its folder', () => {
   })
 })
 
+describe('DirStore makes its folder one level at a time, and only where it can', () => {
+  /** The real file system, except that a recursive mkdir (which never returns on /proc in Node 20) throws. */
+  const mkdirs: string[] = []
+  const noRecursiveMkdir: DirFs = {
+    ...realFs,
+    mkdir: async (path, options) => {
+      if (options?.recursive) throw new Error(`recursive mkdir of ${path}`)
+      mkdirs.push(path)
+      return realFs.mkdir(path)
+    },
+  }
+
+  it('creates a nested root folder by folder, without a recursive mkdir', async () => {
+    mkdirs.length = 0
+    const nested = join(parent, 'a', 'b', 'lake')
+    const store = new DirStore(nested, { fs: noRecursiveMkdir, durable: false })
+    expect(await store.putIfAbsent('raw/x.json', '{}', 'application/json')).toBe('created')
+    expect(mkdirs.slice(0, 3)).toEqual([join(parent, 'a'), join(parent, 'a', 'b'), nested])
+  })
+
+  it('refuses a root under a file or on /proc with exit 2 before creating anything (checkTarget and writes)', async () => {
+    const file = join(parent, 'file')
+    await nodeFs.writeFile(file, 'x')
+    for (const [root, problem] of [
+      [join(file, 'lake'), `${file} is a file, not a folder`],
+      [`/proc/self/garmin-s3-${process.pid}/lake`, '/proc/self is on the proc file system'],
+    ] as const) {
+      mkdirs.length = 0
+      const store = new DirStore(root, { fs: noRecursiveMkdir })
+      for (const attempt of [() => store.checkTarget(), () => store.putIfAbsent('k.json', '{}', 'x')]) {
+        const error = await attempt().catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(StoreError)
+        expect((error as StoreError).message).toContain(problem)
+        expect((error as StoreError).exitCode).toBe(2)
+      }
+      expect(mkdirs).toEqual([])
+    }
+  })
+
+  it('with createRoot false, a missing root is an error naming it, and nothing is created', async () => {
+    const missing = join(parent, 'typo', 'lake')
+    const store = new DirStore(missing, { createRoot: false })
+    await expect(store.putIfAbsent('k.json', '{}', 'x')).rejects.toThrow(
+      `the folder ${missing} does not exist`,
+    )
+    expect(await nodeFs.readdir(parent)).toEqual([])
+  })
+})
+
 describe('DirStore reports folder problems with a next step', () => {
   it('names a folder it may not write to', async () => {
     const store = new DirStore(root, {
@@ -160,8 +209,9 @@ describe('DirStore reports folder problems with a next step', () => {
     await nodeFs.writeFile(root, 'not a folder')
     const error = await new DirStore(root).putIfAbsent('raw/a.json', '{}', 'application/json').catch((e) => e)
     expect(error).toBeInstanceOf(StoreError)
-    expect(error.message).toMatch(/a file is in the way of a folder/)
-    expect(error.hint).toContain(root)
+    expect(error.message).toBe(`the folder ${root} cannot be used: ${root} is a file, not a folder`)
+    expect(error.hint).toMatch(/--out/)
+    expect(error.exitCode).toBe(2)
   })
 
   it('creates each folder once, and again if it is removed while the store is in use', async () => {

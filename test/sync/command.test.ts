@@ -172,13 +172,29 @@ describe('garmin-s3 sync', () => {
     expect(sim.stats().total).toBe(0)
   })
 
-  it('an output path that is a file fails with exit 1 and a next step', async () => {
+  it('an output path that is a file, or lies under one, is refused before any Garmin request (exit 2)', async () => {
     const file = join(tmp, 'not-a-folder')
     await writeFile(file, 'x')
-    const result = await run(['--out', file])
-    expect(result.exitCode).toBe(1)
-    expect(result.stderr).toMatch(/^Error: .*not-a-folder.*a file is in the way/m)
+    for (const out of [file, join(file, 'sub', 'lake')]) {
+      sim.resetStats()
+      const result = await run(['--out', out])
+      expect(result.exitCode, out).toBe(2)
+      expect(result.stderr).toMatch(new RegExp(`^Error: .*${file}.* is a file, not a folder`, 'm'))
+      expect(result.stderr).toMatch(/^ {2}-> .*--out/m)
+      expect(sim.stats().total).toBe(0)
+    }
+  })
+
+  it('an output folder on /proc is refused before any Garmin request (exit 2), without creating or hanging', async () => {
+    // Node 20's recursive mkdir never returns on /proc: the check must not rely on it.
+    const out = `/proc/self/garmin-s3-test-${process.pid}/lake`
+    sim.resetStats()
+    const result = await run(['--out', out])
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toMatch(/^Error: .*\/proc\/self.* proc file system/m)
     expect(result.stderr).toMatch(/^ {2}-> .*--out/m)
+    expect(sim.stats().total).toBe(0)
+    expect(existsSync(out)).toBe(false)
   })
 
   it('with no stored tokens it asks for garmin-s3 login (exit 3) and leaves the lake untouched', async () => {
