@@ -33,7 +33,7 @@ import { ourTags, ownershipOf, tagRecord } from './tags.js'
 
 /** `no-successful-run`: hours without a run that did not fail. */
 const NO_SUCCESS_HOURS = 36
-/** `failed-items`: runs in a row that left activities they could not store. */
+/** `failed-items`: runs in a row that left items (activities, dataset items, a whole dataset) they could not store. */
 const FAILED_RUNS = 3
 
 export function alertsEnabled(alerts: AlertOptions | undefined): alerts is AlertOptions {
@@ -121,7 +121,7 @@ export function alarmSpecs(input: { name: string; bucket: string; noDataDays?: n
     {
       kind: 'failed-items',
       AlarmName: alarmName(name, 'failed-items'),
-      AlarmDescription: `${FAILED_RUNS} runs in a row of the garmin-s3 deployment "${name}" left activities they could not store.${NEXT_STEP}${status} lists them; each run's log line has their errors: ${logs('3d')}`,
+      AlarmDescription: `${FAILED_RUNS} runs in a row of the garmin-s3 deployment "${name}" left items they could not store.${NEXT_STEP}${status} lists them; each run's log line has their errors: ${logs('3d')}`,
       // The run counts the streak itself from the state's recent runs, whatever the schedule.
       ...metric('failedRunsInARow'),
       Statistic: 'Maximum',

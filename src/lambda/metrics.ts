@@ -29,7 +29,7 @@ export const RUN_METRICS = {
   /** Activities written by the run. */
   created: 'Count',
   failed: 'Count',
-  /** Runs in a row, this one included, that left activities they could not store (0: none failed). */
+  /** Runs in a row, this one included, that left items they could not store: activities, dataset items or a whole dataset (0: none failed). */
   failedRunsInARow: 'Count',
   durationMs: 'Milliseconds',
 } as const satisfies Record<string, Unit>
