@@ -6,7 +6,7 @@
  */
 import type { Store } from '../store/types.js'
 import { decodeCatalog } from '../sync/catalog.js'
-import { unreadableReason } from '../sync/control-object.js'
+import { absentControlObject, unreadableReason } from '../sync/control-object.js'
 import { ACTIVITIES } from '../sync/datasets.js'
 import { decodeIds } from '../sync/id-list.js'
 import {
@@ -36,14 +36,7 @@ export interface StateRead {
 export async function readState(store: Store, prefix: string): Promise<StateRead> {
   const key = stateKeyFor(prefix)
   const found = await store.get(key)
-  const summary: StateSummary = {
-    key,
-    present: false,
-    readable: true,
-    updatedAt: null,
-    problem: null,
-    problemKind: null,
-  }
+  const summary: StateSummary = absentControlObject(key)
   if (!found) return { summary, dataset: undefined, object: undefined }
   const text = new TextDecoder().decode(found.body)
   const object = { text, etag: found.etag }

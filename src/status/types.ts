@@ -1,3 +1,4 @@
+import type { ControlObjectSummary } from '../sync/control-object.js'
 import type { DatasetStateSummary } from '../sync/dataset-state.js'
 import type { ArchiveStatus, DatasetStatus } from '../sync/dataset-status.js'
 import type { RepairSummary } from '../sync/repair.js'
@@ -67,19 +68,8 @@ export interface RunSummary {
   manifestKey: string
 }
 
-export interface StateSummary {
-  key: string
-  present: boolean
-  /** False when an object is there but this version cannot read it (e.g. written by a newer garmin-s3). */
-  readable: boolean
-  updatedAt: string | null
-  problem: string | null
-  /**
-   * Why it cannot be read: not JSON at all (corrupt, cut short), JSON but not a garmin-s3 state, or
-   * written by a newer garmin-s3 (which this one never overwrites). Null when it can be read.
-   */
-  problemKind: 'not-json' | 'not-a-state' | 'newer-version' | null
-}
+/** The state object (`_garmin-s3/state.json`) as status found it. */
+export type StateSummary = ControlObjectSummary
 
 export interface ActivitySummary {
   /** From the state; null without one. */

@@ -49,6 +49,26 @@ export function parseControlObject<S>(
 /** Why a control object cannot be read. */
 export type ControlProblemKind = 'not-json' | 'not-a-state' | 'newer-version'
 
+/** What a reader (status) learns about a control object itself: the state, the dataset cursors. */
+export interface ControlObjectSummary {
+  key: string
+  present: boolean
+  /** False when an object is there that this version cannot read. */
+  readable: boolean
+  updatedAt: string | null
+  problem: string | null
+  /**
+   * Why it cannot be read: not JSON at all (corrupt, cut short), JSON but not a garmin-s3 state, or
+   * written by a newer garmin-s3 (which this one never overwrites). Null when it can be read.
+   */
+  problemKind: ControlProblemKind | null
+}
+
+/** The summary of a control object not read yet: absent until the reader finds it. */
+export function absentControlObject(key: string): ControlObjectSummary {
+  return { key, present: false, readable: true, updatedAt: null, problem: null, problemKind: null }
+}
+
 /**
  * Why `text`, which the parser refused without throwing, is not a readable control object: not JSON
  * at all (corrupt, cut short), or JSON of another shape. `what` names the object ("state").

@@ -8,7 +8,9 @@ import type { Store } from '../store/types.js'
 import { isRecord } from '../unknown.js'
 import { CasDocument, type ConditionalWrite } from './cas-document.js'
 import {
+  absentControlObject,
   type ControlObject,
+  type ControlObjectSummary,
   type ControlProblemKind,
   parseControlObject,
   unreadableReason,
@@ -163,15 +165,7 @@ export async function readDatasetState(store: Store, activityPrefix: string): Pr
 }
 
 /** What a reader learns about the cursor file itself (status reports it like the state's). */
-export interface DatasetStateSummary {
-  key: string
-  present: boolean
-  /** False when a file is there that this version cannot read (its cursors then count as none). */
-  readable: boolean
-  updatedAt: string | null
-  problem: string | null
-  problemKind: ControlProblemKind | null
-}
+export type DatasetStateSummary = ControlObjectSummary
 
 const emptyFile = (): DatasetStateFile => ({ version: DATASET_STATE_VERSION, updatedAt: '', datasets: {} })
 
@@ -181,14 +175,7 @@ export async function inspectDatasetState(
   activityPrefix: string,
 ): Promise<{ file: DatasetStateFile; summary: DatasetStateSummary }> {
   const key = datasetStateKeyFor(activityPrefix)
-  const summary: DatasetStateSummary = {
-    key,
-    present: false,
-    readable: true,
-    updatedAt: null,
-    problem: null,
-    problemKind: null,
-  }
+  const summary: DatasetStateSummary = absentControlObject(key)
   const object = await store.get(key)
   if (!object) return { file: emptyFile(), summary }
   const text = new TextDecoder().decode(object.body)
