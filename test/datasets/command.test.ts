@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
+import { stripVTControlCharacters } from 'node:util'
 import { Config } from '@oclif/core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import Sync from '../../src/commands/sync.js'
@@ -110,7 +111,8 @@ it('a run whose dataset items failed exits 5 under a headline that says so, not 
     const since = addDays(utcDate(Date.now()), -4)
     const result = await run(['--out', out, '--data', 'activities,sleep', '--since', since])
     expect(result.exitCode).toBe(5)
-    const headline = result.stdout.split('\n')[0]!
+    // CI=true turns colours on (supports-color): the mark is read without them.
+    const headline = stripVTControlCharacters(result.stdout.split('\n')[0]!)
     expect(headline).not.toContain('✔')
     expect(headline).toMatch(/^⚠ .*2 items failed/)
     expect(result.stdout).toMatch(/sleep: 3 new · 2 failed/)
