@@ -5,19 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import {
-  chmod,
-  type FileHandle,
-  link,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  unlink,
-  writeFile,
-} from 'node:fs/promises'
+import { link, lstat, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import type { SSMClient } from '@aws-sdk/client-ssm'
@@ -25,6 +13,7 @@ import { awsErrorName, isNoRegion } from '../aws/errors.js'
 import { regionFromEnv } from '../aws/region.js'
 import { type Clock, systemClock } from '../clock.js'
 import { EXIT, GarminS3Error, UsageError } from '../errors.js'
+import { makePrivateFolder, type OpenNewFile, openNewFile, probeNewFile } from '../files.js'
 import { TokenStoreError } from './errors.js'
 import { makePointer, readPointer, tokenFileKind, validateStoredTokens } from './token-format.js'
 import type { StoredTokens, TokenPointer, TokenStore, WriteCheck } from './types.js'
@@ -70,7 +59,7 @@ export interface FileTokenStoreOptions {
    * Creates a new file that must not exist yet (`fs.open` with O_CREAT | O_EXCL), as every token write
    * does first; tests give one that fails as a read-only or immutable folder does.
    */
-  openExclusive?: (path: string, mode: number) => Promise<FileHandle>
+  openExclusive?: OpenNewFile
   /**
    * The path was chosen (--token-store, GARMIN_S3_TOKEN_STORE), not the default: a hint that gives a
    * command names it, or the command would sign in to the default file instead.
@@ -88,7 +77,7 @@ export class FileTokenStore implements TokenStore {
   private readonly openSsm: NonNullable<FileTokenStoreOptions['openSsm']>
   private readonly clock: Clock
   private readonly hardLink: NonNullable<FileTokenStoreOptions['hardLink']>
-  private readonly openExclusive: NonNullable<FileTokenStoreOptions['openExclusive']>
+  private readonly openExclusive: OpenNewFile
   private readonly named: boolean
   /** The store the last read pointer named (`ssm:/...`), while this file is a pointer. */
   private followed: string | undefined
@@ -100,9 +89,7 @@ export class FileTokenStore implements TokenStore {
     this.clock = options.clock ?? systemClock
     this.hardLink = options.hardLink ?? link
     this.named = options.named === true
-    this.openExclusive =
-      options.openExclusive ??
-      ((path, mode) => open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode))
+    this.openExclusive = options.openExclusive ?? openNewFile
   }
 
   async load(): Promise<StoredTokens | undefined> {
@@ -199,9 +186,8 @@ export class FileTokenStore implements TokenStore {
       await pointed.load().catch((error: unknown) => Promise.reject(this.viaPointer(error, true)))
     }
     const dir = dirname(this.path)
-    const probe = this.tempPath()
     try {
-      await (await this.openExclusive(probe, 0o600)).close()
+      await probeNewFile(this.tempPath(), this.openExclusive)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
       throw new UsageError(
@@ -212,7 +198,6 @@ export class FileTokenStore implements TokenStore {
         },
       )
     }
-    await unlink(probe).catch(() => undefined)
   }
 
   /** The file may be replaced: no symlink, FIFO or folder there, and (unless `force`) no foreign file. */
@@ -370,7 +355,7 @@ export class FileTokenStore implements TokenStore {
       }
     }
     try {
-      const handle = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+      const handle = await openNewFile(lockPath, 0o600)
       try {
         await handle.writeFile(text)
       } finally {
@@ -536,9 +521,7 @@ export class FileTokenStore implements TokenStore {
     await this.checkFolder()
     const dir = dirname(this.path)
     try {
-      const created = await mkdir(dir, { recursive: true, mode: 0o700 })
-      // mkdir's mode is filtered by the umask; make sure what we created is private.
-      if (created !== undefined) await chmod(dir, 0o700)
+      await makePrivateFolder(dir)
     } catch (error) {
       if (isErrno(error, 'ENOTDIR') || isErrno(error, 'EEXIST')) {
         throw this.notAFolderError(await fileAncestor(dir))

@@ -6,10 +6,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { chmod, type FileHandle, mkdir, open, unlink } from 'node:fs/promises'
+import { open, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { UsageError } from '../../errors.js'
-import { replaceFile } from '../../files.js'
+import { makePrivateFolder, type OpenNewFile, openNewFile, probeNewFile, replaceFile } from '../../files.js'
 import { isRecord } from '../../unknown.js'
 import type { SavedCookie } from '../cookies.js'
 import { TokenStoreError } from '../errors.js'
@@ -46,19 +46,17 @@ export interface PendingStore {
 
 interface FilePendingStoreOptions {
   /** Creates a new file that must not exist yet (O_CREAT | O_EXCL); tests give one that fails as a read-only folder does. */
-  openExclusive?: ((path: string, mode: number) => Promise<FileHandle>) | undefined
+  openExclusive?: OpenNewFile | undefined
 }
 
 export class FilePendingStore implements PendingStore {
-  private readonly openExclusive: NonNullable<FilePendingStoreOptions['openExclusive']>
+  private readonly openExclusive: OpenNewFile
 
   constructor(
     readonly location: string,
     options: FilePendingStoreOptions = {},
   ) {
-    this.openExclusive =
-      options.openExclusive ??
-      ((path, mode) => open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode))
+    this.openExclusive = options.openExclusive ?? openNewFile
   }
 
   /**
@@ -69,10 +67,11 @@ export class FilePendingStore implements PendingStore {
   async checkWritable(tokenStore: string): Promise<void> {
     const dir = dirname(this.location)
     try {
-      if ((await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined) await chmod(dir, 0o700)
-      const probe = join(dir, `.signin-pending.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
-      await (await this.openExclusive(probe, 0o600)).close()
-      await unlink(probe).catch(() => undefined)
+      await makePrivateFolder(dir)
+      await probeNewFile(
+        join(dir, `.signin-pending.${process.pid}.${randomBytes(6).toString('hex')}.tmp`),
+        this.openExclusive,
+      )
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error'
       throw new UsageError(
@@ -109,7 +108,7 @@ export class FilePendingStore implements PendingStore {
   async save(pending: PendingSignin): Promise<void> {
     const dir = dirname(this.location)
     try {
-      if ((await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined) await chmod(dir, 0o700)
+      await makePrivateFolder(dir)
       await replaceFile(this.location, `${JSON.stringify(pending, null, 2)}\n`, 0o600)
     } catch (error) {
       throw this.failure('write', error)
