@@ -236,6 +236,12 @@ export class DirStore implements Store {
    * exit 2, naming the file or file system in the way. Answers whether the root exists.
    */
   async checkTarget(): Promise<boolean> {
+    return (await this.missingFolders()).length === 0
+  }
+
+  /** checkTarget's walk: the folders to make, from the nearest existing one down to the root. */
+  private async missingFolders(): Promise<string[]> {
+    const missing: string[] = []
     let existing = this.root
     let stat: DirStat | undefined
     for (;;) {
@@ -245,6 +251,7 @@ export class DirStore implements Store {
         throw this.fail(error, 'open', path)
       })
       if (stat !== undefined || dirname(existing) === existing) break
+      missing.unshift(existing)
       existing = dirname(existing)
     }
     const verb = existing === this.root ? 'used' : 'created'
@@ -261,30 +268,13 @@ export class DirStore implements Store {
         { exitCode: EXIT.usage, hint: 'Choose a folder on a disk with --out, e.g. --out ~/garmin-data.' },
       )
     }
-    return existing === this.root
+    return missing
   }
 
   private async pseudoFileSystem(path: string): Promise<string | undefined> {
     if (process.platform !== 'linux' || !this.fs.statfs) return undefined
     const info = await this.fs.statfs(path).catch(() => undefined)
     return info === undefined ? undefined : PSEUDO_FILE_SYSTEMS.get(Number(info.type))
-  }
-
-  /**
-   * Makes the missing folders from the nearest existing one down to the root, one level at a time:
-   * never a recursive mkdir, which loops forever on /proc in Node 20.
-   */
-  private async makeRoot(): Promise<void> {
-    const missing: string[] = []
-    for (let dir = this.root; dirname(dir) !== dir; dir = dirname(dir)) {
-      const found = await this.fs.stat(dir).catch((error: unknown) => {
-        if (isMissing(error)) return undefined
-        throw this.fail(error, 'open', dir)
-      })
-      if (found) break
-      missing.unshift(dir)
-    }
-    for (const dir of missing) await this.makeDir(dir, false)
   }
 
   stats(): StoreStats {
@@ -444,8 +434,8 @@ export class DirStore implements Store {
           hint: 'Check --out for a typo: this command creates no folder (`garmin-s3 sync --out <folder>` creates it on its first run).',
         })
       }
-      await this.checkTarget()
-      await this.makeRoot()
+      // One level at a time: never a recursive mkdir, which loops forever on /proc in Node 20.
+      for (const dir of await this.missingFolders()) await this.makeDir(dir, false)
       stat = await statRoot()
     }
     if (stat === undefined) return false
