@@ -42,6 +42,11 @@ export function awsStatus(error: unknown): number | undefined {
   return awsShape(error).$metadata?.httpStatusCode
 }
 
+/** The region S3 names for a bucket in an error's `x-amz-bucket-region` header (a 301, a 400 of a HEAD). */
+export function bucketRegionHeader(error: unknown): string | undefined {
+  return awsShape(error).$response?.headers?.['x-amz-bucket-region'] || undefined
+}
+
 /** The SDK found no credentials in the chain (profile, environment, SSO, instance role). */
 export function isNoCredentials(error: unknown): boolean {
   return (

@@ -6,7 +6,7 @@ import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda'
 import { HeadBucketCommand } from '@aws-sdk/client-s3'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import type { AwsClients } from '../aws/clients.js'
-import { awsErrorIs, awsStatus, explainAwsError, isAccessDenied } from '../aws/errors.js'
+import { awsErrorIs, awsStatus, bucketRegionHeader, explainAwsError, isAccessDenied } from '../aws/errors.js'
 import { clientRegion } from '../aws/region.js'
 import { type Clock, systemClock } from '../clock.js'
 import { EXIT, type ExitCode, GarminS3Error, UsageError } from '../errors.js'
@@ -141,13 +141,6 @@ export async function discoverAccount(clients: AwsClients): Promise<AwsAccount> 
   }
 }
 
-/** The region S3 names for a bucket: `BucketRegion` of HeadBucket, or the header of its 301 redirect. */
-function redirectRegion(error: unknown): string | undefined {
-  const headers = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response
-    ?.headers
-  return headers?.['x-amz-bucket-region'] || undefined
-}
-
 /**
  * The function writes to the bucket in the region it is told (its own, or --bucket-region): a bucket
  * elsewhere would fail every run with a redirect. Stop first (exit 2), naming the bucket's region.
@@ -186,7 +179,7 @@ async function checkBucket(
   try {
     actual = (await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion
   } catch (error) {
-    const redirected = awsStatus(error) === 301 ? redirectRegion(error) : undefined
+    const redirected = awsStatus(error) === 301 ? bucketRegionHeader(error) : undefined
     if (redirected) throw wrongRegion(options, functionRegion, redirected)
     if (awsErrorIs(error, 'NotFound', 'NoSuchBucket') || awsStatus(error) === 404) {
       throw new UsageError(`Bucket ${bucket} does not exist`, {

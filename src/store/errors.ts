@@ -8,6 +8,7 @@ import {
   awsErrorName,
   awsExitCode,
   awsStatus,
+  bucketRegionHeader,
   isNoCredentials,
   isNoRegion,
   NO_REGION_HINT,
@@ -52,7 +53,7 @@ function isObject(value: unknown): value is S3LikeError {
 
 /** The region S3 says the bucket lives in, from the redirect header or the error body. */
 function regionHint(error: S3LikeError): string | undefined {
-  const header = error.$response?.headers?.['x-amz-bucket-region']
+  const header = bucketRegionHeader(error)
   if (header) return header
   if (error.Region) return error.Region
   const fromEndpoint = error.Endpoint?.match(/s3[.-]([a-z0-9-]+)\.amazonaws\.com/)?.[1]
@@ -103,7 +104,7 @@ export function translateS3Error(error: unknown, ctx: S3ErrorContext): unknown {
     })
   }
   // A HEAD in the wrong region gets a bare 301 or 400; only the x-amz-bucket-region header tells.
-  const bucketRegion = error.$response?.headers?.['x-amz-bucket-region']
+  const bucketRegion = bucketRegionHeader(error)
   if (
     name === 'PermanentRedirect' ||
     name === 'AuthorizationHeaderMalformed' ||
