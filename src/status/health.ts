@@ -34,6 +34,9 @@ export interface HealthInput {
 }
 
 const DAY_MS = 86_400_000
+/** The next step for a control object a newer garmin-s3 wrote. */
+const UPGRADE_NEXT =
+  'Upgrade garmin-s3 (npm install -g garmin-s3@latest): a newer version wrote it, and this one neither reads nor overwrites it.'
 
 function ageText(ms: number): string {
   const hours = Math.floor(ms / 3_600_000)
@@ -95,7 +98,7 @@ export function judgeHealth(input: HealthInput): Health {
       message: `The state ${state.key} cannot be read: ${state.problem ?? 'unknown format'}.`,
       next:
         state.problemKind === 'newer-version'
-          ? 'Upgrade garmin-s3 (npm install -g garmin-s3@latest): a newer version wrote it, and this one neither reads nor overwrites it.'
+          ? UPGRADE_NEXT
           : `Run \`garmin-s3 sync\` against the same location and --prefix: it lists what is stored and writes a new state, copying nothing again and leaving the data as it is. It replaces ${state.key}: to keep the broken file, move it aside first.`,
     })
   } else {
@@ -174,7 +177,7 @@ export function judgeHealth(input: HealthInput): Health {
       message: `The dataset cursors ${cursors.key} cannot be read: ${cursors.problem ?? 'unknown format'}.`,
       next:
         cursors.problemKind === 'newer-version'
-          ? 'Upgrade garmin-s3 (npm install -g garmin-s3@latest): a newer version wrote it, and this one neither reads nor overwrites it.'
+          ? UPGRADE_NEXT
           : `The next \`garmin-s3 sync\` with the same --data rebuilds them from one listing of each dataset's folder and fetches from Garmin only what is missing (and the recent days it always fetches again). It replaces ${cursors.key}: to keep the broken file, move it aside first.`,
     })
   }

@@ -7,7 +7,6 @@
 import type { Store } from '../store/types.js'
 import { decodeCatalog } from '../sync/catalog.js'
 import { absentControlObject, unreadableReason } from '../sync/control-object.js'
-import { ACTIVITIES } from '../sync/datasets.js'
 import { decodeIds } from '../sync/id-list.js'
 import {
   activityIdFromKey,
@@ -16,7 +15,7 @@ import {
   type LastRun,
   stateKeyFor,
 } from '../sync/index.js'
-import { parseStateFile } from '../sync/state.js'
+import { datasetFailures, parseStateFile } from '../sync/state.js'
 import { DAY_MS } from '../sync/time.js'
 import { messageOf } from '../unknown.js'
 import type { ActivitySummary, ChangeSummary, DeepSummary, RunSummary, StateSummary } from './types.js'
@@ -78,33 +77,10 @@ export async function peekData(store: Store, prefix: string): Promise<boolean> {
   return false
 }
 
-/** The per-dataset counts of the run record, without activities' (read defensively). */
-function otherDatasets(run: LastRun): [string, { failed?: unknown; error?: unknown }][] {
-  const datasets: unknown = run.datasets
-  if (typeof datasets !== 'object' || datasets === null) return []
-  return Object.entries(datasets).flatMap(([name, counts]) =>
-    name !== ACTIVITIES && typeof counts === 'object' && counts !== null ? [[name, counts]] : [],
-  )
-}
-
-/** The failed items of the datasets other than activities, as the run record has them. */
-function datasetsFailed(run: LastRun): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const [name, { failed }] of otherDatasets(run))
-    if (Number.isSafeInteger(failed) && (failed as number) > 0) out[name] = failed as number
-  return out
-}
-
-/** The datasets other than activities that failed as a whole, with the error's message. */
-function datasetsErrored(run: LastRun): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [name, { error }] of otherDatasets(run)) if (typeof error === 'string') out[name] = error
-  return out
-}
-
 function runSummary(run: LastRun): RunSummary {
   const started = Date.parse(run.startedAt)
   const finished = Date.parse(run.finishedAt)
+  const failures = datasetFailures(run)
   return {
     runId: run.runId,
     startedAt: run.startedAt,
@@ -114,8 +90,8 @@ function runSummary(run: LastRun): RunSummary {
     created: run.created,
     existing: run.existing,
     failed: run.failed,
-    datasetsFailed: datasetsFailed(run),
-    datasetsErrored: datasetsErrored(run),
+    datasetsFailed: failures.failed,
+    datasetsErrored: failures.errored,
     partial: run.partial,
     exitCode: run.exitCode,
     stopReason: run.stopReason ?? null,

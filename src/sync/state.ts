@@ -73,17 +73,30 @@ interface RunFailures {
 }
 
 /**
- * Items a run could not store: its activities, the other datasets' items, and one for each dataset
- * that failed as a whole. (The `activities` entry of `datasets` repeats `failed`.)
+ * The run record's per-dataset failures other than activities' (whose `failed` repeats the run's):
+ * failed items, and the error of each dataset that failed as a whole. Read defensively: the record
+ * may come from an older or damaged state.
  */
-export function failedItems(run: RunFailures): number {
-  let items = Number.isSafeInteger(run.failed) ? run.failed : 0
+export function datasetFailures(run: RunFailures): {
+  failed: Record<string, number>
+  errored: Record<string, string>
+} {
+  const failed: Record<string, number> = {}
+  const errored: Record<string, string> = {}
   for (const [name, counts] of Object.entries(run.datasets ?? {})) {
     if (name === ACTIVITIES || typeof counts !== 'object' || counts === null) continue
-    if (Number.isSafeInteger(counts.failed)) items += counts.failed
-    if (typeof counts.error === 'string') items++
+    if (Number.isSafeInteger(counts.failed) && counts.failed > 0) failed[name] = counts.failed
+    if (typeof counts.error === 'string') errored[name] = counts.error
   }
-  return items
+  return { failed, errored }
+}
+
+/** Items a run could not store: its activities, the other datasets' items, one per dataset failed whole. */
+export function failedItems(run: RunFailures): number {
+  const { failed, errored } = datasetFailures(run)
+  let items = Number.isSafeInteger(run.failed) ? run.failed : 0
+  for (const n of Object.values(failed)) items += n
+  return items + Object.keys(errored).length
 }
 
 /**
