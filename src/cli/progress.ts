@@ -9,6 +9,7 @@ import type { Ora, Options as OraOptions } from 'ora'
 import pc from 'picocolors'
 import { formatCount } from '../format.js'
 import { describeEvent } from '../sync/describe.js'
+import { datasetFailures } from '../sync/state.js'
 import type { SyncEvent, SyncReport } from '../sync/types.js'
 
 /** Dry runs print this many "would write activity ..." lines, then a count. */
@@ -237,9 +238,7 @@ function otherDatasetsWritten(report: SyncReport): number {
 
 /** Items of the datasets other than activities that failed. */
 function otherDatasetsFailed(report: SyncReport): number {
-  let failed = 0
-  for (const [name, c] of Object.entries(report.datasets ?? {})) if (name !== 'activities') failed += c.failed
-  return failed
+  return Object.values(datasetFailures(report).failed).reduce((sum, n) => sum + n, 0)
 }
 
 /** The first line of a run that finished with a non-zero exit code: what was done, and what was not. */
