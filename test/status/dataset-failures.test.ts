@@ -22,7 +22,8 @@ afterAll(async () => {
   await sim.close()
 })
 
-it('WARN after a run whose dataset items failed, naming the dataset and the count; OK once retried', async () => {
+/** An in-memory lake synced from the simulator, and its status. */
+async function lake() {
   const clock = new FakeClock(NOW)
   const store = new MemoryStore()
   const { sync } = syncer(await signedInClient(sim, clock), store, clock)
@@ -31,6 +32,11 @@ it('WARN after a run whose dataset items failed, naming the dataset and the coun
       { prefix: PREFIX, deploymentName: 'garmin-s3' },
       { store, clock, tokenStore: new MemoryTokenStore(tokensRotatedAt(NOW)), aws: SKIP_AWS },
     )
+  return { clock, store, sync, status }
+}
+
+it('WARN after a run whose dataset items failed, naming the dataset and the count; OK once retried', async () => {
+  const { clock, store, sync, status } = await lake()
   store.failWhen({ op: 'putIfAbsent', key: /sleep_/, times: 3, error: () => new Error('socket hang up') })
   const failed = await sync({ datasets: ['activities', 'sleep'], since: addDays(TODAY, -9) })
   expect(failed.exitCode).toBe(5)
@@ -56,14 +62,7 @@ it('WARN after a run whose dataset items failed, naming the dataset and the coun
 })
 
 it('WARN after a run in which a whole dataset failed (its listing failed once), naming it and what failed', async () => {
-  const clock = new FakeClock(NOW)
-  const store = new MemoryStore()
-  const { sync } = syncer(await signedInClient(sim, clock), store, clock)
-  const status = () =>
-    gatherStatus(
-      { prefix: PREFIX, deploymentName: 'garmin-s3' },
-      { store, clock, tokenStore: new MemoryTokenStore(tokensRotatedAt(NOW)), aws: SKIP_AWS },
-    )
+  const { clock, store, sync, status } = await lake()
   // The first run of a per-activity dataset lists its prefix to adopt what is stored: that listing fails.
   store.failWhen({
     op: 'list',
