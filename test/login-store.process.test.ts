@@ -30,16 +30,23 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true })
 })
 
+/** A home of its own and no AWS profile files: nothing of this machine's configuration reaches the CLI. */
+function isolatedEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: tmp,
+    NO_COLOR: '1',
+    AWS_CONFIG_FILE: join(tmp, 'no-such-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'no-such-credentials'),
+  }
+}
+
 /** The CLI with no AWS region anywhere the SDK looks: not in the environment, not in a profile file. */
 function cliWithoutRegion(args: string[]) {
   return runProcess(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH,
-      HOME: tmp,
-      NO_COLOR: '1',
-      AWS_CONFIG_FILE: join(tmp, 'no-such-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'no-such-credentials'),
+      ...isolatedEnv(),
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'not-a-real-secret',
       GARMIN_S3_GARMIN_URL: sim.garminUrl,
@@ -96,11 +103,7 @@ describe('a token file pointing to an SSM parameter that is gone or unreadable',
     return runProcess(process.execPath, [CLI, ...args], {
       cwd: ROOT,
       env: {
-        PATH: process.env.PATH,
-        HOME: tmp,
-        NO_COLOR: '1',
-        AWS_CONFIG_FILE: join(tmp, 'no-such-config'),
-        AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'no-such-credentials'),
+        ...isolatedEnv(),
         AWS_EC2_METADATA_DISABLED: 'true',
         AWS_ENDPOINT_URL_SSM: inject('motoEndpoint'),
         AWS_REGION: TEST_REGION,
