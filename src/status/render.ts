@@ -297,8 +297,14 @@ export function renderStatus(report: StatusReport, options: { color: boolean; no
   }
   if (report.deep) deepLines(report.deep, add, c)
   deploymentLines(report.deployment, add, now)
-  add('Tokens', tokenText(report.tokens.local, now))
-  if (report.tokens.deployed) add('', tokenText(report.tokens.deployed, now))
+  const { local, deployed } = report.tokens
+  // A local file that points at the deployment's parameter is the same chain: one line, not two.
+  if (deployed && local.location.startsWith(`${deployed.location} (via `)) {
+    add('Tokens', tokenText({ ...deployed, location: `${local.location}, the deployment's` }, now))
+  } else {
+    add('Tokens', tokenText(local, now))
+    if (deployed) add('', tokenText(deployed, now))
+  }
 
   lines.push('')
   add('Health', verdictText(report.health.verdict, c))

@@ -57,7 +57,9 @@ export function unknownTokens(location: string, reason: string): TokenSummary {
 /** Reads a token store; any failure (permissions, format, AWS) becomes "unknown" with the reason. */
 export async function readTokenSummary(store: TokenStore, now: number): Promise<TokenSummary> {
   try {
-    return summarizeTokens(store.location, await store.load(), now)
+    // After load: a file that points at a parameter names it then (`ssm:/... (via <file>)`).
+    const tokens = await store.load()
+    return summarizeTokens(store.location, tokens, now)
   } catch (error) {
     return unknownTokens(store.location, messageOf(error))
   }

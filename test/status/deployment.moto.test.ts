@@ -4,6 +4,9 @@
  * an EventBridge rule deployment; and the ways reading it can fail (nothing deployed, access denied,
  * no credentials), none of which may crash status.
  */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge'
 import { LambdaClient } from '@aws-sdk/client-lambda'
@@ -13,8 +16,10 @@ import { SNSClient } from '@aws-sdk/client-sns'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { type AwsClients, type DeployOptions, deploy } from '../../src/deploy/index.js'
+import { FileTokenStore, SsmTokenStore } from '../../src/garmin/tokens.js'
 import { checkDeployment } from '../../src/status/deployment.js'
 import { gatherStatus, type StatusAwsClients } from '../../src/status/index.js'
+import { renderStatus } from '../../src/status/render.js'
 import {
   deployOptions,
   FIXTURE_BUNDLE,
@@ -156,6 +161,33 @@ describe('the deployment block against moto', () => {
     expect(old?.message).toContain('ssm:/status-daily/tokens')
     expect(old?.next).toMatch(/garmin-s3 deploy --name status-daily/)
     expect(report.tokens.deployed?.status).toBe('present')
+  })
+
+  it('a local file that points at the deployment is one token chain: one Tokens line, named via the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'garmin-s3-status-pointer-'))
+    try {
+      const file = join(dir, 'tokens.json')
+      const local = new FileTokenStore(file, { openSsm: (name) => new SsmTokenStore(name, clients.ssm) })
+      // What deploy leaves behind once it moved the local session into the parameter.
+      await local.pointTo('ssm:/status-daily/tokens', TEST_REGION)
+      const report = await gatherStatus(
+        { prefix: PREFIX, deploymentName: 'status-daily' },
+        { store: new MemoryStore(), clock: new FakeClock(rotatedAt), tokenStore: local, aws: clients },
+      )
+      expect(report.tokens.local).toMatchObject({
+        location: `ssm:/status-daily/tokens (via ${file})`,
+        status: 'present',
+      })
+      const lines = renderStatus(report, { color: false })
+      const at = lines.findIndex((line) => line.startsWith('Tokens'))
+      expect(lines[at]).toMatch(
+        new RegExp(`^Tokens {7}ssm:/status-daily/tokens \\(via ${file}\\), the deployment's: access token`),
+      )
+      // No second line for the parameter: the blank line before Health follows.
+      expect(lines[at + 1]).toBe('')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 
