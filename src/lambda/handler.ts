@@ -15,7 +15,7 @@ import { openStore } from '../store/target.js'
 import type { Store } from '../store/types.js'
 import { ACTIVITIES } from '../sync/datasets.js'
 import { type runSync, runSyncWithDatasets } from '../sync/index.js'
-import { failedItems } from '../sync/state.js'
+import { failedItems, failedItemsByDataset } from '../sync/state.js'
 import type { SyncEvent, SyncOptions, SyncReport } from '../sync/types.js'
 import { datasetMetricLine, runMetricFields } from './emf.js'
 import { type HandlerConfig, loadConfig } from './environment.js'
@@ -261,9 +261,10 @@ export function createHandler(deps: HandlerDeps = {}) {
         durationMs: report.durationMs,
       }),
     })
+    // The same items per dataset (a dataset that failed as a whole: one), so they add up to the run's.
+    const failedByDataset = failedItemsByDataset(report)
     for (const [dataset, counts] of Object.entries(report.datasets ?? {})) {
-      // A dataset that failed as a whole (none of its items tried) counts as one failed item.
-      const failed = counts.failed + (counts.error === undefined ? 0 : 1)
+      const failed = failedByDataset[dataset] ?? 0
       log(datasetMetricLine(deployment, clock.now(), dataset, { created: counts.created, failed }))
     }
     if (failed) {
