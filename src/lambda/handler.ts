@@ -15,6 +15,7 @@ import { openStore } from '../store/target.js'
 import type { Store } from '../store/types.js'
 import { ACTIVITIES } from '../sync/datasets.js'
 import { type runSync, runSyncWithDatasets } from '../sync/index.js'
+import { failedItems, failedItemsByDataset } from '../sync/state.js'
 import type { SyncEvent, SyncOptions, SyncReport } from '../sync/types.js'
 import { datasetMetricLine, runMetricFields } from './emf.js'
 import { type HandlerConfig, loadConfig } from './environment.js'
@@ -214,6 +215,9 @@ export function createHandler(deps: HandlerDeps = {}) {
       throw sanitized(error, tokenStore.secrets)
     }
     const failed = report.exitCode !== 0 && report.exitCode !== 5
+    // Everything the run could not store (activities, dataset items, whole datasets), counted as the
+    // failed-items streak, the sync headline and status count it: one member, the log's and the metric's.
+    const itemsFailed = failedItems(report)
     log({
       level: failed ? 'error' : report.partial ? 'warn' : 'info',
       ...base,
@@ -223,7 +227,7 @@ export function createHandler(deps: HandlerDeps = {}) {
       created: report.created,
       existing: report.existing,
       skipped: report.skipped,
-      failed: report.failed,
+      failed: itemsFailed,
       // Edits and deletions followed (docs/changes.md), only when there were some.
       ...(report.changed ? { changed: report.changed } : {}),
       ...(report.deleted ? { deleted: report.deleted } : {}),
@@ -252,14 +256,15 @@ export function createHandler(deps: HandlerDeps = {}) {
       ...(warnings.length > 0 ? { warnings } : {}),
       ...metrics(report.exitCode, {
         created: report.created,
-        failed: report.failed,
+        failed: itemsFailed,
         failedRunsInARow: report.failedRunsInARow ?? 0,
         durationMs: report.durationMs,
       }),
     })
+    // The same items per dataset (a dataset that failed as a whole: one), so they add up to the run's.
+    const failedByDataset = failedItemsByDataset(report)
     for (const [dataset, counts] of Object.entries(report.datasets ?? {})) {
-      // A dataset that failed as a whole (none of its items tried) counts as one failed item.
-      const failed = counts.failed + (counts.error === undefined ? 0 : 1)
+      const failed = failedByDataset[dataset] ?? 0
       log(datasetMetricLine(deployment, clock.now(), dataset, { created: counts.created, failed }))
     }
     if (failed) {

@@ -28,6 +28,7 @@ export const RUN_METRICS = {
   exitCode: 'None',
   /** Activities written by the run. */
   created: 'Count',
+  /** Items the run could not store: activities, dataset items, and one per dataset that failed as a whole (`failedItems`). */
   failed: 'Count',
   /** Runs in a row, this one included, that left items they could not store: activities, dataset items or a whole dataset (0: none failed). */
   failedRunsInARow: 'Count',

@@ -91,12 +91,21 @@ export function datasetFailures(run: RunFailures): {
   return { failed, errored }
 }
 
+/**
+ * Items a run could not store, by dataset: its activities (the run's `failed`), each other dataset's
+ * failed items, and one for a dataset that failed as a whole. Datasets without failures may be absent.
+ */
+export function failedItemsByDataset(run: RunFailures): Record<string, number> {
+  const { failed, errored } = datasetFailures(run)
+  const items: Record<string, number> = { [ACTIVITIES]: Number.isSafeInteger(run.failed) ? run.failed : 0 }
+  for (const [name, n] of Object.entries(failed)) items[name] = n
+  for (const name of Object.keys(errored)) items[name] = (items[name] ?? 0) + 1
+  return items
+}
+
 /** Items a run could not store: its activities, the other datasets' items, one per dataset failed whole. */
 export function failedItems(run: RunFailures): number {
-  const { failed, errored } = datasetFailures(run)
-  let items = Number.isSafeInteger(run.failed) ? run.failed : 0
-  for (const n of Object.values(failed)) items += n
-  return items + Object.keys(errored).length
+  return Object.values(failedItemsByDataset(run)).reduce((sum, n) => sum + n, 0)
 }
 
 /**

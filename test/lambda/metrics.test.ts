@@ -140,6 +140,31 @@ describe('Lambda metrics (Embedded Metric Format)', () => {
     }
   })
 
+  it("the run's failed counts every item it could not store: activities, dataset items, whole datasets", async () => {
+    const counts = { created: 0, updated: 0, unchanged: 0, existing: 0, noData: 0, requests: 1 }
+    const lines = await run(async () => ({
+      ...REPORT,
+      failed: 0,
+      exitCode: 5,
+      partial: true,
+      failedRunsInARow: 1,
+      datasets: {
+        activities: { ...counts, created: 2, failed: 0 },
+        sleep: { ...counts, failed: 3 },
+        hrv: { ...counts, failed: 0, error: 'could not list raw-data/garmin-hrv/' },
+      },
+    }))
+
+    const m = metricsOf(lines)
+    // Three sleep days and the hrv dataset, though no activity failed.
+    expect(metricValue(m, 'failed')).toBe(4)
+    // The same items as the per-dataset lines, so a dashboard's sum over Dataset matches the run's.
+    const perDataset = m.filter((x) => x.metric === 'failed' && x.dimensions.Dataset !== undefined)
+    expect(perDataset.reduce((sum, x) => sum + x.value, 0)).toBe(4)
+    // The log line says the same as the metric (it is the same member).
+    expect(lines[0]?.failed).toBe(4)
+  })
+
   it('per dataset: created and failed on lines of their own, with a Dataset dimension', async () => {
     const counts = { updated: 0, unchanged: 0, existing: 0, noData: 0, requests: 1 }
     const lines = await run(async () => ({
@@ -156,7 +181,8 @@ describe('Lambda metrics (Embedded Metric Format)', () => {
     expect(lines).toHaveLength(3)
     const m = metricsOf(lines)
     expect(metricValue(m, 'successes')).toBe(1)
-    expect(metricValue(m, 'failed')).toBe(1)
+    // The run's failed: the activity and the sleep day.
+    expect(metricValue(m, 'failed')).toBe(2)
     expect(metricValue(m, 'created', 'sleep')).toBe(3)
     expect(metricValue(m, 'failed', 'sleep')).toBe(1)
     expect(metricValue(m, 'created', 'activities')).toBe(2)
@@ -303,14 +329,19 @@ describe('the failed-items alarm sees runs whose datasets failed (a real sync, s
     // Runs 1 and 2: every sleep day fails to be written (the activities are all stored).
     store.failWhen({ op: 'putIfAbsent', key: /sleep_/, error: () => new Error('socket hang up') })
     expect(await invoke()).toEqual({ values: [1], alarm: false })
-    expect(metricValue(metricsOf(lines), 'failed', 'sleep')).toBeGreaterThan(0)
-    expect(metricValue(metricsOf(lines), 'failed')).toBe(0)
+    const sleepFailed = metricValue(metricsOf(lines), 'failed', 'sleep')
+    expect(sleepFailed).toBeGreaterThan(0)
+    expect(metricValue(metricsOf(lines), 'failed', 'activities')).toBe(0)
+    // The run's failed counts the sleep days too, though every activity was stored.
+    expect(metricValue(metricsOf(lines), 'failed')).toBe(sleepFailed)
     expect(await invoke()).toEqual({ values: [2], alarm: false })
     // Run 3: sleep works again, but the datasets fail as a whole (their cursors cannot be read, once).
     store.clearFailures()
     store.failWhen({ op: 'get', key: /datasets\.json$/, times: 1, error: () => new Error('socket hang up') })
     expect(await invoke()).toEqual({ values: [3], alarm: true })
     expect(metricValue(metricsOf(lines), 'failed', 'splits')).toBe(1)
+    // Both datasets failed as a whole: one item each in the run's failed.
+    expect(metricValue(metricsOf(lines), 'failed')).toBe(2)
     // Run 4 stores everything: the streak is over.
     expect(await invoke()).toEqual({ values: [0], alarm: false })
   })
