@@ -641,6 +641,9 @@ describe('garmin-s3 login: the sign-in strategies', () => {
       env: { ...envFor(s), HOME: home, AWS_REGION: 'eu-west-1' },
     })
     expect(r.exitCode).toBe(3)
+    expect(r.stderr).toContain(
+      'run garmin-s3 login --mfa-code <code> --token-store ssm:/garmin-s3/tokens within',
+    )
     const pending = join(home, '.config', 'garmin-s3', 'signin-pending.json')
     expect((await stat(pending)).mode & 0o777).toBe(0o600)
     expect(JSON.parse(await readFile(pending, 'utf8'))).toMatchObject({ tokenStore: 'ssm:/garmin-s3/tokens' })
@@ -730,6 +733,62 @@ describe('garmin-s3 login: the sign-in strategies', () => {
     expect(domain.exitCode).toBe(2)
     expect(domain.stderr).toContain('Expected --domain=garmin.org to be one of: garmin.com, garmin.cn')
   })
+})
+
+describe('garmin-s3 login: the command it gives to finish a pending sign-in', () => {
+  let configs = 0
+  interface Case {
+    name: string
+    /** `home`: this case's config folder's default token file; `other`: a file elsewhere. */
+    given: (files: { home: string; other: string }) => { argv: string[]; env: Record<string, string> }
+    /** The token file the command names (`--token-store`), or undefined for none; the tokens land there. */
+    named: 'home' | 'other' | undefined
+  }
+  const cases: Case[] = [
+    {
+      name: 'the default token file: no --token-store',
+      given: () => ({ argv: [], env: {} }),
+      named: undefined,
+    },
+    {
+      name: '--token-store <file>: names it',
+      given: ({ other }) => ({ argv: ['--token-store', other], env: {} }),
+      named: 'other',
+    },
+    {
+      name: 'GARMIN_S3_TOKEN_STORE=<file>: names it',
+      given: ({ other }) => ({ argv: [], env: { GARMIN_S3_TOKEN_STORE: other } }),
+      named: 'other',
+    },
+    {
+      // Without the flag the command would finish the sign-in for GARMIN_S3_TOKEN_STORE's file instead.
+      name: '--token-store <the default file> while GARMIN_S3_TOKEN_STORE names another: names the default file',
+      given: ({ home, other }) => ({ argv: ['--token-store', home], env: { GARMIN_S3_TOKEN_STORE: other } }),
+      named: 'home',
+    },
+  ]
+  for (const c of cases) {
+    it(`${c.name}, and that command with the code signs in to that store`, async () => {
+      const s = await sim({ user: MFA_USER })
+      // A config folder of this case's own: the default token file is nobody else's.
+      const config = join(tmp, `config-${++configs}`)
+      const files = { home: join(config, 'garmin-s3', 'tokens.json'), other: freshStore() }
+      const { argv, env: given } = c.given(files)
+      const env = envFor(s, { XDG_CONFIG_HOME: config, ...given })
+      const first = await run('login', argv, { env })
+      expect(first.exitCode).toBe(3)
+      const command = /run (garmin-s3 login .*?) within 10 minutes/.exec(first.stderr)?.[1]
+      const flag = c.named ? ` --token-store ${files[c.named]}` : ''
+      expect(command).toBe(`garmin-s3 login --mfa-code <code>${flag}`)
+      const typed = (command ?? '').replace('<code>', newestCode(s)()).split(/\s+/).slice(2)
+      const second = await run('login', typed, { env })
+      expect([second.exitCode, second.stderr]).toEqual([0, expect.any(String)])
+      const landed = files[c.named ?? 'home']
+      expect(await openTokenStore(landed, env).load()).toMatchObject({ displayName: 'runner_1' })
+      const elsewhere = files[landed === files.home ? 'other' : 'home']
+      await expect(stat(elsewhere)).rejects.toThrow()
+    })
+  }
 })
 
 describe('garmin-s3 login --import', () => {

@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Clock } from '../clock.js'
 import { UsageError } from '../errors.js'
 import { GarminClient, type GarminClientOptions } from './client.js'
@@ -116,7 +116,7 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
     endpoints,
     ...(await signinOptions(options.transport ?? 'auto', io.importImpit)),
     pendingSignins,
-    resumeCommand: resumeCommand(options, tokenStore, io.env),
+    resumeCommand: resumeCommand(options, tokenStore),
     ...(io.log ? { log: io.log } : {}),
     ...(io.transport ? { transport: io.transport } : {}),
     ...(io.clock ? { clock: io.clock } : {}),
@@ -158,17 +158,19 @@ export async function signinOptions(
 
 /**
  * The command that finishes a sign-in left waiting for its code: the same token store (it decides
- * where the pending file is and which store it is for), domain and transport (its session's
- * strategy must be among the next run's).
+ * where the pending file is and which store it is for; whether that needs --token-store is the
+ * store's to say), domain and transport (its session's strategy must be among the next run's).
  */
-function resumeCommand(options: LoginOptions, store: TokenStore, env: NodeJS.ProcessEnv): string {
-  const flags = ['--mfa-code', '<code>']
-  const path = store instanceof FileTokenStore ? store.path : undefined
-  if (path === undefined || path !== resolve(defaultTokenPath(env)))
-    flags.push('--token-store', shellWord(path ?? store.location))
-  if (options.domain) flags.push('--domain', options.domain)
-  if (options.transport && options.transport !== 'auto') flags.push('--transport', options.transport)
-  return `garmin-s3 login ${flags.join(' ')}`
+function resumeCommand(options: LoginOptions, store: TokenStore): string {
+  let flags = `--mfa-code <code>${storeFlag(store)}`
+  if (options.domain) flags += ` --domain ${options.domain}`
+  if (options.transport && options.transport !== 'auto') flags += ` --transport ${options.transport}`
+  return `garmin-s3 login ${flags}`
+}
+
+/** ` --token-store <where>` when a printed command needs it to reach `store` again (tokens.ts decides). */
+function storeFlag(store: TokenStore): string {
+  return store.storeFlag ?? ` --token-store ${shellWord(store.location)}`
 }
 
 /**
