@@ -315,6 +315,29 @@ describe('garmin-s3 login', () => {
     expect(s.stats().total).toBe(0)
   })
 
+  it('--mfa-code with no sign-in pending (never started, or already finished) says so and how to start one: exit 2, nothing sent', async () => {
+    const s = await sim({ user: MFA_USER })
+    const store = freshStore()
+    // No email or password anywhere: --mfa-code alone can only finish a pending sign-in.
+    const env = { GARMIN_S3_GARMIN_URL: s.garminUrl }
+    const nothingPending = async () => {
+      s.resetStats()
+      const r = await run('login', ['--token-store', store, '--mfa-code', '123456'], { env })
+      expect(r.exitCode).toBe(2)
+      const [message, hint] = r.stderr.trim().split('\n').slice(-2)
+      expect(message).toMatch(/no pending sign-in/i)
+      expect(message).toContain(join(dirname(store), 'signin-pending.json'))
+      expect(r.stderr).not.toContain('No Garmin email given')
+      expect(hint).toContain(`garmin-s3 login --token-store ${store}`)
+      expect(s.stats().total).toBe(0)
+    }
+    await nothingPending()
+    expect((await run('login', ['--token-store', store], { env: envFor(s) })).exitCode).toBe(3)
+    const done = await run('login', ['--token-store', store, '--mfa-code', newestCode(s)()], { env })
+    expect(done.exitCode).toBe(0)
+    await nothingPending()
+  })
+
   it('exits 3 on a wrong password, without retrying', async () => {
     const s = await sim()
     const store = freshStore()

@@ -124,11 +124,15 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
   // A code given for a sign-in that waits for it goes on in that session: no new code, no password.
   let tokens = options.mfaCode === undefined ? undefined : await client.resumeLogin(options.mfaCode)
   if (!tokens) {
-    const email = options.email?.trim() || io.env.GARMIN_EMAIL?.trim() || (await askEmail(io))
-    const password = io.env.GARMIN_PASSWORD || (await askPassword(io))
+    const email = options.email?.trim() || io.env.GARMIN_EMAIL?.trim()
+    const password = io.env.GARMIN_PASSWORD
+    // --mfa-code alone, with nobody to ask for the rest, meant to finish a sign-in that is not there.
+    if (options.mfaCode !== undefined && !io.interactive && !(email && password)) {
+      throw nothingPending(pendingSignins, tokenStore)
+    }
     tokens = await client.login({
-      email,
-      password,
+      email: email || (await askEmail(io)),
+      password: password || (await askPassword(io)),
       mfaCode: options.mfaCode,
       // Without a terminal there is nobody to ask: the session is kept for `login --mfa-code` (exit 3).
       promptMfa: io.interactive ? (method) => io.promptMfa(method) : undefined,
@@ -180,6 +184,16 @@ function storeFlag(store: TokenStore): string {
 function pendingSigninPath(store: TokenStore, env: NodeJS.ProcessEnv): string {
   const beside = store instanceof FileTokenStore ? store.path : defaultTokenPath(env)
   return join(dirname(beside), PENDING_FILE)
+}
+
+/** `login --mfa-code` without a terminal or credentials, and no sign-in waiting for a code: exit 2. */
+function nothingPending(pending: FilePendingStore, store: TokenStore): UsageError {
+  return new UsageError(
+    `There is no pending sign-in for --mfa-code to finish: none waits in ${pending.location} (one that finished or was signed out leaves nothing).`,
+    {
+      hint: `Run \`garmin-s3 login${storeFlag(store)}\` to start one (in a terminal, or with GARMIN_EMAIL and GARMIN_PASSWORD set); without a terminal it prints the \`--mfa-code\` command that finishes it with the new code Garmin sends. Nothing was sent to Garmin.`,
+    },
+  )
 }
 
 function requestsOf(client: GarminClient): number {
