@@ -886,15 +886,45 @@ describe('garmin-s3 login --import', () => {
     expect(r.stderr).not.toContain(raw.di_refresh_token)
   })
 
-  it('explains what it cannot read', async () => {
-    const r = await run('login', ['--import', join(tmp, 'missing.json'), '--token-store', freshStore()])
-    expect(r.exitCode).toBe(2)
-    expect(r.stderr).toContain('Cannot read')
-    const notTokens = join(tmp, 'not-tokens.json')
-    await writeFile(notTokens, '{"hello": "world"}')
-    const r2 = await run('login', ['--import', notTokens, '--token-store', freshStore()])
-    expect(r2.exitCode).toBe(1)
-    expect(r2.stderr).toContain('not a token file')
+  it('a missing file and one that is no token file are both bad input: exit 2, saying what to pass, nothing sent', async () => {
+    const s = await sim()
+    const file = (name: string, text: string) => {
+      const path = join(tmp, name)
+      return writeFile(path, text).then(() => path)
+    }
+    const inputs: { name: string; path: string; says: string }[] = [
+      { name: 'missing', path: join(tmp, 'missing.json'), says: 'Cannot read' },
+      { name: 'a folder without garmin_tokens.json', path: tmp, says: 'garmin_tokens.json (ENOENT)' },
+      {
+        name: 'other JSON',
+        path: await file('other.json', '{"hello": "world"}'),
+        says: 'is not a token file',
+      },
+      { name: 'not JSON', path: await file('page.html', '<html></html>'), says: 'is not JSON' },
+      {
+        name: 'python-garminconnect without its refresh token',
+        path: await file('half.json', '{"di_token": "x", "di_client_id": "y"}'),
+        says: 'lacks di_token, di_refresh_token or di_client_id',
+      },
+      {
+        name: 'a garmin-s3 file missing a field',
+        path: await file('ours.json', '{"version": 1, "domain": "garmin.com"}'),
+        says: 'are not usable',
+      },
+    ]
+    for (const input of inputs) {
+      s.resetStats()
+      const store = freshStore()
+      const r = await run('login', ['--import', input.path, '--token-store', store], {
+        env: { GARMIN_S3_GARMIN_URL: s.garminUrl },
+      })
+      const [message, hint] = r.stderr.trim().split('\n').slice(-2)
+      expect([input.name, r.exitCode]).toEqual([input.name, 2])
+      expect(message).toContain(input.says)
+      expect(hint).toContain('garmin_tokens.json')
+      expect(s.stats().total).toBe(0)
+      await expect(stat(store)).rejects.toThrow()
+    }
   })
 })
 

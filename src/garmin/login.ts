@@ -10,11 +10,10 @@ import type { Clock } from '../clock.js'
 import { UsageError } from '../errors.js'
 import { GarminClient, type GarminClientOptions } from './client.js'
 import { resolveEndpoints } from './endpoints.js'
-import { TokenStoreError } from './errors.js'
 import type { Transport } from './http.js'
 import { issuerDomain, refreshDueAt } from './jwt.js'
 import { FilePendingStore, PENDING_FILE } from './signin/pending.js'
-import { type ImportedTokens, parseTokenImport } from './token-format.js'
+import { IMPORT_HINT, type ImportedTokens, parseTokenImport } from './token-format.js'
 import {
   defaultTokenPath,
   FileTokenStore,
@@ -303,14 +302,13 @@ export async function readTokenImport(
   if (source === '-') return parseTokenImport(await io.readStdin(), 'standard input')
   const home = io.env.HOME || homedir()
   let path = source === '~' ? home : source.startsWith('~/') ? join(home, source.slice(2)) : source
+  let text: string
   try {
     if ((await stat(path)).isDirectory()) path = join(path, 'garmin_tokens.json')
-    return parseTokenImport(await readFile(path, 'utf8'), path)
+    text = await readFile(path, 'utf8')
   } catch (error) {
-    if (error instanceof TokenStoreError) throw error
     const code = (error as NodeJS.ErrnoException).code
-    throw new UsageError(`Cannot read ${path} (${code ?? (error as Error).message}).`, {
-      hint: 'Pass python-garminconnect’s garmin_tokens.json (or the folder holding it, e.g. ~/.garminconnect), or `-` for standard input.',
-    })
+    throw new UsageError(`Cannot read ${path} (${code ?? (error as Error).message}).`, { hint: IMPORT_HINT })
   }
+  return parseTokenImport(text, path)
 }
