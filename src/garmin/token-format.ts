@@ -77,7 +77,7 @@ function storedTokensProblem(value: unknown): string | undefined {
 
 /** What `login --import` takes, for the hint of every file it cannot use. */
 export const IMPORT_HINT =
-  'Pass python-garminconnect’s garmin_tokens.json (or the folder holding it, e.g. ~/.garminconnect), a garmin-s3 tokens.json, or `-` for standard input.'
+  'Pass python-garminconnect’s garmin_tokens.json (or the folder holding it, e.g. ~/.garminconnect), a garmin-s3 tokens.json, or `-` for standard input; or sign in with `garmin-s3 login` instead.'
 
 /**
  * Parses the text of a token file in either format (`login --import`). What is no usable token file
@@ -138,7 +138,8 @@ function importedStoredTokens(value: unknown, source: string): StoredTokens {
     throw new UsageError(error.message, {
       hint: newer
         ? 'Import it with the newer garmin-s3 that wrote it (or upgrade this one), or sign in with `garmin-s3 login` instead.'
-        : `${IMPORT_HINT} Or sign in with \`garmin-s3 login\` instead.`,
+        : IMPORT_HINT,
+      cause: error,
     })
   }
 }
