@@ -315,6 +315,29 @@ describe('garmin-s3 login', () => {
     expect(s.stats().total).toBe(0)
   })
 
+  it('--mfa-code with no sign-in pending (never started, or already finished) says so and how to start one: exit 2, nothing sent', async () => {
+    const s = await sim({ user: MFA_USER })
+    const store = freshStore()
+    // No email or password anywhere: --mfa-code alone can only finish a pending sign-in.
+    const env = { GARMIN_S3_GARMIN_URL: s.garminUrl }
+    const nothingPending = async () => {
+      s.resetStats()
+      const r = await run('login', ['--token-store', store, '--mfa-code', '123456'], { env })
+      expect(r.exitCode).toBe(2)
+      const [message, hint] = r.stderr.trim().split('\n').slice(-2)
+      expect(message).toMatch(/no pending sign-in/i)
+      expect(message).toContain(join(dirname(store), 'signin-pending.json'))
+      expect(r.stderr).not.toContain('No Garmin email given')
+      expect(hint).toContain(`garmin-s3 login --token-store ${store}`)
+      expect(s.stats().total).toBe(0)
+    }
+    await nothingPending()
+    expect((await run('login', ['--token-store', store], { env: envFor(s) })).exitCode).toBe(3)
+    const done = await run('login', ['--token-store', store, '--mfa-code', newestCode(s)()], { env })
+    expect(done.exitCode).toBe(0)
+    await nothingPending()
+  })
+
   it('exits 3 on a wrong password, without retrying', async () => {
     const s = await sim()
     const store = freshStore()
@@ -641,6 +664,9 @@ describe('garmin-s3 login: the sign-in strategies', () => {
       env: { ...envFor(s), HOME: home, AWS_REGION: 'eu-west-1' },
     })
     expect(r.exitCode).toBe(3)
+    expect(r.stderr).toContain(
+      'run garmin-s3 login --mfa-code <code> --token-store ssm:/garmin-s3/tokens within',
+    )
     const pending = join(home, '.config', 'garmin-s3', 'signin-pending.json')
     expect((await stat(pending)).mode & 0o777).toBe(0o600)
     expect(JSON.parse(await readFile(pending, 'utf8'))).toMatchObject({ tokenStore: 'ssm:/garmin-s3/tokens' })
@@ -732,6 +758,62 @@ describe('garmin-s3 login: the sign-in strategies', () => {
   })
 })
 
+describe('garmin-s3 login: the command it gives to finish a pending sign-in', () => {
+  let configs = 0
+  interface Case {
+    name: string
+    /** `home`: this case's config folder's default token file; `other`: a file elsewhere. */
+    given: (files: { home: string; other: string }) => { argv: string[]; env: Record<string, string> }
+    /** The token file the command names (`--token-store`), or undefined for none; the tokens land there. */
+    named: 'home' | 'other' | undefined
+  }
+  const cases: Case[] = [
+    {
+      name: 'the default token file: no --token-store',
+      given: () => ({ argv: [], env: {} }),
+      named: undefined,
+    },
+    {
+      name: '--token-store <file>: names it',
+      given: ({ other }) => ({ argv: ['--token-store', other], env: {} }),
+      named: 'other',
+    },
+    {
+      name: 'GARMIN_S3_TOKEN_STORE=<file>: names it',
+      given: ({ other }) => ({ argv: [], env: { GARMIN_S3_TOKEN_STORE: other } }),
+      named: 'other',
+    },
+    {
+      // Without the flag the command would finish the sign-in for GARMIN_S3_TOKEN_STORE's file instead.
+      name: '--token-store <the default file> while GARMIN_S3_TOKEN_STORE names another: names the default file',
+      given: ({ home, other }) => ({ argv: ['--token-store', home], env: { GARMIN_S3_TOKEN_STORE: other } }),
+      named: 'home',
+    },
+  ]
+  for (const c of cases) {
+    it(`${c.name}, and that command with the code signs in to that store`, async () => {
+      const s = await sim({ user: MFA_USER })
+      // A config folder of this case's own: the default token file is nobody else's.
+      const config = join(tmp, `config-${++configs}`)
+      const files = { home: join(config, 'garmin-s3', 'tokens.json'), other: freshStore() }
+      const { argv, env: given } = c.given(files)
+      const env = envFor(s, { XDG_CONFIG_HOME: config, ...given })
+      const first = await run('login', argv, { env })
+      expect(first.exitCode).toBe(3)
+      const command = /run (garmin-s3 login .*?) within 10 minutes/.exec(first.stderr)?.[1]
+      const flag = c.named ? ` --token-store ${files[c.named]}` : ''
+      expect(command).toBe(`garmin-s3 login --mfa-code <code>${flag}`)
+      const typed = (command ?? '').replace('<code>', newestCode(s)()).split(/\s+/).slice(2)
+      const second = await run('login', typed, { env })
+      expect([second.exitCode, second.stderr]).toEqual([0, expect.any(String)])
+      const landed = files[c.named ?? 'home']
+      expect(await openTokenStore(landed, env).load()).toMatchObject({ displayName: 'runner_1' })
+      const elsewhere = files[landed === files.home ? 'other' : 'home']
+      await expect(stat(elsewhere)).rejects.toThrow()
+    })
+  }
+})
+
 describe('garmin-s3 login --import', () => {
   async function issuedTokens(s: Simulator) {
     const store = freshStore()
@@ -804,15 +886,45 @@ describe('garmin-s3 login --import', () => {
     expect(r.stderr).not.toContain(raw.di_refresh_token)
   })
 
-  it('explains what it cannot read', async () => {
-    const r = await run('login', ['--import', join(tmp, 'missing.json'), '--token-store', freshStore()])
-    expect(r.exitCode).toBe(2)
-    expect(r.stderr).toContain('Cannot read')
-    const notTokens = join(tmp, 'not-tokens.json')
-    await writeFile(notTokens, '{"hello": "world"}')
-    const r2 = await run('login', ['--import', notTokens, '--token-store', freshStore()])
-    expect(r2.exitCode).toBe(1)
-    expect(r2.stderr).toContain('not a token file')
+  it('a missing file and one that is no token file are both bad input: exit 2, saying what to pass, nothing sent', async () => {
+    const s = await sim()
+    const file = (name: string, text: string) => {
+      const path = join(tmp, name)
+      return writeFile(path, text).then(() => path)
+    }
+    const inputs: { name: string; path: string; says: string }[] = [
+      { name: 'missing', path: join(tmp, 'missing.json'), says: 'Cannot read' },
+      { name: 'a folder without garmin_tokens.json', path: tmp, says: 'garmin_tokens.json (ENOENT)' },
+      {
+        name: 'other JSON',
+        path: await file('other.json', '{"hello": "world"}'),
+        says: 'is not a token file',
+      },
+      { name: 'not JSON', path: await file('page.html', '<html></html>'), says: 'is not JSON' },
+      {
+        name: 'python-garminconnect without its refresh token',
+        path: await file('half.json', '{"di_token": "x", "di_client_id": "y"}'),
+        says: 'lacks di_token, di_refresh_token or di_client_id',
+      },
+      {
+        name: 'a garmin-s3 file missing a field',
+        path: await file('ours.json', '{"version": 1, "domain": "garmin.com"}'),
+        says: 'are not usable',
+      },
+    ]
+    for (const input of inputs) {
+      s.resetStats()
+      const store = freshStore()
+      const r = await run('login', ['--import', input.path, '--token-store', store], {
+        env: { GARMIN_S3_GARMIN_URL: s.garminUrl },
+      })
+      const [message, hint] = r.stderr.trim().split('\n').slice(-2)
+      expect([input.name, r.exitCode]).toEqual([input.name, 2])
+      expect(message).toContain(input.says)
+      expect(hint).toContain('garmin_tokens.json')
+      expect(s.stats().total).toBe(0)
+      await expect(stat(store)).rejects.toThrow()
+    }
   })
 })
 

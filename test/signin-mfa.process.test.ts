@@ -29,7 +29,8 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true })
 })
 
-function login(store: string, args: string[] = []) {
+/** `credentials: false`: no GARMIN_EMAIL or GARMIN_PASSWORD, so only a pending sign-in can be finished. */
+function login(store: string, args: string[] = [], { credentials = true } = {}) {
   return runProcess(
     process.execPath,
     [CLI, 'login', '--token-store', store, '--transport', 'fetch', ...args],
@@ -40,8 +41,7 @@ function login(store: string, args: string[] = []) {
         HOME: tmp,
         NO_COLOR: '1',
         GARMIN_S3_GARMIN_URL: sim.garminUrl,
-        GARMIN_EMAIL: USER.email,
-        GARMIN_PASSWORD: USER.password,
+        ...(credentials ? { GARMIN_EMAIL: USER.email, GARMIN_PASSWORD: USER.password } : {}),
       },
     },
   )
@@ -67,6 +67,15 @@ describe('login --mfa-code in a new process', () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ displayName: 'runner_1', source: 'login' })
     expect((await stat(store)).mode & 0o777).toBe(0o600)
     await expect(stat(pending)).rejects.toThrow()
+
+    // The same code again: that sign-in is over, and it says so rather than asking for an email.
+    const again = await login(store, ['--mfa-code', newestCode()], { credentials: false })
+    expect(again.code).toBe(2)
+    const [message, hint] = again.stderr.trim().split('\n').slice(-2)
+    expect(message).toContain(
+      `There is no pending sign-in for --mfa-code to finish: none waits in ${pending}`,
+    )
+    expect(hint).toContain(`Run \`garmin-s3 login --token-store ${store}\` to start one`)
   })
 
   it('a wrong code keeps the session; the right one then signs in', async () => {

@@ -17,7 +17,7 @@ Tokens are stored in ~/.config/garmin-s3/tokens.json (mode 0600; $XDG_CONFIG_HOM
 
 Logins are rate-limited by Garmin: if one fails with HTTP 429 or a bot challenge, wait an hour rather than retrying.
 
-Exit codes: 0 signed in; 1 the token store could not be read or written, or Garmin answered something unexpected; 2 bad flags or environment, or a token store (or, without a terminal, the folder for a pending sign-in) that cannot take the tokens, checked before anything is sent; 3 sign-in refused or not finished (wrong password, locked account, a code to enter); 4 rate-limited, bot challenge or Garmin unavailable.`
+Exit codes: 0 signed in; 1 the token store could not be read or written, or Garmin answered something unexpected; 2 bad flags or environment (--mfa-code with no sign-in pending and no email and password to start one; an --import file that is missing or no token file), or a token store (or, without a terminal, the folder for a pending sign-in) that cannot take the tokens, checked before anything is sent; 3 sign-in refused or not finished (wrong password, locked account, a code to enter); 4 rate-limited, bot challenge or Garmin unavailable.`
 
   static override examples = [
     '<%= config.bin %> login --email me@example.com',

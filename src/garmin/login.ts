@@ -5,16 +5,15 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Clock } from '../clock.js'
 import { UsageError } from '../errors.js'
 import { GarminClient, type GarminClientOptions } from './client.js'
 import { resolveEndpoints } from './endpoints.js'
-import { TokenStoreError } from './errors.js'
 import type { Transport } from './http.js'
 import { issuerDomain, refreshDueAt } from './jwt.js'
 import { FilePendingStore, PENDING_FILE } from './signin/pending.js'
-import { type ImportedTokens, parseTokenImport } from './token-format.js'
+import { IMPORT_HINT, type ImportedTokens, parseTokenImport } from './token-format.js'
 import {
   defaultTokenPath,
   FileTokenStore,
@@ -116,7 +115,7 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
     endpoints,
     ...(await signinOptions(options.transport ?? 'auto', io.importImpit)),
     pendingSignins,
-    resumeCommand: resumeCommand(options, tokenStore, io.env),
+    resumeCommand: resumeCommand(options, tokenStore),
     ...(io.log ? { log: io.log } : {}),
     ...(io.transport ? { transport: io.transport } : {}),
     ...(io.clock ? { clock: io.clock } : {}),
@@ -124,11 +123,15 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
   // A code given for a sign-in that waits for it goes on in that session: no new code, no password.
   let tokens = options.mfaCode === undefined ? undefined : await client.resumeLogin(options.mfaCode)
   if (!tokens) {
-    const email = options.email?.trim() || io.env.GARMIN_EMAIL?.trim() || (await askEmail(io))
-    const password = io.env.GARMIN_PASSWORD || (await askPassword(io))
+    const email = options.email?.trim() || io.env.GARMIN_EMAIL?.trim()
+    const password = io.env.GARMIN_PASSWORD
+    // --mfa-code alone, with nobody to ask for the rest, meant to finish a sign-in that is not there.
+    if (options.mfaCode !== undefined && !io.interactive && !(email && password)) {
+      throw nothingPending(pendingSignins, tokenStore)
+    }
     tokens = await client.login({
-      email,
-      password,
+      email: email || (await askEmail(io)),
+      password: password || (await askPassword(io)),
       mfaCode: options.mfaCode,
       // Without a terminal there is nobody to ask: the session is kept for `login --mfa-code` (exit 3).
       promptMfa: io.interactive ? (method) => io.promptMfa(method) : undefined,
@@ -158,17 +161,19 @@ export async function signinOptions(
 
 /**
  * The command that finishes a sign-in left waiting for its code: the same token store (it decides
- * where the pending file is and which store it is for), domain and transport (its session's
- * strategy must be among the next run's).
+ * where the pending file is and which store it is for; whether that needs --token-store is the
+ * store's to say), domain and transport (its session's strategy must be among the next run's).
  */
-function resumeCommand(options: LoginOptions, store: TokenStore, env: NodeJS.ProcessEnv): string {
-  const flags = ['--mfa-code', '<code>']
-  const path = store instanceof FileTokenStore ? store.path : undefined
-  if (path === undefined || path !== resolve(defaultTokenPath(env)))
-    flags.push('--token-store', shellWord(path ?? store.location))
-  if (options.domain) flags.push('--domain', options.domain)
-  if (options.transport && options.transport !== 'auto') flags.push('--transport', options.transport)
-  return `garmin-s3 login ${flags.join(' ')}`
+function resumeCommand(options: LoginOptions, store: TokenStore): string {
+  let flags = `--mfa-code <code>${storeFlag(store)}`
+  if (options.domain) flags += ` --domain ${options.domain}`
+  if (options.transport && options.transport !== 'auto') flags += ` --transport ${options.transport}`
+  return `garmin-s3 login ${flags}`
+}
+
+/** ` --token-store <where>` when a printed command needs it to reach `store` again (tokens.ts decides). */
+function storeFlag(store: TokenStore): string {
+  return store.storeFlag ?? ` --token-store ${shellWord(store.location)}`
 }
 
 /**
@@ -178,6 +183,16 @@ function resumeCommand(options: LoginOptions, store: TokenStore, env: NodeJS.Pro
 function pendingSigninPath(store: TokenStore, env: NodeJS.ProcessEnv): string {
   const beside = store instanceof FileTokenStore ? store.path : defaultTokenPath(env)
   return join(dirname(beside), PENDING_FILE)
+}
+
+/** `login --mfa-code` without a terminal or credentials, and no sign-in waiting for a code: exit 2. */
+function nothingPending(pending: FilePendingStore, store: TokenStore): UsageError {
+  return new UsageError(
+    `There is no pending sign-in for --mfa-code to finish: none waits in ${pending.location} (one that finished or was signed out leaves nothing).`,
+    {
+      hint: `Run \`garmin-s3 login${storeFlag(store)}\` to start one (in a terminal, or with GARMIN_EMAIL and GARMIN_PASSWORD set); without a terminal it prints the \`--mfa-code\` command that finishes it with the new code Garmin sends. Nothing was sent to Garmin.`,
+    },
+  )
 }
 
 function requestsOf(client: GarminClient): number {
@@ -287,14 +302,13 @@ export async function readTokenImport(
   if (source === '-') return parseTokenImport(await io.readStdin(), 'standard input')
   const home = io.env.HOME || homedir()
   let path = source === '~' ? home : source.startsWith('~/') ? join(home, source.slice(2)) : source
+  let text: string
   try {
     if ((await stat(path)).isDirectory()) path = join(path, 'garmin_tokens.json')
-    return parseTokenImport(await readFile(path, 'utf8'), path)
+    text = await readFile(path, 'utf8')
   } catch (error) {
-    if (error instanceof TokenStoreError) throw error
     const code = (error as NodeJS.ErrnoException).code
-    throw new UsageError(`Cannot read ${path} (${code ?? (error as Error).message}).`, {
-      hint: 'Pass python-garminconnect’s garmin_tokens.json (or the folder holding it, e.g. ~/.garminconnect), or `-` for standard input.',
-    })
+    throw new UsageError(`Cannot read ${path} (${code ?? (error as Error).message}).`, { hint: IMPORT_HINT })
   }
+  return parseTokenImport(text, path)
 }

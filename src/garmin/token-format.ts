@@ -3,6 +3,7 @@
  * python-garminconnect's `garmin_tokens.json` (`{"di_token","di_refresh_token","di_client_id"}`), so
  * people who can log in there can reuse their tokens. Only the fields we rely on are checked.
  */
+import { UsageError } from '../errors.js'
 import { isGarminDomain } from './endpoints.js'
 import { TokenStoreError } from './errors.js'
 import type { StoredTokens, TokenPointer } from './types.js'
@@ -74,15 +75,20 @@ function storedTokensProblem(value: unknown): string | undefined {
   return undefined
 }
 
-/** Parses the text of a token file in either format. */
+/** What `login --import` takes, for the hint of every file it cannot use. */
+export const IMPORT_HINT =
+  'Pass python-garminconnect’s garmin_tokens.json (or the folder holding it, e.g. ~/.garminconnect), a garmin-s3 tokens.json, or `-` for standard input; or sign in with `garmin-s3 login` instead.'
+
+/**
+ * Parses the text of a token file in either format (`login --import`). What is no usable token file
+ * is bad input, as a missing file is: a `UsageError` (exit 2) with what to pass instead.
+ */
 export function parseTokenImport(text: string, source: string): ImportedTokens {
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch {
-    throw new TokenStoreError(`${source} is not JSON.`, {
-      hint: 'Pass a garmin_tokens.json from python-garminconnect (or its folder), or a garmin-s3 tokens.json.',
-    })
+    throw new UsageError(`${source} is not JSON.`, { hint: IMPORT_HINT })
   }
   // python-garminconnect has stored its token file as a JSON-encoded string too.
   if (typeof value === 'string') {
@@ -96,8 +102,8 @@ export function parseTokenImport(text: string, source: string): ImportedTokens {
     const t = value as Record<string, unknown>
     if ('di_token' in t || 'di_refresh_token' in t) {
       if (!nonEmpty(t.di_token) || !nonEmpty(t.di_refresh_token) || !nonEmpty(t.di_client_id)) {
-        throw new TokenStoreError(`${source} lacks di_token, di_refresh_token or di_client_id.`, {
-          hint: 'Log in again with python-garminconnect (it writes all three), or use `garmin-s3 login`.',
+        throw new UsageError(`${source} lacks di_token, di_refresh_token or di_client_id.`, {
+          hint: 'Log in again with python-garminconnect (it writes all three to garmin_tokens.json), or sign in with `garmin-s3 login` instead.',
         })
       }
       return {
@@ -108,7 +114,7 @@ export function parseTokenImport(text: string, source: string): ImportedTokens {
       }
     }
     if ('version' in t) {
-      const stored = validateStoredTokens(value, source)
+      const stored = importedStoredTokens(value, source)
       return {
         format: 'garmin-s3',
         accessToken: stored.accessToken,
@@ -118,9 +124,24 @@ export function parseTokenImport(text: string, source: string): ImportedTokens {
       }
     }
   }
-  throw new TokenStoreError(`${source} is not a token file garmin-s3 knows.`, {
-    hint: 'Pass python-garminconnect’s garmin_tokens.json (or its folder) or a garmin-s3 tokens.json.',
-  })
+  throw new UsageError(`${source} is not a token file garmin-s3 knows.`, { hint: IMPORT_HINT })
+}
+
+/** A garmin-s3 token file given to --import: its problem, with what to import instead (not "replace them"). */
+function importedStoredTokens(value: unknown, source: string): StoredTokens {
+  try {
+    return validateStoredTokens(value, source)
+  } catch (error) {
+    if (!(error instanceof TokenStoreError)) throw error
+    const version = (value as Record<string, unknown>).version
+    const newer = typeof version === 'number' && version > 1
+    throw new UsageError(error.message, {
+      hint: newer
+        ? 'Import it with the newer garmin-s3 that wrote it (or upgrade this one), or sign in with `garmin-s3 login` instead.'
+        : IMPORT_HINT,
+      cause: error,
+    })
+  }
 }
 
 const POINTER_KIND = 'garmin-s3-token-pointer'

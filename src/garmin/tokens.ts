@@ -111,8 +111,11 @@ export class FileTokenStore implements TokenStore {
     return `garmin-s3 login${force}${this.storeFlag}`
   }
 
-  /** ` --token-store <path>` when the path is not the default: without it a command uses another file. */
-  private get storeFlag(): string {
+  /**
+   * ` --token-store <path>` when the path was chosen, even the default one: without it a command would
+   * use whatever GARMIN_S3_TOKEN_STORE names then, or the default file.
+   */
+  get storeFlag(): string {
     return this.named ? ` --token-store ${shellWord(this.path)}` : ''
   }
 
@@ -644,9 +647,14 @@ export class SsmTokenStore implements TokenStore {
     this.client = client
   }
 
+  /** An SSM store is always named: the default is a file. */
+  get storeFlag(): string {
+    return ` --token-store ${shellWord(this.location)}`
+  }
+
   /** What replaces the parameter's value with new tokens (a save overwrites whatever is there). */
   private get signInCommand(): string {
-    return `garmin-s3 login --token-store ${this.location}`
+    return `garmin-s3 login${this.storeFlag}`
   }
 
   noTokensHint(): string {

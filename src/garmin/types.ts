@@ -26,6 +26,12 @@ export interface TokenStore {
   readonly location: string
   /** The local file behind the store, when it is one (a pointer file's own path, not the parameter). */
   readonly path?: string
+  /**
+   * What a command printed for the user appends to reach this store again: ` --token-store <where>`
+   * (leading space) when the store was chosen (--token-store, GARMIN_S3_TOKEN_STORE, any SSM store),
+   * '' for the default file. The one answer to "does this hint need --token-store?".
+   */
+  readonly storeFlag?: string
   /** Undefined when nothing is stored yet. */
   load(): Promise<StoredTokens | undefined>
   /** Atomic replace. Must complete before the caller goes on using the new tokens. */

@@ -233,6 +233,23 @@ describe('token formats', () => {
     expect(() => parseTokenImport('<html>', 'f')).toThrow(/not JSON/)
     expect(() => parseTokenImport('{"hello":1}', 'f')).toThrow(/not a token file/)
   })
+
+  it('an --import file that is no usable token file is bad input (exit 2), with what to do instead', () => {
+    const refusal = (text: string) => {
+      try {
+        parseTokenImport(text, 'f')
+      } catch (e) {
+        return e as GarminS3Error
+      }
+    }
+    for (const text of ['{"di_token":"x"}', '<html>', '{"hello":1}', '{"version":1}', '{"version":2}']) {
+      const error = refusal(text)
+      expect([text, error]).toEqual([text, expect.any(UsageError)])
+      expect(error?.exitCode).toBe(2)
+      expect(error?.hint).toContain('garmin-s3 login')
+    }
+    expect(refusal('{"version":2}')?.hint).toContain('the newer garmin-s3 that wrote it')
+  })
 })
 
 describe('sign-in transports', () => {

@@ -19,7 +19,7 @@ import {
   RefreshRejectedError,
   TokenStoreError,
 } from '../../src/garmin/errors.js'
-import { refuseSimulatorSession } from '../../src/garmin/login.js'
+import { readTokenImport, refuseSimulatorSession, runLogin } from '../../src/garmin/login.js'
 import { RedirectRefusedError } from '../../src/garmin/redirects.js'
 import { FilePendingStore } from '../../src/garmin/signin/pending.js'
 import { FileTokenStore } from '../../src/garmin/tokens.js'
@@ -254,6 +254,31 @@ describe('exit codes of the errors a login meets, as docs/troubleshooting.md giv
       says: 'did not follow it',
       error: async () =>
         new RedirectRefusedError('elsewhere.invalid', 'sso.garmin.com', 'which is not one of Garmin’s hosts'),
+    },
+    {
+      row: '"… is not a token file garmin-s3 knows"',
+      says: 'is not a token file garmin-s3 knows',
+      error: async () => {
+        const path = join(await folder(), 'notes.json')
+        await writeFile(path, '{"hello": "world"}\n')
+        return failure(readTokenImport(path, { env: {}, readStdin: async () => '' }))
+      },
+    },
+    {
+      row: '"There is no pending sign-in for --mfa-code to finish"',
+      says: 'There is no pending sign-in for --mfa-code to finish',
+      error: async () => {
+        const home = await folder()
+        const io = {
+          env: { HOME: home, GARMIN_S3_GARMIN_URL: 'http://127.0.0.1:1' },
+          interactive: false,
+          promptEmail: async () => '',
+          promptPassword: async () => '',
+          promptMfa: async () => '',
+          readStdin: async () => '',
+        }
+        return failure(runLogin({ mfaCode: '123456', transport: 'fetch' }, io))
+      },
     },
     {
       row: '"GARMIN_S3_GARMIN_URL is set',
