@@ -22,7 +22,7 @@ export interface UsageProblem {
 }
 
 type NotFound =
-  /** A command after all (`login user@x`): run it with these words. */
+  /** A command after all (`login user@x`, `--json sync`): run it with these words. */
   | { kind: 'run'; id: string; argv: string[] }
   /**
    * A mistyped command with a close one (`sycn`): at a terminal and without --json, ask whether
@@ -40,12 +40,39 @@ type NotFound =
   /** Nothing to run or to offer: print `problem`, exit 2. */
   | { kind: 'refuse'; json: boolean; problem: UsageProblem }
 
+/** The only flag every command takes (BaseCommand's enableJsonFlag): it may come before the command. */
+const GLOBAL_FLAG = '--json'
+
 /**
  * `id` and `argv` as oclif's command_not_found hook gets them: the words oclif took for a command name
- * (`sycn`, `login:user@x`) and the words after them.
+ * (`sycn`, `login:user@x`, or a flag given first, `--json`) and the words after them.
  */
 export function resolveNotFound(id: string, argv: readonly string[], commands: CommandIndex): NotFound {
   const help = `Run ${commands.bin} help for a list of the commands.`
+  // `--json sycn`: oclif takes the first word for the command's name, flag or not. A global flag is
+  // moved behind the command it comes before; any other flag is one of a command's, so out of place.
+  if (id.startsWith('-')) {
+    const words = [id, ...argv]
+    let start = 0
+    while (words[start] === GLOBAL_FLAG) start++
+    const first = words[start]
+    if (first === undefined) return refuse(true, 'No command given.', help)
+    if (first.startsWith('-'))
+      return refuse(
+        wantsJson(words),
+        `${first} comes before a command; a ${commands.bin} command comes first, then its flags.`,
+        help,
+      )
+    // The command's name is the words up to the first flag, as oclif reads them.
+    let end = start + 1
+    while (end < words.length && !words[end]!.startsWith('-') && !words[end]!.includes('=')) end++
+    const name = words.slice(start, end).join(':')
+    const rest = words.slice(end)
+    if (commands.isCommand(name)) return { kind: 'run', id: name, argv: [GLOBAL_FLAG, ...rest] }
+    const named = resolveNotFound(name, rest, commands)
+    if (named.kind === 'run') return { ...named, argv: [GLOBAL_FLAG, ...named.argv] }
+    return { ...named, json: true }
+  }
   // `login user@x`: oclif reads the words after a command as more of its name (a topic's commands
   // are words too), so an extra argument arrives here as the command "login user@x". The longest
   // start of it that is a command is the one meant: it runs with the other words, and its parser
@@ -107,7 +134,7 @@ function refuse(json: boolean, message: string, hint: string): NotFound {
 /** `--json` among the words before a `--` (after it, a word is an argument), as oclif's parser reads it. */
 function wantsJson(argv: readonly string[]): boolean {
   const end = argv.indexOf('--')
-  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
+  return (end === -1 ? argv : argv.slice(0, end)).includes(GLOBAL_FLAG)
 }
 
 /**

@@ -132,6 +132,52 @@ describe('mistakes', () => {
     }
   })
 
+  it('a flag before a mistyped command: --json still answers in JSON, with the suggestion (exit 2)', async () => {
+    const r = await cli(['--json', 'sycn'])
+    expect([r.code, r.stderr]).toEqual([2, ''])
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: {
+        name: 'UsageError',
+        message: 'sycn is not a garmin-s3 command. Did you mean garmin-s3 sync?',
+        hint: 'Run garmin-s3 help for a list of the commands.',
+        exitCode: 2,
+      },
+    })
+    const deep = await cli(['--json', 'init', 'github-actons', '--bucket', 'b'])
+    expect([deep.code, deep.stderr]).toEqual([2, ''])
+    expect(JSON.parse(deep.stdout).error.message).toBe(
+      'init github-actons is not a garmin-s3 command. Did you mean garmin-s3 init github-actions?',
+    )
+    const nothing = await cli(['--json'])
+    expect([nothing.code, nothing.stderr]).toEqual([2, ''])
+    expect(JSON.parse(nothing.stdout)).toEqual({
+      error: {
+        name: 'UsageError',
+        message: 'No command given.',
+        hint: 'Run garmin-s3 help for a list of the commands.',
+        exitCode: 2,
+      },
+    })
+  })
+
+  it('--json before a right command runs it as with --json after it', async () => {
+    const lake = join(home.path, 'json-first-lake')
+    const before = await cli(['--json', 'status', '--out', lake])
+    const after = await cli(['status', '--out', lake, '--json'])
+    expect(before.code).toBe(after.code)
+    expect(before.stderr).toBe(after.stderr)
+    const report = (text: string) => ({ ...JSON.parse(text), generatedAt: 'any' })
+    expect(report(before.stdout)).toEqual(report(after.stdout))
+    expect(report(before.stdout).location).toBe(lake)
+    // Any other flag belongs to a command: the command comes first.
+    const other = await cli(['--out', lake, 'sync'])
+    expect([other.code, other.stdout]).toEqual([2, ''])
+    expect(other.stderr).toBe(
+      'Error: --out comes before a command; a garmin-s3 command comes first, then its flags.\n' +
+        '  -> Run garmin-s3 help for a list of the commands.\n',
+    )
+  })
+
   it('a mistyped command with an argument or a flag still suggests from its first words (exit 2)', async () => {
     const help = '  -> Run garmin-s3 help for a list of the commands.'
     const cases: [string[], string, string][] = [

@@ -104,3 +104,47 @@ describe('the command a typo meant', () => {
     })
   })
 })
+
+describe('a flag before the command', () => {
+  it('--json before a right command runs it with --json', () => {
+    expect(resolveNotFound('--json', ['sync', '--out', 'x'], COMMANDS)).toEqual({
+      kind: 'run',
+      id: 'sync',
+      argv: ['--json', '--out', 'x'],
+    })
+    expect(resolveNotFound('--json', ['init', 'github-actions', '--bucket', 'b'], COMMANDS)).toEqual({
+      kind: 'run',
+      id: 'init:github-actions',
+      argv: ['--json', '--bucket', 'b'],
+    })
+  })
+
+  it('--json before a mistyped command: the suggestion, in JSON, never asked', () => {
+    expect(resolveNotFound('--json', ['sycn'], COMMANDS)).toMatchObject({
+      kind: 'suggest',
+      suggestion: 'sync',
+      json: true,
+      problem: { message: 'sycn is not a garmin-s3 command. Did you mean garmin-s3 sync?', hint: HELP },
+    })
+    expect(resolveNotFound('--json', ['backup'], COMMANDS)).toEqual({
+      kind: 'refuse',
+      json: true,
+      problem: { message: 'backup is not a garmin-s3 command.', hint: HELP },
+    })
+    expect(resolveNotFound('--json', [], COMMANDS)).toEqual({
+      kind: 'refuse',
+      json: true,
+      problem: { message: 'No command given.', hint: HELP },
+    })
+  })
+
+  it("another flag before the command is one of a command's, out of place", () => {
+    const message = '--out comes before a command; a garmin-s3 command comes first, then its flags.'
+    expect(resolveNotFound('--out', ['x', 'sync'], COMMANDS)).toEqual({
+      kind: 'refuse',
+      json: false,
+      problem: { message, hint: HELP },
+    })
+    expect(resolveNotFound('--out', ['x', 'sync', '--json'], COMMANDS)).toMatchObject({ json: true })
+  })
+})

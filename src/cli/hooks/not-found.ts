@@ -1,8 +1,8 @@
 /**
- * `garmin-s3 sycn`: an unknown command (and `garmin-s3 login user@x`, a command with an extra word).
- * What it means is decided once, for a terminal and without one alike (`resolveNotFound`,
- * src/cli/suggest.ts): the command to run after all, the one most likely meant, or none within a few
- * edits. At a terminal, @oclif/plugin-not-found asks "Did you
+ * `garmin-s3 sycn`: an unknown command (and `garmin-s3 login user@x`, a command with an extra word, or
+ * `garmin-s3 --json sync`, a flag before the command). What it means is decided once, for a terminal
+ * and without one alike (`resolveNotFound`, src/cli/suggest.ts): the command to run after all, the one
+ * most likely meant, or none within a few edits. At a terminal, @oclif/plugin-not-found asks "Did you
  * mean sync?" about that suggestion and runs it on yes. Without one (a script, CI, a pipe), or with
  * --json, the suggestion is printed instead of asked, and the run ends with exit 2 (bad usage, README
  * "Exit codes") rather than the plugin's 127, either way. With no command close, nothing is asked.
