@@ -121,10 +121,61 @@ describe('mistakes', () => {
     const topic = await cli(['init', 'github-actons'])
     expect(topic.code).toBe(2)
     expect(topic.stderr).toContain('Did you mean garmin-s3 init github-actions?')
-    const nothingClose = await cli(['backup'])
-    expect(nothingClose.code).toBe(2)
-    expect(nothingClose.stderr).not.toContain('Did you mean')
-    expect(nothingClose.stderr).toContain('garmin-s3 help')
+    // Nothing within a few edits (at most 2, or a third of the word): no suggestion rather than a far
+    // one (update is 3 edits from curate, statistics 5 from status).
+    for (const word of ['backup', 'update', 'statistics']) {
+      const nothingClose = await cli([word])
+      expect([nothingClose.code, nothingClose.stdout]).toEqual([2, ''])
+      expect(nothingClose.stderr).toBe(
+        `Error: ${word} is not a garmin-s3 command.\n  -> Run garmin-s3 help for a list of the commands.\n`,
+      )
+    }
+  })
+
+  it('a flag before a mistyped command: --json still answers in JSON, with the suggestion (exit 2)', async () => {
+    const r = await cli(['--json', 'sycn'])
+    expect([r.code, r.stderr]).toEqual([2, ''])
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: {
+        name: 'UsageError',
+        message: 'sycn is not a garmin-s3 command. Did you mean garmin-s3 sync?',
+        hint: 'Run garmin-s3 help for a list of the commands.',
+        exitCode: 2,
+      },
+    })
+    const deep = await cli(['--json', 'init', 'github-actons', '--bucket', 'b'])
+    expect([deep.code, deep.stderr]).toEqual([2, ''])
+    expect(JSON.parse(deep.stdout).error.message).toBe(
+      'init github-actons is not a garmin-s3 command. Did you mean garmin-s3 init github-actions?',
+    )
+    const nothing = await cli(['--json'])
+    expect([nothing.code, nothing.stderr]).toEqual([2, ''])
+    expect(JSON.parse(nothing.stdout)).toEqual({
+      error: {
+        name: 'UsageError',
+        message: 'No command given.',
+        hint: 'Run garmin-s3 help for a list of the commands.',
+        exitCode: 2,
+      },
+    })
+  })
+
+  it('--json before a right command runs it as with --json after it', async () => {
+    const lake = join(home.path, 'json-first-lake')
+    const before = await cli(['--json', 'status', '--out', lake])
+    const after = await cli(['status', '--out', lake, '--json'])
+    expect(before.code).toBe(after.code)
+    expect(before.stderr).toBe(after.stderr)
+    const report = (text: string) => ({ ...JSON.parse(text), generatedAt: 'any' })
+    expect(report(before.stdout)).toEqual(report(after.stdout))
+    expect(report(before.stdout).location).toBe(lake)
+    // Any other flag belongs to a command: the command comes first.
+    const other = await cli(['--out', lake, 'sync'])
+    expect([other.code, other.stdout]).toEqual([2, ''])
+    expect(other.stderr).toBe(
+      'Error: --out comes before a command; a garmin-s3 command comes first, then its flags.\n' +
+        '  -> Run garmin-s3 help for a list of the commands.\n',
+    )
   })
 
   it('a mistyped command with an argument or a flag still suggests from its first words (exit 2)', async () => {
@@ -183,6 +234,35 @@ describe('mistakes', () => {
     expect(r.stdout).toContain('Did you mean sync?')
     // stdin is closed: no answer is a no.
     expect(r.code).toBe(2)
+  })
+
+  it('at a terminal, the question names the suggestion printed without one, and a yes runs it', async () => {
+    // `catalg athena x`: the command meant is two words; the words after them go to it, and it refuses
+    // the extra one as it would have typed right.
+    const command = [process.execPath, CLI, 'catalg', 'athena', 'x'].map((word) => `'${word}'`).join(' ')
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: env('terminal-yes'), cwd: ROOT })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      const before = output
+      output += chunk.toString()
+      if (!before.includes('Did you mean') && output.includes('Did you mean')) child.stdin.write('y\r')
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(output).toContain('Did you mean catalog athena?')
+    expect(output).toContain("Error: Unexpected argument 'x' for catalog athena")
+    expect(code).toBe(2)
+  })
+
+  it('at a terminal, a word no command is close to asks nothing: the same error as without one (exit 2)', async () => {
+    // The prompt's own pick has no limit: backup was offered doctor, update curate.
+    for (const word of ['backup', 'update']) {
+      const r = await atTerminal([word], env('terminal-far'))
+      expect(r.code).toBe(2)
+      expect(r.stdout).not.toContain('Did you mean')
+      expect(r.stdout.replaceAll('\r\n', '\n')).toBe(
+        `Error: ${word} is not a garmin-s3 command.\n  -> Run garmin-s3 help for a list of the commands.\n`,
+      )
+    }
   })
 
   it('Ctrl-C at the password prompt of a terminal login: one quiet line, exit 130, nothing written', async () => {

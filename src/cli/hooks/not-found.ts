@@ -1,97 +1,78 @@
 /**
- * `garmin-s3 sycn`: an unknown command (and `garmin-s3 login user@x`, a command with an extra word). At a terminal, @oclif/plugin-not-found asks "Did you mean
- * sync?" and runs it on yes. Without one (a script, CI, a pipe) that plugin asks nothing and prints
- * no suggestion either, so here the suggestion is printed instead of asked, and the run ends with
- * exit 2 (bad usage, README "Exit codes") rather than the plugin's 127, either way.
+ * `garmin-s3 sycn`: an unknown command (and `garmin-s3 login user@x`, a command with an extra word, or
+ * `garmin-s3 --json sync`, a flag before the command). What it means is decided once, for a terminal
+ * and without one alike (`resolveNotFound`, src/cli/suggest.ts): the command to run after all, the one
+ * most likely meant, or none within a few edits. At a terminal, @oclif/plugin-not-found asks "Did you
+ * mean sync?" about that suggestion and runs it on yes. Without one (a script, CI, a pipe), or with
+ * --json, the suggestion is printed instead of asked, and the run ends with exit 2 (bad usage, README
+ * "Exit codes") rather than the plugin's 127, either way. With no command close, nothing is asked.
  *
  * The plugin is therefore not listed in package.json "oclif.plugins" (oclif runs every plugin's hook
  * for an event at once, and both would answer): this hook, package.json "oclif.hooks", calls it.
  */
 import { type Hook, toConfiguredId } from '@oclif/core'
+import type { Config } from '@oclif/core/interfaces'
 import askTheUser from '@oclif/plugin-not-found'
 import { EXIT } from '../../errors.js'
-import { closest } from '../suggest.js'
+import { type CommandIndex, resolveNotFound, type UsageProblem } from '../suggest.js'
 
 const hook: Hook.CommandNotFound = async function (options) {
-  const { config, id } = options
-  // `login user@x`: oclif reads the words after a command as more of its name (a topic's commands
-  // are words too), so an extra argument arrives here as the command "login user@x". The longest
-  // start of it that is a command is the one meant: it runs with the other words, and its parser
-  // refuses them as it does after a flag (src/cli/base.ts: one line and the usage, exit 2, or one
-  // JSON error with --json).
-  const words = id.split(':')
-  for (let n = words.length - 1; n > 0; n--) {
-    const command = words.slice(0, n).join(':')
-    if (config.findCommand(command))
-      return config.runCommand(command, [...words.slice(n), ...(options.argv ?? [])])
-  }
-  const argv = options.argv ?? []
-  const json = wantsJson(argv)
-  const visible = config.commands.filter((command) => !command.hidden)
-  const ids = [...visible.map((command) => command.id), ...visible.flatMap((command) => command.aliases)]
-  // `init x`: the words a topic starts (init) are right, the next one is the mistake.
-  let topic = 0
-  for (let n = words.length - 1; n > 0; n--) {
-    if (config.findTopic(words.slice(0, n).join(':'))) {
-      topic = n
-      break
-    }
-  }
-  // `logn user@x`, `catalg athena x`: the mistyped command is the first word(s), the rest its
-  // arguments, so the suggestion is a command of as many words as a start of what was typed.
-  let meant: { typed: number; suggestion: string } | undefined
-  for (let n = words.length; n > topic && !meant; n--) {
-    const suggestion = closest(
-      words.slice(0, n).join(':'),
-      ids.filter((candidate) => candidate.split(':').length === n),
-    )
-    if (suggestion) meant = { typed: n, suggestion }
-  }
-  if (!json && process.stdin.isTTY && process.stdout.isTTY) {
-    // The plugin asks about the id it is given and runs the answer with argv (or, with none, with the
-    // id's other words): given the mistyped words only, the rest go on to the command as typed.
-    const asked = meant
-      ? {
-          ...options,
-          id: words.slice(0, meant.typed).join(':'),
-          argv: [...words.slice(meant.typed), ...argv],
-        }
-      : options
+  const { config } = options
+  const verdict = resolveNotFound(options.id, options.argv ?? [], commandIndex(config))
+  if (verdict.kind === 'run') return config.runCommand(verdict.id, verdict.argv)
+  if (verdict.kind === 'suggest' && !verdict.json && process.stdin.isTTY && process.stdout.isTTY) {
+    // The plugin asks about the closest of the ids its config lists and runs the answer with argv (or,
+    // with none, with the id's other words). Given a config that lists only the suggestion, it asks
+    // about that one; given the mistyped words only as the id, the rest go on to the command as typed.
     try {
-      return await askTheUser.call(this, asked)
+      return await askTheUser.call(this, {
+        ...options,
+        config: listingOnly(config, verdict.suggestion),
+        id: verdict.typed,
+        argv: verdict.argv,
+      })
     } catch (error) {
       // Declined (or no answer): the plugin's exit 127 becomes the usage exit every other bad input has.
       if ((error as { oclif?: { exit?: number } }).oclif?.exit !== 127) throw error
-      process.stderr.write(`  -> Run ${config.bin} help for a list of the commands.\n`)
+      process.stderr.write(`  -> ${verdict.problem.hint}\n`)
       return this.exit(EXIT.usage)
     }
   }
-  const typed = toConfiguredId(words.slice(0, meant?.typed ?? topic + 1).join(':'), config)
-  let message = `${typed} is not a ${config.bin} command.`
-  let hint = `Run ${config.bin} help for a list of the commands.`
-  if (meant) message += ` Did you mean ${config.bin} ${toConfiguredId(meant.suggestion, config)}?`
-  else if (topic > 0) {
-    const name = words.slice(0, topic).join(':')
-    const commands = visible
-      .filter((command) => command.id.startsWith(`${name}:`))
-      .map((command) => `${config.bin} ${toConfiguredId(command.id, config)}`)
-    const shown = toConfiguredId(name, config)
-    message += ` The ${shown} commands: ${commands.join(', ')}.`
-    hint = `Run ${config.bin} help ${shown} for what they do.`
-  }
-  // The same as every other usage error (src/cli/base.ts): the error and the next step on stderr, or
-  // one JSON error on stdout with --json (docs/json.md).
-  if (json) {
-    const error = { name: 'UsageError', message, hint, exitCode: EXIT.usage }
-    process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`)
-  } else process.stderr.write(`Error: ${message}\n  -> ${hint}\n`)
+  print(verdict.problem, verdict.json)
   return this.exit(EXIT.usage)
 }
 
-/** `--json` among the words before a `--` (after it, a word is an argument), as oclif's parser reads it. */
-function wantsJson(argv: readonly string[]): boolean {
-  const end = argv.indexOf('--')
-  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
+function commandIndex(config: Config): CommandIndex {
+  const visible = config.commands.filter((command) => !command.hidden)
+  return {
+    ids: [...visible.map((command) => command.id), ...visible.flatMap((command) => command.aliases)],
+    isCommand: (id) => config.findCommand(id) !== undefined,
+    isTopic: (id) => config.findTopic(id) !== undefined,
+    shown: (id) => toConfiguredId(id, config),
+    bin: config.bin,
+  }
+}
+
+/**
+ * `config` as the plugin reads it (its command ids, its commands' aliases and hidden flags), listing
+ * only `id`: everything else (the topics, the binary's name) is the real config's.
+ */
+function listingOnly(config: Config, id: string): Config {
+  return Object.create(config, {
+    commandIDs: { value: [id] },
+    commands: { value: [] },
+  }) as Config
+}
+
+/**
+ * The same as every other usage error (src/cli/base.ts): the error and the next step on stderr, or
+ * one JSON error on stdout with --json (docs/json.md).
+ */
+function print(problem: UsageProblem, json: boolean): void {
+  if (json) {
+    const error = { name: 'UsageError', message: problem.message, hint: problem.hint, exitCode: EXIT.usage }
+    process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`)
+  } else process.stderr.write(`Error: ${problem.message}\n  -> ${problem.hint}\n`)
 }
 
 export default hook
