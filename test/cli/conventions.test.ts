@@ -228,29 +228,36 @@ describe('mistakes', () => {
     })
   })
 
+  /** The CLI at a terminal, answering `answer` once it asks "Did you mean". */
+  async function answering(args: string[], name: string, answer: string) {
+    const command = [process.execPath, CLI, ...args].map((word) => `'${word}'`).join(' ')
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: env(name), cwd: ROOT })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      const before = output
+      output += chunk.toString()
+      if (!before.includes('Did you mean') && output.includes('Did you mean'))
+        child.stdin.write(`${answer}\r`)
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    return { output, code }
+  }
+
   it('at a terminal, a mistyped command asks "Did you mean" (and a no ends with exit 2)', async () => {
-    const r = await atTerminal(['sycn'], env('terminal-typo'))
-    expect(r.stdout).toContain('sycn is not a garmin-s3 command')
-    expect(r.stdout).toContain('Did you mean sync?')
-    // stdin is closed: no answer is a no.
+    const r = await answering(['sycn'], 'terminal-typo', 'n')
+    expect(r.output).toContain('sycn is not a garmin-s3 command')
+    expect(r.output).toContain('Did you mean sync?')
+    expect(r.output).toContain('-> Run garmin-s3 help for a list of the commands.')
     expect(r.code).toBe(2)
   })
 
   it('at a terminal, the question names the suggestion printed without one, and a yes runs it', async () => {
     // `catalg athena x`: the command meant is two words; the words after them go to it, and it refuses
     // the extra one as it would have typed right.
-    const command = [process.execPath, CLI, 'catalg', 'athena', 'x'].map((word) => `'${word}'`).join(' ')
-    const child = spawn('script', ['-qec', command, '/dev/null'], { env: env('terminal-yes'), cwd: ROOT })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      const before = output
-      output += chunk.toString()
-      if (!before.includes('Did you mean') && output.includes('Did you mean')) child.stdin.write('y\r')
-    })
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-    expect(output).toContain('Did you mean catalog athena?')
-    expect(output).toContain("Error: Unexpected argument 'x' for catalog athena")
-    expect(code).toBe(2)
+    const r = await answering(['catalg', 'athena', 'x'], 'terminal-yes', 'y')
+    expect(r.output).toContain('Did you mean catalog athena?')
+    expect(r.output).toContain("Error: Unexpected argument 'x' for catalog athena")
+    expect(r.code).toBe(2)
   })
 
   it('at a terminal, a word no command is close to asks nothing: the same error as without one (exit 2)', async () => {
