@@ -3,6 +3,7 @@
  * it. Every dataset has its own prefix beside (never inside) the activity prefix, so a glob over
  * `raw-data/garmin-json/*.json` keeps matching activities only.
  */
+import { closest } from '../closest.js'
 import { UsageError } from '../errors.js'
 import { type DailyRoute, dailyRoute } from '../garmin/client.js'
 import { siblingPrefix } from '../store/keys.js'
@@ -142,7 +143,11 @@ export function parseDatasets(
   if (parts.includes('all')) return [...names]
   const unknown = parts.filter((p) => !names.includes(p))
   if (unknown.length > 0) {
-    throw new UsageError(`unknown dataset${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
+    const named = unknown.map((p) => {
+      const meant = closest(p, names)
+      return meant ? `${p} (did you mean ${meant}?)` : p
+    })
+    throw new UsageError(`unknown dataset${unknown.length > 1 ? 's' : ''}: ${named.join(', ')}`, {
       hint: `--data takes a comma list of: ${names.join(', ')} (or all).`,
     })
   }

@@ -60,7 +60,7 @@ it('refuses an unknown dataset with exit 2, naming the valid ones, before touchi
   const out = join(tmp, 'bad')
   const result = await run(['--out', out, '--data', 'activities,sleeep'])
   expect(result.exitCode).toBe(2)
-  expect(result.stderr).toContain('sleeep')
+  expect(result.stderr).toContain('Error: unknown dataset: sleeep (did you mean sleep?)')
   expect(result.stderr).toMatch(/activities, fit, details, splits, daily-summary, sleep/)
   expect(existsSync(out)).toBe(false)
 })

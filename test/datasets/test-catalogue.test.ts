@@ -130,6 +130,10 @@ describe('a dataset from a test-only catalogue', () => {
 
   it('is unknown to the production catalogue', () => {
     expect(() => parseDatasets('floors')).toThrow(UsageError)
+    // A near miss is named; a far one is only refused (the hint lists them all).
+    expect(() => parseDatasets('sleep,hvr,bodybattery,steps')).toThrow(
+      'unknown datasets: hvr (did you mean hrv?), bodybattery (did you mean body-battery?), steps',
+    )
     expect(parseDatasets('floors', CATALOGUE)).toEqual(['floors'])
   })
 })

@@ -4,7 +4,8 @@
  * offered, or none. The built CLI's output is in test/cli/conventions.test.ts.
  */
 import { describe, expect, it } from 'vitest'
-import { type CommandIndex, closest, resolveNotFound } from '../../src/cli/suggest.js'
+import { type CommandIndex, resolveNotFound } from '../../src/cli/suggest.js'
+import { closest } from '../../src/closest.js'
 
 const IDS = [
   'autocomplete',
