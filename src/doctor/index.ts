@@ -187,7 +187,8 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
 
   await stage('store', async () => {
     const key = `${controlPrefixFor(options.prefix)}doctor-probe-${randomUUID()}.json`
-    const put = await deps.store.putIfAbsent(key, PROBE_BODY, 'application/json')
+    // Written and removed by the store, with whatever it had to make for it: the target is left as found.
+    const put = await deps.store.probe(key, PROBE_BODY, 'application/json')
     if (put !== 'created') {
       return {
         result: 'fail',
@@ -196,7 +197,6 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
         exitCode: EXIT.failure,
       }
     }
-    await deps.store.delete(key)
     return { result: 'ok', detail: `${deps.store.location} is reachable and writable`, next: null }
   })
 
