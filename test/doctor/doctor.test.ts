@@ -124,14 +124,14 @@ it('a mistyped --out: the store stage fails (exit 2) naming the folder, and doct
   expect(existsSync(join(dir, 'lkae'))).toBe(false)
 })
 
-it('stage 1, no tokens: exit 3, next step login; the Garmin stages are skipped', async () => {
+it('stage 1, no tokens: exit 3, next step the login into the --token-store given; the Garmin stages are skipped', async () => {
   sim = await startSimulator({ activities: 1 })
-  const { json, byName, stages } = await doctor()
+  const { json, text, byName, stages } = await doctor()
   expect(json.exitCode).toBe(EXIT.auth)
-  expect(byName('token-file')).toMatchObject({
-    result: 'fail',
-    next: expect.stringContaining('garmin-s3 login'),
-  })
+  // Without the --token-store, `garmin-s3 login` would sign in to the default file, not this one.
+  const next = `Run \`garmin-s3 login --token-store ${tokenPath}\` first (or pass the right --token-store).`
+  expect(byName('token-file')).toMatchObject({ result: 'fail', next })
+  expect(text.stdout).toContain(`-> ${next}`)
   expect(stages.filter((s) => s.result === 'skipped').map((s) => s.stage)).toEqual([
     'token-expiry',
     'refresh',
@@ -153,7 +153,7 @@ it('stage 1, an empty token file is no tokens, whatever its mode: exit 3, next s
     expect(byName('token-file')).toMatchObject({
       result: 'fail',
       detail: `no tokens at ${tokenPath}`,
-      next: expect.stringContaining('Run `garmin-s3 login`'),
+      next: expect.stringContaining(`Run \`garmin-s3 login --token-store ${tokenPath}\``),
     })
   }
 })
