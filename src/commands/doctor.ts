@@ -20,7 +20,7 @@ export default class Doctor extends BaseCommand {
   static override summary = 'Check every stage a sync needs, in order, and say what to do next.'
 
   static override description =
-    `With the stored tokens: 1 the token file (readable, not readable by others), 2 the access token's expiry, 3 a refresh (only when due, or with --refresh), 4 Garmin's profile, 5 one list call, 6 the target store (a create-only probe under _garmin-s3/, deleted afterwards; never a data key), 7 the deployment (--name; when the target is a bucket or --name is given): function, schedule and token parameter.
+    `With the stored tokens: 1 the token file (readable, not readable by others), 2 the access token's expiry, 3 a refresh (only when due, or with --refresh), 4 Garmin's profile, 5 one list call, 6 the target store (a create-only probe under _garmin-s3/, deleted afterwards with any folder it made: the target is left as found; never a data key), 7 the deployment (--name; when the target is a bucket or --name is given): function, schedule and token parameter.
 
 Prints a table (stage, result, time, next step); --json prints the same as one object (docs/doctor.md). Attach it to a bug report: it holds no secret.
 

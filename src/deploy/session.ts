@@ -6,6 +6,7 @@
  * `--keep-local` the local sign-in stays local, and the deployment needs a login of its own.
  */
 import { EXIT, GarminS3Error, UsageError } from '../errors.js'
+import { noTokensNext } from '../garmin/errors.js'
 import type { StoredTokens, TokenStore } from '../garmin/types.js'
 
 /**
@@ -79,10 +80,10 @@ export async function deploymentSession(input: SessionInput): Promise<Deployment
       throw sameStore
         ? new GarminS3Error(`${input.local.location} holds no Garmin tokens`, {
             exitCode: EXIT.auth,
-            hint: `Sign the deployment in again: garmin-s3 login (it writes through the pointer to ${target}), then rerun ${input.command}.`,
+            hint: `Sign the deployment in again. ${noTokensNext(parameter)} Then rerun ${input.command}.`,
           })
         : new UsageError(`--keep-local: the parameter ${input.parameter} holds no Garmin tokens yet`, {
-            hint: `Give the deployment a login of its own first: garmin-s3 login --token-store ${target} (with the same AWS credentials and region), then rerun ${input.command}.`,
+            hint: `Give the deployment a login of its own, with the same AWS credentials and region. ${noTokensNext(parameter)} Then rerun ${input.command}.`,
           })
     }
     await input.check?.(parameter)
@@ -97,7 +98,7 @@ export async function deploymentSession(input: SessionInput): Promise<Deployment
   if (!tokens) {
     throw new GarminS3Error(`No Garmin tokens in ${input.local.location}: run garmin-s3 login first`, {
       exitCode: EXIT.auth,
-      hint: `Run \`garmin-s3 login\` on this machine; ${input.command} moves the session (never the password) into SSM.`,
+      hint: `${noTokensNext(input.local)} ${input.command} then moves the session (never the password) into SSM.`,
     })
   }
   await input.check?.(input.local)

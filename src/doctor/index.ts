@@ -9,7 +9,7 @@ import { lstat } from 'node:fs/promises'
 import type { Clock } from '../clock.js'
 import { EXIT, type ExitCode, isGarminS3Error } from '../errors.js'
 import type { GarminClient } from '../garmin/client.js'
-import { DomainMismatchError } from '../garmin/errors.js'
+import { DomainMismatchError, noTokensNext } from '../garmin/errors.js'
 import { accessTokenExpiry, refreshDueAt } from '../garmin/jwt.js'
 import type { GarminDomain, StoredTokens, TokenStore } from '../garmin/types.js'
 import { checkDeployment, type StatusAwsClients } from '../status/deployment.js'
@@ -104,7 +104,7 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
       return {
         result: 'fail',
         detail: `no tokens at ${deps.tokenStore.location}`,
-        next: 'Run `garmin-s3 login` (or pass the right --token-store).',
+        next: noTokensNext(deps.tokenStore),
         exitCode: EXIT.auth,
       }
     }
@@ -187,7 +187,8 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
 
   await stage('store', async () => {
     const key = `${controlPrefixFor(options.prefix)}doctor-probe-${randomUUID()}.json`
-    const put = await deps.store.putIfAbsent(key, PROBE_BODY, 'application/json')
+    // Written and removed by the store, with whatever it had to make for it: the target is left as found.
+    const put = await deps.store.probe(key, PROBE_BODY, 'application/json')
     if (put !== 'created') {
       return {
         result: 'fail',
@@ -196,7 +197,6 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
         exitCode: EXIT.failure,
       }
     }
-    await deps.store.delete(key)
     return { result: 'ok', detail: `${deps.store.location} is reachable and writable`, next: null }
   })
 

@@ -19,14 +19,22 @@ export class AuthError extends GarminS3Error {
 }
 
 /**
- * No tokens in `store` (exit 3), with the store's own next step: the command that signs in to it, with
- * the --token-store that makes it the same store. `after`: a sentence the caller adds.
+ * The next step when `store` holds no tokens (ask after its `load()`): its own, the command that signs
+ * in to it with the --token-store that makes it the same store; a store without one gets the plain login.
+ */
+export function noTokensNext(store: Pick<TokenStore, 'noTokensHint'>): string {
+  return store.noTokensHint?.() ?? 'Run `garmin-s3 login` first (or pass the right --token-store).'
+}
+
+/**
+ * No tokens in `store` (exit 3), with the store's own next step (noTokensNext). `after`: a sentence the
+ * caller adds.
  */
 export function noTokensError(
   store: Pick<TokenStore, 'location' | 'noTokensHint'>,
   after?: string,
 ): AuthError {
-  const hint = store.noTokensHint?.() ?? 'Run `garmin-s3 login` first (or pass the right --token-store).'
+  const hint = noTokensNext(store)
   return new AuthError(`No Garmin tokens are stored at ${store.location}.`, {
     hint: after ? `${hint} ${after}` : hint,
   })

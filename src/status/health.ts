@@ -58,7 +58,14 @@ function reLogin(input: HealthInput): string {
     const where = input.tokens.location.startsWith('ssm:') ? input.tokens.location : 'ssm:/<parameter>'
     return `Run \`garmin-s3 login --token-store ${where}\` with AWS credentials for that parameter.`
   }
-  return 'Run `garmin-s3 login`, then sync again.'
+  return noTokensHere(input)
+    ? `${input.tokens.next} Then sync again.`
+    : 'Run `garmin-s3 login`, then sync again.'
+}
+
+/** The tokens status read hold nothing, and their store said how to sign in to it (`next`). */
+function noTokensHere(input: HealthInput): input is HealthInput & { tokens: { next: string } } {
+  return input.tokens.status === 'absent' && input.tokens.next !== null
 }
 
 function staleNext(input: HealthInput): string {
@@ -88,7 +95,7 @@ export function judgeHealth(input: HealthInput): Health {
         code: 'nothing-synced',
         level: 'FAIL',
         message: 'Nothing has ever been synced here.',
-        next: 'Run `garmin-s3 login` once, then `garmin-s3 sync`. Synced elsewhere? Point status at it: `--out <folder>`, or `--bucket <name>` (and `--prefix` if you gave sync one).',
+        next: `${noTokensHere(input) ? `${input.tokens.next} Then \`garmin-s3 sync\`.` : 'Run `garmin-s3 login` once, then `garmin-s3 sync`.'} Synced elsewhere? Point status at it: \`--out <folder>\`, or \`--bucket <name>\` (and \`--prefix\` if you gave sync one).`,
       })
     }
   } else if (!state.readable) {

@@ -232,7 +232,7 @@ function alertLines(a: AlertsSummary, add: (label: string, text: string) => void
 }
 
 function tokenText(t: TokenSummary, now: number): string {
-  if (t.status === 'absent') return `${t.location}: none (run \`garmin-s3 login\`)`
+  if (t.status === 'absent') return `${t.location}: none. ${t.next ?? 'Run `garmin-s3 login`.'}`
   if (t.status === 'unknown') return `${t.location}: unknown (${t.reason ?? 'unreadable'})`
   const rotated = t.refreshTokenRotatedAt
     ? `refresh token rotated ${when(t.refreshTokenRotatedAt, now)}`

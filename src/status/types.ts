@@ -213,6 +213,8 @@ export interface TokenSummary {
   /** When these tokens were obtained (login or last refresh): the rotation happened at or before it. */
   obtainedAt: string | null
   reason: string | null
+  /** No tokens (`absent`): the command that stores them here, naming this store; else null. */
+  next: string | null
 }
 
 export interface TokensSummary {

@@ -15,6 +15,8 @@
  *   the file a regular file, for reads, writes and listings alike. The root itself may be a link (the
  *   user chose it). Folders are checked once per store instance (one run), so a write costs no extra
  *   system call once its folder is known.
+ * - `probe` (doctor) writes as every write does, then removes the file and each folder it made for it
+ *   (the working folder too), and sweeps nothing: the folder is left as it was found.
  * - Etags are the quoted MD5 of the content, the same as S3's for a single-part upload.
  * - No metadata is kept beyond the bytes (no content type).
  */
@@ -61,6 +63,8 @@ export interface DirFs {
   link(existingPath: string, newPath: string): Promise<void>
   rename(oldPath: string, newPath: string): Promise<void>
   unlink(path: string): Promise<void>
+  /** Removes an empty folder (a probe's own, `probe`); fails with ENOTEMPTY when something is in it. */
+  rmdir(path: string): Promise<void>
   readFile(path: string): Promise<Uint8Array>
   stat(path: string): Promise<DirStat>
   lstat(path: string): Promise<DirStat>
@@ -291,7 +295,43 @@ export class DirStore implements Store {
   }
 
   async putIfAbsent(key: string, body: Uint8Array | string, _contentType: string): Promise<PutResult> {
-    return this.create(keyToPath(this.root, key), toBytes(body))
+    const path = keyToPath(this.root, key)
+    await this.prepare()
+    return this.create(path, toBytes(body))
+  }
+
+  /**
+   * A create-only write made as every write is (a temp file in the working folder, then a link), then
+   * removed with every folder it had to make, the working folder included: the folder is left as it
+   * was found. No sweep of leftovers either (that is a writing run's job).
+   */
+  async probe(key: string, body: Uint8Array | string, _contentType: string): Promise<PutResult> {
+    const path = keyToPath(this.root, key)
+    const made: string[] = []
+    let result: PutResult
+    try {
+      await this.checkDir(this.work, true, made)
+      result = await this.create(path, toBytes(body), made)
+    } catch (error) {
+      await this.removeFolders(made)
+      throw error
+    }
+    if (result === 'created') {
+      this.count('DeleteObject')
+      await this.fs.unlink(path).catch((error: unknown) => {
+        throw this.fail(error, 'delete', path)
+      })
+    }
+    await this.removeFolders(made)
+    return result
+  }
+
+  /** Removes the folders a probe made, deepest first; one something else wrote into meanwhile stays. */
+  private async removeFolders(made: string[]): Promise<void> {
+    for (const dir of [...made].reverse()) {
+      this.forget(dir)
+      await this.fs.rmdir(dir).catch(ignore)
+    }
   }
 
   async putIfMatch(
@@ -302,12 +342,12 @@ export class DirStore implements Store {
   ): Promise<CasResult> {
     const path = keyToPath(this.root, key)
     const bytes = toBytes(body)
+    await this.prepare()
     if (expectedEtag === null) {
       return (await this.create(path, bytes)) === 'created'
         ? { ok: true, etag: contentEtag(bytes) }
         : { ok: false }
     }
-    await this.prepare()
     const lock = lockPathFor(this.root, key)
     await this.acquireLock(lock, key)
     try {
@@ -411,16 +451,21 @@ export class DirStore implements Store {
     }
   }
 
-  private async makeDir(dir: string, recursive: boolean): Promise<void> {
+  /** Makes one folder (none when it exists); one this call made is added to `made` when given. */
+  private async makeDir(dir: string, made: string[] | undefined): Promise<void> {
     try {
-      await this.fs.mkdir(dir, { recursive })
+      await this.fs.mkdir(dir)
+      made?.push(dir)
     } catch (error) {
       if (errorCode(error) !== 'EEXIST') throw this.fail(error, 'create folder', dir)
     }
   }
 
-  /** The root folder (it may be a link the user chose): true when it is a folder; made when `create`. */
-  private async checkRoot(create: boolean): Promise<boolean> {
+  /**
+   * The root folder (it may be a link the user chose): true when it is a folder; made when `create`
+   * (with the folders above it that are missing, each added to `made` when given).
+   */
+  private async checkRoot(create: boolean, made?: string[]): Promise<boolean> {
     const statRoot = () =>
       this.fs.stat(this.root).catch((error: unknown) => {
         if (isMissing(error)) return undefined
@@ -435,7 +480,7 @@ export class DirStore implements Store {
         })
       }
       // One level at a time: never a recursive mkdir, which loops forever on /proc in Node 20.
-      for (const dir of await this.missingFolders()) await this.makeDir(dir, false)
+      for (const dir of await this.missingFolders()) await this.makeDir(dir, made)
       stat = await statRoot()
     }
     if (stat === undefined) return false
@@ -449,18 +494,18 @@ export class DirStore implements Store {
   /**
    * True when `dir` (the root or a folder below it) is a real folder, with real folders all the way up
    * to the root; false when it does not exist (made first when `create`). A symlink on the way is an
-   * error. Checked once per folder per store instance.
+   * error. Checked once per folder per store instance. Each folder made is added to `made` when given.
    */
-  private async checkDir(dir: string, create: boolean): Promise<boolean> {
+  private async checkDir(dir: string, create: boolean, made?: string[]): Promise<boolean> {
     if (this.verified.has(dir)) return true
     if (dir === this.root) {
-      if (!(await this.checkRoot(create))) return false
+      if (!(await this.checkRoot(create, made))) return false
     } else {
       if (dirname(dir) === dir) throw new Error(`bug: ${dir} is not inside ${this.root}`)
-      if (!(await this.checkDir(dirname(dir), create))) return false
+      if (!(await this.checkDir(dirname(dir), create, made))) return false
       let stat = await this.lstat(dir)
       if (stat === undefined && create) {
-        await this.makeDir(dir, false)
+        await this.makeDir(dir, made)
         stat = await this.lstat(dir)
       }
       if (stat === undefined) return false
@@ -518,8 +563,16 @@ export class DirStore implements Store {
     if (stale) await this.fs.unlink(path).catch(ignore)
   }
 
-  /** Writes `bytes` to a fresh temp file in `folder` and returns its path; removes it on any failure. */
-  private async writeTemp(folder: string, bytes: Uint8Array, retried = false): Promise<string> {
+  /**
+   * Writes `bytes` to a fresh temp file in `folder` and returns its path; removes it on any failure.
+   * A folder made again is added to `made` when given.
+   */
+  private async writeTemp(
+    folder: string,
+    bytes: Uint8Array,
+    made: string[] | undefined,
+    retried = false,
+  ): Promise<string> {
     const temp = join(folder, tempName())
     let handle: DirFileHandle
     try {
@@ -528,8 +581,8 @@ export class DirStore implements Store {
       // The folder was there earlier in this run and is gone now (removed by hand): make it again, once.
       if (retried || !isMissing(error)) throw this.fail(error, 'write to', folder)
       this.forget(folder)
-      await this.checkDir(folder, true)
-      return this.writeTemp(folder, bytes, true)
+      await this.checkDir(folder, true, made)
+      return this.writeTemp(folder, bytes, made, true)
     }
     try {
       await handle.writeFile(bytes)
@@ -548,13 +601,13 @@ export class DirStore implements Store {
     return this.besideDirs.has(dir) ? dir : this.work
   }
 
-  private async create(path: string, bytes: Uint8Array): Promise<PutResult> {
-    await this.prepare()
+  /** A create-only write (the working folder is ready); each folder it makes is added to `made` when given. */
+  private async create(path: string, bytes: Uint8Array, made?: string[]): Promise<PutResult> {
     const dir = dirname(path)
-    await this.checkDir(dir, true)
+    await this.checkDir(dir, true, made)
     this.count('PutObject')
     for (let attempt = 0; ; attempt++) {
-      const temp = await this.writeTemp(this.tempFolderFor(dir), bytes)
+      const temp = await this.writeTemp(this.tempFolderFor(dir), bytes, made)
       try {
         await this.fs.link(temp, path)
         return 'created'
@@ -565,7 +618,7 @@ export class DirStore implements Store {
           this.besideDirs.add(dir) // a mount below the root: publish from a temp file beside the target
         } else if (code === 'ENOENT' && attempt === 0) {
           this.forget(dir) // the folder was removed while in use: make it again, once
-          await this.checkDir(dir, true)
+          await this.checkDir(dir, true, made)
         } else if (code && NO_HARD_LINKS.has(code)) {
           return await this.createWithoutLink(temp, path)
         } else {
@@ -589,7 +642,7 @@ export class DirStore implements Store {
     const dir = dirname(path)
     this.count('PutObject')
     for (;;) {
-      const temp = await this.writeTemp(this.tempFolderFor(dir), bytes)
+      const temp = await this.writeTemp(this.tempFolderFor(dir), bytes, undefined)
       try {
         await this.fs.rename(temp, path)
         return

@@ -27,7 +27,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
-import { awsErrorName, awsStatus } from '../aws/errors.js'
+import { awsErrorName, awsStatus, isAccessDenied } from '../aws/errors.js'
 import { translateS3Error } from './errors.js'
 import { checkKey, checkListPrefix } from './keys.js'
 import type { CasResult, ObjectInfo, PutResult, Store, StoredObject, StoreStats } from './types.js'
@@ -102,6 +102,12 @@ function isMissingKey(error: unknown): boolean {
   return name !== 'NoSuchBucket' && (name === 'NoSuchKey' || name === 'NotFound' || awsStatus(error) === 404)
 }
 
+/** What a PutObject answered: the ETag, and the version written when the bucket keeps versions. */
+interface PutOutput {
+  etag: string | undefined
+  versionId: string | undefined
+}
+
 /** How often a conditional PUT is retried when S3 reports a concurrent conditional write (409). */
 const CONFLICT_RETRIES = 3
 
@@ -145,15 +151,45 @@ export class S3Store implements Store {
   }
 
   async putIfAbsent(key: string, body: Uint8Array | string, contentType: string): Promise<PutResult> {
+    return (await this.create(key, body, contentType)) === 'exists' ? 'exists' : 'created'
+  }
+
+  /**
+   * A create-only write, then removed: in a versioned bucket the version written is deleted (no delete
+   * marker, no old version left); without s3:DeleteObjectVersion, a plain delete hides it instead.
+   */
+  async probe(key: string, body: Uint8Array | string, contentType: string): Promise<PutResult> {
+    const written = await this.create(key, body, contentType)
+    if (written === 'exists') return 'exists'
+    if (written.versionId !== undefined) {
+      try {
+        await this.client.send(
+          new DeleteObjectCommand({ Bucket: this.bucket, Key: key, VersionId: written.versionId }),
+        )
+        return 'created'
+      } catch (error) {
+        if (!isAccessDenied(error)) throw await this.fail(error, 'DeleteObject', key)
+      }
+    }
+    await this.delete(key)
+    return 'created'
+  }
+
+  /** Create-only: what the PUT answered, or 'exists'. */
+  private async create(
+    key: string,
+    body: Uint8Array | string,
+    contentType: string,
+  ): Promise<PutOutput | 'exists'> {
     checkKey(key)
     const bytes = toBytes(body)
     if (this.conditionalWrites) {
       const result = await this.conditionalPut(key, bytes, contentType, { IfNoneMatch: '*' })
-      if (result !== 'unsupported') return result === 'conflict' ? 'exists' : 'created'
+      if (result === 'conflict') return 'exists'
+      if (result !== 'unsupported') return result
     }
     if (await this.head(key)) return 'exists'
-    await this.put(key, bytes, contentType)
-    return 'created'
+    return this.put(key, bytes, contentType)
   }
 
   async putIfMatch(
@@ -172,7 +208,7 @@ export class S3Store implements Store {
     }
     const current = await this.head(key)
     if (expectedEtag === null ? current !== undefined : current?.etag !== expectedEtag) return { ok: false }
-    const etag = await this.put(key, bytes, contentType)
+    const { etag } = await this.put(key, bytes, contentType)
     return { ok: true, etag: etag ?? (await this.etagAfterPut(key)) }
   }
 
@@ -247,10 +283,10 @@ export class S3Store implements Store {
     bytes: Uint8Array,
     contentType: string,
     condition: Pick<PutObjectCommandInput, 'IfMatch' | 'IfNoneMatch'>,
-  ): Promise<{ etag: string | undefined } | 'conflict' | 'unsupported'> {
+  ): Promise<PutOutput | 'conflict' | 'unsupported'> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return { etag: await this.sendPut(key, bytes, contentType, condition) }
+        return await this.sendPut(key, bytes, contentType, condition)
       } catch (error) {
         if (isPreconditionFailed(error)) return 'conflict'
         // If-Match on a key that does not exist: S3 and moto answer 404 NoSuchKey, SeaweedFS 412.
@@ -278,13 +314,13 @@ export class S3Store implements Store {
     )
   }
 
-  /** One PutObject; the new ETag (some S3-compatible servers omit it). */
+  /** One PutObject; the new ETag (some S3-compatible servers omit it) and version (a versioned bucket). */
   private async sendPut(
     key: string,
     bytes: Uint8Array,
     contentType: string,
     extra: Partial<PutObjectCommandInput>,
-  ): Promise<string | undefined> {
+  ): Promise<PutOutput> {
     const out = await this.client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
@@ -294,11 +330,11 @@ export class S3Store implements Store {
         ...extra,
       }),
     )
-    return out.ETag
+    return { etag: out.ETag, versionId: out.VersionId }
   }
 
   /** An unconditional PutObject, its failure explained. */
-  private async put(key: string, bytes: Uint8Array, contentType: string): Promise<string | undefined> {
+  private async put(key: string, bytes: Uint8Array, contentType: string): Promise<PutOutput> {
     try {
       return await this.sendPut(key, bytes, contentType, {})
     } catch (error) {

@@ -40,10 +40,17 @@ export interface Store {
     expectedEtag: string | null,
   ): Promise<CasResult>
   /**
-   * Removes one object; nothing happens when it does not exist. Only for objects garmin-s3 made for
-   * itself (doctor's write probe): data objects are write-once and never deleted.
+   * Removes one object; nothing happens when it does not exist. Only `sync --prune-deleted` uses it,
+   * once the object is kept in the history (docs/changes.md): data objects are otherwise write-once.
    */
   delete(key: string): Promise<void>
+  /**
+   * Proves the store takes writes and leaves it as it was found (doctor): a create-only write of `key`,
+   * removed again at once with whatever the write had to make for it (a folder store's folders; in a
+   * versioned bucket, the version itself, not a delete marker). 'exists' when `key` was already there:
+   * then nothing was written or removed.
+   */
+  probe(key: string, body: Uint8Array | string, contentType: string): Promise<PutResult>
   /** Undefined when the key does not exist. */
   get(key: string): Promise<StoredObject | undefined>
   head(key: string): Promise<ObjectInfo | undefined>

@@ -37,6 +37,9 @@ class WriteLog implements Store {
   delete(key: string) {
     return this.inner.delete(key)
   }
+  probe(key: string, body: Uint8Array | string, type: string): Promise<PutResult> {
+    return this.inner.probe(key, body, type)
+  }
   get(key: string): Promise<StoredObject | undefined> {
     return this.inner.get(key)
   }

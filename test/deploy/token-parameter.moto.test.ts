@@ -122,6 +122,33 @@ describe('the token parameter: one chain per deployment, deleted only when deplo
     await destroy('chain-a', { clients, tokenStore: local })
   })
 
+  it('without tokens, the hint signs in to the store deploy reads: the --token-store file, or the parameter', async () => {
+    // A --token-store file that holds nothing: `garmin-s3 login` alone would sign in to the default file.
+    const path = join(tmp, 'no-tokens-yet.json')
+    const local = await run('tp-none', new FileTokenStore(path, { named: true })).catch((e: unknown) => e)
+    expect(local).toMatchObject({
+      exitCode: 3,
+      hint: `Run \`garmin-s3 login --token-store ${path}\` first (or pass the right --token-store). deploy then moves the session (never the password) into SSM.`,
+    })
+    // --token-store ssm:/<name>/tokens, the deployment's own parameter, still empty.
+    const own = await run('tp-none', new SsmTokenStore('/tp-none/tokens', clients.ssm)).catch(
+      (e: unknown) => e,
+    )
+    expect(own).toMatchObject({
+      exitCode: 3,
+      hint: expect.stringContaining('Run `garmin-s3 login --token-store ssm:/tp-none/tokens` first'),
+    })
+    // --keep-local: the deployment needs a login of its own, into its parameter.
+    const kept = await run('tp-none', await localLogin('tp-none-local.json'), { keepLocal: true }).catch(
+      (e: unknown) => e,
+    )
+    expect(kept).toMatchObject({
+      exitCode: 2,
+      hint: expect.stringContaining('Run `garmin-s3 login --token-store ssm:/tp-none/tokens` first'),
+    })
+    expect(await parameter('tp-none')).toBe('ParameterNotFound')
+  })
+
   it('a token store that is another SSM parameter is not copied into the deployment (exit 2)', async () => {
     const elsewhere = new SsmTokenStore('/my/tokens', clients.ssm)
     await elsewhere.save(fixtureTokens())

@@ -4,7 +4,7 @@
  * its own next step and the exit code used everywhere else.
  */
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, mkdtemp, readdir, rename, symlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rename, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
@@ -14,6 +14,7 @@ import { GarminClient } from '../../src/garmin/client.js'
 import { resolveEndpoints } from '../../src/garmin/endpoints.js'
 import { FileTokenStore } from '../../src/garmin/tokens.js'
 import { runCommand } from '../helpers/command.js'
+import { folderTree } from '../helpers/tree.js'
 import { type SimOptions, type Simulator, startSimulator } from '../sim/server.js'
 
 let sim: Simulator
@@ -80,11 +81,29 @@ it('passes every stage of a healthy setup, and the store probe leaves nothing be
   expect(text.exitCode).toBe(0)
   expect(text.stdout.split('\n')[0]).toMatch(/^STAGE\s+RESULT\s+TIME\s+DETAIL$/)
   expect(text.stdout).toContain('signed in as runner_1')
-  // The probe went under the control prefix and was deleted: no data key, no leftover.
-  expect(await readdir(join(dir, 'lake', 'raw-data', '_garmin-s3'))).toEqual([])
-  expect(await readdir(join(dir, 'lake', 'raw-data'))).toEqual(['_garmin-s3'])
+  // The probe went under the control prefix and was deleted with the folders it made: no leftover.
+  expect(await folderTree(join(dir, 'lake'))).toEqual([])
   // Nothing secret in what a user attaches to a bug report.
   for (const secret of sim.secrets()) expect(`${json.stdout}${text.stdout}`).not.toContain(secret)
+})
+
+it('doctor leaves an existing --out folder as it found it: the same files and folders before and after', async () => {
+  await signedIn()
+  // An empty lake (a new --out), and one a sync has written to: the control folder exists already.
+  const lake = join(dir, 'lake')
+  await mkdir(lake)
+  const before = await folderTree(lake)
+  const { json } = await doctor()
+  expect(json.exitCode).toBe(EXIT.ok)
+  expect(await folderTree(lake)).toEqual(before)
+
+  await mkdir(join(lake, 'raw-data', '_garmin-s3'), { recursive: true })
+  await writeFile(join(lake, 'raw-data', '_garmin-s3', 'state.json'), '{}')
+  await mkdir(join(lake, 'raw-data', 'garmin-json'))
+  const synced = await folderTree(lake)
+  const again = await doctor()
+  expect(again.byName('store').result).toBe('ok')
+  expect(await folderTree(lake)).toEqual(synced)
 })
 
 it('a mistyped --out: the store stage fails (exit 2) naming the folder, and doctor creates nothing', async () => {
@@ -105,14 +124,14 @@ it('a mistyped --out: the store stage fails (exit 2) naming the folder, and doct
   expect(existsSync(join(dir, 'lkae'))).toBe(false)
 })
 
-it('stage 1, no tokens: exit 3, next step login; the Garmin stages are skipped', async () => {
+it('stage 1, no tokens: exit 3, next step the login into the --token-store given; the Garmin stages are skipped', async () => {
   sim = await startSimulator({ activities: 1 })
-  const { json, byName, stages } = await doctor()
+  const { json, text, byName, stages } = await doctor()
   expect(json.exitCode).toBe(EXIT.auth)
-  expect(byName('token-file')).toMatchObject({
-    result: 'fail',
-    next: expect.stringContaining('garmin-s3 login'),
-  })
+  // Without the --token-store, `garmin-s3 login` would sign in to the default file, not this one.
+  const next = `Run \`garmin-s3 login --token-store ${tokenPath}\` first (or pass the right --token-store).`
+  expect(byName('token-file')).toMatchObject({ result: 'fail', next })
+  expect(text.stdout).toContain(`-> ${next}`)
   expect(stages.filter((s) => s.result === 'skipped').map((s) => s.stage)).toEqual([
     'token-expiry',
     'refresh',
@@ -134,7 +153,7 @@ it('stage 1, an empty token file is no tokens, whatever its mode: exit 3, next s
     expect(byName('token-file')).toMatchObject({
       result: 'fail',
       detail: `no tokens at ${tokenPath}`,
-      next: expect.stringContaining('Run `garmin-s3 login`'),
+      next: expect.stringContaining(`Run \`garmin-s3 login --token-store ${tokenPath}\``),
     })
   }
 })

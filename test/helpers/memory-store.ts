@@ -194,6 +194,13 @@ export class MemoryStore implements Store {
     }
   }
 
+  /** A create-only write, then its delete: two requests, as S3Store makes them. */
+  async probe(key: string, body: Uint8Array | string, contentType: string): Promise<PutResult> {
+    const result = await this.putIfAbsent(key, body, contentType)
+    if (result === 'created') await this.delete(key)
+    return result
+  }
+
   async delete(key: string): Promise<void> {
     await this.request('delete', key)
     this.objects.delete(key)

@@ -54,6 +54,10 @@ function dyingStore(inner: Store, after: number): Store {
       check()
       return inner.delete(key)
     },
+    async probe(key, body, type) {
+      check()
+      return inner.probe(key, body, type)
+    },
     async get(key) {
       check()
       return inner.get(key)

@@ -176,6 +176,22 @@ describe('garmin-s3 status', () => {
     expect(JSON.parse(json.stdout).health.verdict).toBe('FAIL')
   })
 
+  it('without tokens, the next steps sign in to the --token-store given, in the text and in --json', async () => {
+    const missing = join(tmp, 'elsewhere', 'tokens.json')
+    const argv = ['--out', join(tmp, 'empty'), '--token-store', missing]
+    const hint = `Run \`garmin-s3 login --token-store ${missing}\` first (or pass the right --token-store).`
+    const result = await run(argv)
+    expect(result.exitCode).toBe(1)
+    expect(result.stdout).toContain(`Tokens       ${missing}: none. ${hint}`)
+    expect(result.stdout).toContain(`-> ${hint} Then \`garmin-s3 sync\`.`)
+    const report = JSON.parse((await run([...argv, '--json'])).stdout)
+    expect(report.tokens.local).toMatchObject({ location: missing, status: 'absent', next: hint })
+    expect(report.health.causes[0]).toMatchObject({
+      code: 'nothing-synced',
+      next: expect.stringContaining(hint),
+    })
+  })
+
   it('--repair implies --deep; bad flags are usage errors', async () => {
     const result = await run(['--out', synced, '--repair', '--json'])
     expect(JSON.parse(result.stdout)).toMatchObject({

@@ -116,6 +116,7 @@ describe('the deployment block against moto', () => {
       refreshTokenRotatedAt: new Date(rotatedAt).toISOString(),
       obtainedAt: new Date(rotatedAt).toISOString(),
       reason: null,
+      next: null,
     })
     expect(JSON.stringify(tokens)).not.toContain('fixture-0123456789')
   })

@@ -2,8 +2,12 @@
  * The health verdict, one test per cause: real syncs (the pipeline with an in-memory Garmin list and
  * store) produce the state, a FakeClock decides how much time has passed, and status judges it.
  */
+import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { AuthError } from '../../src/garmin/errors.js'
+import { openTokenStore } from '../../src/garmin/tokens.js'
 import type { StoredTokens } from '../../src/garmin/types.js'
 import { judgeHealth } from '../../src/status/health.js'
 import { type AlertsSummary, gatherStatus, type StatusReport } from '../../src/status/index.js'
@@ -164,6 +168,20 @@ describe('health verdict', () => {
     const report = await w.status()
     expect(report.health.verdict).toBe('FAIL')
     expect(codes(report)).toEqual(['nothing-synced', 'auth-failed'])
+  })
+
+  it('FAIL: a CLI run found no tokens: the next step is the login into the token store status reads', async () => {
+    const w = world()
+    w.garmin.failList = () => new AuthError('No Garmin tokens are stored at /somewhere/tokens.json.')
+    expect((await w.sync()).exitCode).toBe(3)
+    const path = join(tmpdir(), `garmin-s3-no-such-folder-${randomUUID()}`, 'tokens.json')
+    const report = await gatherStatus(
+      { prefix: PREFIX, deploymentName: 'garmin-s3' },
+      { store: w.store, clock: w.clock, tokenStore: openTokenStore(path, {}), aws: SKIP_AWS },
+    )
+    const hint = `Run \`garmin-s3 login --token-store ${path}\` first (or pass the right --token-store).`
+    expect(report.tokens.local).toMatchObject({ status: 'absent', next: hint })
+    expect(report.health.causes.find((c) => c.code === 'auth-failed')?.next).toBe(`${hint} Then sync again.`)
   })
 
   it('alerts: an alarm in ALARM is a cause with the next step of its description; unconfirmed emails WARN', async () => {

@@ -153,6 +153,7 @@ const report: StatusReport = {
       refreshTokenRotatedAt: '2026-11-28T12:00:00.000Z',
       obtainedAt: '2026-11-28T12:00:00.000Z',
       reason: null,
+      next: null,
     },
     deployed: null,
   },

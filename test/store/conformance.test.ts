@@ -192,6 +192,16 @@ describe.concurrent.each(kinds)('Store contract: $name', (kind) => {
     expect(await store.putIfAbsent('ctl/probe.json', '{}', 'application/json')).toBe('created')
   })
 
+  it('probe writes a key and removes it again, leaving the store as it was; an existing key is left alone', async () => {
+    const store = await kind.fresh()
+    await store.putIfAbsent('ctl/state.json', '{}', 'application/json')
+    expect(await store.probe('ctl/probe.json', '{}', 'application/json')).toBe('created')
+    expect(await collect(store.list(''))).toEqual(['ctl/state.json'])
+    expect(await store.head('ctl/probe.json')).toBeUndefined()
+    expect(await store.probe('ctl/state.json', '{"n":1}', 'application/json')).toBe('exists')
+    expect(text((await store.get('ctl/state.json'))?.body)).toBe('{}')
+  })
+
   it('keeps what it stored when a caller changes the bytes it wrote or read', async () => {
     const store = await kind.fresh()
     const written = Uint8Array.from([1, 2, 3])
@@ -219,6 +229,7 @@ describe.concurrent.each(kinds)('Store contract: $name', (kind) => {
         InvalidKeyError,
       )
       await expect(store.putIfMatch(key, '{}', 'application/json', null)).rejects.toThrow(InvalidKeyError)
+      await expect(store.probe(key, '{}', 'application/json')).rejects.toThrow(InvalidKeyError)
       await expect(store.get(key)).rejects.toThrow(InvalidKeyError)
       await expect(store.head(key)).rejects.toThrow(InvalidKeyError)
     }

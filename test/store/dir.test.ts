@@ -13,6 +13,7 @@ import { StoreError } from '../../src/errors.js'
 import { type DirFs, DirStore, lockPathFor } from '../../src/store/dir.js'
 import { InvalidKeyError } from '../../src/store/keys.js'
 import { FakeClock } from '../helpers/fake-clock.js'
+import { folderTree } from '../helpers/tree.js'
 
 const realFs = nodeFs as unknown as DirFs
 let parent: string
@@ -123,6 +124,7 @@ describe('DirStore refuses keys that could escape its folder', () => {
     const store = new DirStore(root)
     await expect(store.putIfAbsent(key, 'x', 'application/json')).rejects.toBeInstanceOf(InvalidKeyError)
     await expect(store.putIfMatch(key, 'x', 'application/json', null)).rejects.toBeInstanceOf(InvalidKeyError)
+    await expect(store.probe(key, 'x', 'application/json')).rejects.toBeInstanceOf(InvalidKeyError)
     await expect(store.get(key)).rejects.toBeInstanceOf(InvalidKeyError)
     await expect(store.head(key)).rejects.toBeInstanceOf(InvalidKeyError)
     expect(await nodeFs.readdir(parent)).toEqual([])
@@ -246,6 +248,49 @@ describe('DirStore reports folder problems with a next step', () => {
     expect(await nodeFs.readdir(join(root, 'raw'))).toEqual(['a.json', 'b.json'])
     expect(messages).toHaveLength(1)
     expect(messages[0]).toMatch(/does not support hard links/)
+  })
+})
+
+describe('DirStore probe (doctor) leaves the folder as it found it', () => {
+  const PROBE = 'raw-data/_garmin-s3/doctor-probe.json'
+
+  it('removes the probe and every folder it made, the working folder included; an existing key is left alone', async () => {
+    await nodeFs.mkdir(root)
+    const store = new DirStore(root)
+    expect(await store.probe(PROBE, '{}', 'application/json')).toBe('created')
+    expect(await folderTree(root)).toEqual([])
+    // The same store writes afterwards as if no probe had been: it makes the folders again.
+    expect(await store.putIfAbsent('raw-data/garmin-json/a.json', '{}', 'application/json')).toBe('created')
+    expect(await folderTree(root)).toContain('raw-data/garmin-json/a.json')
+    // A key that exists answers 'exists' and keeps its bytes.
+    await store.putIfAbsent(PROBE, '{"mine":1}', 'application/json')
+    expect(await store.probe(PROBE, '{}', 'application/json')).toBe('exists')
+    expect(await nodeFs.readFile(join(root, PROBE), 'utf8')).toBe('{"mine":1}')
+  })
+
+  it('keeps the folders and files that were there, a dead writer’s temp file too (no sweep)', async () => {
+    const temp = join(root, '_garmin-s3', 'tmp', '.garmin-s3-tmp-00000000-1-00000000-left')
+    await nodeFs.mkdir(dirname(temp), { recursive: true })
+    await nodeFs.writeFile(temp, 'half')
+    await nodeFs.mkdir(join(root, 'raw-data', '_garmin-s3'), { recursive: true })
+    await nodeFs.writeFile(join(root, 'raw-data', '_garmin-s3', 'state.json'), '{}')
+    const before = await folderTree(root)
+    expect(await new DirStore(root).probe(PROBE, '{}', 'application/json')).toBe('created')
+    expect(await folderTree(root)).toEqual(before)
+  })
+
+  it('a probe that fails half-way (disk full) fails with the store error and removes what it made', async () => {
+    await nodeFs.mkdir(root)
+    const store = new DirStore(root, { fs: failingWrites('ENOSPC') })
+    const error = await store.probe(PROBE, '{"probe":1}', 'application/json').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StoreError)
+    expect(await folderTree(root)).toEqual([])
+  })
+
+  it('with createRoot true and a missing root, the folders made up to the root are removed too', async () => {
+    const nested = join(root, 'a', 'b')
+    expect(await new DirStore(nested).probe(PROBE, '{}', 'application/json')).toBe('created')
+    expect(await nodeFs.readdir(parent)).toEqual([])
   })
 })
 

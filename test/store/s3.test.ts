@@ -7,7 +7,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { HeadObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3'
+import {
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3ServiceException,
+} from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
 import { afterEach, describe, expect, inject, it, vi } from 'vitest'
 import { StoreError } from '../../src/errors.js'
@@ -186,6 +193,36 @@ describe('S3Store error translation', () => {
       expect(error.message).toBe('no AWS credentials found for profile "ghost"')
       expect(error.hint).toMatch(/aws configure --profile ghost/)
     })
+  })
+})
+
+describe('S3Store probe (doctor) in a versioned bucket', () => {
+  it('deletes the version it wrote: no old version and no delete marker are left (moto)', async () => {
+    const client = testS3Client(inject('motoEndpoint'))
+    const bucket = await createTestBucket(client, 'probe-versions')
+    await client.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    )
+    const store = new S3Store({ bucket, client })
+    expect(await store.probe('raw/_garmin-s3/doctor-probe.json', '{}', 'application/json')).toBe('created')
+    const versions = await client.send(new ListObjectVersionsCommand({ Bucket: bucket }))
+    expect(versions.Versions ?? []).toEqual([])
+    expect(versions.DeleteMarkers ?? []).toEqual([])
+    client.destroy()
+  })
+
+  it('without s3:DeleteObjectVersion, hides the probe with a plain delete instead of failing', async () => {
+    const client = testS3Client('http://127.0.0.1:9')
+    const mock = mockClient(client)
+    mock.on(PutObjectCommand).resolves({ ETag: '"e"', VersionId: 'v1' })
+    mock.on(DeleteObjectCommand).resolves({})
+    mock
+      .on(DeleteObjectCommand, { VersionId: 'v1' })
+      .rejects(serviceError('AccessDenied', 403, 'Access Denied'))
+    const store = new S3Store({ bucket: 'my-lake', client })
+    expect(await store.probe('raw/_garmin-s3/doctor-probe.json', '{}', 'application/json')).toBe('created')
+    const deletes = mock.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input.VersionId)
+    expect(deletes).toEqual(['v1', undefined])
   })
 })
 
