@@ -5,7 +5,10 @@
  * both offer the same command or none.
  */
 
+import { toConfiguredId } from '@oclif/core'
+import type { Config } from '@oclif/core/interfaces'
 import { closest } from '../closest.js'
+import { EXIT } from '../errors.js'
 
 /** The commands a suggestion may name, as oclif's config knows them. */
 export interface CommandIndex {
@@ -16,6 +19,18 @@ export interface CommandIndex {
   /** The name the user sees: `init github-actions`. */
   shown(id: string): string
   bin: string
+}
+
+/** The index of `config`'s visible commands. */
+export function commandIndex(config: Config): CommandIndex {
+  const visible = config.commands.filter((command) => !command.hidden)
+  return {
+    ids: [...visible.map((command) => command.id), ...visible.flatMap((command) => command.aliases)],
+    isCommand: (id) => config.findCommand(id) !== undefined,
+    isTopic: (id) => config.findTopic(id) !== undefined,
+    shown: (id) => toConfiguredId(id, config),
+    bin: config.bin,
+  }
 }
 
 export interface UsageProblem {
@@ -137,4 +152,15 @@ function refuse(json: boolean, message: string, hint: string): NotFound {
 function wantsJson(argv: readonly string[]): boolean {
   const end = argv.indexOf('--')
   return (end === -1 ? argv : argv.slice(0, end)).includes(GLOBAL_FLAG)
+}
+
+/**
+ * The same as every other usage error (src/cli/base.ts): the error and the next step on stderr, or
+ * one JSON error on stdout with --json (docs/json.md).
+ */
+export function printProblem(problem: UsageProblem, json: boolean): void {
+  if (json) {
+    const error = { name: 'UsageError', message: problem.message, hint: problem.hint, exitCode: EXIT.usage }
+    process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`)
+  } else process.stderr.write(`Error: ${problem.message}\n  -> ${problem.hint}\n`)
 }

@@ -18,6 +18,7 @@ import Status from './status.js'
 import Sync from './sync.js'
 
 export { execute } from '@oclif/core/execute'
+export { default as Help } from '../cli/help.js'
 
 export const COMMANDS = {
   'catalog:athena': CatalogAthena,

@@ -110,6 +110,35 @@ describe('help and version', () => {
 })
 
 describe('mistakes', () => {
+  it('help for a mistyped command answers as the mistyped command does: the one meant, exit 2', async () => {
+    // oclif's own help said only "Command sycn not found.", with no suggestion and no next step.
+    const sycn =
+      'Error: sycn is not a garmin-s3 command. Did you mean garmin-s3 sync?\n' +
+      '  -> Run garmin-s3 help for a list of the commands.\n'
+    for (const args of [
+      ['help', 'sycn'],
+      ['sycn', '-h'],
+      ['-h', 'sycn'],
+    ]) {
+      const r = await cli(args)
+      expect({ args, code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        args,
+        code: 2,
+        stdout: '',
+        stderr: sycn,
+      })
+    }
+    const far = await cli(['help', 'backup'])
+    expect(far.code).toBe(2)
+    expect(far.stderr).toBe(
+      'Error: backup is not a garmin-s3 command.\n  -> Run garmin-s3 help for a list of the commands.\n',
+    )
+    // A command with an extra word: its help, as `login user@x` runs login.
+    const extra = await cli(['help', 'login', 'user@example.invalid'])
+    expect(extra.code).toBe(0)
+    expect(extra.stdout).toContain('$ garmin-s3 login')
+  })
+
   it('a mistyped command suggests the right one and, without a terminal, asks nothing: exit 2', async () => {
     const r = await cli(['sycn'])
     expect(r.code).toBe(2)

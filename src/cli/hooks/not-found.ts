@@ -10,11 +10,11 @@
  * The plugin is therefore not listed in package.json "oclif.plugins" (oclif runs every plugin's hook
  * for an event at once, and both would answer): this hook, package.json "oclif.hooks", calls it.
  */
-import { type Hook, toConfiguredId } from '@oclif/core'
+import type { Hook } from '@oclif/core'
 import type { Config } from '@oclif/core/interfaces'
 import askTheUser from '@oclif/plugin-not-found'
 import { EXIT } from '../../errors.js'
-import { type CommandIndex, resolveNotFound, type UsageProblem } from '../suggest.js'
+import { commandIndex, printProblem, resolveNotFound } from '../suggest.js'
 
 const hook: Hook.CommandNotFound = async function (options) {
   const { config } = options
@@ -38,19 +38,8 @@ const hook: Hook.CommandNotFound = async function (options) {
       return this.exit(EXIT.usage)
     }
   }
-  print(verdict.problem, verdict.json)
+  printProblem(verdict.problem, verdict.json)
   return this.exit(EXIT.usage)
-}
-
-function commandIndex(config: Config): CommandIndex {
-  const visible = config.commands.filter((command) => !command.hidden)
-  return {
-    ids: [...visible.map((command) => command.id), ...visible.flatMap((command) => command.aliases)],
-    isCommand: (id) => config.findCommand(id) !== undefined,
-    isTopic: (id) => config.findTopic(id) !== undefined,
-    shown: (id) => toConfiguredId(id, config),
-    bin: config.bin,
-  }
 }
 
 /**
@@ -62,17 +51,6 @@ function listingOnly(config: Config, id: string): Config {
     commandIDs: { value: [id] },
     commands: { value: [] },
   }) as Config
-}
-
-/**
- * The same as every other usage error (src/cli/base.ts): the error and the next step on stderr, or
- * one JSON error on stdout with --json (docs/json.md).
- */
-function print(problem: UsageProblem, json: boolean): void {
-  if (json) {
-    const error = { name: 'UsageError', message: problem.message, hint: problem.hint, exitCode: EXIT.usage }
-    process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`)
-  } else process.stderr.write(`Error: ${problem.message}\n  -> ${problem.hint}\n`)
 }
 
 export default hook
