@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-iam'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { SetTopicAttributesCommand } from '@aws-sdk/client-sns'
+import { RemoveTagsFromResourceCommand } from '@aws-sdk/client-ssm'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { type AwsClients, deploy, destroy } from '../../src/deploy/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'
@@ -124,6 +125,14 @@ describe('docs/iam.md: what the identity running deploy and destroy needs', () =
         TopicArn: `arn:aws:sns:${TEST_REGION}:${account.accountId}:garmin-s3-alerts`,
         AttributeName: 'Policy',
         AttributeValue: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
+      }),
+    )
+    // A token parameter as a version before garmin-s3:created-by left it: the rerun reads its history.
+    await hand.ssm.send(
+      new RemoveTagsFromResourceCommand({
+        ResourceType: 'Parameter',
+        ResourceId: '/garmin-s3/tokens',
+        TagKeys: ['garmin-s3:created-by'],
       }),
     )
     // A rerun with other settings: every update path, and the rule mode instead of the schedule.

@@ -8,7 +8,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
-import { GetParameterCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm'
+import {
+  AddTagsToResourceCommand,
+  GetParameterCommand,
+  ListTagsForResourceCommand,
+  PutParameterCommand,
+} from '@aws-sdk/client-ssm'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { type AwsClients, deploy, destroy } from '../../src/deploy/index.js'
 import { destroySummary } from '../../src/deploy/render.js'
@@ -166,6 +171,105 @@ describe('the token parameter: one chain per deployment, deleted only when deplo
       new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: '/own-login/tokens' }),
     )
     expect(tags.TagList?.find((t) => t.Key === 'garmin-s3:created-by')?.Value).toBe('login')
+  })
+
+  const tagsOf = async (name: string) =>
+    Object.fromEntries(
+      (
+        (
+          await clients.ssm.send(
+            new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: `/${name}/tokens` }),
+          )
+        ).TagList ?? []
+      ).map((t) => [t.Key, t.Value]),
+    )
+  /** What a version before `garmin-s3:created-by` left: the parameter with the two deploy tags only. */
+  const legacyTags = (name: string) =>
+    clients.ssm.send(
+      new AddTagsToResourceCommand({
+        ResourceType: 'Parameter',
+        ResourceId: `/${name}/tokens`,
+        Tags: [
+          { Key: 'managed-by', Value: 'garmin-s3' },
+          { Key: 'garmin-s3:deployment', Value: name },
+        ],
+      }),
+    )
+
+  it('a parameter an older version tagged without created-by: kept by destroy when its history does not show deploy made it, with the commands that settle it', async () => {
+    // An older `login --token-store ssm:/legacy-login/tokens`, then an older deploy took it over.
+    await new SsmTokenStore('/legacy-login/tokens', clients.ssm).save(fixtureTokens())
+    await legacyTags('legacy-login')
+    const local = await localLogin('legacy-login.json')
+    await run('legacy-login', local, { keepLocal: true })
+    // deploy could tell from the first version (written by login) and recorded it.
+    expect(await tagsOf('legacy-login')).toMatchObject({ 'garmin-s3:created-by': 'login' })
+    const done = await destroy('legacy-login', { clients, tokenStore: local })
+    expect(done.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({
+      kept: true,
+      note: expect.stringContaining('not created by deploy'),
+    })
+    expect(await parameter('legacy-login')).not.toBe('ParameterNotFound')
+
+    // Its first version does not show who made it (nor would a history that no longer has it: SSM keeps
+    // the last 100 versions).
+    await clients.ssm.send(
+      new PutParameterCommand({
+        Name: '/legacy-unknown/tokens',
+        Type: 'SecureString',
+        Value: 'placeholder',
+        Description: 'made by someone',
+      }),
+    )
+    await new SsmTokenStore('/legacy-unknown/tokens', clients.ssm).save(fixtureTokens())
+    await legacyTags('legacy-unknown')
+    const unknown = await destroy('legacy-unknown', { clients }, { dryRun: true })
+    const kept = unknown.changes.find((c) => c.resource === 'ssm-parameter')
+    expect(kept).toMatchObject({ action: 'unchanged', kept: true })
+    expect(kept?.note).toContain('cannot tell whether deploy or garmin-s3 login --token-store made it')
+    expect(kept?.note).toContain(
+      'aws ssm add-tags-to-resource --resource-type Parameter --resource-id /legacy-unknown/tokens --tags Key=garmin-s3:created-by,Value=deploy',
+    )
+    expect(kept?.note).toContain('aws ssm delete-parameter --name /legacy-unknown/tokens')
+    await destroy('legacy-unknown', { clients })
+    expect(await parameter('legacy-unknown')).not.toBe('ParameterNotFound')
+    // The command the note gives settles it: the next destroy deletes it.
+    await clients.ssm.send(
+      new AddTagsToResourceCommand({
+        ResourceType: 'Parameter',
+        ResourceId: '/legacy-unknown/tokens',
+        Tags: [{ Key: 'garmin-s3:created-by', Value: 'deploy' }],
+      }),
+    )
+    const settled = await destroy('legacy-unknown', { clients })
+    expect(settled.changes.find((c) => c.resource === 'ssm-parameter')?.action).toBe('delete')
+    expect(await parameter('legacy-unknown')).toBe('ParameterNotFound')
+  })
+
+  it('a parameter deploy made is marked created-by=deploy, also one an older deploy made (its first version shows it), and destroy deletes it', async () => {
+    const fresh = await run('made-here', await localLogin('made-here.json'))
+    expect(fresh.changes.find((c) => c.resource === 'ssm-parameter')?.action).toBe('create')
+    expect(await tagsOf('made-here')).toMatchObject({ 'garmin-s3:created-by': 'deploy' })
+    // An older deploy: the same parameter without the created-by tag.
+    await clients.ssm.send(
+      new PutParameterCommand({
+        Name: '/made-before/tokens',
+        Type: 'SecureString',
+        Value: JSON.stringify(fixtureTokens()),
+        Description: 'garmin-s3: Garmin Connect OAuth tokens (rotated by the function)',
+      }),
+    )
+    // The function rotated the tokens since (its write carries login's description).
+    await new SsmTokenStore('/made-before/tokens', clients.ssm).save(
+      fixtureTokens({ refreshToken: 'refresh-token-rotated-0123456789' }),
+    )
+    await legacyTags('made-before')
+    const plan = await destroy('made-before', { clients }, { dryRun: true })
+    expect(plan.changes.find((c) => c.resource === 'ssm-parameter')?.action).toBe('delete')
+    await destroy('made-before', { clients })
+    expect(await parameter('made-before')).toBe('ParameterNotFound')
+    await destroy('made-here', { clients })
+    expect(await parameter('made-here')).toBe('ParameterNotFound')
   })
 
   it('destroy keeps the parameter the GitHub Actions set-up (<name>-github role) refreshes, and says so', async () => {
