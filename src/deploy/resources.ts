@@ -18,11 +18,14 @@ import {
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
+  GetPolicyCommand as GetIamPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   type IAMClient,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
+  ListRolesCommand,
   PutRolePolicyCommand,
   TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
@@ -91,6 +94,7 @@ import {
   resource,
 } from './plan.js'
 import {
+  allows,
   executionPolicy,
   LAMBDA_BASIC_EXECUTION_POLICY,
   lambdaTrustPolicy,
@@ -507,7 +511,9 @@ export function tokenParameter(
 /**
  * `init github-actions --create-role` gives the role `<name>-github` an inline policy on the same
  * parameter, and the workflow refreshes the tokens in it: while such a policy exists, destroy keeps the
- * parameter. Undefined when the role is absent or none of its inline policies names the parameter.
+ * parameter. With `--role-arn` the role is the user's own, of any name, and nothing in AWS records it:
+ * a role GitHub's OIDC provider may assume whose policies allow writing the parameter is taken for it.
+ * Undefined when no such role uses the parameter.
  */
 async function githubRoleUsing(
   iam: IAMClient,
@@ -524,7 +530,49 @@ async function githubRoleUsing(
       return `the GitHub Actions set-up (role ${roleName}, policy ${policyName})`
     }
   }
-  return undefined
+  const brought: string[] = []
+  for await (const role of githubTrustedRoles(iam)) {
+    if (role !== roleName && (await roleMayWrite(iam, role, parameterArn))) brought.push(role)
+  }
+  if (brought.length === 0) return undefined
+  const roles = brought.length === 1 ? `role ${brought[0]}` : `roles ${brought.join(', ')}`
+  return `the GitHub Actions ${roles} (yours, not made by garmin-s3: destroy leaves ${brought.length === 1 ? 'it' : 'them'}; the role, its trust and the workflow file ${SYNC_WORKFLOW_PATH} are yours to remove)`
+}
+
+/** Where `init github-actions` writes the workflow (src/github/workflow.ts, which deploy may not import). */
+const SYNC_WORKFLOW_PATH = '.github/workflows/garmin-s3-sync.yml'
+const GITHUB_OIDC_PROVIDER = 'oidc-provider/token.actions.githubusercontent.com'
+
+/** The names of the account's roles whose trust policy lets GitHub's OIDC provider assume them. */
+async function* githubTrustedRoles(iam: IAMClient): AsyncGenerator<string> {
+  let marker: string | undefined
+  do {
+    const out = await iam.send(new ListRolesCommand(marker ? { Marker: marker } : {}))
+    for (const role of out.Roles ?? []) {
+      const trust = JSON.stringify(parsePolicy(role.AssumeRolePolicyDocument) ?? null)
+      if (role.RoleName && trust.includes(GITHUB_OIDC_PROVIDER)) yield role.RoleName
+    }
+    marker = out.IsTruncated ? out.Marker : undefined
+  } while (marker)
+}
+
+/** Whether an inline or attached policy of the role allows ssm:PutParameter on the parameter. */
+async function roleMayWrite(iam: IAMClient, roleName: string, parameterArn: string): Promise<boolean> {
+  const allowsWrite = (document: string | undefined) => allows(document, 'ssm:PutParameter', parameterArn)
+  const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))
+  for (const policyName of inline.PolicyNames ?? []) {
+    const out = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))
+    if (allowsWrite(out.PolicyDocument)) return true
+  }
+  const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))
+  for (const { PolicyArn } of attached.AttachedPolicies ?? []) {
+    const { Policy } = await iam.send(new GetIamPolicyCommand({ PolicyArn }))
+    const version = await iam.send(
+      new GetPolicyVersionCommand({ PolicyArn, VersionId: Policy?.DefaultVersionId }),
+    )
+    if (allowsWrite(version.PolicyVersion?.Document)) return true
+  }
+  return false
 }
 
 // ---------------------------------------------------------------- Lambda

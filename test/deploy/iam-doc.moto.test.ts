@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
+  CreateRoleCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
@@ -127,6 +128,41 @@ describe('docs/iam.md: what the identity running deploy and destroy needs', () =
         AttributeValue: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
       }),
     )
+    // A GitHub Actions role of the user's own (init github-actions --role-arn), for another parameter:
+    // destroy reads its policies to know whether the workflow still uses this deployment's.
+    await hand.iam.send(
+      new CreateRoleCommand({
+        RoleName: 'my-github-sync',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: {
+                Federated: `arn:aws:iam::${account.accountId}:oidc-provider/token.actions.githubusercontent.com`,
+              },
+              Action: 'sts:AssumeRoleWithWebIdentity',
+            },
+          ],
+        }),
+      }),
+    )
+    const { Policy: sync } = await hand.iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'my-github-sync-access',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'ssm:PutParameter',
+              Resource: 'arn:aws:ssm:*:*:parameter/other/tokens',
+            },
+          ],
+        }),
+      }),
+    )
+    await hand.iam.send(new AttachRolePolicyCommand({ RoleName: 'my-github-sync', PolicyArn: sync?.Arn }))
     // A token parameter as a version before garmin-s3:created-by left it: the rerun reads its history.
     await hand.ssm.send(
       new RemoveTagsFromResourceCommand({

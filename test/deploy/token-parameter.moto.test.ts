@@ -7,6 +7,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  GetRoleCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import {
   AddTagsToResourceCommand,
@@ -270,6 +277,86 @@ describe('the token parameter: one chain per deployment, deleted only when deplo
     expect(await parameter('made-before')).toBe('ParameterNotFound')
     await destroy('made-here', { clients })
     expect(await parameter('made-here')).toBe('ParameterNotFound')
+  })
+
+  /** A role of the user's own, as `init github-actions --role-arn` takes it, and iam.md describes. */
+  async function ownRole(roleName: string, trusted: string, grant: { inline?: string; managed?: string }) {
+    const provider = `arn:aws:iam::${account.accountId}:oidc-provider/token.actions.githubusercontent.com`
+    await clients.iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: trusted === 'github' ? { Federated: provider } : { Service: trusted },
+              Action: trusted === 'github' ? 'sts:AssumeRoleWithWebIdentity' : 'sts:AssumeRole',
+            },
+          ],
+        }),
+      }),
+    )
+    const document = (resource: string) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` },
+          { Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: resource },
+        ],
+      })
+    if (grant.inline) {
+      await clients.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleName,
+          PolicyName: 'garmin',
+          PolicyDocument: document(grant.inline),
+        }),
+      )
+    }
+    if (grant.managed) {
+      const { Policy } = await clients.iam.send(
+        new CreatePolicyCommand({
+          PolicyName: `${roleName}-policy`,
+          PolicyDocument: document(grant.managed),
+        }),
+      )
+      await clients.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: Policy?.Arn }))
+    }
+  }
+
+  it('destroy keeps a parameter that a GitHub Actions role the user brought (init github-actions --role-arn) may write, names the role and leaves it', async () => {
+    const arn = (name: string) => `arn:aws:ssm:${TEST_REGION}:${account.accountId}:parameter/${name}/tokens`
+    // Another role with the same grant that GitHub cannot assume does not keep anything.
+    await ownRole('brought-lambda-role', 'lambda.amazonaws.com', { inline: arn('brought') })
+    await run('brought', await localLogin('brought.json'), { keepLocal: false })
+    const before = await destroy('brought', { clients }, { dryRun: true })
+    expect(before.changes.find((c) => c.resource === 'ssm-parameter')?.action).toBe('delete')
+
+    await ownRole('my-github-sync', 'github', { inline: arn('brought') })
+    const plan = await destroy('brought', { clients }, { dryRun: true })
+    const kept = plan.changes.find((c) => c.resource === 'ssm-parameter')
+    expect(kept).toMatchObject({ action: 'unchanged', kept: true })
+    expect(destroySummary(plan)).toContainEqual(
+      'Would keep ssm-parameter /brought/tokens: the GitHub Actions role my-github-sync (yours, not made by garmin-s3: destroy leaves it; the role, its trust and the workflow file .github/workflows/garmin-s3-sync.yml are yours to remove) still uses it; delete it yourself once nothing uses it: aws ssm delete-parameter --name /brought/tokens.',
+    )
+    const done = await destroy('brought', { clients })
+    expect(done.changes.find((c) => c.resource === 'lambda-function')?.action).toBe('delete')
+    expect(done.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({ kept: true })
+    expect(await parameter('brought')).not.toBe('ParameterNotFound')
+    expect((await clients.iam.send(new GetRoleCommand({ RoleName: 'my-github-sync' }))).Role?.RoleName).toBe(
+      'my-github-sync',
+    )
+
+    // A managed policy with a wildcard counts as much as an inline one naming the parameter.
+    await run('brought-wild', await localLogin('brought-wild.json'))
+    await ownRole('my-github-wild', 'github', {
+      managed: `arn:aws:ssm:*:${account.accountId}:parameter/brought-wild/*`,
+    })
+    const wild = await destroy('brought-wild', { clients })
+    expect(wild.changes.find((c) => c.resource === 'ssm-parameter')?.note).toContain(
+      'the GitHub Actions role my-github-wild (yours',
+    )
   })
 
   it('destroy keeps the parameter the GitHub Actions set-up (<name>-github role) refreshes, and says so', async () => {
