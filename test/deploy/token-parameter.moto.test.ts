@@ -203,6 +203,28 @@ describe('the token parameter: one chain per deployment, deleted only when deplo
       }),
     )
 
+  it("deploy --token-store ssm:/<name>/tokens on the untagged parameter an older login made takes it as login's: tagged created-by=login, kept by destroy", async () => {
+    // `garmin-s3 login --token-store ssm:/login-store/tokens` before garmin-s3:created-by existed.
+    const store = new SsmTokenStore('/login-store/tokens', clients.ssm)
+    await store.save(fixtureTokens())
+    const deployed = await run('login-store', store)
+    expect(deployed.session).toBe('already-moved')
+    expect(deployed.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({
+      action: 'update',
+      fields: ['deployment tag'],
+    })
+    expect(await tagsOf('login-store')).toEqual({
+      'managed-by': 'garmin-s3',
+      'garmin-s3:deployment': 'login-store',
+      'garmin-s3:created-by': 'login',
+    })
+    const done = await destroy('login-store', { clients, tokenStore: store })
+    expect(destroySummary(done)).toContainEqual(
+      'Kept ssm-parameter /login-store/tokens: not created by deploy (garmin-s3 login --token-store made it); delete it yourself once nothing uses it: aws ssm delete-parameter --name /login-store/tokens.',
+    )
+    expect((await store.load())?.refreshToken).toBe(fixtureTokens().refreshToken)
+  })
+
   it('a parameter an older version tagged without created-by: kept by destroy when its history does not show deploy made it, with the commands that settle it', async () => {
     // An older `login --token-store ssm:/legacy-login/tokens`, then an older deploy took it over.
     await new SsmTokenStore('/legacy-login/tokens', clients.ssm).save(fixtureTokens())
