@@ -26,7 +26,7 @@ export default class Destroy extends BaseCommand {
   static override description =
     `Deletes the schedule (or rule, target and permission), the function, both roles with their policies, and the token parameter of the deployment named --name. When your local token file points to that parameter (deploy moved the session there), the session moves back into the file: you stay signed in. Safe to rerun: a second run finds nothing and changes nothing.
 
-The token parameter is kept (and the plan says why) when deploy did not create it (garmin-s3 login --token-store made it), or while the GitHub Actions set-up of the same --name (role <name>-github) still uses it; --adopt does not change that.
+The token parameter is kept (and the plan says why) when deploy did not create it (garmin-s3 login --token-store made it) or nothing shows who made it (one tagged by a version before garmin-s3:created-by; the plan gives the command that settles it), or while a GitHub Actions workflow still uses it (the role <name>-github of init github-actions --create-role, or a role of yours GitHub may assume whose policies allow ssm:PutParameter on it: destroy names it and never deletes it); --adopt does not change that.
 
 --athena also removes the Glue/Athena catalog garmin-s3 made (as catalog athena --remove).
 

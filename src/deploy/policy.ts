@@ -3,6 +3,7 @@
  * cosmetic differences IAM introduces (URL-encoding, a string where we wrote a one-item list, order).
  */
 import { siblingPrefix } from '../store/keys.js'
+import { isRecord } from '../unknown.js'
 
 interface PolicyStatement {
   Sid?: string
@@ -156,6 +157,36 @@ export function parsePolicy(text: string | undefined): unknown {
   } catch {
     return undefined
   }
+}
+
+const asList = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string')
+
+/** IAM's wildcards (`*`, `?`) in an action or ARN pattern; actions compare without case. */
+function matches(pattern: string, value: string, ignoreCase: boolean): boolean {
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
+  return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value)
+}
+
+/**
+ * Whether a policy document allows `action` on `arn` by an Allow statement's Action and Resource
+ * (wildcards included). NotAction, NotResource and conditions are not evaluated: a statement with
+ * them counts only through its Action/Resource, so this can say "no" where IAM would allow.
+ */
+export function allows(document: unknown, action: string, arn: string): boolean {
+  const parsed = typeof document === 'string' ? parsePolicy(document) : document
+  if (!isRecord(parsed)) return false
+  const statements = Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement]
+  return statements.some(
+    (s) =>
+      isRecord(s) &&
+      s.Effect === 'Allow' &&
+      asList(s.Action).some((a) => matches(a, action, true)) &&
+      asList(s.Resource).some((r) => matches(r, arn, false)),
+  )
 }
 
 /** A canonical form: one-item lists become strings, lists are sorted, keys ordered. */

@@ -18,11 +18,14 @@ import {
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
+  GetPolicyCommand as GetIamPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   type IAMClient,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
+  ListRolesCommand,
   PutRolePolicyCommand,
   TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
@@ -56,6 +59,7 @@ import {
   AddTagsToResourceCommand,
   DeleteParameterCommand,
   GetParameterCommand,
+  GetParameterHistoryCommand,
   ListTagsForResourceCommand as ListParameterTagsCommand,
   PutParameterCommand,
   type PutParameterCommandInput,
@@ -90,6 +94,7 @@ import {
   resource,
 } from './plan.js'
 import {
+  allows,
   executionPolicy,
   LAMBDA_BASIC_EXECUTION_POLICY,
   lambdaTrustPolicy,
@@ -101,7 +106,15 @@ import {
   schedulerTrustPolicy,
 } from './policy.js'
 import { type FunctionWaiters, type RetryDeps, withAwsRetries } from './retry.js'
-import { CREATED_BY_LOGIN_TAG, MANAGED_BY_TAG, ourTagMap, ourTags, ownershipOf, tagRecord } from './tags.js'
+import {
+  CREATED_BY_LOGIN_TAG,
+  CREATED_BY_TAG_KEY,
+  MANAGED_BY_TAG,
+  ourTagMap,
+  ourTags,
+  ownershipOf,
+  tagRecord,
+} from './tags.js'
 
 /** Where the deployment lives, learned from STS and the client configuration. */
 export interface AwsAccount {
@@ -321,6 +334,37 @@ interface ParameterState {
   tags: Record<string, string>
   /** What else refreshes the tokens in it (read only when it is wanted absent), e.g. the GitHub role. */
   usedBy: string | undefined
+  /** Who made it (see parameterMaker); undefined: nothing shows it. */
+  madeBy: Maker | undefined
+}
+
+/** `deploy` stands for what garmin-s3 created as a resource (deploy, init github-actions --create-role). */
+type Maker = 'login' | 'deploy'
+
+/** How the two writers describe the parameter when they create it (`SsmTokenStore.save` is login's). */
+const DEPLOY_DESCRIPTION = 'garmin-s3: Garmin Connect OAuth tokens'
+const LOGIN_DESCRIPTION = 'garmin-s3: Garmin Connect tokens'
+
+/**
+ * Who made the parameter: its `garmin-s3:created-by` tag; untagged but holding tokens, login; tagged by
+ * a version from before created-by, its first version's description, while SSM's history (the last 100
+ * versions) still has it. Later writes prove nothing: the function's refresh writes login's description.
+ */
+async function parameterMaker(
+  ssm: SSMClient,
+  name: string,
+  tags: Record<string, string>,
+  tokens: StoredTokens | undefined,
+): Promise<Maker | undefined> {
+  const tag = tags[CREATED_BY_TAG_KEY]
+  if (tag) return tag === CREATED_BY_LOGIN_TAG.Value ? 'login' : 'deploy'
+  if (tags[MANAGED_BY_TAG.Key] === undefined) return tokens ? 'login' : undefined
+  const { Parameters } = await ssm.send(new GetParameterHistoryCommand({ Name: name, MaxResults: 1 }))
+  const first = Parameters?.[0]
+  if (first?.Version !== 1) return undefined
+  if (first.Description?.startsWith(DEPLOY_DESCRIPTION)) return 'deploy'
+  if (first.Description?.startsWith(LOGIN_DESCRIPTION)) return 'login'
+  return undefined
 }
 
 function parseTokens(value: string | undefined): StoredTokens | undefined {
@@ -340,7 +384,11 @@ export interface TokenParameterWording {
   rotation: string
   /** The note on a parameter left as it is, e.g. "the function holds the same or newer tokens". */
   kept: string
+  /** The `garmin-s3:created-by` value of a parameter it creates: `deploy`, `init-github-actions`. */
+  createdBy: string
 }
+
+const CREATED_BY_FIELD = 'created-by tag'
 
 /**
  * The token parameter is seeded from the local login, but the function (or workflow) rotates the
@@ -368,6 +416,21 @@ export function tokenParameter(
       }),
     )
   }
+  const addTags = async (tags: { Key: string; Value: string }[]) => {
+    await ssm.send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: name, Tags: tags }))
+  }
+  const madeByTag = (current: ParameterState) =>
+    current.madeBy === undefined
+      ? []
+      : [{ Key: CREATED_BY_TAG_KEY, Value: current.madeBy === 'login' ? 'login' : wording.createdBy }]
+  // `login --token-store ssm:...` writes the parameter without tags: holding garmin-s3 tokens, it
+  // counts as ours from before the tags (and gets them). Anything else in it is someone else's.
+  const owner = (current: ParameterState) => {
+    const owner = ownershipOf(current.tags, deployment)
+    return owner === 'foreign' && current.tags[MANAGED_BY_TAG.Key] === undefined && current.tokens
+      ? 'ours-untagged'
+      : owner
+  }
   return resource<ParameterState>({
     resource: 'ssm-parameter',
     name,
@@ -379,44 +442,32 @@ export function tokenParameter(
         const { TagList } = await ssm.send(
           new ListParameterTagsCommand({ ResourceType: 'Parameter', ResourceId: name }),
         )
+        const tags = tagRecord(TagList)
+        const parsed = parseTokens(Parameter.Value)
         return {
           type: Parameter.Type,
-          tokens: parseTokens(Parameter.Value),
-          tags: tagRecord(TagList),
+          tokens: parsed,
+          tags,
           usedBy: tokens === undefined ? await usedBy?.() : undefined,
+          madeBy: await parameterMaker(ssm, name, tags, parsed),
         }
       }),
     owned: {
-      // `login --token-store ssm:...` writes the parameter without tags: holding garmin-s3 tokens, it
-      // counts as ours from before the tags (and gets them). Anything else in it is someone else's.
-      owner: (current) => {
-        const owner = ownershipOf(current.tags, deployment)
-        return owner === 'foreign' && current.tags[MANAGED_BY_TAG.Key] === undefined && current.tokens
-          ? 'ours-untagged'
-          : owner
-      },
-      // A parameter deploy did not create stays marked so: destroy leaves it in place.
-      claim: async (current) => {
-        const madeByLogin =
-          current.tags[MANAGED_BY_TAG.Key] === undefined ||
-          current.tags[CREATED_BY_LOGIN_TAG.Key] === CREATED_BY_LOGIN_TAG.Value
-        await ssm.send(
-          new AddTagsToResourceCommand({
-            ResourceType: 'Parameter',
-            ResourceId: name,
-            Tags: [...ourTags(deployment), ...(madeByLogin ? [CREATED_BY_LOGIN_TAG] : [])],
-          }),
-        )
-      },
+      owner,
+      // Who made it goes with our tags: destroy leaves one login made in place.
+      claim: (current) => addTags([...ourTags(deployment), ...madeByTag(current)]),
       keep: (current) => {
         const byHand = `delete it yourself once nothing uses it: aws ssm delete-parameter --name ${name}`
         if (current.usedBy) return `${current.usedBy} still uses it; ${byHand}`
-        const madeByLogin =
-          (current.tags[MANAGED_BY_TAG.Key] === undefined && current.tokens !== undefined) ||
-          current.tags[CREATED_BY_LOGIN_TAG.Key] === CREATED_BY_LOGIN_TAG.Value
-        return madeByLogin
-          ? `not created by deploy (garmin-s3 login --token-store made it); ${byHand}`
-          : undefined
+        if (owner(current) === 'foreign') return undefined
+        if (current.madeBy === 'login') {
+          return `not created by deploy (garmin-s3 login --token-store made it); ${byHand}`
+        }
+        if (current.madeBy === undefined) {
+          const tag = `aws ssm add-tags-to-resource --resource-type Parameter --resource-id ${name} --tags Key=${CREATED_BY_TAG_KEY},Value=`
+          return `tagged by a garmin-s3 version from before ${CREATED_BY_TAG_KEY}, and SSM's history of it (the last 100 versions) does not show who made it, so garmin-s3 cannot tell whether deploy or garmin-s3 login --token-store made it; if only this deployment used it, ${byHand}, or mark it and rerun destroy: ${tag}deploy (if your login made it: ${tag}login)`
+        }
+        return undefined
       },
     },
     diff: (current) => {
@@ -431,16 +482,26 @@ export function tokenParameter(
           ['type', current.type !== 'SecureString'],
           ['tokens (unreadable in AWS)', remote === undefined],
           ['tokens (newer local login)', newerLogin],
+          // Tagged by an older version: who made it is recorded while the history still shows it.
+          [
+            CREATED_BY_FIELD,
+            owner(current) === 'ours' &&
+              current.tags[CREATED_BY_TAG_KEY] === undefined &&
+              current.madeBy !== undefined,
+          ],
         ],
         remote !== undefined && !newerLogin ? `kept: ${wording.kept}` : undefined,
       )
     },
     create: () =>
       put({
-        Description: `garmin-s3: Garmin Connect OAuth tokens (${wording.rotation})`,
-        Tags: ourTags(deployment),
+        Description: `${DEPLOY_DESCRIPTION} (${wording.rotation})`,
+        Tags: [...ourTags(deployment), { Key: CREATED_BY_TAG_KEY, Value: wording.createdBy }],
       }),
-    update: () => put({ Overwrite: true }),
+    update: async (current, changed) => {
+      if (changed.some((f) => f !== CREATED_BY_FIELD)) await put({ Overwrite: true })
+      if (changed.includes(CREATED_BY_FIELD)) await addTags(madeByTag(current))
+    },
     remove: async () => {
       await ssm.send(new DeleteParameterCommand({ Name: name }))
     },
@@ -450,7 +511,9 @@ export function tokenParameter(
 /**
  * `init github-actions --create-role` gives the role `<name>-github` an inline policy on the same
  * parameter, and the workflow refreshes the tokens in it: while such a policy exists, destroy keeps the
- * parameter. Undefined when the role is absent or none of its inline policies names the parameter.
+ * parameter. With `--role-arn` the role is the user's own, of any name, and nothing in AWS records it:
+ * a role GitHub's OIDC provider may assume whose policies allow writing the parameter is taken for it.
+ * Undefined when no such role uses the parameter.
  */
 async function githubRoleUsing(
   iam: IAMClient,
@@ -467,7 +530,49 @@ async function githubRoleUsing(
       return `the GitHub Actions set-up (role ${roleName}, policy ${policyName})`
     }
   }
-  return undefined
+  const brought: string[] = []
+  for await (const role of githubTrustedRoles(iam)) {
+    if (role !== roleName && (await roleMayWrite(iam, role, parameterArn))) brought.push(role)
+  }
+  if (brought.length === 0) return undefined
+  const roles = brought.length === 1 ? `role ${brought[0]}` : `roles ${brought.join(', ')}`
+  return `the GitHub Actions ${roles} (yours, not made by garmin-s3: destroy leaves ${brought.length === 1 ? 'it' : 'them'}; the role, its trust and the workflow file ${SYNC_WORKFLOW_PATH} are yours to remove)`
+}
+
+/** Where `init github-actions` writes the workflow (src/github/workflow.ts, which deploy may not import). */
+const SYNC_WORKFLOW_PATH = '.github/workflows/garmin-s3-sync.yml'
+const GITHUB_OIDC_PROVIDER = 'oidc-provider/token.actions.githubusercontent.com'
+
+/** The names of the account's roles whose trust policy lets GitHub's OIDC provider assume them. */
+async function* githubTrustedRoles(iam: IAMClient): AsyncGenerator<string> {
+  let marker: string | undefined
+  do {
+    const out = await iam.send(new ListRolesCommand(marker ? { Marker: marker } : {}))
+    for (const role of out.Roles ?? []) {
+      const trust = JSON.stringify(parsePolicy(role.AssumeRolePolicyDocument) ?? null)
+      if (role.RoleName && trust.includes(GITHUB_OIDC_PROVIDER)) yield role.RoleName
+    }
+    marker = out.IsTruncated ? out.Marker : undefined
+  } while (marker)
+}
+
+/** Whether an inline or attached policy of the role allows ssm:PutParameter on the parameter. */
+async function roleMayWrite(iam: IAMClient, roleName: string, parameterArn: string): Promise<boolean> {
+  const allowsWrite = (document: string | undefined) => allows(document, 'ssm:PutParameter', parameterArn)
+  const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))
+  for (const policyName of inline.PolicyNames ?? []) {
+    const out = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))
+    if (allowsWrite(out.PolicyDocument)) return true
+  }
+  const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))
+  for (const { PolicyArn } of attached.AttachedPolicies ?? []) {
+    const { Policy } = await iam.send(new GetIamPolicyCommand({ PolicyArn }))
+    const version = await iam.send(
+      new GetPolicyVersionCommand({ PolicyArn, VersionId: Policy?.DefaultVersionId }),
+    )
+    if (allowsWrite(version.PolicyVersion?.Document)) return true
+  }
+  return false
 }
 
 // ---------------------------------------------------------------- Lambda
@@ -989,6 +1094,7 @@ export function deploymentResources(
       {
         rotation: 'rotated by the function',
         kept: 'the function holds the same or newer tokens',
+        createdBy: 'deploy',
       },
       names.functionName,
       () => githubRoleUsing(ctx.clients.iam, names.githubRole, parameterArn),

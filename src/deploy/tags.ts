@@ -4,10 +4,12 @@ import type { Ownership } from './plan.js'
 export const MANAGED_BY_TAG = { Key: 'managed-by', Value: 'garmin-s3' } as const
 const DEPLOYMENT_TAG_KEY = 'garmin-s3:deployment'
 /**
- * On a token parameter deploy took over rather than created (`login --token-store ssm:...` made it):
- * destroy leaves it in place.
+ * Who made a token parameter: `login` on one deploy took over rather than created (`login --token-store
+ * ssm:...` made it), which destroy leaves in place; `deploy` (or `init-github-actions`) on one it
+ * created, which destroy may delete. Versions before this tag left it out (see tokenParameter).
  */
-export const CREATED_BY_LOGIN_TAG = { Key: 'garmin-s3:created-by', Value: 'login' } as const
+export const CREATED_BY_TAG_KEY = 'garmin-s3:created-by'
+export const CREATED_BY_LOGIN_TAG = { Key: CREATED_BY_TAG_KEY, Value: 'login' } as const
 
 /** The tags garmin-s3 puts on what it makes for the deployment `name`. */
 export function ourTags(name: string): { Key: string; Value: string }[] {

@@ -195,6 +195,7 @@ export async function ensureGitHubRole(
         {
           rotation: 'rotated on refresh',
           kept: 'it holds the same or newer tokens',
+          createdBy: 'init-github-actions',
         },
         options.name,
       ),

@@ -13,6 +13,7 @@ import {
   GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
+  ListRolesCommand,
 } from '@aws-sdk/client-iam'
 import {
   CreateFunctionCommand,
@@ -29,13 +30,13 @@ import {
 } from '@aws-sdk/client-lambda'
 import { HeadBucketCommand } from '@aws-sdk/client-s3'
 import { CreateScheduleCommand, GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler'
-import { GetParameterCommand } from '@aws-sdk/client-ssm'
+import { GetParameterCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock'
 import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import Deploy from '../../src/commands/deploy.js'
 import { codeSha256, zipBundle } from '../../src/deploy/bundle.js'
-import { type AwsClients, deploy, invokeOnce, resourceNames } from '../../src/deploy/index.js'
+import { type AwsClients, deploy, destroy, invokeOnce, resourceNames } from '../../src/deploy/index.js'
 import { functionEnvironment } from '../../src/deploy/resources.js'
 import type { TokenStore } from '../../src/garmin/types.js'
 import { runCommand } from '../helpers/command.js'
@@ -276,6 +277,38 @@ describe('deploy with mocked AWS clients', () => {
       hint: expect.stringContaining('--profile'),
     })
     expect(writesSent(mocks)).toEqual(['iam:CreateRole'])
+  })
+
+  it('destroy denied iam:ListRoles (a policy from before it looked for GitHub roles) stops before deleting anything, exit 1, naming the action', async () => {
+    mocks.ssm
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Type: 'SecureString', Value: JSON.stringify(fixtureTokens()) } })
+      .on(ListTagsForResourceCommand)
+      .resolves({
+        TagList: [
+          { Key: 'managed-by', Value: 'garmin-s3' },
+          { Key: 'garmin-s3:deployment', Value: 'unit' },
+          { Key: 'garmin-s3:created-by', Value: 'deploy' },
+        ],
+      })
+    mocks.iam
+      .on(ListRolesCommand)
+      .rejects(
+        awsError(
+          'AccessDenied',
+          'User: arn:aws:iam::123456789012:user/me is not authorized to perform: iam:ListRoles',
+          403,
+        ),
+      )
+    const error = await destroy('unit', { clients }).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      exitCode: 1,
+      message: expect.stringMatching(
+        /^AWS denied access while trying to read ssm-parameter \/unit\/tokens: .*iam:ListRoles/,
+      ),
+      hint: expect.stringContaining('docs/iam.md'),
+    })
+    expect(writesSent(mocks)).toEqual([])
   })
 
   it('a first deploy that stops halfway names what exists and how to complete or remove it', async () => {

@@ -10,10 +10,12 @@ import { join } from 'node:path'
 import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
+  CreateRoleCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { SetTopicAttributesCommand } from '@aws-sdk/client-sns'
+import { RemoveTagsFromResourceCommand } from '@aws-sdk/client-ssm'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { type AwsClients, deploy, destroy } from '../../src/deploy/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'
@@ -124,6 +126,49 @@ describe('docs/iam.md: what the identity running deploy and destroy needs', () =
         TopicArn: `arn:aws:sns:${TEST_REGION}:${account.accountId}:garmin-s3-alerts`,
         AttributeName: 'Policy',
         AttributeValue: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
+      }),
+    )
+    // A GitHub Actions role of the user's own (init github-actions --role-arn), for another parameter:
+    // destroy reads its policies to know whether the workflow still uses this deployment's.
+    await hand.iam.send(
+      new CreateRoleCommand({
+        RoleName: 'my-github-sync',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: {
+                Federated: `arn:aws:iam::${account.accountId}:oidc-provider/token.actions.githubusercontent.com`,
+              },
+              Action: 'sts:AssumeRoleWithWebIdentity',
+            },
+          ],
+        }),
+      }),
+    )
+    const { Policy: sync } = await hand.iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'my-github-sync-access',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'ssm:PutParameter',
+              Resource: 'arn:aws:ssm:*:*:parameter/other/tokens',
+            },
+          ],
+        }),
+      }),
+    )
+    await hand.iam.send(new AttachRolePolicyCommand({ RoleName: 'my-github-sync', PolicyArn: sync?.Arn }))
+    // A token parameter as a version before garmin-s3:created-by left it: the rerun reads its history.
+    await hand.ssm.send(
+      new RemoveTagsFromResourceCommand({
+        ResourceType: 'Parameter',
+        ResourceId: '/garmin-s3/tokens',
+        TagKeys: ['garmin-s3:created-by'],
       }),
     )
     // A rerun with other settings: every update path, and the rule mode instead of the schedule.

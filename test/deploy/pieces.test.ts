@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { BUNDLE_ENTRY_NAME, codeSha256, zipBundle } from '../../src/deploy/bundle.js'
 import { validateDeployOptions, validateRuntime } from '../../src/deploy/index.js'
 import { resourceNames } from '../../src/deploy/options.js'
-import { executionPolicy, samePolicy } from '../../src/deploy/policy.js'
+import { allows, executionPolicy, samePolicy } from '../../src/deploy/policy.js'
 import { functionEnvironment } from '../../src/deploy/resources.js'
 import { loadConfig } from '../../src/lambda/environment.js'
 import { deployOptions, FIXTURE_BUNDLE, fixtureTokens } from './helpers.js'
@@ -137,6 +137,35 @@ describe('IAM documents', () => {
       Statement: desired.Statement.map((s) => (s.Sid === 'GarminTokens' ? { ...s, Resource: '*' } : s)),
     }
     expect(samePolicy(JSON.stringify(widened), desired)).toBe(false)
+  })
+
+  it('tells whether a role policy of the user lets a workflow write the token parameter, wildcards and URL-encoding included', () => {
+    const arn = 'arn:aws:ssm:us-east-1:111122223333:parameter/garmin-s3/tokens'
+    const doc = (statement: Record<string, unknown>) =>
+      encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: statement }))
+    const allow = (Action: unknown, Resource: unknown) => doc({ Effect: 'Allow', Action, Resource })
+    expect(allows(allow(['ssm:GetParameter', 'ssm:PutParameter'], arn), 'ssm:PutParameter', arn)).toBe(true)
+    expect(
+      allows(allow('SSM:Put*', 'arn:aws:ssm:*:111122223333:parameter/garmin-s3/*'), 'ssm:PutParameter', arn),
+    ).toBe(true)
+    expect(allows(allow('*', '*'), 'ssm:PutParameter', arn)).toBe(true)
+    // Read-only, another parameter, a prefix that only looks alike, a Deny: not a writer.
+    expect(allows(allow('ssm:GetParameter', arn), 'ssm:PutParameter', arn)).toBe(false)
+    expect(allows(allow('ssm:PutParameter', `${arn}-old`), 'ssm:PutParameter', arn)).toBe(false)
+    expect(
+      allows(allow('ssm:PutParameter', arn.replace('garmin-s3', 'garmin-s?')), 'ssm:PutParameter', arn),
+    ).toBe(true)
+    expect(
+      allows(
+        allow('ssm:PutParameter', 'arn:aws:ssm:us-east-1:111122223333:parameter/garmin.s3/tokens'),
+        'ssm:PutParameter',
+        arn.replace('garmin-s3', 'garminXs3'),
+      ),
+    ).toBe(false)
+    expect(allows(doc({ Effect: 'Deny', Action: 'ssm:*', Resource: '*' }), 'ssm:PutParameter', arn)).toBe(
+      false,
+    )
+    expect(allows('not a policy', 'ssm:PutParameter', arn)).toBe(false)
   })
 
   it('scopes a bucket-root deployment to the whole bucket plus the control prefix, once each', () => {

@@ -7,8 +7,20 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  GetRoleCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
-import { GetParameterCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm'
+import {
+  AddTagsToResourceCommand,
+  GetParameterCommand,
+  ListTagsForResourceCommand,
+  PutParameterCommand,
+} from '@aws-sdk/client-ssm'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { type AwsClients, deploy, destroy } from '../../src/deploy/index.js'
 import { destroySummary } from '../../src/deploy/render.js'
@@ -193,6 +205,207 @@ describe('the token parameter: one chain per deployment, deleted only when deplo
       new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: '/own-login/tokens' }),
     )
     expect(tags.TagList?.find((t) => t.Key === 'garmin-s3:created-by')?.Value).toBe('login')
+  })
+
+  const tagsOf = async (name: string) =>
+    Object.fromEntries(
+      (
+        (
+          await clients.ssm.send(
+            new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: `/${name}/tokens` }),
+          )
+        ).TagList ?? []
+      ).map((t) => [t.Key, t.Value]),
+    )
+  /** What a version before `garmin-s3:created-by` left: the parameter with the two deploy tags only. */
+  const legacyTags = (name: string) =>
+    clients.ssm.send(
+      new AddTagsToResourceCommand({
+        ResourceType: 'Parameter',
+        ResourceId: `/${name}/tokens`,
+        Tags: [
+          { Key: 'managed-by', Value: 'garmin-s3' },
+          { Key: 'garmin-s3:deployment', Value: name },
+        ],
+      }),
+    )
+
+  it("deploy --token-store ssm:/<name>/tokens on the untagged parameter an older login made takes it as login's: tagged created-by=login, kept by destroy", async () => {
+    // `garmin-s3 login --token-store ssm:/login-store/tokens` before garmin-s3:created-by existed.
+    const store = new SsmTokenStore('/login-store/tokens', clients.ssm)
+    await store.save(fixtureTokens())
+    const deployed = await run('login-store', store)
+    expect(deployed.session).toBe('already-moved')
+    expect(deployed.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({
+      action: 'update',
+      fields: ['deployment tag'],
+    })
+    expect(await tagsOf('login-store')).toEqual({
+      'managed-by': 'garmin-s3',
+      'garmin-s3:deployment': 'login-store',
+      'garmin-s3:created-by': 'login',
+    })
+    const done = await destroy('login-store', { clients, tokenStore: store })
+    expect(destroySummary(done)).toContainEqual(
+      'Kept ssm-parameter /login-store/tokens: not created by deploy (garmin-s3 login --token-store made it); delete it yourself once nothing uses it: aws ssm delete-parameter --name /login-store/tokens.',
+    )
+    expect((await store.load())?.refreshToken).toBe(fixtureTokens().refreshToken)
+  })
+
+  it('a parameter an older version tagged without created-by: kept by destroy when its history does not show deploy made it, with the commands that settle it', async () => {
+    // An older `login --token-store ssm:/legacy-login/tokens`, then an older deploy took it over.
+    await new SsmTokenStore('/legacy-login/tokens', clients.ssm).save(fixtureTokens())
+    await legacyTags('legacy-login')
+    const local = await localLogin('legacy-login.json')
+    await run('legacy-login', local, { keepLocal: true })
+    // deploy could tell from the first version (written by login) and recorded it.
+    expect(await tagsOf('legacy-login')).toMatchObject({ 'garmin-s3:created-by': 'login' })
+    const done = await destroy('legacy-login', { clients, tokenStore: local })
+    expect(done.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({
+      kept: true,
+      note: expect.stringContaining('not created by deploy'),
+    })
+    expect(await parameter('legacy-login')).not.toBe('ParameterNotFound')
+
+    // Its first version does not show who made it (nor would a history that no longer has it: SSM keeps
+    // the last 100 versions).
+    await clients.ssm.send(
+      new PutParameterCommand({
+        Name: '/legacy-unknown/tokens',
+        Type: 'SecureString',
+        Value: 'placeholder',
+        Description: 'made by someone',
+      }),
+    )
+    await new SsmTokenStore('/legacy-unknown/tokens', clients.ssm).save(fixtureTokens())
+    await legacyTags('legacy-unknown')
+    const unknown = await destroy('legacy-unknown', { clients }, { dryRun: true })
+    const kept = unknown.changes.find((c) => c.resource === 'ssm-parameter')
+    expect(kept).toMatchObject({ action: 'unchanged', kept: true })
+    expect(kept?.note).toContain('cannot tell whether deploy or garmin-s3 login --token-store made it')
+    expect(kept?.note).toContain(
+      'aws ssm add-tags-to-resource --resource-type Parameter --resource-id /legacy-unknown/tokens --tags Key=garmin-s3:created-by,Value=deploy',
+    )
+    expect(kept?.note).toContain('aws ssm delete-parameter --name /legacy-unknown/tokens')
+    await destroy('legacy-unknown', { clients })
+    expect(await parameter('legacy-unknown')).not.toBe('ParameterNotFound')
+    // The command the note gives settles it: the next destroy deletes it.
+    await clients.ssm.send(
+      new AddTagsToResourceCommand({
+        ResourceType: 'Parameter',
+        ResourceId: '/legacy-unknown/tokens',
+        Tags: [{ Key: 'garmin-s3:created-by', Value: 'deploy' }],
+      }),
+    )
+    const settled = await destroy('legacy-unknown', { clients })
+    expect(settled.changes.find((c) => c.resource === 'ssm-parameter')?.action).toBe('delete')
+    expect(await parameter('legacy-unknown')).toBe('ParameterNotFound')
+  })
+
+  it('a parameter deploy made is marked created-by=deploy, also one an older deploy made (its first version shows it), and destroy deletes it', async () => {
+    const fresh = await run('made-here', await localLogin('made-here.json'))
+    expect(fresh.changes.find((c) => c.resource === 'ssm-parameter')?.action).toBe('create')
+    expect(await tagsOf('made-here')).toMatchObject({ 'garmin-s3:created-by': 'deploy' })
+    // An older deploy: the same parameter without the created-by tag.
+    await clients.ssm.send(
+      new PutParameterCommand({
+        Name: '/made-before/tokens',
+        Type: 'SecureString',
+        Value: JSON.stringify(fixtureTokens()),
+        Description: 'garmin-s3: Garmin Connect OAuth tokens (rotated by the function)',
+      }),
+    )
+    // The function rotated the tokens since (its write carries login's description).
+    await new SsmTokenStore('/made-before/tokens', clients.ssm).save(
+      fixtureTokens({ refreshToken: 'refresh-token-rotated-0123456789' }),
+    )
+    await legacyTags('made-before')
+    const plan = await destroy('made-before', { clients }, { dryRun: true })
+    expect(plan.changes.find((c) => c.resource === 'ssm-parameter')?.action).toBe('delete')
+    await destroy('made-before', { clients })
+    expect(await parameter('made-before')).toBe('ParameterNotFound')
+    await destroy('made-here', { clients })
+    expect(await parameter('made-here')).toBe('ParameterNotFound')
+  })
+
+  /** A role of the user's own, as `init github-actions --role-arn` takes it, and iam.md describes. */
+  async function ownRole(roleName: string, trusted: string, grant: { inline?: string; managed?: string }) {
+    const provider = `arn:aws:iam::${account.accountId}:oidc-provider/token.actions.githubusercontent.com`
+    await clients.iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: trusted === 'github' ? { Federated: provider } : { Service: trusted },
+              Action: trusted === 'github' ? 'sts:AssumeRoleWithWebIdentity' : 'sts:AssumeRole',
+            },
+          ],
+        }),
+      }),
+    )
+    const document = (resource: string) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` },
+          { Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: resource },
+        ],
+      })
+    if (grant.inline) {
+      await clients.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleName,
+          PolicyName: 'garmin',
+          PolicyDocument: document(grant.inline),
+        }),
+      )
+    }
+    if (grant.managed) {
+      const { Policy } = await clients.iam.send(
+        new CreatePolicyCommand({
+          PolicyName: `${roleName}-policy`,
+          PolicyDocument: document(grant.managed),
+        }),
+      )
+      await clients.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: Policy?.Arn }))
+    }
+  }
+
+  it('destroy keeps a parameter that a GitHub Actions role the user brought (init github-actions --role-arn) may write, names the role and leaves it', async () => {
+    const arn = (name: string) => `arn:aws:ssm:${TEST_REGION}:${account.accountId}:parameter/${name}/tokens`
+    // Another role with the same grant that GitHub cannot assume does not keep anything.
+    await ownRole('brought-lambda-role', 'lambda.amazonaws.com', { inline: arn('brought') })
+    await run('brought', await localLogin('brought.json'), { keepLocal: false })
+    const before = await destroy('brought', { clients }, { dryRun: true })
+    expect(before.changes.find((c) => c.resource === 'ssm-parameter')?.action).toBe('delete')
+
+    await ownRole('my-github-sync', 'github', { inline: arn('brought') })
+    const plan = await destroy('brought', { clients }, { dryRun: true })
+    const kept = plan.changes.find((c) => c.resource === 'ssm-parameter')
+    expect(kept).toMatchObject({ action: 'unchanged', kept: true })
+    expect(destroySummary(plan)).toContainEqual(
+      'Would keep ssm-parameter /brought/tokens: the GitHub Actions role my-github-sync (yours, not made by garmin-s3: destroy leaves it; the role, its trust and the workflow file .github/workflows/garmin-s3-sync.yml are yours to remove) still uses it; delete it yourself once nothing uses it: aws ssm delete-parameter --name /brought/tokens.',
+    )
+    const done = await destroy('brought', { clients })
+    expect(done.changes.find((c) => c.resource === 'lambda-function')?.action).toBe('delete')
+    expect(done.changes.find((c) => c.resource === 'ssm-parameter')).toMatchObject({ kept: true })
+    expect(await parameter('brought')).not.toBe('ParameterNotFound')
+    expect((await clients.iam.send(new GetRoleCommand({ RoleName: 'my-github-sync' }))).Role?.RoleName).toBe(
+      'my-github-sync',
+    )
+
+    // A managed policy with a wildcard counts as much as an inline one naming the parameter.
+    await run('brought-wild', await localLogin('brought-wild.json'))
+    await ownRole('my-github-wild', 'github', {
+      managed: `arn:aws:ssm:*:${account.accountId}:parameter/brought-wild/*`,
+    })
+    const wild = await destroy('brought-wild', { clients })
+    expect(wild.changes.find((c) => c.resource === 'ssm-parameter')?.note).toContain(
+      'the GitHub Actions role my-github-wild (yours',
+    )
   })
 
   it('destroy keeps the parameter the GitHub Actions set-up (<name>-github role) refreshes, and says so', async () => {
