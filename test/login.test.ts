@@ -311,7 +311,7 @@ describe('garmin-s3 login', () => {
     const late = await run('login', ['--token-store', store, '--mfa-code', code], { env })
     expect(late.exitCode).toBe(3)
     expect(late.stderr).toMatch(/pending sign-in expired/i)
-    expect(late.stderr).toContain('Run `garmin-s3 login` again')
+    expect(late.stderr).toContain(`Run \`garmin-s3 login --token-store ${store}\` again`)
     expect(s.stats().total).toBe(0)
   })
 
@@ -1125,5 +1125,94 @@ describe('an unusable or empty token file', () => {
       expect(r.exitCode).toBe(0)
       expect((await stat(store)).mode & 0o777).toBe(0o600)
     }
+  })
+})
+
+describe('garmin-s3 login: a hint that says to sign in again names the token store', () => {
+  let configs = 0
+  /** The `garmin-s3 login ...` commands a hint gives, as the user would copy them. */
+  const loginCommands = (hint: string | undefined) =>
+    [...(hint ?? '').matchAll(/`(garmin-s3 login[^`]*)`/g)].map((m) => m[1] ?? '')
+  const lastHint = (r: Run) => r.stderr.trim().split('\n').at(-1)
+  /** A config folder of the case's own: its default token file is nobody else's. */
+  const ownConfig = () => {
+    const config = join(tmp, `hint-config-${++configs}`)
+    return { config, home: join(config, 'garmin-s3', 'tokens.json') }
+  }
+
+  it('an expired pending sign-in of --token-store <file>: the hint names the file, and that command starts over for it', async () => {
+    const s = await sim({ user: MFA_USER })
+    const store = freshStore()
+    const { config, home } = ownConfig()
+    const env = envFor(s, { XDG_CONFIG_HOME: config })
+    expect((await run('login', ['--token-store', store], { env })).exitCode).toBe(3)
+    const code = newestCode(s)()
+    clock.advance(11 * 60_000)
+    const late = await run('login', ['--token-store', store, '--mfa-code', code], { env })
+    expect(late.exitCode).toBe(3)
+    expect(late.stderr).toMatch(/pending sign-in expired/i)
+    expect(loginCommands(lastHint(late))).toEqual([`garmin-s3 login --token-store ${store}`])
+    // The command as typed: a new sign-in for that file (its pending file beside it), not the default one.
+    const typed = (loginCommands(lastHint(late))[0] ?? '').split(/\s+/).slice(2)
+    const again = await run('login', typed, { env })
+    expect(again.exitCode).toBe(3)
+    expect(again.stderr).toContain(`--mfa-code <code> --token-store ${store}`)
+    await expect(stat(join(dirname(store), 'signin-pending.json'))).resolves.toBeDefined()
+    await expect(stat(join(dirname(home), 'signin-pending.json'))).rejects.toThrow()
+  })
+
+  it('a sign-in left pending for GARMIN_S3_TOKEN_STORE=<file>: "starts over" names the file', async () => {
+    const s = await sim({ user: MFA_USER })
+    const store = freshStore()
+    const r = await run('login', [], { env: envFor(s, { GARMIN_S3_TOKEN_STORE: store }) })
+    expect(r.exitCode).toBe(3)
+    const hint = lastHint(r)
+    expect(hint).toContain('starts over')
+    expect(loginCommands(hint)).toEqual([`garmin-s3 login --token-store ${store}`])
+  })
+
+  it('three wrong codes at the prompt for --token-store <file>: the hint names the file', async () => {
+    const s = await sim({ user: MFA_USER })
+    const store = freshStore()
+    const r = await run('login', ['--token-store', store], {
+      env: envFor(s),
+      interactive: true,
+      answers: { mfa: [wrongCode(s), wrongCode(s), wrongCode(s)] },
+    })
+    expect(r.exitCode).toBe(3)
+    expect(r.stderr).toContain('did not accept the verification code')
+    expect(loginCommands(lastHint(r))).toEqual([`garmin-s3 login --token-store ${store}`])
+  })
+
+  it('a wrong password for --token-store <file>: the hint says to try once more with that file', async () => {
+    const s = await sim()
+    const store = freshStore()
+    const r = await run('login', ['--token-store', store], { env: envFor(s, { GARMIN_PASSWORD: 'not it' }) })
+    expect(r.exitCode).toBe(3)
+    expect(r.stderr).toContain('rejected the email or password')
+    expect(loginCommands(lastHint(r))).toEqual([`garmin-s3 login --token-store ${store}`])
+  })
+
+  it('a locked account for ssm:/x/tokens: the hint names the parameter', async () => {
+    const s = await sim({
+      user: { email: 'locked@example.com', password: 'locked pass phrase 9', locked: true },
+    })
+    const { config } = ownConfig()
+    const r = await run('login', ['--token-store', 'ssm:/x/tokens', '--transport', 'fetch'], {
+      env: envFor(s, { XDG_CONFIG_HOME: config, AWS_REGION: 'us-east-1' }),
+    })
+    expect(r.exitCode).toBe(3)
+    expect(r.stderr).toMatch(/account is locked/)
+    expect(loginCommands(lastHint(r))).toEqual(['garmin-s3 login --token-store ssm:/x/tokens'])
+  })
+
+  it('a wrong password for the default token file: the hint gives a plain `garmin-s3 login`', async () => {
+    const s = await sim()
+    const { config } = ownConfig()
+    const r = await run('login', [], {
+      env: envFor(s, { XDG_CONFIG_HOME: config, GARMIN_PASSWORD: 'not it' }),
+    })
+    expect(r.exitCode).toBe(3)
+    expect(loginCommands(lastHint(r))).toEqual(['garmin-s3 login'])
   })
 })

@@ -29,6 +29,7 @@ import {
 } from './http.js'
 import { accessTokenExpiry } from './jwt.js'
 import { parseRetryAfter } from './retry.js'
+import { type NamedStore, signInCommand } from './sign-in-command.js'
 
 const DI_CLIENT_IDS = [
   'GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2',
@@ -64,6 +65,8 @@ export interface AuthContext {
   count(kind: string): void
   /** Added to bot-challenge hints, e.g. "or try --transport impit". */
   botChallengeAdvice?: string | undefined
+  /** The token store this sign-in or refresh is for: the commands its hints give must reach it (signInCommand). */
+  tokenStore: NamedStore
 }
 
 export interface DiTokens {
@@ -83,7 +86,9 @@ export interface LoginInput {
   promptMfa?: ((method: string) => Promise<string>) | undefined
 }
 
-const LOGIN_RATE_LIMITED_HINT = `${LOGIN_BACKOFF} Meanwhile, tokens from python-garminconnect can be used with \`garmin-s3 login --import\`.`
+/** The way round a refused sign-in that needs no password: python-garminconnect's tokens, into the same store. */
+const importInstead = (store: NamedStore) =>
+  `import python-garminconnect tokens with \`${signInCommand(store, '--import <file>')}\``
 
 export interface SsoAnswer {
   type: string
@@ -136,17 +141,18 @@ export function readSsoAnswer(ctx: AuthContext, response: HttpResponse, url: str
     throw new UnexpectedResponseError(endpoint, `HTTP ${response.status} without a responseStatus`)
   }
   if (status === 'CAPTCHA_REQUIRED') throw botChallenge(ctx, 'Garmin asks for a captcha before signing in')
-  if (status === 'INVALID_USERNAME_PASSWORD') throw new WrongPasswordError()
+  if (status === 'INVALID_USERNAME_PASSWORD') throw new WrongPasswordError(ctx.tokenStore)
   // ACCOUNT_LOCKED and the like: every further strategy would send the password to a locked account.
-  if (/LOCK/i.test(status)) throw new AccountLockedError(ctx.endpoints.domain)
+  if (/LOCK/i.test(status)) throw new AccountLockedError(ctx.endpoints.domain, ctx.tokenStore)
   return { type: status, body, endpoint }
 }
 
 /** The one sign-in failure that stops every strategy at once. */
 export class WrongPasswordError extends AuthError {
-  constructor() {
+  /** `store`: the token store the sign-in was for (the hint's command signs in to it). */
+  constructor(store: NamedStore) {
     super('Garmin rejected the email or password.', {
-      hint: 'Check GARMIN_EMAIL / GARMIN_PASSWORD (or what you typed) and try once more; repeated failures lock the account for a while.',
+      hint: `Check GARMIN_EMAIL / GARMIN_PASSWORD (or what you typed) and run \`${signInCommand(store)}\` once more; repeated failures lock the account for a while.`,
     })
     this.name = 'AuthError'
   }
@@ -157,9 +163,9 @@ export class WrongPasswordError extends AuthError {
  * further password sent to a locked account can only prolong the lock). Exit 3.
  */
 export class AccountLockedError extends AuthError {
-  constructor(domain: string) {
+  constructor(domain: string, store: NamedStore) {
     super('Garmin says the account is locked, so no sign-in can succeed now.', {
-      hint: `Unlock it at https://connect.${domain} in a browser (sign in there, or reset the password), or wait until Garmin lifts the lock; then run \`garmin-s3 login\` once. Do not retry in a loop: every attempt can extend the lock.`,
+      hint: `Unlock it at https://connect.${domain} in a browser (sign in there, or reset the password), or wait until Garmin lifts the lock; then run \`${signInCommand(store)}\` once. Do not retry in a loop: every attempt can extend the lock.`,
     })
     this.name = 'AuthError'
   }
@@ -171,9 +177,9 @@ export function mfaMethod(body: Record<string, unknown>): string {
   return typeof method === 'string' && method !== '' ? method : 'email'
 }
 
-export function unexpectedLoginStatus(type: string): AuthError {
+export function unexpectedLoginStatus(ctx: AuthContext, type: string): AuthError {
   return new AuthError(`Garmin refused the sign-in (${type}).`, {
-    hint: 'Sign in at connect.garmin.com in a browser to see what Garmin wants (locked account, new terms), then run `garmin-s3 login` again.',
+    hint: `Sign in at connect.${ctx.endpoints.domain} in a browser to see what Garmin wants (locked account, new terms), then run \`${signInCommand(ctx.tokenStore)}\` again.`,
   })
 }
 
@@ -231,7 +237,7 @@ export async function exchangeTicket(
     })
   }
   throw new AuthError(`Garmin’s token service refused every app client id garmin-s3 knows (${answers}).`, {
-    hint: 'Update garmin-s3 (Garmin may have changed its app ids), or import python-garminconnect tokens with `garmin-s3 login --import`.',
+    hint: `Update garmin-s3 (Garmin may have changed its app ids), or ${importInstead(ctx.tokenStore)}.`,
   })
 }
 
@@ -256,7 +262,7 @@ export async function refreshTokens(
   } catch (error) {
     if (error instanceof GarminUnavailableError) {
       throw new GarminUnavailableError(`Refreshing the Garmin token failed: ${error.message}`, {
-        hint: 'Run again later; if Garmin then says the refresh token is invalid, run `garmin-s3 login`.',
+        hint: `Run again later; if Garmin then says the refresh token is invalid, run \`${signInCommand(ctx.tokenStore)}\`.`,
         cause: error,
       })
     }
@@ -269,11 +275,11 @@ export async function refreshTokens(
   }
   if (response.status === 403 || (response.status < 500 && looksLikeHtml(response))) {
     throw new BotChallengeError('Garmin’s bot protection blocked the token refresh.', {
-      hint: 'Wait an hour and run again; if it persists, run from another network or run `garmin-s3 login`.',
+      hint: `Wait an hour and run again; if it persists, run from another network or run \`${signInCommand(ctx.tokenStore)}\`.`,
     })
   }
   if (response.status === 400 || response.status === 401) {
-    throw new RefreshRejectedError()
+    throw new RefreshRejectedError(ctx.tokenStore)
   }
   if (response.status >= 500) {
     throw new GarminUnavailableError(`Garmin’s token service answered HTTP ${response.status} to a refresh.`)
@@ -331,7 +337,7 @@ function refuseChallenges(ctx: AuthContext, response: HttpResponse, step: string
 function loginRateLimited(ctx: AuthContext, response: HttpResponse): RateLimitedError {
   const retryAfter = parseRetryAfter(response.headers.get('retry-after'), ctx.clock.now())
   return new RateLimitedError('Garmin is rate-limiting sign-ins for this account or network (HTTP 429).', {
-    hint: LOGIN_RATE_LIMITED_HINT,
+    hint: `${LOGIN_BACKOFF} Meanwhile, you can ${importInstead(ctx.tokenStore)}.`,
     retryAfterMs: retryAfter ?? 0,
   })
 }

@@ -23,6 +23,7 @@ import {
   NotFoundError,
   noTokensError,
   RefreshRejectedError,
+  signInAgain,
   TokenStoreError,
   UnexpectedResponseError,
 } from './errors.js'
@@ -46,6 +47,7 @@ import {
   type RetryPolicy,
   withRetries,
 } from './retry.js'
+import { signInCommand } from './sign-in-command.js'
 import {
   type ChainOptions,
   IMPERSONATED_LABELS,
@@ -87,7 +89,7 @@ export interface GarminClientOptions {
   pendingSignins?: PendingStore
   /**
    * The command that finishes a pending sign-in, `<code>` standing for the code, with the flags that
-   * find the same pending file and session (default `garmin-s3 login --mfa-code <code>`).
+   * find the same pending file and session (default: `login --mfa-code <code>` for the token store).
    */
   resumeCommand?: string
   /** One line per sign-in strategy and its outcome (never a secret). */
@@ -222,6 +224,7 @@ export class GarminClient implements ActivitySource {
       count: (kind) => this.count(kind),
       // Without the impersonating transport, suggest it.
       botChallengeAdvice: options.botChallengeAdvice ?? botChallengeAdvice(impersonated !== undefined),
+      tokenStore: this.store,
     }
     // A sign-in is rare and goes to Cloudflare-fronted pages: it keeps fetch unless told otherwise.
     const plain = guardRedirects(options.loginTransport ?? options.transport ?? fetch, this.endpoints)
@@ -238,7 +241,7 @@ export class GarminClient implements ActivitySource {
         ? {
             store: options.pendingSignins,
             tokenStore: this.store.location,
-            resumeCommand: options.resumeCommand ?? 'garmin-s3 login --mfa-code <code>',
+            resumeCommand: options.resumeCommand ?? signInCommand(this.store, '--mfa-code <code>'),
           }
         : undefined,
       log: options.log ?? (() => {}),
@@ -311,7 +314,7 @@ export class GarminClient implements ActivitySource {
     const exp = accessTokenExpiry(base.accessToken, now)
     const tokens = exp === undefined ? base : { ...base, expiresAt: new Date(exp).toISOString() }
     if (tokens.domain !== this.endpoints.domain)
-      throw new DomainMismatchError(tokens.domain, this.endpoints.domain)
+      throw new DomainMismatchError(tokens.domain, this.endpoints.domain, this.store)
     return this.adopt(tokens, true)
   }
 
@@ -338,7 +341,7 @@ export class GarminClient implements ActivitySource {
         throw new AuthError(
           'Garmin issued a token that its API does not accept ("Token is not active"); nothing was stored.',
           {
-            hint: 'Try `garmin-s3 login` again later, or import python-garminconnect tokens with `garmin-s3 login --import`.',
+            hint: `Try \`${signInCommand(this.store)}\` again later, or import python-garminconnect tokens with \`${signInCommand(this.store, '--import <file>')}\`.`,
             cause: error,
           },
         )
@@ -525,7 +528,7 @@ export class GarminClient implements ActivitySource {
         throw noTokensError(this.store)
       }
       if (stored.domain !== this.endpoints.domain) {
-        throw new DomainMismatchError(stored.domain, this.endpoints.domain)
+        throw new DomainMismatchError(stored.domain, this.endpoints.domain, this.store)
       }
       this.session = stored
       return stored
@@ -574,7 +577,7 @@ export class GarminClient implements ActivitySource {
       if (!(error instanceof RefreshRejectedError) || this.deferSaving) throw error
       const again = await this.store.load()
       if (again && again.refreshToken !== stale.refreshToken && again.domain === stale.domain) return again
-      throw new RefreshRejectedError(this.store.location)
+      throw new RefreshRejectedError(this.store, { stored: true })
     }
     const now = new Date(this.clock.now()).toISOString()
     const rotated = di.refreshToken !== undefined && di.refreshToken !== stale.refreshToken
@@ -602,7 +605,7 @@ export class GarminClient implements ActivitySource {
           ? `Garmin issued new tokens but they could not be saved to ${this.store.location}: ${base}`
           : `The tokens could not be saved to ${this.store.location}: ${base}`,
         {
-          hint: 'Fix access to the token store, then run `garmin-s3 login` (the old refresh token may no longer work).',
+          hint: `Fix access to the token store, then run \`${signInCommand(this.store)}\` (the old refresh token may no longer work).`,
           cause: error,
         },
       )
@@ -673,6 +676,7 @@ export class GarminClient implements ActivitySource {
               if (refreshedAfter401) {
                 throw new AuthError(
                   `Garmin refused the access token for ${options.path} (HTTP 401), even after a refresh.`,
+                  { hint: signInAgain(this.store) },
                 )
               }
               refreshedAfter401 = true
@@ -724,7 +728,7 @@ export class GarminClient implements ActivitySource {
       // The profile and the list concern the whole account; any other path is one item.
       if (options.kind === 'profile' || options.kind === 'list' || options.kind === 'count') {
         throw new AuthError(`Garmin refused access to ${path} (HTTP 403).`, {
-          hint: 'Run `garmin-s3 login` again; if it persists, this data may not be available to your account.',
+          hint: `Run \`${signInCommand(this.store)}\` again; if it persists, this data may not be available to your account.`,
         })
       }
       throw new ItemRefusedError(path, 'HTTP 403', 'forbidden')

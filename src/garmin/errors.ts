@@ -3,10 +3,12 @@
  * user. Messages name endpoints by path only: never a token, a password or a query string.
  */
 import { EXIT, GarminS3Error, type GarminS3ErrorOptions, UsageError } from '../errors.js'
+import { type NamedStore, signInCommand } from './sign-in-command.js'
 import type { TokenStore } from './types.js'
 
 type Options = Omit<GarminS3ErrorOptions, 'exitCode'>
 
+/** Only for an AuthError made where no token store is known (a library caller's): src/garmin/ names the store. */
 const LOGIN_AGAIN = 'Run `garmin-s3 login` to sign in again.'
 export const LOGIN_BACKOFF =
   'Wait about an hour before the next login and do not retry in a loop: every attempt extends the block.'
@@ -18,12 +20,17 @@ export class AuthError extends GarminS3Error {
   }
 }
 
+/** The next step of an error that a new sign-in to `store` ends. */
+export function signInAgain(store: NamedStore): string {
+  return `Run \`${signInCommand(store)}\` to sign in again.`
+}
+
 /**
  * The next step when `store` holds no tokens (ask after its `load()`): its own, the command that signs
- * in to it with the --token-store that makes it the same store; a store without one gets the plain login.
+ * in to it with the --token-store that makes it the same store (signInCommand).
  */
-export function noTokensNext(store: Pick<TokenStore, 'noTokensHint'>): string {
-  return store.noTokensHint?.() ?? 'Run `garmin-s3 login` first (or pass the right --token-store).'
+export function noTokensNext(store: Pick<TokenStore, 'location' | 'storeFlag' | 'noTokensHint'>): string {
+  return store.noTokensHint?.() ?? `Run \`${signInCommand(store)}\` first (or pass the right --token-store).`
 }
 
 /**
@@ -31,7 +38,7 @@ export function noTokensNext(store: Pick<TokenStore, 'noTokensHint'>): string {
  * caller adds.
  */
 export function noTokensError(
-  store: Pick<TokenStore, 'location' | 'noTokensHint'>,
+  store: Pick<TokenStore, 'location' | 'storeFlag' | 'noTokensHint'>,
   after?: string,
 ): AuthError {
   const hint = noTokensNext(store)
@@ -42,8 +49,10 @@ export function noTokensError(
 
 /** Garmin asks for a verification code and there is no way to ask the user for one: exit 3. */
 export class MfaRequiredError extends GarminS3Error {
+  /** `store`: the token store the sign-in is for (the commands of the hint sign in to it). */
   constructor(
     readonly method: string,
+    store: NamedStore,
     options: Options = {},
   ) {
     super(
@@ -51,7 +60,7 @@ export class MfaRequiredError extends GarminS3Error {
       {
         // Only a sign-in outside `login` gets here (sync with GARMIN_EMAIL/GARMIN_PASSWORD, the library):
         // `login` asks for the code, or keeps the sign-in for `login --mfa-code`.
-        hint: 'Run `garmin-s3 login` in a terminal, which asks for the code (without a terminal it keeps the sign-in for `garmin-s3 login --mfa-code <code>`), then run this again.',
+        hint: `Run \`${signInCommand(store)}\` in a terminal, which asks for the code (without a terminal it keeps the sign-in for \`${signInCommand(store, '--mfa-code <code>')}\`), then run this again.`,
         ...options,
         exitCode: EXIT.auth,
       },
@@ -157,12 +166,13 @@ export class TokenStoreError extends GarminS3Error {
  * the other copy is logged out. Exit 3.
  */
 export class RefreshRejectedError extends AuthError {
-  constructor(location?: string) {
+  /** `store`: where the tokens are (or are to go); `stored`: the message says the refresh token is stored there. */
+  constructor(store: NamedStore, { stored = false }: { stored?: boolean } = {}) {
     super(
-      `Garmin no longer accepts the ${location ? `refresh token stored at ${location}` : 'stored refresh token'} (invalid_grant).`,
+      `Garmin no longer accepts the ${stored ? `refresh token stored at ${store.location}` : 'stored refresh token'} (invalid_grant).`,
       {
         hint:
-          'Run `garmin-s3 login`. If a copy of these tokens is used elsewhere (a Lambda, CI, another machine), ' +
+          `Run \`${signInCommand(store)}\`. If a copy of these tokens is used elsewhere (a Lambda, CI, another machine), ` +
           'each refresh logs the other copies out: give every place its own login, or let deploy move the session (README "One sign-in per deployment").',
       },
     )
@@ -171,9 +181,11 @@ export class RefreshRejectedError extends AuthError {
 
 /** Tokens issued by one Garmin domain are useless on the other. Exit 2. */
 export class DomainMismatchError extends UsageError {
-  constructor(stored: string, wanted: string) {
+  /** `store`: where the tokens are, when known (the login of the hint replaces them there). */
+  constructor(stored: string, wanted: string, store?: NamedStore) {
+    const login = store ? signInCommand(store, `--domain ${wanted}`) : `garmin-s3 login --domain ${wanted}`
     super(`The stored Garmin tokens are for ${stored}, but garmin-s3 is set to use ${wanted}.`, {
-      hint: `Pass --domain ${stored} (or set GARMIN_DOMAIN=${stored}), or run \`garmin-s3 login --domain ${wanted}\`.`,
+      hint: `Pass --domain ${stored} (or set GARMIN_DOMAIN=${stored}), or run \`${login}\`.`,
     })
   }
 }

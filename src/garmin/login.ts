@@ -12,15 +12,10 @@ import { GarminClient, type GarminClientOptions } from './client.js'
 import { resolveEndpoints } from './endpoints.js'
 import type { Transport } from './http.js'
 import { issuerDomain, refreshDueAt } from './jwt.js'
+import { signInCommand } from './sign-in-command.js'
 import { FilePendingStore, PENDING_FILE } from './signin/pending.js'
 import { IMPORT_HINT, type ImportedTokens, parseTokenImport } from './token-format.js'
-import {
-  defaultTokenPath,
-  FileTokenStore,
-  type FileTokenStoreOptions,
-  openTokenStore,
-  shellWord,
-} from './tokens.js'
+import { defaultTokenPath, FileTokenStore, type FileTokenStoreOptions, openTokenStore } from './tokens.js'
 import { type ImpitImporter, signinTransports, type TransportName } from './transport.js'
 import type { StoredTokens, TokenStore } from './types.js'
 
@@ -100,7 +95,7 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
   }
 
   const endpoints = resolveEndpoints({ domain: options.domain, env: io.env })
-  const pendingSignins = new FilePendingStore(pendingSigninPath(tokenStore, io.env), {
+  const pendingSignins = new FilePendingStore(pendingSigninPath(tokenStore, io.env), tokenStore, {
     openExclusive: io.tokenStoreOptions?.openExclusive,
   })
   // Without a terminal a verification code can only be finished from the pending file, and whether
@@ -108,7 +103,7 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
   // checked before any request. A terminal's prompt keeps nothing; beside a token file, the folder is
   // the token folder, checked above the same way; an SSM store's is the local config folder.
   if (!io.interactive && !(tokenStore instanceof FileTokenStore)) {
-    await pendingSignins.checkWritable(tokenStore.location)
+    await pendingSignins.checkWritable()
   }
   const client = new GarminClient({
     tokenStore,
@@ -131,7 +126,7 @@ export async function runLogin(options: LoginOptions, io: LoginIo): Promise<Logi
     }
     tokens = await client.login({
       email: email || (await askEmail(io)),
-      password: password || (await askPassword(io)),
+      password: password || (await askPassword(io, tokenStore)),
       mfaCode: options.mfaCode,
       // Without a terminal there is nobody to ask: the session is kept for `login --mfa-code` (exit 3).
       promptMfa: io.interactive ? (method) => io.promptMfa(method) : undefined,
@@ -165,15 +160,10 @@ export async function signinOptions(
  * store's to say), domain and transport (its session's strategy must be among the next run's).
  */
 function resumeCommand(options: LoginOptions, store: TokenStore): string {
-  let flags = `--mfa-code <code>${storeFlag(store)}`
-  if (options.domain) flags += ` --domain ${options.domain}`
-  if (options.transport && options.transport !== 'auto') flags += ` --transport ${options.transport}`
-  return `garmin-s3 login ${flags}`
-}
-
-/** ` --token-store <where>` when a printed command needs it to reach `store` again (tokens.ts decides). */
-function storeFlag(store: TokenStore): string {
-  return store.storeFlag ?? ` --token-store ${shellWord(store.location)}`
+  let command = signInCommand(store, '--mfa-code <code>')
+  if (options.domain) command += ` --domain ${options.domain}`
+  if (options.transport && options.transport !== 'auto') command += ` --transport ${options.transport}`
+  return command
 }
 
 /**
@@ -190,7 +180,7 @@ function nothingPending(pending: FilePendingStore, store: TokenStore): UsageErro
   return new UsageError(
     `There is no pending sign-in for --mfa-code to finish: none waits in ${pending.location} (one that finished or was signed out leaves nothing).`,
     {
-      hint: `Run \`garmin-s3 login${storeFlag(store)}\` to start one (in a terminal, or with GARMIN_EMAIL and GARMIN_PASSWORD set); without a terminal it prints the \`--mfa-code\` command that finishes it with the new code Garmin sends. Nothing was sent to Garmin.`,
+      hint: `Run \`${signInCommand(store)}\` to start one (in a terminal, or with GARMIN_EMAIL and GARMIN_PASSWORD set); without a terminal it prints the \`--mfa-code\` command that finishes it with the new code Garmin sends. Nothing was sent to Garmin.`,
     },
   )
 }
@@ -246,7 +236,7 @@ export async function runLogout(
   const removed = (await store.clear({ force: options.force === true })) !== false
   // A sign-in left waiting for its MFA code holds Garmin's session cookies: with the code they
   // would still finish it, so signing out removes it too.
-  const pending = new FilePendingStore(pendingSigninPath(store, env))
+  const pending = new FilePendingStore(pendingSigninPath(store, env), store)
   const pendingRemoved = await pending.clear()
   return {
     tokenStore: store.location,
@@ -283,10 +273,10 @@ async function askEmail(io: LoginIo): Promise<string> {
   return email
 }
 
-async function askPassword(io: LoginIo): Promise<string> {
+async function askPassword(io: LoginIo, store: TokenStore): Promise<string> {
   if (!io.interactive) {
     throw new UsageError('No Garmin password given, and there is no terminal to ask for it.', {
-      hint: 'Set GARMIN_PASSWORD in the environment, or run `garmin-s3 login` in a terminal.',
+      hint: `Set GARMIN_PASSWORD in the environment, or run \`${signInCommand(store)}\` in a terminal.`,
     })
   }
   const password = await io.promptPassword()

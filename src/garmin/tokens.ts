@@ -15,6 +15,7 @@ import { type Clock, systemClock } from '../clock.js'
 import { EXIT, GarminS3Error, UsageError } from '../errors.js'
 import { makePrivateFolder, type OpenNewFile, openNewFile, probeNewFile } from '../files.js'
 import { TokenStoreError } from './errors.js'
+import { shellWord, signInCommand } from './sign-in-command.js'
 import { makePointer, readPointer, tokenFileKind, validateStoredTokens } from './token-format.js'
 import type { StoredTokens, TokenPointer, TokenStore, WriteCheck } from './types.js'
 
@@ -107,8 +108,7 @@ export class FileTokenStore implements TokenStore {
    * a file that is no token file (checkWritable), and a path of the user's choosing must be named.
    */
   private signInCommand(value: unknown): string {
-    const force = value === FOREIGN || tokenFileKind(value) === undefined ? ' --force' : ''
-    return `garmin-s3 login${force}${this.storeFlag}`
+    return signInCommand(this, value === FOREIGN || tokenFileKind(value) === undefined ? '--force' : '')
   }
 
   /**
@@ -120,7 +120,7 @@ export class FileTokenStore implements TokenStore {
   }
 
   noTokensHint(): string {
-    const sign = `garmin-s3 login${this.storeFlag}`
+    const sign = signInCommand(this)
     if (!this.followed) return `Run \`${sign}\` first (or pass the right --token-store).`
     return (
       `${this.path} points to ${this.followed}, which holds no tokens (deploy moved your session there; was that deployment destroyed, or are these AWS credentials another account's?). ` +
@@ -137,7 +137,7 @@ export class FileTokenStore implements TokenStore {
   private viaPointer(error: unknown, preflight = false): unknown {
     if (!(error instanceof GarminS3Error)) return error
     const message = `${error.message} ${this.path} points there: deploy moved your session into that parameter.`
-    const hint = `${error.hint ? `${error.hint} ` : ''}If that deployment is gone, \`garmin-s3 logout${this.storeFlag}\` removes the pointer and \`garmin-s3 login${this.storeFlag}\` signs you in here again.${preflight ? ' Nothing was sent to Garmin.' : ''}`
+    const hint = `${error.hint ? `${error.hint} ` : ''}If that deployment is gone, \`garmin-s3 logout${this.storeFlag}\` removes the pointer and \`${signInCommand(this)}\` signs you in here again.${preflight ? ' Nothing was sent to Garmin.' : ''}`
     if (error instanceof UsageError) return new UsageError(message, { hint, cause: error })
     return new TokenStoreError(message, { hint, cause: error, unusable: error.exitCode === EXIT.auth })
   }
@@ -654,7 +654,7 @@ export class SsmTokenStore implements TokenStore {
 
   /** What replaces the parameter's value with new tokens (a save overwrites whatever is there). */
   private get signInCommand(): string {
-    return `garmin-s3 login${this.storeFlag}`
+    return signInCommand(this)
   }
 
   noTokensHint(): string {
@@ -793,9 +793,4 @@ export function openTokenStore(
   const home = env.HOME || homedir()
   const path = chosen === '~' ? home : chosen.startsWith('~/') ? join(home, chosen.slice(2)) : chosen
   return new FileTokenStore(path, { named: true, ...fileOptions })
-}
-
-/** `word` as one shell word: as it is when it is plain, else in single quotes. */
-export function shellWord(word: string): string {
-  return /^[\w./~:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
 }

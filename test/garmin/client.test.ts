@@ -161,7 +161,7 @@ describe('sign-in', () => {
     expect(error.exitCode).toBe(3)
     // Only a sign-in without `login` (sync with GARMIN_EMAIL/GARMIN_PASSWORD, the library) gets here:
     // the way out is the login command, which can ask for the code or keep the sign-in for one.
-    expect(error.hint).toMatch(/^Run `garmin-s3 login` in a terminal/)
+    expect(error.hint).toMatch(/^Run `garmin-s3 login --token-store memory:tokens` in a terminal/)
     expect(error.hint).toContain('garmin-s3 login --mfa-code <code>')
     expect(store.saved).toEqual([])
     expect(sim.stats().byRoute).toEqual({ login: { 200: 1 } })
@@ -363,6 +363,19 @@ describe('refresh', () => {
     expect(error.message).toContain('invalid_grant')
     expect(error.hint).toContain('garmin-s3 login')
     expect(sim.stats().byRoute.token).toEqual({ 400: 1 })
+  })
+
+  it('after invalid_grant on a token file chosen with --token-store, the hint signs in to that file again', async () => {
+    await start()
+    const path = join(tmp, 'chosen tokens.json')
+    const c = await loggedIn(new FileTokenStore(path, { named: true }))
+    sim.revokeRefreshTokens()
+    clock.advance(24 * HOUR)
+    const error = await failure(c.listActivities({ start: 0, limit: 1 }))
+    expect(error.message).toContain('invalid_grant')
+    expect([...(error.hint ?? '').matchAll(/`(garmin-s3 login[^`]*)`/g)].map((m) => m[1])).toEqual([
+      `garmin-s3 login --token-store '${path}'`,
+    ])
   })
 
   it('gives up after one refresh when the new token is refused too', async () => {

@@ -22,7 +22,7 @@ import {
 import { readTokenImport, refuseSimulatorSession, runLogin } from '../../src/garmin/login.js'
 import { RedirectRefusedError } from '../../src/garmin/redirects.js'
 import { FilePendingStore } from '../../src/garmin/signin/pending.js'
-import { FileTokenStore } from '../../src/garmin/tokens.js'
+import { FileTokenStore, SsmTokenStore } from '../../src/garmin/tokens.js'
 import type { TokenStore } from '../../src/garmin/types.js'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -50,6 +50,8 @@ function commandsIn(text: string): string[] {
   )) {
     found.push((m[1] ?? m[2] ?? '').trim())
   }
+  // `signInCommand(store, '--import <file>')` (src/garmin/sign-in-command.ts): a login with those flags.
+  for (const m of text.matchAll(/signInCommand\([^,()]+, [`']([^`']+)[`']\)/g)) found.push(`login ${m[1]}`)
   return found
 }
 
@@ -86,7 +88,9 @@ describe('the sign-in error catalogue', () => {
     }
     expect(problems).toEqual([])
     // The scan finds what it should: the hints with flags are among them.
-    expect(lines).toEqual(expect.arrayContaining(['login --mfa-code <code>', 'login --import']))
+    expect(lines).toEqual(
+      expect.arrayContaining(['login --mfa-code <code>', 'login --import <file>', 'login --force']),
+    )
     expect(lines.some((line) => line.startsWith('login --domain'))).toBe(true)
     expect(lines.length).toBeGreaterThan(40)
   })
@@ -163,7 +167,11 @@ describe('exit codes of the errors a login meets, as docs/troubleshooting.md giv
         return failure((await pointedAt(denied)).load())
       },
     },
-    { row: '`invalid_grant`', says: 'invalid_grant', error: async () => new RefreshRejectedError() },
+    {
+      row: '`invalid_grant`',
+      says: 'invalid_grant',
+      error: async () => new RefreshRejectedError(new FileTokenStore()),
+    },
     {
       row: '"is a folder, not a file"',
       says: 'is a folder, not a file',
@@ -212,7 +220,10 @@ describe('exit codes of the errors a login meets, as docs/troubleshooting.md giv
         const file = join(await folder(), 'a-file')
         await writeFile(file, 'x')
         return failure(
-          new FilePendingStore(join(file, 'garmin-s3', 'signin-pending.json')).checkWritable('ssm:/x'),
+          new FilePendingStore(
+            join(file, 'garmin-s3', 'signin-pending.json'),
+            new SsmTokenStore('/x'),
+          ).checkWritable(),
         )
       },
     },
@@ -237,7 +248,7 @@ describe('exit codes of the errors a login meets, as docs/troubleshooting.md giv
     {
       row: '"Garmin says the account is locked"',
       says: 'account is locked',
-      error: async () => new AccountLockedError('garmin.com'),
+      error: async () => new AccountLockedError('garmin.com', new FileTokenStore()),
     },
     {
       row: 'HTTP 429 on login',
@@ -307,6 +318,6 @@ describe('exit codes of the errors a login meets, as docs/troubleshooting.md giv
   }
 
   it('a wrong password is exit 3, as docs/signin.md says', () => {
-    expect(new WrongPasswordError().exitCode).toBe(3)
+    expect(new WrongPasswordError(new FileTokenStore()).exitCode).toBe(3)
   })
 })

@@ -22,9 +22,11 @@ import {
   GarminUnavailableError,
   MfaRequiredError,
   RateLimitedError,
+  signInAgain,
   UnexpectedResponseError,
 } from '../errors.js'
 import type { Transport } from '../http.js'
+import { signInCommand } from '../sign-in-command.js'
 import type { StoredTokens } from '../types.js'
 import type { Flow, MfaNeeded, SsoSession, Ticket } from './flow.js'
 import { mobileFlow } from './mobile.js'
@@ -115,7 +117,7 @@ export async function signInWithChain(options: ChainOptions, input: LoginInput):
     record(options, strategy, `verification code sent by ${started.method}`)
     return completeMfa(options, strategy, session, started, input)
   }
-  throw finalError(failures)
+  throw finalError(options, failures)
 }
 
 /** A code for the strategy that asked: the prompt (3 tries), a code given up front, or a pending file. */
@@ -137,20 +139,22 @@ async function completeMfa(
         `sign-in: ${result ? 'Garmin did not accept that code' : 'a code is 4 to 10 digits'}${left > 0 ? ` (${left} ${left === 1 ? 'try' : 'tries'} left)` : ''}`,
       )
     }
-    throw codeRefused(`Run \`garmin-s3 login\` again and enter the newest code Garmin sent.`)
+    throw codeRefused(
+      `Run \`${signInCommand(options.ctx.tokenStore)}\` again and enter the newest code Garmin sent.`,
+    )
   }
   const code = input.mfaCode?.trim()
   if (code) {
     const result = isCode(code) ? await strategy.flow.verify(options.ctx, session, state, code) : undefined
     if (result?.kind === 'ticket') return finish(options, strategy, result)
   }
-  if (!options.pending) throw new MfaRequiredError(mfa.method)
+  if (!options.pending) throw new MfaRequiredError(mfa.method, options.ctx.tokenStore)
   const pending = await savePending(options, strategy, session, state)
   if (code) throw codeRefused(stillPending(pending, options.pending.resumeCommand))
   throw new AuthError(
     `Garmin asks for a verification code: a code was sent by ${mfa.method}; run ${options.pending.resumeCommand} within 10 minutes.`,
     {
-      hint: `The sign-in waits in ${options.pending.store.location} (no password is kept); a plain \`garmin-s3 login\` starts over and Garmin sends a new code.`,
+      hint: `The sign-in waits in ${options.pending.store.location} (no password is kept); \`${signInCommand(options.ctx.tokenStore)}\` without --mfa-code starts over and Garmin sends a new code.`,
     },
   )
 }
@@ -164,12 +168,13 @@ export async function resumePending(options: ChainOptions, code: string): Promis
   const store = options.pending?.store
   const pending = await store?.load()
   if (!store || !pending) return undefined
+  const again = signInCommand(ctx.tokenStore)
   const expiresAt = Date.parse(pending.expiresAt)
   if (pending.tokenStore !== options.pending?.tokenStore || pending.domain !== ctx.endpoints.domain) {
     throw new AuthError(
       `The pending sign-in in ${store.location} is for ${pending.tokenStore} (${pending.domain}), not this token store.`,
       {
-        hint: 'Pass the same --token-store and --domain as the login that sent the code, or run `garmin-s3 login` again.',
+        hint: `Pass the same --token-store and --domain as the login that sent the code, or run \`${again}\` again.`,
       },
     )
   }
@@ -177,7 +182,7 @@ export async function resumePending(options: ChainOptions, code: string): Promis
     await store.clear()
     throw new AuthError(
       `The pending sign-in expired at ${pending.expiresAt} (Garmin keeps a code's session for 10 minutes).`,
-      { hint: 'Run `garmin-s3 login` again to get a new code.' },
+      { hint: `Run \`${again}\` again to get a new code.` },
     )
   }
   const strategy = options.strategies.find(
@@ -187,7 +192,7 @@ export async function resumePending(options: ChainOptions, code: string): Promis
     throw new AuthError(
       `The pending sign-in used ${pending.flow}${pending.impersonated ? ' over impit' : ''}, which is not available in this run.`,
       {
-        hint: 'Run with the same --transport as the login that sent the code, or run `garmin-s3 login` again.',
+        hint: `Run with the same --transport as the login that sent the code, or run \`${again}\` again.`,
       },
     )
   }
@@ -208,7 +213,10 @@ export async function resumePending(options: ChainOptions, code: string): Promis
   if (result.kind === 'wrong') {
     const kept = await savePending(options, strategy, session, state, pending.expiresAt)
     throw codeRefused(
-      stillPending(kept, options.pending?.resumeCommand ?? 'garmin-s3 login --mfa-code <code>'),
+      stillPending(
+        kept,
+        options.pending?.resumeCommand ?? signInCommand(ctx.tokenStore, '--mfa-code <code>'),
+      ),
     )
   }
   const tokens = await finish(options, strategy, result)
@@ -243,7 +251,7 @@ async function savePending(
   expiresAt = new Date(options.ctx.clock.now() + PENDING_TTL_MS).toISOString(),
 ): Promise<PendingSignin> {
   const target = options.pending
-  if (!target) throw new MfaRequiredError(state.method ?? 'email')
+  if (!target) throw new MfaRequiredError(state.method ?? 'email', options.ctx.tokenStore)
   const pending: PendingSignin = {
     version: 1,
     tokenStore: target.tokenStore,
@@ -299,9 +307,10 @@ function outcomeOf(error: unknown): { text: string; moveOn: boolean } {
 }
 
 /** After every strategy failed: rate-limited if all were, else the last challenge, else the last failure. */
-function finalError(failures: GarminS3Error[]): GarminS3Error {
+function finalError(options: ChainOptions, failures: GarminS3Error[]): GarminS3Error {
   const last = failures.at(-1)
-  if (!last) return new AuthError('No sign-in strategy is available.')
+  if (!last)
+    return new AuthError('No sign-in strategy is available.', { hint: signInAgain(options.ctx.tokenStore) })
   if (failures.every((f) => f instanceof RateLimitedError)) return last
   const challenge = failures.findLast((f) => f instanceof BotChallengeError)
   return challenge ?? (last instanceof TokenRefused ? last.refusal : last)

@@ -12,6 +12,7 @@ import {
 } from '../auth.js'
 import { loginServiceUrl } from '../endpoints.js'
 import { AuthError, RateLimitedError } from '../errors.js'
+import { signInCommand } from '../sign-in-command.js'
 import { BROWSER_PAGE_HEADERS, type MfaNeeded, type SsoSession, type Ticket } from './flow.js'
 
 const IOS_LOGIN_USER_AGENT =
@@ -97,7 +98,7 @@ export async function postCredentials(
   if (answer.type === 'MFA_REQUIRED') {
     return { kind: 'mfa', method: mfaMethod(answer.body), state: { query: api.query.toString() } }
   }
-  if (answer.type !== 'SUCCESSFUL') throw unexpectedLoginStatus(answer.type)
+  if (answer.type !== 'SUCCESSFUL') throw unexpectedLoginStatus(ctx, answer.type)
   return { kind: 'ticket', ticket: ticketOf(answer), service: api.service }
 }
 
@@ -154,19 +155,19 @@ async function verifyAt(
     },
     'verification code',
   )
-  if (response.status === 401) throw sessionEnded()
+  if (response.status === 401) throw sessionEnded(ctx)
   const answer = readSsoAnswer(ctx, response, url)
   if (answer.type === 'SUCCESSFUL') return { kind: 'ticket', ticket: ticketOf(answer), service }
   if (answer.type === 'INVALID_MFA_CODE') return { kind: 'wrong' }
-  throw unexpectedLoginStatus(answer.type)
+  throw unexpectedLoginStatus(ctx, answer.type)
 }
 
 /** Garmin closed the session that sent the code (expired, or too many wrong codes). */
-export function sessionEnded(): AuthError {
+export function sessionEnded(ctx: AuthContext): AuthError {
   return new AuthError(
     'Garmin ended the sign-in that sent the verification code (expired or too many tries).',
     {
-      hint: 'Run `garmin-s3 login` again; Garmin then sends a new code.',
+      hint: `Run \`${signInCommand(ctx.tokenStore)}\` again; Garmin then sends a new code.`,
     },
   )
 }

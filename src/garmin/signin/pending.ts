@@ -13,6 +13,7 @@ import { makePrivateFolder, type OpenNewFile, openNewFile, probeNewFile, replace
 import { isRecord } from '../../unknown.js'
 import type { SavedCookie } from '../cookies.js'
 import { TokenStoreError } from '../errors.js'
+import { type NamedStore, signInCommand } from '../sign-in-command.js'
 import { FLOW_NAMES, type FlowName } from './flow.js'
 
 export const PENDING_FILE = 'signin-pending.json'
@@ -52,8 +53,10 @@ interface FilePendingStoreOptions {
 export class FilePendingStore implements PendingStore {
   private readonly openExclusive: OpenNewFile
 
+  /** `tokenStore`: the store the sign-in is for (the commands of the hints sign in to it). */
   constructor(
     readonly location: string,
+    private readonly tokenStore: NamedStore,
     options: FilePendingStoreOptions = {},
   ) {
     this.openExclusive = options.openExclusive ?? openNewFile
@@ -62,9 +65,9 @@ export class FilePendingStore implements PendingStore {
   /**
    * Before a sign-in that may have to wait for its code: the folder is created if need be and takes a
    * new file (one is created and removed), so a code Garmin sends is never lost for want of a place
-   * to keep its session. `tokenStore` names the store in the hint's commands.
+   * to keep its session.
    */
-  async checkWritable(tokenStore: string): Promise<void> {
+  async checkWritable(): Promise<void> {
     const dir = dirname(this.location)
     try {
       await makePrivateFolder(dir)
@@ -77,7 +80,7 @@ export class FilePendingStore implements PendingStore {
       throw new UsageError(
         `Cannot keep a sign-in waiting for its verification code in ${this.location} (${code}: ${(error as Error).message}).`,
         {
-          hint: `Make ${dir} a folder you can write, or set XDG_CONFIG_HOME to one (the pending sign-in of ${tokenStore} is kept there), or run \`garmin-s3 login --token-store ${tokenStore}\` in a terminal, which asks for the code. Nothing was sent to Garmin.`,
+          hint: `Make ${dir} a folder you can write, or set XDG_CONFIG_HOME to one (the pending sign-in of ${this.tokenStore.location} is kept there), or run \`${signInCommand(this.tokenStore)}\` in a terminal, which asks for the code. Nothing was sent to Garmin.`,
           cause: error,
         },
       )
@@ -129,7 +132,7 @@ export class FilePendingStore implements PendingStore {
     return new TokenStoreError(
       `Cannot ${what} the pending sign-in ${this.location}: ${(error as Error).message}`,
       {
-        hint: 'Fix the permissions of that folder, then run `garmin-s3 login` again.',
+        hint: `Fix the permissions of that folder, then run \`${signInCommand(this.tokenStore)}\` again.`,
         cause: error,
       },
     )

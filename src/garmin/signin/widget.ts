@@ -88,8 +88,8 @@ function readPage(
     if (!ticket) throw new UnexpectedResponseError(endpoint, 'a Success page without a service ticket')
     return { kind: 'ticket', ticket, service: urls(ctx).embed }
   }
-  if (lower.includes('locked')) throw new AccountLockedError(ctx.endpoints.domain)
-  if (CREDENTIAL_TITLES.some((hint) => lower.includes(hint))) throw new WrongPasswordError()
+  if (lower.includes('locked')) throw new AccountLockedError(ctx.endpoints.domain, ctx.tokenStore)
+  if (CREDENTIAL_TITLES.some((hint) => lower.includes(hint))) throw new WrongPasswordError(ctx.tokenStore)
   const method = /var\s+mfaMethod\s*=\s*"([^"]*)"/.exec(html)?.[1]
   if (method) return { kind: 'mfa', method, state: { csrf: csrfOf(html) ?? '' } }
   return { kind: 'other', title }
@@ -124,6 +124,6 @@ export const widgetFlow: Flow = {
       state.csrf = read.state.csrf ?? state.csrf ?? ''
       return { kind: 'wrong' }
     }
-    throw sessionEnded()
+    throw sessionEnded(ctx)
   },
 }
