@@ -11,6 +11,7 @@ import { EXIT, type ExitCode, isGarminS3Error } from '../errors.js'
 import type { GarminClient } from '../garmin/client.js'
 import { DomainMismatchError, noTokensNext } from '../garmin/errors.js'
 import { accessTokenExpiry, refreshDueAt } from '../garmin/jwt.js'
+import { signInCommand } from '../garmin/sign-in-command.js'
 import type { GarminDomain, StoredTokens, TokenStore } from '../garmin/types.js'
 import { checkDeployment, type StatusAwsClients } from '../status/deployment.js'
 import type { Store } from '../store/types.js'
@@ -120,7 +121,7 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
         return {
           result: 'fail',
           detail: `${deps.tokenPath} is readable by others (mode ${(info.mode & 0o777).toString(8)})`,
-          next: `Run \`chmod 600 ${deps.tokenPath}\`, then \`garmin-s3 login\` (others may have copied the tokens).`,
+          next: `Run \`chmod 600 ${deps.tokenPath}\`, then \`${signInCommand(deps.tokenStore)}\` (others may have copied the tokens).`,
           exitCode: EXIT.failure,
         }
       }
@@ -136,7 +137,8 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
   } else {
     const stored = tokens
     const expiry = await stage('token-expiry', async () => {
-      if (stored.domain !== options.domain) throw new DomainMismatchError(stored.domain, options.domain)
+      if (stored.domain !== options.domain)
+        throw new DomainMismatchError(stored.domain, options.domain, deps.tokenStore)
       const now = deps.clock.now()
       const expiry = accessTokenExpiry(stored.accessToken, now) ?? Date.parse(stored.expiresAt)
       due = !Number.isFinite(expiry) || now >= refreshDueAt(expiry)
